@@ -1,0 +1,51 @@
+/**
+ * An in-memory TFLite graph: what the writer serializes and the reader returns. One
+ * subgraph, builtin operators only — enough for Dense MLPs in every quantization mode.
+ */
+import type { BuiltinOperatorValue, TensorTypeValue } from './schema';
+
+export interface TensorQuant {
+  scale: number[];
+  zeroPoint: number[];
+  /** Axis the scales run along when there is more than one (per-channel). */
+  quantizedDimension: number;
+  min?: number[];
+  max?: number[];
+}
+
+export interface TfliteTensor {
+  name: string;
+  shape: number[];
+  /** Same as shape with -1 for the batch dimension; written when given. */
+  shapeSignature?: number[];
+  type: TensorTypeValue;
+  /** Constant data (little-endian bytes of `type`), or undefined for activations. */
+  data?: Uint8Array;
+  quant?: TensorQuant;
+}
+
+export type OpOptions =
+  | { kind: 'none' }
+  | { kind: 'fullyConnected'; fusedActivation: 'NONE' | 'RELU'; asymmetricQuantizeInputs: boolean; keepNumDims: boolean }
+  | { kind: 'softmax'; beta: number }
+  | { kind: 'quantize' }
+  | { kind: 'dequantize' };
+
+export interface TfliteOperator {
+  op: BuiltinOperatorValue;
+  /** Operator version stored in the operator code (the runtime checks it). */
+  version: number;
+  inputs: number[];
+  outputs: number[];
+  options: OpOptions;
+}
+
+export interface TfliteGraph {
+  description: string;
+  tensors: TfliteTensor[];
+  operators: TfliteOperator[];
+  inputs: number[];
+  outputs: number[];
+  /** Subgraph name (the converter writes 'main'). */
+  name: string;
+}

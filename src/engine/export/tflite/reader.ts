@@ -1,0 +1,207 @@
+/**
+ * Reads a `.tflite` flatbuffer back into a TfliteGraph (the subset the writer produces plus
+ * whatever else a plain Dense model from the converter holds), so reports can measure
+ * sparsity from the file itself. Throws BadInputError for anything that is not a TFLite model.
+ */
+import { ByteBuffer } from 'flatbuffers';
+import { BadInputError } from '../../jobs/types';
+import type { OpOptions, TfliteGraph, TfliteOperator, TfliteTensor } from './graph';
+import {
+  BufferField,
+  BuiltinOptions,
+  FILE_IDENTIFIER,
+  FullyConnectedOptionsField,
+  ModelField,
+  OperatorCodeField,
+  OperatorField,
+  QuantizationField,
+  SoftmaxOptionsField,
+  SubGraphField,
+  TensorField,
+  type BuiltinOperatorValue,
+  type TensorTypeValue,
+} from './schema';
+
+class Table {
+  constructor(
+    readonly bb: ByteBuffer,
+    readonly pos: number,
+  ) {}
+  private field(id: number): number {
+    const vtable = this.pos - this.bb.readInt32(this.pos);
+    const vtSize = this.bb.readUint16(vtable);
+    const o = 4 + 2 * id;
+    return o < vtSize ? this.bb.readUint16(vtable + o) : 0;
+  }
+  int8(id: number, def = 0): number {
+    const o = this.field(id);
+    return o ? this.bb.readInt8(this.pos + o) : def;
+  }
+  int32(id: number, def = 0): number {
+    const o = this.field(id);
+    return o ? this.bb.readInt32(this.pos + o) : def;
+  }
+  uint32(id: number, def = 0): number {
+    const o = this.field(id);
+    return o ? this.bb.readUint32(this.pos + o) : def;
+  }
+  float32(id: number, def = 0): number {
+    const o = this.field(id);
+    return o ? this.bb.readFloat32(this.pos + o) : def;
+  }
+  table(id: number): Table | null {
+    const o = this.field(id);
+    return o ? new Table(this.bb, this.pos + o + this.bb.readInt32(this.pos + o)) : null;
+  }
+  /** [start, length] of a vector field, or null. */
+  vector(id: number): [number, number] | null {
+    const o = this.field(id);
+    if (!o) {
+      return null;
+    }
+    const at = this.pos + o + this.bb.readInt32(this.pos + o);
+    return [at + 4, this.bb.readInt32(at)];
+  }
+  string(id: number): string {
+    const v = this.vector(id);
+    return v ? new TextDecoder().decode(this.bb.bytes().subarray(v[0], v[0] + v[1])) : '';
+  }
+  int32s(id: number): number[] {
+    const v = this.vector(id);
+    return v ? Array.from({ length: v[1] }, (_, i) => this.bb.readInt32(v[0] + 4 * i)) : [];
+  }
+  float32s(id: number): number[] {
+    const v = this.vector(id);
+    return v ? Array.from({ length: v[1] }, (_, i) => this.bb.readFloat32(v[0] + 4 * i)) : [];
+  }
+  int64s(id: number): number[] {
+    const v = this.vector(id);
+    return v ? Array.from({ length: v[1] }, (_, i) => Number(this.bb.readInt64(v[0] + 8 * i))) : [];
+  }
+  bytes(id: number): Uint8Array | null {
+    const v = this.vector(id);
+    return v ? this.bb.bytes().subarray(v[0], v[0] + v[1]) : null;
+  }
+  tables(id: number): Table[] {
+    const v = this.vector(id);
+    if (!v) {
+      return [];
+    }
+    return Array.from({ length: v[1] }, (_, i) => {
+      const at = v[0] + 4 * i;
+      return new Table(this.bb, at + this.bb.readInt32(at));
+    });
+  }
+}
+
+export interface ReadTflite extends TfliteGraph {
+  /** The file's size in bytes. */
+  bytes: number;
+  /** Model schema version. */
+  version: number;
+}
+
+function readOptions(t: Table, type: number): OpOptions {
+  const o = t.table(OperatorField.builtin_options);
+  switch (type) {
+    case BuiltinOptions.FullyConnectedOptions:
+      return {
+        kind: 'fullyConnected',
+        fusedActivation: o && o.int8(FullyConnectedOptionsField.fused_activation_function) === 1 ? 'RELU' : 'NONE',
+        keepNumDims: !!o && o.int8(FullyConnectedOptionsField.keep_num_dims) !== 0,
+        asymmetricQuantizeInputs: !!o && o.int8(FullyConnectedOptionsField.asymmetric_quantize_inputs) !== 0,
+      };
+    case BuiltinOptions.SoftmaxOptions:
+      return { kind: 'softmax', beta: o ? o.float32(SoftmaxOptionsField.beta) : 0 };
+    case BuiltinOptions.QuantizeOptions:
+      return { kind: 'quantize' };
+    case BuiltinOptions.DequantizeOptions:
+      return { kind: 'dequantize' };
+    default:
+      return { kind: 'none' };
+  }
+}
+
+export function readTflite(file: Uint8Array, source = 'model'): ReadTflite {
+  const fail = (why: string): never => {
+    throw new BadInputError(`${source} is not a readable TFLite model: ${why}`, source);
+  };
+  if (file.length < 16) {
+    fail(`only ${file.length} bytes`);
+  }
+  const ident = new TextDecoder().decode(file.subarray(4, 8));
+  if (ident !== FILE_IDENTIFIER) {
+    fail(`file identifier is '${ident.replace(/[^\x20-\x7e]/g, '?')}', expected '${FILE_IDENTIFIER}'`);
+  }
+  try {
+    const bb = new ByteBuffer(file);
+    const root = new Table(bb, bb.readInt32(0));
+    const buffers = root.tables(ModelField.buffers).map((t) => t.bytes(BufferField.data));
+    const codes = root.tables(ModelField.operator_codes).map((c) => {
+      const code = c.int32(OperatorCodeField.builtin_code);
+      return { op: Math.max(code, c.int8(OperatorCodeField.deprecated_builtin_code)), version: c.int32(OperatorCodeField.version, 1) };
+    });
+    const subgraphs = root.tables(ModelField.subgraphs);
+    if (subgraphs.length !== 1) {
+      fail(`${subgraphs.length} subgraphs (expected 1)`);
+    }
+    const sg = subgraphs[0];
+    const tensors: TfliteTensor[] = sg.tables(SubGraphField.tensors).map((t) => {
+      const q = t.table(TensorField.quantization);
+      const bufIdx = t.uint32(TensorField.buffer);
+      if (bufIdx >= buffers.length) {
+        fail(`tensor buffer index ${bufIdx} out of range`);
+      }
+      const data = buffers[bufIdx];
+      const tensor: TfliteTensor = {
+        name: t.string(TensorField.name),
+        shape: t.int32s(TensorField.shape),
+        type: t.int8(TensorField.type) as TensorTypeValue,
+        data: data && data.length > 0 ? data : undefined,
+      };
+      const sig = t.int32s(TensorField.shape_signature);
+      if (sig.length) {
+        tensor.shapeSignature = sig;
+      }
+      if (q) {
+        const scale = q.float32s(QuantizationField.scale);
+        if (scale.length) {
+          tensor.quant = {
+            scale,
+            zeroPoint: q.int64s(QuantizationField.zero_point),
+            quantizedDimension: q.int32(QuantizationField.quantized_dimension),
+          };
+        }
+      }
+      return tensor;
+    });
+    const operators: TfliteOperator[] = sg.tables(SubGraphField.operators).map((o) => {
+      const code = codes[o.uint32(OperatorField.opcode_index)];
+      if (!code) {
+        fail('operator code index out of range');
+      }
+      return {
+        op: code.op as BuiltinOperatorValue,
+        version: code.version,
+        inputs: o.int32s(OperatorField.inputs),
+        outputs: o.int32s(OperatorField.outputs),
+        options: readOptions(o, o.int8(OperatorField.builtin_options_type)),
+      };
+    });
+    return {
+      bytes: file.length,
+      version: root.int32(ModelField.version),
+      description: root.string(ModelField.description),
+      name: sg.string(SubGraphField.name),
+      tensors,
+      operators,
+      inputs: sg.int32s(SubGraphField.inputs),
+      outputs: sg.int32s(SubGraphField.outputs),
+    };
+  } catch (err) {
+    if (err instanceof BadInputError) {
+      throw err;
+    }
+    throw new BadInputError(`${source} is not a readable TFLite model: ${(err as Error).message}`, source);
+  }
+}
