@@ -1,0 +1,21 @@
+/** Workspace configs (model-optimizer.json) used by the e2e tests. */
+
+/** The whole pipeline in seconds: a subset of MNIST, one epoch per stage. */
+export const SMALL_CONFIG = {
+  data: { trainLimit: 3000, testLimit: 1000 },
+  train: { epochs: 1 },
+  prune: { epochs: 1 },
+  quantize: { representativeSamples: 100 },
+};
+
+/** A run long enough to stop it in the middle: all 60 000 training images, many epochs. */
+export const LONG_CONFIG = {
+  data: { testLimit: 1000 },
+  train: { epochs: 50 },
+};
+
+/** An invalid value on purpose: a negative epoch count. */
+export const INVALID_CONFIG = {
+  data: { trainLimit: 3000, testLimit: 1000 },
+  train: { epochs: -3 },
+};
