@@ -1,5 +1,7 @@
 // One build script for every bundle: extension host, engine child + CLI, webview.
 import * as esbuild from 'esbuild';
+// PERF: compile the SIMD training kernel to dist/kernel.wasm first (skipped when up to date).
+await (await import('./scripts/build-kernel.mjs')).buildKernel();
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');

@@ -1,0 +1,49 @@
+// Compiles the AssemblyScript SIMD training kernel (src/engine/kernel/assembly/) to
+// dist/kernel.wasm. Skips the compile when the wasm is newer than every source file, so
+// esbuild.mjs can call it on every build at no cost. Usable as a module or a script.
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const srcDir = join(root, 'src/engine/kernel/assembly');
+const outFile = join(root, 'dist/kernel.wasm');
+
+function newestSourceMs() {
+  let newest = statSync(fileURLToPath(import.meta.url)).mtimeMs;
+  for (const f of readdirSync(srcDir)) {
+    newest = Math.max(newest, statSync(join(srcDir, f)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/kernel.wasm if missing or stale; returns true if it compiled. */
+export async function buildKernel({ force = false } = {}) {
+  if (!force && existsSync(outFile) && statSync(outFile).mtimeMs >= newestSourceMs()) {
+    return false;
+  }
+  mkdirSync(dirname(outFile), { recursive: true });
+  const asc = (await import('assemblyscript/asc')).default;
+  const { error, stderr } = await asc.main(
+    [
+      join(srcDir, 'index.ts'),
+      '--outFile', outFile,
+      '--optimizeLevel', '3',
+      '--shrinkLevel', '0',
+      '--runtime', 'stub',
+      '--noAssert',
+      '--enable', 'simd',
+    ],
+    { stdout: process.stdout, stderr: process.stderr },
+  );
+  if (error) {
+    throw new Error(`kernel build failed: ${error.message}\n${stderr.toString()}`);
+  }
+  return true;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const t0 = performance.now();
+  const built = await buildKernel({ force: process.argv.includes('--force') });
+  console.log(built ? `kernel: built dist/kernel.wasm in ${Math.round(performance.now() - t0)} ms` : 'kernel: dist/kernel.wasm up to date');
+}

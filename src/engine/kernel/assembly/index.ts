@@ -1,0 +1,419 @@
+// Dense MLP training kernel: relu hidden layers, softmax output, sparse categorical
+// cross-entropy (Keras clipping), Adam. AssemblyScript compiled to WASM with 128-bit SIMD.
+//
+// The host (kernelTrainer.ts) owns the memory layout and passes byte offsets. Nothing here
+// allocates. Conventions:
+// - a layer's kernel is row-major [in, outP] with outP = units rounded up to a multiple of 4;
+//   padded columns are zero and stay zero (their gradient is zero);
+// - activations and output gradients are row-major [count, outP];
+// - a layer's input is kept as per-sample lists of its NON-ZERO entries (index i32, value f32,
+//   stride `dim` entries per sample, counts in `cnt`): MNIST pixels are ~80 % zeros and relu
+//   outputs ~50 %, so forward and weight-gradient work only on the non-zeros.
+
+// ---------------------------------------------------------------------------------------
+// Non-zero lists
+// ---------------------------------------------------------------------------------------
+
+/** Non-zero pixels of `count` uint8 rows of `dim` bytes, scaled by 1/255. */
+export function sparsifyU8(src: usize, count: i32, dim: i32, idx: usize, val: usize, cnt: usize): void {
+  for (let b = 0; b < count; b++) {
+    const row = src + <usize>(b * dim);
+    const ib = idx + <usize>(b * dim) * 4;
+    const vb = val + <usize>(b * dim) * 4;
+    let n = 0;
+    let i = 0;
+    // Skip all-zero 16-byte chunks quickly.
+    for (; i + 16 <= dim; i += 16) {
+      const chunk = v128.load(row + <usize>i);
+      if (!v128.any_true(chunk)) {
+        continue;
+      }
+      for (let k = 0; k < 16; k++) {
+        const p = load<u8>(row + <usize>(i + k));
+        if (p != 0) {
+          store<i32>(ib + <usize>n * 4, i + k);
+          store<f32>(vb + <usize>n * 4, <f32>p / <f32>255.0);
+          n++;
+        }
+      }
+    }
+    for (; i < dim; i++) {
+      const p = load<u8>(row + <usize>i);
+      if (p != 0) {
+        store<i32>(ib + <usize>n * 4, i);
+        store<f32>(vb + <usize>n * 4, <f32>p / <f32>255.0);
+        n++;
+      }
+    }
+    store<i32>(cnt + <usize>b * 4, n);
+  }
+}
+
+/** Non-zero entries of `count` f32 rows (first `dim` of `stride` columns). */
+export function sparsifyF32(src: usize, stride: i32, count: i32, dim: i32, idx: usize, val: usize, cnt: usize): void {
+  for (let b = 0; b < count; b++) {
+    const row = src + <usize>(b * stride) * 4;
+    const ib = idx + <usize>(b * dim) * 4;
+    const vb = val + <usize>(b * dim) * 4;
+    let n = 0;
+    for (let i = 0; i < dim; i++) {
+      const a = load<f32>(row + <usize>i * 4);
+      if (a != 0) {
+        store<i32>(ib + <usize>n * 4, i);
+        store<f32>(vb + <usize>n * 4, a);
+        n++;
+      }
+    }
+    store<i32>(cnt + <usize>b * 4, n);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Forward
+// ---------------------------------------------------------------------------------------
+
+/**
+ * out[b, :] = act(bias + Σ_k val[b,k] · W[idx[b,k], :]) for the non-zero inputs of each sample.
+ * `relu` != 0 applies relu; otherwise the pre-activation (logits) is stored.
+ */
+export function forwardSparse(
+  idx: usize, val: usize, cnt: usize, dim: i32, count: i32,
+  w: usize, bias: usize, out: usize, outP: i32, relu: i32,
+): void {
+  const rowBytes = <usize>outP * 4;
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < count; b++) {
+    const ib = idx + <usize>(b * dim) * 4;
+    const vb = val + <usize>(b * dim) * 4;
+    const n = load<i32>(cnt + <usize>b * 4);
+    const ob = out + <usize>b * rowBytes;
+    let j = 0;
+    // 8 vectors (32 outputs) per pass over the non-zeros.
+    for (; j + 32 <= outP; j += 32) {
+      const bj = bias + <usize>j * 4;
+      let a0 = v128.load(bj, 0);
+      let a1 = v128.load(bj, 16);
+      let a2 = v128.load(bj, 32);
+      let a3 = v128.load(bj, 48);
+      let a4 = v128.load(bj, 64);
+      let a5 = v128.load(bj, 80);
+      let a6 = v128.load(bj, 96);
+      let a7 = v128.load(bj, 112);
+      const wj = w + <usize>j * 4;
+      for (let k = 0; k < n; k++) {
+        const i = load<i32>(ib + <usize>k * 4);
+        const x = f32x4.splat(load<f32>(vb + <usize>k * 4));
+        const wr = wj + <usize>i * rowBytes;
+        a0 = f32x4.add(a0, f32x4.mul(x, v128.load(wr, 0)));
+        a1 = f32x4.add(a1, f32x4.mul(x, v128.load(wr, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(x, v128.load(wr, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(x, v128.load(wr, 48)));
+        a4 = f32x4.add(a4, f32x4.mul(x, v128.load(wr, 64)));
+        a5 = f32x4.add(a5, f32x4.mul(x, v128.load(wr, 80)));
+        a6 = f32x4.add(a6, f32x4.mul(x, v128.load(wr, 96)));
+        a7 = f32x4.add(a7, f32x4.mul(x, v128.load(wr, 112)));
+      }
+      if (relu != 0) {
+        a0 = f32x4.max(a0, zero);
+        a1 = f32x4.max(a1, zero);
+        a2 = f32x4.max(a2, zero);
+        a3 = f32x4.max(a3, zero);
+        a4 = f32x4.max(a4, zero);
+        a5 = f32x4.max(a5, zero);
+        a6 = f32x4.max(a6, zero);
+        a7 = f32x4.max(a7, zero);
+      }
+      const oj = ob + <usize>j * 4;
+      v128.store(oj, a0, 0);
+      v128.store(oj, a1, 16);
+      v128.store(oj, a2, 32);
+      v128.store(oj, a3, 48);
+      v128.store(oj, a4, 64);
+      v128.store(oj, a5, 80);
+      v128.store(oj, a6, 96);
+      v128.store(oj, a7, 112);
+    }
+    // 4 vectors.
+    for (; j + 16 <= outP; j += 16) {
+      const bj = bias + <usize>j * 4;
+      let a0 = v128.load(bj, 0);
+      let a1 = v128.load(bj, 16);
+      let a2 = v128.load(bj, 32);
+      let a3 = v128.load(bj, 48);
+      const wj = w + <usize>j * 4;
+      for (let k = 0; k < n; k++) {
+        const i = load<i32>(ib + <usize>k * 4);
+        const x = f32x4.splat(load<f32>(vb + <usize>k * 4));
+        const wr = wj + <usize>i * rowBytes;
+        a0 = f32x4.add(a0, f32x4.mul(x, v128.load(wr, 0)));
+        a1 = f32x4.add(a1, f32x4.mul(x, v128.load(wr, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(x, v128.load(wr, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(x, v128.load(wr, 48)));
+      }
+      if (relu != 0) {
+        a0 = f32x4.max(a0, zero);
+        a1 = f32x4.max(a1, zero);
+        a2 = f32x4.max(a2, zero);
+        a3 = f32x4.max(a3, zero);
+      }
+      const oj = ob + <usize>j * 4;
+      v128.store(oj, a0, 0);
+      v128.store(oj, a1, 16);
+      v128.store(oj, a2, 32);
+      v128.store(oj, a3, 48);
+    }
+    // Up to 3 single vectors, in one pass.
+    const rem = (outP - j) >> 2;
+    if (rem > 0) {
+      const bj = bias + <usize>j * 4;
+      let a0 = v128.load(bj, 0);
+      let a1 = rem > 1 ? v128.load(bj, 16) : zero;
+      let a2 = rem > 2 ? v128.load(bj, 32) : zero;
+      const wj = w + <usize>j * 4;
+      if (rem == 3) {
+        for (let k = 0; k < n; k++) {
+          const i = load<i32>(ib + <usize>k * 4);
+          const x = f32x4.splat(load<f32>(vb + <usize>k * 4));
+          const wr = wj + <usize>i * rowBytes;
+          a0 = f32x4.add(a0, f32x4.mul(x, v128.load(wr, 0)));
+          a1 = f32x4.add(a1, f32x4.mul(x, v128.load(wr, 16)));
+          a2 = f32x4.add(a2, f32x4.mul(x, v128.load(wr, 32)));
+        }
+      } else if (rem == 2) {
+        for (let k = 0; k < n; k++) {
+          const i = load<i32>(ib + <usize>k * 4);
+          const x = f32x4.splat(load<f32>(vb + <usize>k * 4));
+          const wr = wj + <usize>i * rowBytes;
+          a0 = f32x4.add(a0, f32x4.mul(x, v128.load(wr, 0)));
+          a1 = f32x4.add(a1, f32x4.mul(x, v128.load(wr, 16)));
+        }
+      } else {
+        for (let k = 0; k < n; k++) {
+          const i = load<i32>(ib + <usize>k * 4);
+          const x = f32x4.splat(load<f32>(vb + <usize>k * 4));
+          a0 = f32x4.add(a0, f32x4.mul(x, v128.load(wj + <usize>i * rowBytes, 0)));
+        }
+      }
+      if (relu != 0) {
+        a0 = f32x4.max(a0, zero);
+        a1 = f32x4.max(a1, zero);
+        a2 = f32x4.max(a2, zero);
+      }
+      const oj = ob + <usize>j * 4;
+      v128.store(oj, a0, 0);
+      if (rem > 1) {
+        v128.store(oj, a1, 16);
+      }
+      if (rem > 2) {
+        v128.store(oj, a2, 32);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Softmax + loss
+// ---------------------------------------------------------------------------------------
+
+// Keras / TF.js epsilon() = 1e-7: probabilities are clipped to [eps, 1 - eps] in the loss.
+const EPS: f32 = <f32>1e-7;
+const ONE_MINUS_EPS: f32 = <f32>1.0 - EPS;
+
+/** Results of the last softmaxLoss call: [0] = correct count (i32). */
+let lastCorrect: i32 = 0;
+
+export function getLastCorrect(): i32 {
+  return lastCorrect;
+}
+
+/**
+ * Replaces logits z[count, outP] (first `classes` columns) by softmax probabilities.
+ * With labels (labels != 0): returns the summed clipped cross-entropy, counts correct argmax
+ * predictions (first maximum wins, like argMax) and, if dz != 0, writes the gradient of the
+ * MEAN loss w.r.t. the logits: (p - onehot) / count, or 0 for a sample whose true-class
+ * probability was clipped (the clip passes no gradient). Padded columns of dz are zero.
+ */
+export function softmaxLoss(z: usize, outP: i32, classes: i32, count: i32, labels: usize, dz: usize): f64 {
+  let lossSum: f64 = 0;
+  let correct = 0;
+  const invCount: f32 = <f32>1.0 / <f32>count;
+  for (let b = 0; b < count; b++) {
+    const zr = z + <usize>(b * outP) * 4;
+    let mx = load<f32>(zr);
+    let arg = 0;
+    for (let j = 1; j < classes; j++) {
+      const v = load<f32>(zr + <usize>j * 4);
+      if (v > mx) {
+        mx = v;
+        arg = j;
+      }
+    }
+    let sum: f32 = 0;
+    for (let j = 0; j < classes; j++) {
+      const e = Mathf.exp(load<f32>(zr + <usize>j * 4) - mx);
+      store<f32>(zr + <usize>j * 4, e);
+      sum += e;
+    }
+    const inv: f32 = <f32>1.0 / sum;
+    for (let j = 0; j < classes; j++) {
+      store<f32>(zr + <usize>j * 4, load<f32>(zr + <usize>j * 4) * inv);
+    }
+    if (labels != 0) {
+      const c = <i32>load<u8>(labels + <usize>b);
+      if (c == arg) {
+        correct++;
+      }
+      const pc = load<f32>(zr + <usize>c * 4);
+      const clipped = pc < EPS ? EPS : pc > ONE_MINUS_EPS ? ONE_MINUS_EPS : pc;
+      lossSum -= Math.log(<f64>clipped);
+      if (dz != 0) {
+        const dr = dz + <usize>(b * outP) * 4;
+        const pass = pc >= EPS && pc <= ONE_MINUS_EPS;
+        for (let j = 0; j < outP; j++) {
+          let g: f32 = 0;
+          if (pass && j < classes) {
+            g = (load<f32>(zr + <usize>j * 4) - (j == c ? <f32>1.0 : <f32>0.0)) * invCount;
+          }
+          store<f32>(dr + <usize>j * 4, g);
+        }
+      }
+    }
+  }
+  lastCorrect = correct;
+  return lossSum;
+}
+
+// ---------------------------------------------------------------------------------------
+// Backward
+// ---------------------------------------------------------------------------------------
+
+/**
+ * gW[i, :] += Σ_b x[b,i] · dz[b, :] over the non-zero inputs; gb += Σ_b dz[b, :].
+ * gW and gb must be zero (or hold a gradient to add to) on entry.
+ */
+export function weightGrad(
+  idx: usize, val: usize, cnt: usize, dim: i32, count: i32,
+  dz: usize, outP: i32, gw: usize, gb: usize,
+): void {
+  const rowBytes = <usize>outP * 4;
+  for (let b = 0; b < count; b++) {
+    const ib = idx + <usize>(b * dim) * 4;
+    const vb = val + <usize>(b * dim) * 4;
+    const n = load<i32>(cnt + <usize>b * 4);
+    const dr = dz + <usize>b * rowBytes;
+    let j = 0;
+    for (; j + 32 <= outP; j += 32) {
+      const dj = dr + <usize>j * 4;
+      const d0 = v128.load(dj, 0);
+      const d1 = v128.load(dj, 16);
+      const d2 = v128.load(dj, 32);
+      const d3 = v128.load(dj, 48);
+      const d4 = v128.load(dj, 64);
+      const d5 = v128.load(dj, 80);
+      const d6 = v128.load(dj, 96);
+      const d7 = v128.load(dj, 112);
+      const gj = gw + <usize>j * 4;
+      for (let k = 0; k < n; k++) {
+        const i = load<i32>(ib + <usize>k * 4);
+        const x = f32x4.splat(load<f32>(vb + <usize>k * 4));
+        const gr = gj + <usize>i * rowBytes;
+        v128.store(gr, f32x4.add(v128.load(gr, 0), f32x4.mul(x, d0)), 0);
+        v128.store(gr, f32x4.add(v128.load(gr, 16), f32x4.mul(x, d1)), 16);
+        v128.store(gr, f32x4.add(v128.load(gr, 32), f32x4.mul(x, d2)), 32);
+        v128.store(gr, f32x4.add(v128.load(gr, 48), f32x4.mul(x, d3)), 48);
+        v128.store(gr, f32x4.add(v128.load(gr, 64), f32x4.mul(x, d4)), 64);
+        v128.store(gr, f32x4.add(v128.load(gr, 80), f32x4.mul(x, d5)), 80);
+        v128.store(gr, f32x4.add(v128.load(gr, 96), f32x4.mul(x, d6)), 96);
+        v128.store(gr, f32x4.add(v128.load(gr, 112), f32x4.mul(x, d7)), 112);
+      }
+    }
+    for (; j + 4 <= outP; j += 4) {
+      const d0 = v128.load(dr + <usize>j * 4);
+      const gj = gw + <usize>j * 4;
+      for (let k = 0; k < n; k++) {
+        const i = load<i32>(ib + <usize>k * 4);
+        const x = f32x4.splat(load<f32>(vb + <usize>k * 4));
+        const gr = gj + <usize>i * rowBytes;
+        v128.store(gr, f32x4.add(v128.load(gr), f32x4.mul(x, d0)));
+      }
+    }
+    for (let jj = 0; jj < outP; jj += 4) {
+      const p = gb + <usize>jj * 4;
+      v128.store(p, f32x4.add(v128.load(p), v128.load(dr + <usize>jj * 4)));
+    }
+  }
+}
+
+/**
+ * Gradient w.r.t. the pre-activation of the previous (relu) layer:
+ * dzPrev[b, i] = Σ_j dz[b, j] · W[i, j] where the relu output x[b, i] > 0 (the non-zero list),
+ * else 0. Rows of dzPrev have stride prevOutP.
+ */
+export function backwardSparse(
+  idx: usize, cnt: usize, dim: i32, count: i32,
+  dz: usize, outP: i32, w: usize, dzPrev: usize, prevOutP: i32,
+): void {
+  const rowBytes = <usize>outP * 4;
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < count; b++) {
+    const pr = dzPrev + <usize>(b * prevOutP) * 4;
+    memory.fill(pr, 0, <usize>prevOutP * 4);
+    const ib = idx + <usize>(b * dim) * 4;
+    const n = load<i32>(cnt + <usize>b * 4);
+    const dr = dz + <usize>b * rowBytes;
+    for (let k = 0; k < n; k++) {
+      const i = load<i32>(ib + <usize>k * 4);
+      const wr = w + <usize>i * rowBytes;
+      let acc = zero;
+      for (let j = 0; j < outP; j += 4) {
+        acc = f32x4.add(acc, f32x4.mul(v128.load(dr + <usize>j * 4), v128.load(wr + <usize>j * 4)));
+      }
+      const s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+      store<f32>(pr + <usize>i * 4, s);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Optimizer and masks
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Keras Adam on n (multiple of 4) parameters, then zeroes the gradient for the next step:
+ *   m = b1·m + (1-b1)·g;  v = b2·v + (1-b2)·g²;  w -= lrT · m / (√v + eps)
+ * with lrT = lr·√(1-b2^t)/(1-b1^t) computed by the host.
+ */
+export function adam(w: usize, m: usize, v: usize, g: usize, n: i32, lrT: f32, b1: f32, b2: f32, eps: f32): void {
+  const vb1 = f32x4.splat(b1);
+  const vb2 = f32x4.splat(b2);
+  const c1 = f32x4.splat(<f32>1.0 - b1);
+  const c2 = f32x4.splat(<f32>1.0 - b2);
+  const vlr = f32x4.splat(lrT);
+  const veps = f32x4.splat(eps);
+  const zero = f32x4.splat(0);
+  const bytes = <usize>n * 4;
+  for (let o: usize = 0; o < bytes; o += 16) {
+    const gv = v128.load(g + o);
+    const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(c1, gv));
+    const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(c2, f32x4.mul(gv, gv)));
+    v128.store(m + o, mv);
+    v128.store(v + o, vv);
+    const upd = f32x4.div(f32x4.mul(vlr, mv), f32x4.add(f32x4.sqrt(vv), veps));
+    v128.store(w + o, f32x4.sub(v128.load(w + o), upd));
+    v128.store(g + o, zero);
+  }
+}
+
+/** w *= mask elementwise, n a multiple of 4. Adding +0 turns −0 into +0 (pruned weights are exact zeros). */
+export function applyMask(w: usize, mask: usize, n: i32): void {
+  const bytes = <usize>n * 4;
+  const zero = f32x4.splat(0);
+  for (let o: usize = 0; o < bytes; o += 16) {
+    v128.store(w + o, f32x4.add(f32x4.mul(v128.load(w + o), v128.load(mask + o)), zero));
+  }
+}
+
+/** Where the host may start its buffers (after this module's static data). */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~(<usize>15);
+}
