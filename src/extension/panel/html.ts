@@ -1,0 +1,124 @@
+/**
+ * The metrics panel's HTML document. No `vscode` import: the webview tests load the very
+ * same document in headless Chromium.
+ */
+import { randomBytes } from 'node:crypto';
+
+export interface PanelHtmlOptions {
+  /** `webview.cspSource`: the origin local resources are served from. */
+  cspSource: string;
+  /** A fresh random value per document load. */
+  nonce: string;
+  /** URI of dist/webview.js as the webview can load it. */
+  scriptUri: string;
+  /** URIs of stylesheets under media/. */
+  styleUris: string[];
+}
+
+export function makeNonce(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/**
+ * Strict CSP: nothing by default; scripts only with the nonce; styles from our own files
+ * (and nonce'd elements); images from our files or data: URLs; no remote origin at all.
+ * Chart.js draws on a canvas and sets sizes through the CSSOM (`element.style.x = …`),
+ * which style-src does not restrict, and the web components use constructable style
+ * sheets, so no 'unsafe-inline' is needed.
+ */
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${cspSource} 'nonce-${nonce}'`,
+    `img-src ${cspSource} data:`,
+    `font-src ${cspSource}`,
+  ].join('; ');
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function panelHtml(o: PanelHtmlOptions): string {
+  const nonce = escapeAttr(o.nonce);
+  const links = o.styleUris.map((u) => `<link rel="stylesheet" href="${escapeAttr(u)}">`).join('\n    ');
+  return `<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8">
+    <meta http-equiv="Content-Security-Policy" content="${escapeAttr(contentSecurityPolicy(o.cspSource, o.nonce))}">
+    <meta name="viewport" content="width=device-width, initial-scale=1.0">
+    ${links}
+    <title>Model Optimizer Metrics</title>
+  </head>
+  <body>
+    <main id="app" aria-busy="true">
+      <header id="run-header" class="run-header">
+        <div class="title-row">
+          <h1 id="run-title">Model Optimizer</h1>
+          <vscode-badge id="run-status" data-status="none">no run</vscode-badge>
+          <span class="spacer"></span>
+          <label id="run-select-label" class="run-select-label" hidden>Run
+            <select id="run-select" aria-label="Select run"></select>
+          </label>
+          <vscode-button id="stop-button" secondary hidden aria-label="Stop run">■ Stop</vscode-button>
+        </div>
+        <dl class="facts">
+          <div><dt>Run</dt><dd id="run-id">–</dd></div>
+          <div><dt>Job</dt><dd id="run-job">–</dd></div>
+          <div><dt>Backend</dt><dd id="run-backend">–</dd></div>
+          <div><dt>Dataset</dt><dd id="run-dataset">–</dd></div>
+          <div><dt>Duration</dt><dd id="run-duration">–</dd></div>
+        </dl>
+      </header>
+      <section id="empty-state" class="empty-state" hidden>
+        <p>No runs yet. Train the reference MNIST model or run the whole pipeline.</p>
+        <div class="buttons">
+          <vscode-button id="start-train">Train Baseline Model</vscode-button>
+          <vscode-button id="start-pipeline" secondary>Run Full Pipeline</vscode-button>
+        </div>
+        <p id="untrusted-note" hidden>This workspace is not trusted, so runs cannot start here.</p>
+      </section>
+      <section id="error-box" class="error-box" role="alert" hidden></section>
+      <section id="progress-section" class="progress" hidden>
+        <div class="progress-label"><span id="progress-text"></span></div>
+        <vscode-progress-bar id="epoch-progress" max="1" value="0" aria-label="Progress inside the epoch"></vscode-progress-bar>
+      </section>
+      <section class="charts">
+        <figure class="chart-card">
+          <figcaption>Accuracy</figcaption>
+          <div class="chart-box"><canvas id="chart-accuracy" role="img" aria-label="Accuracy per epoch" data-points="0"></canvas></div>
+        </figure>
+        <figure class="chart-card">
+          <figcaption>Loss</figcaption>
+          <div class="chart-box"><canvas id="chart-loss" role="img" aria-label="Loss per epoch" data-points="0"></canvas></div>
+        </figure>
+        <figure class="chart-card" id="sparsity-card" hidden>
+          <figcaption>Sparsity per pruned layer</figcaption>
+          <div class="chart-box"><canvas id="chart-sparsity" role="img" aria-label="Sparsity per pruned layer over training steps" data-points="0"></canvas></div>
+        </figure>
+      </section>
+      <section id="warnings-section" hidden>
+        <h2>Warnings</h2>
+        <ul id="warnings" class="warnings"></ul>
+      </section>
+      <section id="report-section" hidden>
+        <h2>Comparison</h2>
+        <div class="table-wrap">
+          <table id="comparison-table" aria-label="Model comparison">
+            <thead><tr id="comparison-head"></tr></thead>
+            <tbody id="comparison-body"></tbody>
+          </table>
+        </div>
+      </section>
+      <section id="artifacts-section" hidden>
+        <h2>Artifacts</h2>
+        <ul id="artifacts" class="artifacts"></ul>
+      </section>
+    </main>
+    <script nonce="${nonce}" src="${escapeAttr(o.scriptUri)}"></script>
+  </body>
+</html>
+`;
+}

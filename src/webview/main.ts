@@ -1,0 +1,243 @@
+/**
+ * Metrics panel (browser side). Keeps no state the host cannot resend: on load it posts
+ * `ready` and draws whatever `snapshot` arrives, then applies live `engineEvent`s.
+ */
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import { assertNever } from '../protocol/assert';
+import type { FromWebview, ToWebview } from '../protocol/webview';
+import { MetricsCharts } from './charts';
+import { applyEvent, emptyRun, formatBytes, formatDuration, fromView, type PanelRun } from './model';
+import { ComparisonTable } from './table';
+
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+
+function el<T extends HTMLElement = HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) {
+    throw new Error(`panel: #${id} missing`);
+  }
+  return e as T;
+}
+
+const runs = new Map<string, PanelRun>();
+let selectedId: string | null = null;
+let canRun = true;
+
+const charts = new MetricsCharts(
+  el<HTMLCanvasElement>('chart-accuracy'),
+  el<HTMLCanvasElement>('chart-loss'),
+  el<HTMLCanvasElement>('chart-sparsity'),
+);
+const table = new ComparisonTable(el<HTMLTableRowElement>('comparison-head'), el<HTMLTableSectionElement>('comparison-body'));
+
+function selected(): PanelRun | null {
+  return selectedId === null ? null : (runs.get(selectedId) ?? null);
+}
+
+const JOB_LABEL: Record<string, string> = {
+  train: 'Train baseline',
+  prune: 'Prune',
+  quantize: 'Quantize',
+  evaluate: 'Evaluate',
+  pipeline: 'Full pipeline',
+};
+
+function renderRunSelect(): void {
+  const select = el<HTMLSelectElement>('run-select');
+  const ids = Array.from(runs.keys());
+  el('run-select-label').hidden = ids.length < 2;
+  select.replaceChildren(
+    ...ids.map((id) => {
+      const r = runs.get(id);
+      const o = document.createElement('option');
+      o.value = id;
+      o.textContent = `${id}${r ? ` (${r.status})` : ''}`;
+      o.selected = id === selectedId;
+      return o;
+    }),
+  );
+}
+
+function renderHeader(run: PanelRun | null): void {
+  const status = el('run-status');
+  status.dataset.status = run?.status ?? 'none';
+  status.textContent = run?.status ?? 'no run';
+  el('run-title').textContent = run ? (JOB_LABEL[run.job] ?? run.job) : 'Model Optimizer';
+  el('run-id').textContent = run?.runId ?? '–';
+  el('run-job').textContent = run?.job ?? '–';
+  const b = run?.backend;
+  el('run-backend').textContent = b
+    ? `${b.tfjs} · ${b.trainer} trainer${b.requested && b.requested !== b.tfjs ? ` (asked: ${b.requested})` : ''}${b.detail ? ` · ${b.detail}` : ''}`
+    : '–';
+  const d = run?.dataset;
+  el('run-dataset').textContent = d
+    ? `${d.name} · ${d.train.toLocaleString('en-US')} train / ${d.validation.toLocaleString('en-US')} val / ${d.test.toLocaleString('en-US')} test`
+    : '–';
+  el('run-duration').textContent = run?.durationMs !== null && run?.durationMs !== undefined ? formatDuration(run.durationMs) : run ? '…' : '–';
+  el('stop-button').hidden = run?.status !== 'running';
+  el('empty-state').hidden = runs.size > 0;
+  el('start-train').hidden = !canRun;
+  el('start-pipeline').hidden = !canRun;
+  el('untrusted-note').hidden = canRun;
+  const err = el('error-box');
+  err.hidden = !run?.error;
+  err.textContent = run?.error ? `${run.error.where ? `${run.error.where}: ` : ''}${run.error.message}` : '';
+}
+
+function renderProgress(run: PanelRun | null): void {
+  const p = run?.status === 'running' ? run.progress : null;
+  el('progress-section').hidden = !p;
+  const bar = el<HTMLElement & { value: number; max: number }>('epoch-progress');
+  if (!p) {
+    bar.dataset.value = '0';
+    return;
+  }
+  const frac = p.batches > 0 ? p.batch / p.batches : 0;
+  bar.max = 1;
+  bar.value = frac;
+  bar.dataset.value = frac.toFixed(4);
+  bar.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
+  const stage = p.stage === 'prune' ? 'Pruning' : p.stage === 'train' ? 'Training' : p.stage;
+  el('progress-text').textContent =
+    `${stage} · epoch ${p.epoch}/${p.epochs} · batch ${p.batch}/${p.batches} (${Math.round(frac * 100)} %)` +
+    ` · loss ${p.loss.toFixed(4)} · accuracy ${(p.accuracy * 100).toFixed(2)} %`;
+}
+
+function renderLists(run: PanelRun | null): void {
+  const warnings = run?.warnings ?? [];
+  el('warnings-section').hidden = warnings.length === 0;
+  el('warnings').replaceChildren(
+    ...warnings.map((w) => {
+      const li = document.createElement('li');
+      const code = document.createElement('code');
+      code.textContent = w.code;
+      li.append(code, document.createTextNode(w.message));
+      return li;
+    }),
+  );
+  const report = run?.report ?? [];
+  el('report-section').hidden = report.length === 0;
+  table.setRows(report);
+  const artifacts = run?.artifacts ?? [];
+  el('artifacts-section').hidden = artifacts.length === 0;
+  el('artifacts').replaceChildren(
+    ...artifacts.map((a) => {
+      const li = document.createElement('li');
+      const kind = document.createElement('span');
+      kind.className = 'kind';
+      kind.textContent = a.kind;
+      const link = document.createElement('a');
+      link.href = '#';
+      link.className = 'artifact-link';
+      link.dataset.path = a.path;
+      link.title = `Reveal ${a.path} in the Explorer`;
+      link.textContent = a.path;
+      const size = document.createElement('span');
+      size.className = 'size';
+      size.textContent = formatBytes(a.bytes);
+      li.append(kind, link, size);
+      return li;
+    }),
+  );
+}
+
+function renderAll(): void {
+  const run = selected();
+  renderRunSelect();
+  renderHeader(run);
+  renderProgress(run);
+  renderLists(run);
+  el('sparsity-card').hidden = !run || run.sparsity.size === 0;
+  charts.update(run);
+  el('app').setAttribute('aria-busy', 'false');
+}
+
+function onMessage(msg: ToWebview): void {
+  switch (msg.type) {
+    case 'snapshot': {
+      runs.clear();
+      for (const v of msg.runs) {
+        runs.set(v.runId, fromView(v));
+      }
+      canRun = msg.canRun;
+      selectedId = msg.selectedRunId !== null && runs.has(msg.selectedRunId) ? msg.selectedRunId : (Array.from(runs.keys()).pop() ?? null);
+      renderAll();
+      return;
+    }
+    case 'engineEvent': {
+      let run = runs.get(msg.runId);
+      if (!run) {
+        run = emptyRun(msg.runId, 'train', 'running', new Date().toISOString());
+        runs.set(msg.runId, run);
+        selectedId = msg.runId;
+      }
+      const chartsChanged = applyEvent(run, msg.event);
+      if (msg.runId !== selectedId) {
+        renderRunSelect();
+        return;
+      }
+      if (msg.event.type === 'batchProgress') {
+        renderProgress(run);
+        return;
+      }
+      renderRunSelect();
+      renderHeader(run);
+      renderProgress(run);
+      renderLists(run);
+      el('sparsity-card').hidden = run.sparsity.size === 0;
+      if (chartsChanged) {
+        charts.update(run);
+      }
+      return;
+    }
+    default:
+      assertNever(msg, 'host message');
+  }
+}
+
+window.addEventListener('message', (ev: MessageEvent<unknown>) => {
+  const data = ev.data as ToWebview | null;
+  if (data && typeof data === 'object' && (data.type === 'snapshot' || data.type === 'engineEvent')) {
+    onMessage(data);
+  }
+});
+
+el('stop-button').addEventListener('click', () => {
+  const run = selected();
+  if (run) {
+    vscode.postMessage({ type: 'stopRun', runId: run.runId });
+  }
+});
+el('start-train').addEventListener('click', () => vscode.postMessage({ type: 'startJob', job: 'train' }));
+el('start-pipeline').addEventListener('click', () => vscode.postMessage({ type: 'startJob', job: 'pipeline' }));
+el<HTMLSelectElement>('run-select').addEventListener('change', (ev) => {
+  const id = (ev.target as HTMLSelectElement).value;
+  if (runs.has(id)) {
+    selectedId = id;
+    vscode.postMessage({ type: 'selectRun', runId: id });
+    renderAll();
+  }
+});
+document.addEventListener('click', (ev) => {
+  const link = (ev.target as Element | null)?.closest?.('a.artifact-link');
+  if (link instanceof HTMLAnchorElement && link.dataset.path !== undefined) {
+    ev.preventDefault();
+    const run = selected();
+    if (run) {
+      vscode.postMessage({ type: 'revealArtifact', runId: run.runId, path: link.dataset.path });
+    }
+  }
+});
+
+// VS Code changes the body class and the CSS variables when the colour theme changes.
+new MutationObserver(() => charts.retheme(selected())).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+renderAll();
+vscode.postMessage({ type: 'ready' });

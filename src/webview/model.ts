@@ -1,0 +1,255 @@
+/**
+ * The panel's view of one run, rebuilt from a `RunView` (saved record and/or live events)
+ * and updated by each live engine event. No DOM here, so it is easy to reason about.
+ */
+import { assertNever } from '../protocol/assert';
+import type {
+  ArtifactKind,
+  BackendInfo,
+  BatchProgressEvent,
+  EngineEvent,
+  JobKind,
+  ModelReport,
+  RunRecord,
+  RunStatus,
+  StageKind,
+} from '../protocol/engine';
+import type { RunView } from '../protocol/webview';
+
+export interface EpochPoint {
+  stage: StageKind;
+  model: string;
+  epoch: number;
+  epochs: number;
+  step: number;
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+}
+
+export interface SparsityPoint {
+  step: number;
+  sparsity: number;
+}
+
+export interface PanelRun {
+  runId: string;
+  job: JobKind;
+  status: RunStatus;
+  startedAt: string;
+  backend: BackendInfo | null;
+  dataset: RunRecord['dataset'] | null;
+  stages: { stage: StageKind; model: string; epochs?: number }[];
+  points: EpochPoint[];
+  /** Latest progress inside the current epoch; null when no fit is running. */
+  progress: BatchProgressEvent | null;
+  /** Per pruned layer: measured sparsity over optimizer steps. */
+  sparsity: Map<string, SparsityPoint[]>;
+  /** The schedule's target sparsity at each mask update. */
+  targetSparsity: SparsityPoint[];
+  warnings: { code: string; message: string }[];
+  report: ModelReport[];
+  artifacts: { kind: ArtifactKind; model: string; path: string; bytes: number }[];
+  error: { code: string; message: string; where?: string } | null;
+  testAccuracy: Record<string, number>;
+  durationMs: number | null;
+}
+
+export function emptyRun(runId: string, job: JobKind, status: RunStatus, startedAt: string): PanelRun {
+  return {
+    runId,
+    job,
+    status,
+    startedAt,
+    backend: null,
+    dataset: null,
+    stages: [],
+    points: [],
+    progress: null,
+    sparsity: new Map(),
+    targetSparsity: [],
+    warnings: [],
+    report: [],
+    artifacts: [],
+    error: null,
+    testAccuracy: {},
+    durationMs: null,
+  };
+}
+
+function addSparsity(run: PanelRun, layer: string, point: SparsityPoint): void {
+  let series = run.sparsity.get(layer);
+  if (!series) {
+    series = [];
+    run.sparsity.set(layer, series);
+  }
+  const last = series[series.length - 1];
+  if (last && last.step === point.step) {
+    last.sparsity = point.sparsity;
+  } else {
+    series.push(point);
+  }
+}
+
+function addArtifact(run: PanelRun, a: PanelRun['artifacts'][number]): void {
+  const i = run.artifacts.findIndex((x) => x.path === a.path);
+  if (i >= 0) {
+    run.artifacts[i] = a;
+  } else {
+    run.artifacts.push(a);
+  }
+}
+
+/** Builds the panel state from what the host sent: the saved record first, then live events. */
+export function fromView(view: RunView): PanelRun {
+  const run = emptyRun(view.runId, view.job, view.status, view.startedAt);
+  run.backend = view.backend;
+  const rec = view.record;
+  if (rec) {
+    run.backend = rec.backend;
+    run.dataset = rec.dataset;
+    run.durationMs = rec.durationMs;
+    for (const s of rec.stages) {
+      run.stages.push({ stage: s.stage, model: s.model, epochs: s.epochs.length });
+      for (const e of s.epochs) {
+        run.points.push({
+          stage: s.stage,
+          model: s.model,
+          epoch: e.epoch,
+          epochs: s.epochs.length,
+          step: e.step,
+          loss: e.loss,
+          accuracy: e.accuracy,
+          valLoss: e.valLoss,
+          valAccuracy: e.valAccuracy,
+        });
+        for (const [layer, sp] of Object.entries(e.sparsity ?? {})) {
+          addSparsity(run, layer, { step: e.step, sparsity: sp });
+        }
+      }
+      if (s.testAccuracy !== undefined) {
+        run.testAccuracy[s.model] = s.testAccuracy;
+      }
+    }
+    run.report = rec.report.slice();
+    for (const a of rec.artifacts) {
+      addArtifact(run, a);
+    }
+    run.warnings = rec.warnings.slice();
+    run.error = rec.error ?? null;
+  }
+  // A record already holds everything the events said; replaying them would duplicate points.
+  if (!rec) {
+    for (const e of view.events) {
+      applyEvent(run, e);
+    }
+  }
+  return run;
+}
+
+/** Applies one live engine event. Returns true when the charts need new data. */
+export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
+  switch (e.type) {
+    case 'ready':
+    case 'log':
+      return false;
+    case 'jobStarted':
+      run.job = e.job;
+      run.backend = e.backend;
+      run.dataset = e.dataset;
+      run.startedAt = e.startedAt;
+      run.status = 'running';
+      return false;
+    case 'stageStarted': {
+      const existing = run.stages.find((s) => s.stage === e.stage && s.model === e.model);
+      if (!existing) {
+        run.stages.push({ stage: e.stage, model: e.model, epochs: e.epochs });
+      }
+      run.progress = null;
+      return false;
+    }
+    case 'batchProgress':
+      run.progress = e;
+      return false;
+    case 'epochEnd':
+      run.points.push({
+        stage: e.stage,
+        model: e.model,
+        epoch: e.epoch,
+        epochs: e.epochs,
+        step: e.step,
+        ...e.metrics,
+      });
+      if (!run.stages.some((s) => s.stage === e.stage && s.model === e.model)) {
+        run.stages.push({ stage: e.stage, model: e.model, epochs: e.epochs });
+      }
+      for (const [layer, sp] of Object.entries(e.sparsity ?? {})) {
+        addSparsity(run, layer, { step: e.step, sparsity: sp });
+      }
+      if (run.progress && run.progress.epoch === e.epoch && run.progress.stage === e.stage) {
+        run.progress = { ...run.progress, batch: run.progress.batches };
+      }
+      return true;
+    case 'pruningStep':
+      for (const l of e.layers) {
+        addSparsity(run, l.name, { step: e.step, sparsity: l.sparsity });
+      }
+      run.targetSparsity.push({ step: e.step, sparsity: e.targetSparsity });
+      return true;
+    case 'warning':
+      run.warnings.push({ code: e.code, message: e.message });
+      return false;
+    case 'artifactWritten':
+      addArtifact(run, { kind: e.kind, model: e.model, path: e.path, bytes: e.bytes });
+      return false;
+    case 'report':
+      run.report = e.rows.slice();
+      return false;
+    case 'done':
+      run.status = 'done';
+      run.durationMs = e.durationMs;
+      run.testAccuracy = { ...e.testAccuracy };
+      run.progress = null;
+      return false;
+    case 'cancelled':
+      run.status = 'cancelled';
+      run.durationMs = e.durationMs;
+      run.progress = null;
+      return false;
+    case 'error':
+      run.status = 'failed';
+      run.error = { code: e.code, message: e.message, where: e.where };
+      run.progress = null;
+      return false;
+    default:
+      return assertNever(e, 'engine event');
+  }
+}
+
+/** Human-readable byte size: 1 decimal above 1 KiB. */
+export function formatBytes(n: number): string {
+  if (n < 1024) {
+    return `${n} B`;
+  }
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) {
+    return `${Math.round(ms)} ms`;
+  }
+  const s = ms / 1000;
+  if (s < 60) {
+    return `${s.toFixed(1)} s`;
+  }
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s - m * 60)} s`;
+}

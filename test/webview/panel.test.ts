@@ -1,0 +1,388 @@
+/**
+ * The metrics panel's real bundle (dist/webview.js) and real HTML/CSP (src/extension/panel/html.ts)
+ * in headless Chromium, with a stand-in for `acquireVsCodeApi` that records posted messages.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import * as esbuild from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { makeNonce, panelHtml } from '../../src/extension/panel/html';
+import type { EngineEvent, ModelReport, RunRecord } from '../../src/protocol/engine';
+import type { FromWebview, ToWebview } from '../../src/protocol/webview';
+import { DEFAULT_CONFIG } from '../../src/protocol/config';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const OUT = join(ROOT, '.test-output');
+const CHROMIUM = '/usr/bin/chromium';
+const RUN_ID = '20261127-221500-pipeline';
+
+let server: Server;
+let origin = '';
+let browser: Browser | undefined;
+let page: Page;
+const requests: string[] = [];
+let skipReason: string | null = null;
+
+type Posted = FromWebview[];
+
+async function posted(): Promise<Posted> {
+  return page.evaluate(() => (window as unknown as { __posted: Posted }).__posted.slice());
+}
+
+/** Posts a host message and waits until the panel has handled it (messages arrive in order). */
+async function send(msg: ToWebview): Promise<void> {
+  await page.evaluate(
+    (m) =>
+      new Promise<void>((done) => {
+        window.postMessage(m, '*');
+        const sync = (e: MessageEvent): void => {
+          if (e.data === '__sync') {
+            window.removeEventListener('message', sync);
+            done();
+          }
+        };
+        window.addEventListener('message', sync);
+        window.postMessage('__sync', '*');
+      }),
+    msg,
+  );
+}
+
+async function event(event: EngineEvent): Promise<void> {
+  await send({ type: 'engineEvent', runId: RUN_ID, event });
+}
+
+async function attr(selector: string, name: string): Promise<string | null> {
+  return page.locator(selector).getAttribute(name);
+}
+
+const backend = { tfjs: 'wasm', trainer: 'simd-kernel', requested: 'auto', detail: '2 threads, SIMD' };
+const dataset = { name: 'mnist', train: 54000, validation: 6000, test: 10000 };
+
+function epochEnd(stage: 'train' | 'prune', epoch: number, epochs: number, extra: Partial<EngineEvent> = {}): EngineEvent {
+  const acc = 0.9 + epoch * 0.015 + (stage === 'prune' ? 0.005 : 0);
+  return {
+    type: 'epochEnd',
+    stage,
+    model: stage === 'train' ? 'mnist_model' : 'pruned_mnist_model',
+    epoch,
+    epochs,
+    step: (stage === 'prune' ? 0 : 0) + epoch * 844,
+    metrics: { loss: 0.35 / epoch, accuracy: acc, valLoss: 0.3 / epoch + 0.02, valAccuracy: acc + 0.004 },
+    durationMs: 2100,
+    ...extra,
+  } as EngineEvent;
+}
+
+function report(): ModelReport[] {
+  const row = (model: string, format: ModelReport['format'], variant: string, path: string, bytes: number, acc: number, sparsity: number): ModelReport => ({
+    model,
+    format,
+    variant,
+    path,
+    bytes,
+    gzipBytes: Math.round(bytes * (0.92 - sparsity * 0.5)),
+    params: 101770,
+    nonzeros: Math.round(101770 - 1280 * sparsity),
+    layers: [
+      { name: 'dense', sparsity: 0 },
+      { name: 'dense_1', sparsity },
+    ],
+    accuracy: acc,
+    accuracyDelta: acc - 0.9771,
+    runtime: format === 'tflite' ? 'tflite-wasm' : 'tfjs-wasm',
+    latencyUs: format === 'tflite' ? 41.5 : 88.2,
+  });
+  return [
+    row('mnist_model', 'keras-h5', 'float32', 'mnist_model.h5', 415_000, 0.9771, 0),
+    row('pruned_mnist_model', 'keras-h5', 'float32', 'pruned_mnist_model.h5', 415_000, 0.9779, 0.5),
+    row('pruned_mnist_model', 'tflite', 'dynamic-int8', 'pruned_mnist_model_quant.tflite', 104_000, 0.9777, 0.5),
+    row('pruned_mnist_model', 'tflite', 'float16', 'pruned_mnist_model_float16.tflite', 205_000, 0.978, 0.5),
+  ];
+}
+
+void describe('metrics panel in headless Chromium', () => {
+  before(async () => {
+    if (!existsSync(CHROMIUM)) {
+      skipReason = `${CHROMIUM} is missing (apt-get install -y chromium)`;
+      console.log(`# webview tests skipped: ${skipReason}`);
+      return;
+    }
+    // The same bundle options as esbuild.mjs's webview entry, so this file tests current sources.
+    await esbuild.build({
+      entryPoints: { webview: join(ROOT, 'src/webview/main.ts') },
+      outdir: join(ROOT, 'dist'),
+      bundle: true,
+      sourcemap: true,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+      logLevel: 'warning',
+    });
+    mkdirSync(OUT, { recursive: true });
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const files: Record<string, [string, string]> = {
+        '/dist/webview.js': [join(ROOT, 'dist/webview.js'), 'text/javascript'],
+        '/media/panel.css': [join(ROOT, 'media/panel.css'), 'text/css'],
+        '/theme-dark.css': [join(ROOT, 'test/webview/theme-dark.css'), 'text/css'],
+      };
+      if (url.pathname === '/') {
+        let html = panelHtml({
+          cspSource: origin,
+          nonce: makeNonce(),
+          scriptUri: `${origin}/dist/webview.js`,
+          styleUris: [`${origin}/theme-dark.css`, `${origin}/media/panel.css`],
+        });
+        // An attacker's inline script without the nonce: the CSP must stop it.
+        html = html.replace('</head>', '<script>window.__inlineRan = true;</script>\n  </head>');
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(html);
+        return;
+      }
+      const file = files[url.pathname];
+      if (!file) {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': file[1] });
+      res.end(readFileSync(file[0]));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1180 }, colorScheme: 'dark' });
+    page.on('request', (r) => {
+      requests.push(r.url());
+    });
+    page.on('pageerror', (e) => console.log(`# page error: ${e.message}`));
+    // A string, not a function: tsx would wrap a function's inner names in its `__name` helper,
+    // which does not exist in the page.
+    await page.addInitScript(`
+      window.__name = (f) => f;
+      window.__posted = [];
+      window.__violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.effectiveDirective + ' ' + e.blockedURI));
+      window.acquireVsCodeApi = () => ({
+        postMessage: (m) => window.__posted.push(m),
+        getState: () => undefined,
+        setState: () => undefined,
+      });
+    `);
+    await page.goto(`${origin}/`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  });
+
+  void it('says ready on load, and the CSP blocks an inline script without the nonce', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+    const inlineRan = await page.evaluate(() => (window as unknown as { __inlineRan?: boolean }).__inlineRan);
+    assert.equal(inlineRan, undefined, 'the inline script must not run');
+    const violations = await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+    assert.ok(violations.some((v) => v.startsWith('script-src-elem inline')), `expected a script-src violation, got ${JSON.stringify(violations)}`);
+    // The panel's own script ran (it posted ready), so the nonce works.
+    assert.deepEqual((await posted())[0], { type: 'ready' });
+  });
+
+  void it('shows the start buttons when there are no runs', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    await send({ type: 'snapshot', runs: [], selectedRunId: null, canRun: true });
+    assert.equal(await page.locator('#empty-state').isVisible(), true);
+    await page.locator('#start-pipeline').click();
+    assert.deepEqual((await posted()).at(-1), { type: 'startJob', job: 'pipeline' });
+  });
+
+  void it('draws a live run: header, progress inside the epoch, curves per epoch, sparsity', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    await send({
+      type: 'snapshot',
+      canRun: true,
+      selectedRunId: RUN_ID,
+      runs: [{ runId: RUN_ID, job: 'pipeline', status: 'running', startedAt: '2026-11-27T22:15:00.000Z', backend: null, events: [] }],
+    });
+    await event({
+      type: 'jobStarted',
+      runId: RUN_ID,
+      job: 'pipeline',
+      config: DEFAULT_CONFIG,
+      backend,
+      stages: ['train', 'prune', 'export'],
+      startedAt: '2026-11-27T22:15:00.000Z',
+      dataset,
+    });
+    assert.match(await page.locator('#run-backend').innerText(), /wasm · simd-kernel trainer/);
+    assert.match(await page.locator('#run-dataset').innerText(), /54,000 train \/ 6,000 val \/ 10,000 test/);
+    assert.equal(await attr('#run-status', 'data-status'), 'running');
+    assert.equal(await page.locator('#stop-button').isVisible(), true);
+
+    await event({ type: 'stageStarted', stage: 'train', model: 'mnist_model', epochs: 3, stepsPerEpoch: 844 });
+    for (let epoch = 1; epoch <= 3; epoch++) {
+      let last = -1;
+      for (const batch of [120, 430, 800]) {
+        await event({ type: 'batchProgress', stage: 'train', epoch, epochs: 3, batch, batches: 844, loss: 0.4 / epoch, accuracy: 0.85 + epoch / 100 });
+        const v = Number(await attr('#epoch-progress', 'data-value'));
+        assert.ok(Math.abs(v - batch / 844) < 1e-3, `progress ${v} for batch ${batch}`);
+        assert.ok(v > last, 'the progress bar moves forward within the epoch');
+        last = v;
+        const barValue = await page.locator('#epoch-progress').evaluate((e) => (e as HTMLElement & { value: number }).value);
+        assert.ok(Math.abs(barValue - batch / 844) < 1e-3);
+      }
+      assert.match(await page.locator('#progress-text').innerText(), new RegExp(`epoch ${epoch}/3 · batch 800/844`));
+      await event(epochEnd('train', epoch, 3));
+      assert.equal(await attr('#chart-accuracy', 'data-points'), String(epoch), 'one accuracy point per epoch');
+      assert.equal(await attr('#chart-loss', 'data-points'), String(epoch));
+    }
+    assert.equal(Number(await attr('#chart-accuracy', 'data-last-val-accuracy')), 0.9 + 3 * 0.015 + 0.004);
+
+    await event({ type: 'stageStarted', stage: 'prune', model: 'pruned_mnist_model', epochs: 2, stepsPerEpoch: 844 });
+    assert.equal(await page.locator('#sparsity-card').isVisible(), false, 'no sparsity chart before pruning steps');
+    for (const [step, s] of [
+      [1, 0],
+      [101, 0.118],
+      [201, 0.23],
+      [801, 0.44],
+    ] as const) {
+      await event({ type: 'pruningStep', step, targetSparsity: s, layers: [{ name: 'dense_1', sparsity: s, threshold: s / 10 }] });
+    }
+    await event(epochEnd('prune', 1, 2, { step: 844, sparsity: { dense_1: 0.44 } }));
+    assert.equal(await page.locator('#sparsity-card').isVisible(), true);
+    assert.equal(await attr('#chart-sparsity', 'data-layers'), '1');
+    assert.equal(await attr('#chart-sparsity', 'data-points'), '5', '4 mask updates + the epoch end (step 844)');
+    assert.equal(await attr('#chart-accuracy', 'data-points'), '4', 'baseline and pruning epochs share one curve');
+    await event({ type: 'batchProgress', stage: 'prune', epoch: 2, epochs: 2, batch: 300, batches: 844, loss: 0.08, accuracy: 0.975 });
+
+    await event({ type: 'warning', code: 'prune-end-step', message: 'end_step 4690 lies beyond the last training step 1688; using 1688.' });
+    assert.match(await page.locator('#warnings').innerText(), /prune-end-step/);
+  });
+
+  void it('lists artifacts and reveals them on click', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    await event({ type: 'artifactWritten', kind: 'tfjs', model: 'mnist_model', path: 'mnist_model/model.json', bytes: 408_123 });
+    await event({ type: 'artifactWritten', kind: 'keras-h5', model: 'mnist_model', path: 'mnist_model.h5', bytes: 415_000 });
+    assert.equal(await page.locator('#artifacts li').count(), 2);
+    await page.locator('#artifacts a[data-path="mnist_model/model.json"]').click();
+    assert.deepEqual((await posted()).at(-1), { type: 'revealArtifact', runId: RUN_ID, path: 'mnist_model/model.json' });
+  });
+
+  void it('renders the comparison table and sorts it by clicking headers', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    await event({ type: 'report', rows: report() });
+    const rows = page.locator('#comparison-body tr');
+    assert.equal(await rows.count(), 4);
+    const paths = async (): Promise<string[]> => rows.evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.path ?? ''));
+    assert.deepEqual((await paths())[0], 'mnist_model.h5', 'engine order before sorting');
+
+    await page.locator('#comparison-head th[data-key="bytes"]').click();
+    assert.equal(await attr('#comparison-head th[data-key="bytes"]', 'aria-sort'), 'ascending');
+    assert.deepEqual(await paths(), ['pruned_mnist_model_quant.tflite', 'pruned_mnist_model_float16.tflite', 'mnist_model.h5', 'pruned_mnist_model.h5']);
+    await page.locator('#comparison-head th[data-key="bytes"]').click();
+    assert.equal(await attr('#comparison-head th[data-key="bytes"]', 'aria-sort'), 'descending');
+    assert.deepEqual((await paths()).slice(2), ['pruned_mnist_model_float16.tflite', 'pruned_mnist_model_quant.tflite']);
+
+    await page.locator('#comparison-head th[data-key="accuracy"]').click();
+    assert.equal(await attr('#comparison-head th[data-key="bytes"]', 'aria-sort'), 'none');
+    assert.deepEqual(await paths(), ['mnist_model.h5', 'pruned_mnist_model_quant.tflite', 'pruned_mnist_model.h5', 'pruned_mnist_model_float16.tflite']);
+    const quantRow = page.locator('#comparison-body tr[data-path="pruned_mnist_model_quant.tflite"]');
+    assert.equal(await quantRow.locator('td[data-key="gzipBytes"]').innerText(), '68.0 KiB', '104000 × 0.67 = 69680 B = 68.05 KiB');
+    assert.equal(await quantRow.locator('td[data-key="accuracyDelta"]').innerText(), '+0.06 pt');
+    assert.equal(await quantRow.locator('td[data-key="sparsity"]').innerText(), '50.0 %');
+
+    await quantRow.locator('a.artifact-link').click();
+    assert.deepEqual((await posted()).at(-1), { type: 'revealArtifact', runId: RUN_ID, path: 'pruned_mnist_model_quant.tflite' });
+  });
+
+  void it('stop button posts stopRun; screenshot in a dark theme', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    await page.locator('#stop-button').click();
+    assert.deepEqual((await posted()).at(-1), { type: 'stopRun', runId: RUN_ID });
+    await page.screenshot({ path: join(OUT, 'webview-panel.png'), fullPage: true });
+    await event({ type: 'done', runId: RUN_ID, durationMs: 61_000, testAccuracy: { mnist_model: 0.977 }, recordPath: `runs/${RUN_ID}.json` });
+    assert.equal(await attr('#run-status', 'data-status'), 'done');
+    assert.equal(await page.locator('#stop-button').isVisible(), false);
+    assert.equal(await page.locator('#progress-section').isVisible(), false);
+  });
+
+  void it('after a reload, says ready again and redraws a saved run from its record', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+    const record: RunRecord = {
+      version: 1,
+      runId: 'old-run',
+      job: 'train',
+      status: 'done',
+      startedAt: '2026-11-27T20:00:00.000Z',
+      finishedAt: '2026-11-27T20:01:00.000Z',
+      durationMs: 60_000,
+      config: DEFAULT_CONFIG,
+      backend,
+      dataset,
+      stages: [
+        {
+          stage: 'train',
+          model: 'mnist_model',
+          durationMs: 50_000,
+          testAccuracy: 0.976,
+          epochs: [1, 2, 3, 4, 5].map((epoch) => ({ epoch, step: epoch * 844, durationMs: 10_000, loss: 0.3 / epoch, accuracy: 0.9 + epoch / 100, valLoss: 0.25 / epoch, valAccuracy: 0.91 + epoch / 100 })),
+        },
+      ],
+      artifacts: [{ kind: 'tfjs', model: 'mnist_model', path: 'mnist_model/model.json', bytes: 408_123 }],
+      report: [],
+      warnings: [],
+      timings: { train: 50_000 },
+      host: { node: 'v20', platform: 'linux', cpu: 'x', cores: 2 },
+    };
+    await send({
+      type: 'snapshot',
+      canRun: false,
+      selectedRunId: 'old-run',
+      runs: [{ runId: 'old-run', job: 'train', status: 'done', startedAt: record.startedAt, backend, events: [], record }],
+    });
+    assert.equal(await attr('#chart-accuracy', 'data-points'), '5');
+    assert.equal(await attr('#run-status', 'data-status'), 'done');
+    assert.equal(await page.locator('#run-duration').innerText(), '1 min 0 s');
+    assert.equal(await page.locator('#stop-button').isVisible(), false);
+  });
+
+  void it('loaded nothing from outside its own origin, and nothing but the test inline script broke the CSP', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:'));
+    assert.deepEqual(foreign, []);
+    assert.ok(requests.includes(`${origin}/dist/webview.js`));
+    const violations = await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+    assert.deepEqual(
+      violations.filter((v) => !v.startsWith('script-src-elem inline')),
+      [],
+      'Chart.js and the web components must work without inline styles or eval',
+    );
+  });
+});
