@@ -1,0 +1,244 @@
+/**
+ * TF.js layers format: `model.json` (a tfjs-layers Sequential topology + weightsManifest)
+ * and one weights file `group1-shard1of1.bin`, loadable with stock `tf.loadLayersModel`.
+ * Written with writeFilesAtomic, model.json last, so a reader never sees a model.json
+ * whose weights are missing.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Activation } from '../../protocol/config';
+import { BadInputError } from '../jobs/types';
+import type { DenseLayer, MlpModel } from '../model/mlp';
+import { writeFilesAtomic } from '../util/atomic';
+
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_FILE = 'group1-shard1of1.bin';
+const GENERATED_BY = 'Model Optimizer (TF.js layers format, tfjs-layers 4.x compatible)';
+
+interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; min?: number; scale?: number };
+}
+
+/** The model.json object for `model` (weights described in the order kernel, bias per layer). */
+export function tfjsModelJson(model: MlpModel, weightsFile = WEIGHTS_FILE): object {
+  const layers = model.layers.map((l, i) => ({
+    class_name: 'Dense',
+    config: {
+      units: l.units,
+      activation: l.activation,
+      use_bias: true,
+      kernel_initializer: { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } },
+      bias_initializer: { class_name: 'Zeros', config: {} },
+      kernel_regularizer: null,
+      bias_regularizer: null,
+      activity_regularizer: null,
+      kernel_constraint: null,
+      bias_constraint: null,
+      name: l.name,
+      trainable: true,
+      ...(i === 0 ? { batch_input_shape: [null, model.inputDim] } : {}),
+      dtype: 'float32',
+    },
+  }));
+  const weights: WeightSpec[] = model.layers.flatMap((l) => [
+    { name: `${l.name}/kernel`, shape: [l.inputDim, l.units], dtype: 'float32' },
+    { name: `${l.name}/bias`, shape: [l.units], dtype: 'float32' },
+  ]);
+  return {
+    format: 'layers-model',
+    generatedBy: GENERATED_BY,
+    convertedBy: null,
+    modelTopology: {
+      class_name: 'Sequential',
+      config: { name: model.name, layers },
+      keras_version: 'tfjs-layers 4.22.0',
+      backend: 'tensor_flow.js',
+    },
+    weightsManifest: [{ paths: [weightsFile], weights }],
+  };
+}
+
+/** Kernel then bias for every layer, float32 little-endian, as one buffer. */
+export function tfjsWeightData(model: MlpModel): Uint8Array {
+  const total = model.layers.reduce((n, l) => n + l.kernel.length + l.bias.length, 0);
+  const out = new Float32Array(total);
+  let o = 0;
+  for (const l of model.layers) {
+    out.set(l.kernel, o);
+    o += l.kernel.length;
+    out.set(l.bias, o);
+    o += l.bias.length;
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/** Saves `model` under `dir` (created if needed). Returns total bytes and the model.json path. */
+export async function saveTfjsModel(model: MlpModel, dir: string): Promise<{ bytes: number; modelJson: string }> {
+  const modelJson = path.join(dir, MODEL_JSON);
+  const bytes = await writeFilesAtomic([
+    { path: path.join(dir, WEIGHTS_FILE), data: tfjsWeightData(model) },
+    { path: modelJson, data: JSON.stringify(tfjsModelJson(model)) },
+  ]);
+  return { bytes, modelJson };
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------
+
+interface LayerJson {
+  class_name: string;
+  config: { name?: string; units?: number; activation?: string; use_bias?: boolean; batch_input_shape?: (number | null)[]; batchInputShape?: (number | null)[] };
+}
+
+function bad(file: string, problem: string): never {
+  throw new BadInputError(`${file}: ${problem}. Pass a TF.js layers model.json of a Sequential stack of Dense layers (as written by Model Optimizer or tfjs-layers' model.save).`, file);
+}
+
+function float16ToFloat32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) {
+    return s * Math.pow(2, -14) * (f / 1024);
+  }
+  if (e === 31) {
+    return f ? NaN : s * Infinity;
+  }
+  return s * Math.pow(2, e - 15) * (1 + f / 1024);
+}
+
+/** Decodes one weight from the concatenated shard bytes; returns the value array and bytes consumed. */
+function decodeWeight(spec: WeightSpec, buf: Uint8Array, offset: number, file: string): { values: Float32Array; bytes: number } {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  const q = spec.quantization;
+  const bytesPer = q ? (q.dtype === 'uint8' ? 1 : 2) : spec.dtype === 'float32' ? 4 : 0;
+  if (bytesPer === 0) {
+    bad(file, `weight ${spec.name} has dtype ${spec.dtype}; only float32 (optionally uint8/uint16/float16-quantized) is supported`);
+  }
+  const bytes = n * bytesPer;
+  if (offset + bytes > buf.length) {
+    bad(file, `the weight files hold ${buf.length} bytes but the manifest needs at least ${offset + bytes} (weight ${spec.name}); a weights file is missing or truncated`);
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset + offset, bytes);
+  const values = new Float32Array(n);
+  if (!q) {
+    for (let i = 0; i < n; i++) {
+      values[i] = view.getFloat32(i * 4, true);
+    }
+  } else if (q.dtype === 'float16') {
+    for (let i = 0; i < n; i++) {
+      values[i] = float16ToFloat32(view.getUint16(i * 2, true));
+    }
+  } else {
+    const min = q.min ?? 0;
+    const scale = q.scale ?? 1;
+    for (let i = 0; i < n; i++) {
+      values[i] = min + scale * (q.dtype === 'uint8' ? view.getUint8(i) : view.getUint16(i * 2, true));
+    }
+  }
+  return { values, bytes };
+}
+
+function asActivation(a: string | undefined, file: string, layer: string): Activation {
+  const v = a ?? 'linear';
+  if (v === 'relu' || v === 'softmax' || v === 'linear') {
+    return v;
+  }
+  bad(file, `layer ${layer} uses activation '${v}'; supported: relu, softmax, linear`);
+}
+
+/** Loads a TF.js layers model (path to model.json, or a folder containing one) as an MlpModel. */
+export async function loadTfjsModel(pathToModelJsonOrDir: string): Promise<MlpModel> {
+  let file = path.resolve(pathToModelJsonOrDir);
+  try {
+    if ((await fs.stat(file)).isDirectory()) {
+      file = path.join(file, MODEL_JSON);
+    }
+  } catch {
+    throw new BadInputError(`${file} does not exist. Pass the model.json of a TF.js model (or its folder), e.g. model-optimizer-output/mnist_model/model.json.`, file);
+  }
+  let json: {
+    modelTopology?: { class_name?: string; config?: { name?: string; layers?: LayerJson[] } | LayerJson[]; model_config?: { class_name?: string; config?: { name?: string; layers?: LayerJson[] } } };
+    weightsManifest?: { paths: string[]; weights: WeightSpec[] }[];
+  };
+  try {
+    json = JSON.parse(await fs.readFile(file, 'utf8')) as typeof json;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new BadInputError(`${file} cannot be read as JSON (${e.code ?? e.message}). Pass a TF.js layers model.json.`, file);
+  }
+  // Keras' converter nests the topology under model_config; tfjs-layers does not.
+  const topo = json.modelTopology?.model_config ?? json.modelTopology;
+  if (!topo || topo.class_name !== 'Sequential') {
+    bad(file, `the topology is ${topo?.class_name ?? 'missing'}, not Sequential`);
+  }
+  const cfg = topo.config;
+  const layersJson = Array.isArray(cfg) ? cfg : (cfg?.layers ?? []);
+  const modelName = (Array.isArray(cfg) ? undefined : cfg?.name) ?? path.basename(path.dirname(file));
+  if (!json.weightsManifest || json.weightsManifest.length === 0) {
+    bad(file, 'it has no weightsManifest');
+  }
+  // Read every shard of every group, in order, and decode weights by name.
+  const weights = new Map<string, { spec: WeightSpec; values: Float32Array }>();
+  for (const group of json.weightsManifest) {
+    const parts: Uint8Array[] = [];
+    for (const p of group.paths) {
+      const shard = path.join(path.dirname(file), p);
+      try {
+        parts.push(await fs.readFile(shard));
+      } catch {
+        bad(file, `its weights file ${p} is missing next to it`);
+      }
+    }
+    const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    let offset = 0;
+    for (const spec of group.weights) {
+      const { values, bytes } = decodeWeight(spec, buf, offset, file);
+      offset += bytes;
+      weights.set(spec.name.replace(/:0$/, ''), { spec, values });
+    }
+  }
+  const layers: DenseLayer[] = [];
+  let inputDim = 0;
+  for (const lj of layersJson) {
+    const c = lj.config;
+    const shape = c.batch_input_shape ?? c.batchInputShape;
+    if (lj.class_name === 'InputLayer') {
+      inputDim = Number(shape?.[shape.length - 1] ?? 0);
+      continue;
+    }
+    if (lj.class_name !== 'Dense') {
+      bad(file, `layer ${c.name ?? '?'} is a ${lj.class_name}; only Dense layers are supported`);
+    }
+    const name = c.name ?? `dense_${layers.length}`;
+    if (layers.length === 0 && shape) {
+      inputDim = Number(shape[shape.length - 1]);
+    }
+    const inDim = layers.length === 0 ? inputDim : layers[layers.length - 1].units;
+    const units = Number(c.units);
+    const kernel = weights.get(`${name}/kernel`);
+    const bias = weights.get(`${name}/bias`);
+    if (!kernel) {
+      bad(file, `the weights of layer ${name} (${name}/kernel) are not in the weightsManifest`);
+    }
+    if (!(inDim > 0) || kernel.spec.shape[0] !== inDim || kernel.spec.shape[1] !== units) {
+      bad(file, `layer ${name}'s kernel has shape [${kernel.spec.shape.join(', ')}] but the topology says [${inDim}, ${units}]`);
+    }
+    layers.push({
+      name,
+      inputDim: inDim,
+      units,
+      activation: asActivation(c.activation, file, name),
+      kernel: kernel.values,
+      bias: c.use_bias === false || !bias ? new Float32Array(units) : bias.values,
+    });
+  }
+  if (layers.length === 0) {
+    bad(file, 'it has no Dense layers');
+  }
+  return { name: modelName, inputDim: layers[0].inputDim, layers };
+}
