@@ -1,0 +1,185 @@
+/**
+ * Command-line parsing for `model-optimizer <command> [flags]`. Pure: no I/O, so the tests
+ * can check every flag. Problems throw UsageError (exit code 2).
+ */
+import type { BackendChoice, PartialRunConfig } from '../protocol/config';
+import type { JobKind } from '../protocol/engine';
+import { didYouMean } from '../engine/config/validate';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface CliArgs {
+  command: JobKind | 'help' | 'version';
+  config?: string;
+  out?: string;
+  json: boolean;
+  verbose: boolean;
+  model?: string;
+  /** Flag overrides, applied over the config file. */
+  overrides: PartialRunConfig;
+}
+
+export const COMMANDS: Record<JobKind, string> = {
+  train: 'train the baseline model (Dense 128 relu → Dense 10 softmax) and save it as TF.js',
+  prune: 'fine-tune a trained model with magnitude pruning (tfmot semantics)',
+  quantize: 'export Keras .h5, TFLite (float32/float16/int8) and quantized TF.js, evaluated in their runtimes',
+  evaluate: 'measure one model file (model.json, .h5 or .tflite): size, sparsity, accuracy, latency',
+  pipeline: 'train → prune → quantize/export → compare (the reference workflow)',
+};
+
+export const HELP = `Usage: model-optimizer <command> [options]
+
+Train, prune and quantize an MNIST MLP (the Keras/tfmot/TFLite reference workflow) headless.
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([c, d]) => `  ${c.padEnd(10)} ${d}`)
+  .join('\n')}
+  (sweep     not available yet: a later release adds sparsity/quantization sweeps)
+
+Options:
+  --config FILE       run configuration (JSON, see schemas/model-optimizer.schema.json);
+                      default: ./model-optimizer.json when it exists, else built-in defaults
+  --out DIR           output folder (default: output.dir of the config, i.e.
+                      ./model-optimizer-output)
+  --json              print every engine event as one JSON line on stdout, nothing else
+  --model PATH        input model for prune/quantize/evaluate (TF.js model.json or its folder;
+                      evaluate also takes .h5/.tflite). Default: the models in --out
+  --backend NAME      auto | wasm | cpu | node  (auto = tfjs-node if installed, else wasm)
+  --epochs N          override train.epochs
+  --prune-epochs N    override prune.epochs
+  --train-limit N     use only the first N training images (data.trainLimit; 0 = all)
+  --test-limit N      use only the first N test images (data.testLimit; 0 = all)
+  --verbose           also print debug logs and stack traces
+  -h, --help          show this help;  -v, --version  show the version
+
+Exit codes: 0 success, 1 the run failed or was cancelled (Ctrl-C; press twice to quit at
+once), 2 bad input (config, data, model file or arguments) with the fix on stderr.
+
+Example: model-optimizer pipeline --epochs 1 --train-limit 6000 --test-limit 2000 --out /tmp/mo`;
+
+const VALUE_FLAGS = ['--config', '--out', '--model', '--backend', '--epochs', '--prune-epochs', '--train-limit', '--test-limit'] as const;
+const BOOL_FLAGS = ['--json', '--verbose', '--help', '-h', '--version', '-v'] as const;
+const BACKENDS: BackendChoice[] = ['auto', 'wasm', 'cpu', 'node'];
+
+function wholeNumber(flag: string, raw: string, min: number): number {
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min) {
+    throw new UsageError(`${flag} must be a whole number ≥ ${min}, but it is "${raw}". Example: ${flag} ${Math.max(min, 1)}.`);
+  }
+  return Number(raw);
+}
+
+export function parseArgs(argv: string[]): CliArgs {
+  const args: CliArgs = { command: 'help', json: false, verbose: false, overrides: {} };
+  const positional: string[] = [];
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-') || a === '-') {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    if ((BOOL_FLAGS as readonly string[]).includes(name)) {
+      if (eq > 0) {
+        throw new UsageError(`${name} takes no value. Write just ${name}.`);
+      }
+      values.set(name, 'true');
+    } else if ((VALUE_FLAGS as readonly string[]).includes(name)) {
+      const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (value === undefined || (eq < 0 && value.startsWith('--'))) {
+        throw new UsageError(`${name} needs a value, e.g. ${name} ${exampleOf(name)}.`);
+      }
+      values.set(name, value);
+    } else {
+      const guess = didYouMean(name.replace(/^-+/, ''), [...VALUE_FLAGS, ...BOOL_FLAGS].map((f) => f.replace(/^-+/, '')));
+      throw new UsageError(`Unknown option ${name}.${guess ? ` Did you mean --${guess}?` : ''} Run model-optimizer --help for the list.`);
+    }
+  }
+  if (values.has('--help') || values.has('-h')) {
+    return { ...args, command: 'help' };
+  }
+  if (values.has('--version') || values.has('-v')) {
+    return { ...args, command: 'version' };
+  }
+  if (positional.length === 0) {
+    throw new UsageError(`Missing command. Use one of: ${Object.keys(COMMANDS).join(', ')} (e.g. model-optimizer pipeline), or --help.`);
+  }
+  const [command, ...extra] = positional;
+  if (command === 'help') {
+    return args;
+  }
+  if (command === 'sweep') {
+    throw new UsageError('The sweep command is not available in this version yet. Run pipeline with different --config files instead.');
+  }
+  if (!(command in COMMANDS)) {
+    const guess = didYouMean(command, Object.keys(COMMANDS));
+    throw new UsageError(`Unknown command "${command}".${guess ? ` Did you mean "${guess}"?` : ''} Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+  }
+  if (extra.length > 0) {
+    throw new UsageError(`Unexpected argument "${extra[0]}". Options start with --; run model-optimizer --help.`);
+  }
+  args.command = command as JobKind;
+  args.json = values.has('--json');
+  args.verbose = values.has('--verbose');
+  args.config = values.get('--config');
+  args.out = values.get('--out');
+  args.model = values.get('--model');
+  if (args.model && (command === 'train' || command === 'pipeline')) {
+    throw new UsageError(`--model is an input for prune, quantize and evaluate; ${command} trains a new model. Remove --model.`);
+  }
+  const o: PartialRunConfig = {};
+  const backend = values.get('--backend');
+  if (backend !== undefined) {
+    if (!(BACKENDS as string[]).includes(backend)) {
+      throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, but it is "${backend}".`);
+    }
+    o.backend = backend as BackendChoice;
+  }
+  const epochs = values.get('--epochs');
+  if (epochs !== undefined) {
+    o.train = { epochs: wholeNumber('--epochs', epochs, 1) };
+  }
+  const pruneEpochs = values.get('--prune-epochs');
+  if (pruneEpochs !== undefined) {
+    o.prune = { epochs: wholeNumber('--prune-epochs', pruneEpochs, 1) };
+  }
+  const trainLimit = values.get('--train-limit');
+  const testLimit = values.get('--test-limit');
+  if (trainLimit !== undefined || testLimit !== undefined) {
+    o.data = {
+      ...(trainLimit !== undefined ? { trainLimit: wholeNumber('--train-limit', trainLimit, 0) } : {}),
+      ...(testLimit !== undefined ? { testLimit: wholeNumber('--test-limit', testLimit, 0) } : {}),
+    };
+  }
+  args.overrides = o;
+  return args;
+}
+
+function exampleOf(flag: string): string {
+  switch (flag) {
+    case '--config':
+      return 'model-optimizer.json';
+    case '--out':
+      return 'model-optimizer-output';
+    case '--model':
+      return 'model-optimizer-output/mnist_model/model.json';
+    case '--backend':
+      return 'wasm';
+    default:
+      return '1';
+  }
+}
+
+/** Flag overrides applied over the file's partial config (one level deep is all they need). */
+export function applyOverrides(base: PartialRunConfig, o: PartialRunConfig): PartialRunConfig {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(o)) {
+    const prev = out[k];
+    out[k] = typeof v === 'object' && v !== null && typeof prev === 'object' && prev !== null ? { ...prev, ...v } : v;
+  }
+  return out;
+}

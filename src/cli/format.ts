@@ -1,0 +1,63 @@
+/** Text formatting for the CLI: sizes, durations, the progress bar and the comparison table. */
+import type { BatchProgressEvent, ModelReport } from '../protocol/engine';
+
+export function bytes(n: number): string {
+  if (n < 1024) {
+    return `${n} B`;
+  }
+  if (n < 1024 * 1024) {
+    return `${(n / 1024).toFixed(1)} KiB`;
+  }
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+export function duration(ms: number): string {
+  if (ms < 1000) {
+    return `${Math.round(ms)} ms`;
+  }
+  const s = ms / 1000;
+  if (s < 60) {
+    return `${s.toFixed(1)} s`;
+  }
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+export function pct(x: number | null | undefined, digits = 2): string {
+  return x === null || x === undefined ? '—' : `${(x * 100).toFixed(digits)} %`;
+}
+
+export function progressBar(e: BatchProgressEvent, width = 24): string {
+  const frac = e.batches > 0 ? Math.min(1, e.batch / e.batches) : 0;
+  const full = Math.round(frac * width);
+  const bar = `${'█'.repeat(full)}${'░'.repeat(width - full)}`;
+  return `  ${e.stage} epoch ${e.epoch}/${e.epochs} ${bar} ${e.batch}/${e.batches}  loss ${e.loss.toFixed(4)}  acc ${e.accuracy.toFixed(4)}`;
+}
+
+/** A plain text table: first row is the header; numeric-looking cells align right. */
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const isNum = (s: string): boolean => /^[-+−Δ]?[\d.,]+( ?(%|B|KiB|MiB|µs|ms))?$/.test(s) || s === '—';
+  const line = (r: string[]): string =>
+    r
+      .map((cell, c) => (isNum(cell) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd();
+  return [line(rows[0]), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+export function comparisonTable(rows: ModelReport[]): string {
+  const header = ['model', 'format/variant', 'raw size', 'gzip size', 'params', 'non-zeros', 'sparsity per layer', 'accuracy', 'Δ vs baseline', 'latency'];
+  const body = rows.map((r) => [
+    r.model,
+    `${r.format}/${r.variant}`,
+    bytes(r.bytes),
+    bytes(r.gzipBytes),
+    r.params.toLocaleString('en-US'),
+    r.nonzeros.toLocaleString('en-US'),
+    r.layers.map((l) => `${l.name} ${(l.sparsity * 100).toFixed(1)}%`).join(', ') || '—',
+    pct(r.accuracy),
+    r.accuracyDelta === null ? '—' : `${r.accuracyDelta >= 0 ? '+' : '−'}${Math.abs(r.accuracyDelta * 100).toFixed(2)} %`,
+    r.latencyUs === null ? '—' : `${r.latencyUs.toFixed(1)} µs`,
+  ]);
+  return table([header, ...body]);
+}

@@ -1,0 +1,157 @@
+/**
+ * Human-readable CLI output: results on stdout (epoch lines, artifacts, summary); progress,
+ * logs and warnings on stderr. The progress bar redraws in place only on a terminal;
+ * otherwise a plain progress line is printed at most every few seconds.
+ */
+import { assertNever } from '../protocol/assert';
+import type { EngineEvent, ModelReport, WarningEvent } from '../protocol/engine';
+import { bytes, comparisonTable, duration, pct, progressBar } from './format';
+
+export interface Streams {
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+const PLAIN_PROGRESS_EVERY_MS = 5000;
+
+export class HumanPrinter {
+  private barShown = false;
+  private lastPlain = 0;
+  private report: ModelReport[] = [];
+  private readonly warnings: WarningEvent[] = [];
+  private outDir = '';
+
+  constructor(
+    private readonly s: Streams,
+    private readonly verbose: boolean,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  setOutDir(dir: string): void {
+    this.outDir = dir;
+  }
+
+  private out(line: string): void {
+    this.clearBar();
+    this.s.out.write(`${line}\n`);
+  }
+
+  private err(line: string): void {
+    this.clearBar();
+    this.s.err.write(`${line}\n`);
+  }
+
+  private clearBar(): void {
+    if (this.barShown) {
+      this.s.err.write('\r\x1b[2K');
+      this.barShown = false;
+    }
+  }
+
+  handle(e: EngineEvent): void {
+    switch (e.type) {
+      case 'ready':
+        return;
+      case 'jobStarted': {
+        const b = e.backend;
+        this.out(`Model Optimizer: ${e.job} (run ${e.runId})`);
+        this.out(`  backend   ${b.tfjs} (training loop: ${b.trainer}; requested: ${b.requested})${b.detail ? ` — ${b.detail}` : ''}`);
+        this.out(`  data      ${e.dataset.name}: ${e.dataset.train} train / ${e.dataset.validation} validation / ${e.dataset.test} test`);
+        this.out(`  stages    ${e.stages.join(' → ')}`);
+        if (this.outDir) {
+          this.out(`  output    ${this.outDir}`);
+        }
+        return;
+      }
+      case 'stageStarted': {
+        const shape = e.epochs !== undefined ? `: ${e.epochs} epoch(s)${e.stepsPerEpoch !== undefined ? ` × ${e.stepsPerEpoch} steps` : ''}` : '';
+        this.out(`\n▶ ${e.stage} ${e.model}${shape}`);
+        return;
+      }
+      case 'batchProgress':
+        if (this.s.err.isTTY) {
+          const line = progressBar(e);
+          const cols = this.s.err.columns ?? 120;
+          this.s.err.write(`\r\x1b[2K${line.slice(0, cols - 1)}`);
+          this.barShown = true;
+        } else if (this.now() - this.lastPlain >= PLAIN_PROGRESS_EVERY_MS) {
+          this.lastPlain = this.now();
+          this.err(`  ${e.stage} epoch ${e.epoch}/${e.epochs}: batch ${e.batch}/${e.batches}, loss ${e.loss.toFixed(4)}, acc ${e.accuracy.toFixed(4)}`);
+        }
+        return;
+      case 'epochEnd': {
+        const m = e.metrics;
+        const sp = e.sparsity
+          ? `  sparsity ${Object.entries(e.sparsity)
+              .map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`)
+              .join(', ')}`
+          : '';
+        this.out(
+          `  epoch ${e.epoch}/${e.epochs}  loss ${m.loss.toFixed(4)}  accuracy ${m.accuracy.toFixed(4)}  val_loss ${m.valLoss.toFixed(4)}  val_accuracy ${m.valAccuracy.toFixed(4)}  step ${e.step}  ${duration(e.durationMs)}${sp}`,
+        );
+        return;
+      }
+      case 'pruningStep':
+        if (this.verbose) {
+          this.err(`  pruning step ${e.step}: target ${e.targetSparsity.toFixed(4)}; ${e.layers.map((l) => `${l.name} ${l.sparsity.toFixed(4)}`).join(', ')}`);
+        }
+        return;
+      case 'warning':
+        this.warnings.push(e);
+        this.err(`warning [${e.code}]: ${e.message}`);
+        return;
+      case 'log':
+        if (e.level === 'info' || this.verbose) {
+          this.err(`  · ${e.message}`);
+        }
+        return;
+      case 'artifactWritten':
+        this.out(`  wrote ${e.path} (${bytes(e.bytes)})`);
+        return;
+      case 'report':
+        this.report = mergeRows(this.report, e.rows);
+        return;
+      case 'done':
+        this.summary(e.testAccuracy, e.durationMs, e.recordPath);
+        return;
+      case 'cancelled':
+        this.err(`\nRun cancelled after ${duration(e.durationMs)}. Completed files were kept; partial files were removed.`);
+        return;
+      case 'error':
+        this.err(
+          `\n${e.code === 'bad-input' ? 'Error' : 'Internal error'}${e.where ? ` (${e.where})` : ''}: ${e.message}` +
+            (e.code === 'internal' ? '\nThis is a bug in Model Optimizer; please report it with the run record.' : ''),
+        );
+        if (e.stack && (this.verbose || e.code === 'internal')) {
+          this.err(e.stack);
+        }
+        return;
+      default:
+        assertNever(e, 'engine event');
+    }
+  }
+
+  private summary(acc: Record<string, number>, ms: number, recordPath: string): void {
+    this.out('\nSummary');
+    for (const [model, a] of Object.entries(acc)) {
+      this.out(`  ${model.padEnd(22)} test accuracy ${pct(a)} (${a.toFixed(4)})`);
+    }
+    if (this.report.length > 0) {
+      this.out('');
+      this.out(comparisonTable(this.report));
+    }
+    if (this.warnings.length > 0) {
+      this.out(`\n  ${this.warnings.length} warning(s): ${[...new Set(this.warnings.map((w) => w.code))].join(', ')} (see above)`);
+    }
+    this.out(`\n  run record  ${recordPath}`);
+    this.out(`  total time  ${duration(ms)}`);
+  }
+}
+
+function mergeRows(prev: ModelReport[], rows: ModelReport[]): ModelReport[] {
+  const byPath = new Map(prev.map((r) => [r.path, r]));
+  for (const r of rows) {
+    byPath.set(r.path, r);
+  }
+  return [...byPath.values()];
+}

@@ -1,0 +1,202 @@
+/**
+ * The StageContext every stage of a run receives, and the run record it builds: events go
+ * out through `emit`; stage records, artifacts, warnings, the comparison report and timings
+ * are collected on the way and written at the end to `<out>/runs/<runId>.json` (atomically,
+ * for done, failed and cancelled runs alike).
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { RunConfig } from '../../protocol/config';
+import type {
+  ArtifactKind,
+  BackendInfo,
+  EngineEvent,
+  JobKind,
+  ModelReport,
+  RunRecord,
+  StageRecord,
+} from '../../protocol/engine';
+import type { SplitData } from '../data/dataset';
+import type { MlpModel } from '../model/mlp';
+import type { Trainer } from '../train/trainer';
+import { writeFileAtomic } from '../util/atomic';
+import { CancelledError } from './types';
+import type { StageContext } from './types';
+
+export interface RunContextDeps {
+  loadData(config: RunConfig): Promise<SplitData>;
+  createTrainer(model: MlpModel, learningRate: number, backend: BackendInfo, seed: number): Promise<Trainer>;
+  /** Injected clock (ms) for tests. */
+  now?: () => number;
+}
+
+export type DatasetInfo = RunRecord['dataset'];
+
+export class RunContext implements StageContext {
+  readonly stages: StageRecord[] = [];
+  readonly artifacts: RunRecord['artifacts'] = [];
+  readonly warnings: RunRecord['warnings'] = [];
+  readonly timings: Record<string, number> = {};
+  report: ModelReport[] = [];
+  /** Set once `data()` resolved (or `setDataset` was called). */
+  dataset: DatasetInfo = { name: '', train: 0, validation: 0, test: 0 };
+  readonly startedAt: string;
+  private readonly t0: number;
+  private dataPromise?: Promise<SplitData>;
+  private readonly now: () => number;
+
+  constructor(
+    readonly runId: string,
+    readonly job: JobKind,
+    readonly config: RunConfig,
+    readonly outDir: string,
+    readonly backend: BackendInfo,
+    private readonly sink: (event: EngineEvent) => void,
+    readonly signal: AbortSignal,
+    private readonly deps: RunContextDeps,
+  ) {
+    this.now = deps.now ?? (() => performance.now());
+    this.t0 = this.now();
+    this.startedAt = new Date().toISOString();
+  }
+
+  /** Forwards an event, and keeps what the run record needs from it. */
+  emit(event: EngineEvent): void {
+    switch (event.type) {
+      case 'artifactWritten': {
+        const entry = { kind: event.kind, model: event.model, path: event.path, bytes: event.bytes };
+        const i = this.artifacts.findIndex((a) => a.path === entry.path);
+        if (i >= 0) {
+          this.artifacts[i] = entry;
+        } else {
+          this.artifacts.push(entry);
+        }
+        break;
+      }
+      case 'warning':
+        this.warnings.push({ code: event.code, message: event.message });
+        break;
+      case 'report': {
+        const byPath = new Map(this.report.map((r) => [r.path, r]));
+        for (const row of event.rows) {
+          byPath.set(row.path, row);
+        }
+        this.report = [...byPath.values()];
+        break;
+      }
+      default:
+        break;
+    }
+    this.sink(event);
+  }
+
+  throwIfCancelled(): void {
+    if (this.signal.aborted) {
+      throw new CancelledError();
+    }
+  }
+
+  data(): Promise<SplitData> {
+    if (!this.dataPromise) {
+      const t = this.now();
+      this.dataPromise = this.deps.loadData(this.config).then((d) => {
+        this.addTiming('data', this.now() - t);
+        this.dataset = { name: d.name, train: d.train.count, validation: d.validation.count, test: d.test.count };
+        return d;
+      });
+      // A failed load may be retried by a later call.
+      this.dataPromise.catch(() => (this.dataPromise = undefined));
+    }
+    return this.dataPromise;
+  }
+
+  async createTrainer(model: MlpModel, learningRate: number): Promise<Trainer> {
+    const trainer = await this.deps.createTrainer(model, learningRate, this.backend, this.config.train.seed);
+    if (this.backend.trainer !== trainer.name) {
+      this.backend.trainer = trainer.name;
+      this.log(`training loop: ${trainer.name}`);
+    }
+    return trainer;
+  }
+
+  addStageRecord(record: StageRecord): void {
+    this.stages.push(record);
+  }
+
+  addArtifact(kind: ArtifactKind, model: string, relPath: string, bytes: number): void {
+    this.emit({ type: 'artifactWritten', kind, model, path: relPath.split(path.sep).join('/'), bytes });
+  }
+
+  warn(code: string, message: string): void {
+    this.emit({ type: 'warning', code, message });
+  }
+
+  log(message: string): void {
+    this.emit({ type: 'log', level: 'info', message });
+  }
+
+  addTiming(phase: string, ms: number): void {
+    this.timings[phase] = (this.timings[phase] ?? 0) + ms;
+  }
+
+  elapsedMs(): number {
+    return this.now() - this.t0;
+  }
+
+  /** Test accuracy of every model a stage trained or fine-tuned in this run. */
+  testAccuracy(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.stages) {
+      if (s.testAccuracy !== undefined) {
+        out[s.model] = s.testAccuracy;
+      }
+    }
+    return out;
+  }
+
+  buildRecord(status: RunRecord['status'], error?: RunRecord['error']): RunRecord {
+    const durationMs = this.elapsedMs();
+    return {
+      version: 1,
+      runId: this.runId,
+      job: this.job,
+      status,
+      startedAt: this.startedAt,
+      finishedAt: new Date().toISOString(),
+      durationMs,
+      config: this.config,
+      backend: this.backend,
+      dataset: this.dataset,
+      stages: this.stages,
+      artifacts: this.artifacts,
+      report: this.report,
+      warnings: this.warnings,
+      ...(error ? { error } : {}),
+      timings: { ...this.timings, total: durationMs },
+      host: hostInfo(),
+    };
+  }
+
+  /**
+   * Writes the run record atomically and announces it. Returns its path relative to outDir.
+   * Only artifacts whose atomic write completed were ever added, so a cancelled or failed
+   * run's record lists no half-written file.
+   */
+  async writeRecord(status: RunRecord['status'], error?: RunRecord['error']): Promise<string> {
+    const rel = `runs/${this.runId}.json`;
+    const record = this.buildRecord(status, error);
+    const bytes = await writeFileAtomic(path.join(this.outDir, 'runs', `${this.runId}.json`), `${JSON.stringify(record, null, 2)}\n`);
+    this.sink({ type: 'artifactWritten', kind: 'run-record', model: '', path: rel, bytes });
+    return rel;
+  }
+}
+
+export function hostInfo(): RunRecord['host'] {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpu: cpus[0]?.model?.trim() || 'unknown',
+    cores: cpus.length || os.availableParallelism(),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Shared by the child-process and CLI tests: builds the engine child and CLI bundles exactly
+ * as esbuild.mjs does (cjs, node, packages external) into a folder inside the repo (so the
+ * bundles resolve node_modules), and a fresh output folder per test.
+ */
+import * as esbuild from 'esbuild';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const BUILD_ROOT = path.join(ROOT, '.test-output');
+
+let built: Promise<{ engine: string; cli: string }> | undefined;
+
+/** Bundles src/engine/child.ts and src/cli/main.ts once per test file. */
+export function buildBundles(): Promise<{ engine: string; cli: string }> {
+  built ??= (async () => {
+    const outdir = path.join(BUILD_ROOT, `bundles-${process.pid}`);
+    await esbuild.build({
+      entryPoints: { engine: path.join(ROOT, 'src/engine/child.ts'), cli: path.join(ROOT, 'src/cli/main.ts') },
+      outdir,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      packages: 'external',
+      target: 'es2022',
+      sourcemap: true,
+      logLevel: 'error',
+    });
+    return { engine: path.join(outdir, 'engine.js'), cli: path.join(outdir, 'cli.js') };
+  })();
+  return built;
+}
+
+export function freshOutDir(tag: string): string {
+  mkdirSync(BUILD_ROOT, { recursive: true });
+  return mkdtempSync(path.join(BUILD_ROOT, `${tag}-`));
+}
+
+/** Tiny but real: 3000 training images (2700 train / 300 validation), 1000 test, 1 epoch. */
+export const TINY_CONFIG = {
+  data: { trainLimit: 3000, testLimit: 1000 },
+  train: { epochs: 1 },
+  prune: { epochs: 1 },
+  backend: 'wasm' as const,
+};
