@@ -234,7 +234,7 @@ export async function readKerasH5(file: string, name = path.basename(file).repla
         name: lname,
         inputDim: kShape[0],
         units: kShape[1],
-        activation: String(l.config.activation ?? 'linear') as MlpModel['layers'][number]['activation'],
+        activation: (typeof l.config.activation === 'string' ? l.config.activation : 'linear') as MlpModel['layers'][number]['activation'],
         kernel,
         bias,
       };

@@ -1,13 +1,25 @@
 /**
- * The evaluate stage: measures one model file (.h5, .tflite or TF.js model.json) from disk
- * and in its runtime, and returns its comparison rows.
+ * The evaluate stage: measures one model file (.h5, .tflite or TF.js model.json / folder)
+ * from disk and in its runtime, and returns its comparison row.
  */
+import * as path from 'node:path';
 import type { ModelReport } from '../../protocol/engine';
+import { evaluateModelFile } from '../report/evaluateFile';
 import type { StageContext } from './types';
 
 export async function runEvaluateStage(ctx: StageContext, modelPath: string): Promise<ModelReport[]> {
   ctx.throwIfCancelled();
-  ctx.log(`evaluate: ${modelPath} (not implemented yet)`);
-  await Promise.resolve();
-  return [];
+  const abs = path.resolve(ctx.outDir, modelPath);
+  const rel = path.relative(ctx.outDir, abs);
+  const shown = rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel.split(path.sep).join('/');
+  ctx.emit({ type: 'stageStarted', stage: 'evaluate', model: path.basename(abs) });
+  const data = await ctx.data();
+  const t0 = performance.now();
+  const row = await evaluateModelFile(abs, { relPath: shown, test: data.test });
+  ctx.addTiming('evaluate', performance.now() - t0);
+  ctx.log(`${shown}: ${row.format} ${row.variant}, ${row.bytes} bytes (gzip ${row.gzipBytes}), accuracy ${row.accuracy === null ? 'n/a' : row.accuracy.toFixed(4)} in ${row.runtime}`);
+  const rows = [row];
+  ctx.emit({ type: 'report', rows });
+  ctx.addStageRecord({ stage: 'evaluate', model: row.model, epochs: [], testAccuracy: row.accuracy ?? undefined, durationMs: performance.now() - t0 });
+  return rows;
 }

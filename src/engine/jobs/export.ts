@@ -1,15 +1,112 @@
 /**
- * The export stage: writes every deployment format of the given models (Keras .h5, TFLite
- * variants, quantized TF.js), evaluates each file in the runtime that would run it, and
- * writes the comparison table.
+ * The export stage: writes every deployment format of the given models (Keras .h5 for
+ * each; TFLite variants and weight-quantized TF.js for the pruned model, or the last one),
+ * evaluates each file in the runtime that would run it, emits `report` and writes
+ * `<out>/comparison.md` / `comparison.json`.
  */
-import type { ModelReport } from '../../protocol/engine';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { TfjsQuantMode, TfliteMode } from '../../protocol/config';
+import type { ArtifactKind, ModelReport } from '../../protocol/engine';
+import { saveKerasH5 } from '../export/kerasH5';
+import { saveTflite } from '../export/tflite';
+import { saveTfjsQuantized } from '../export/tfjsQuantized';
 import type { MlpModel } from '../model/mlp';
+import { withDeltas, writeComparison } from '../report/comparison';
+import { evaluateModelFile } from '../report/evaluateFile';
 import type { StageContext } from './types';
 
+export const PRUNED_MODEL = 'pruned_mnist_model';
+
+/** File name of a TFLite variant; dynamic-range int8 keeps the reference's `_quant` name. */
+export function tfliteFileName(model: string, mode: TfliteMode): string {
+  return mode === 'dynamic-int8' ? `${model}_quant.tflite` : `${model}_${mode.replace('-', '_')}.tflite`;
+}
+
+export function tfjsQuantDirName(model: string, mode: TfjsQuantMode): string {
+  return `${model}_${mode}`;
+}
+
+interface Written {
+  kind: ArtifactKind;
+  model: string;
+  rel: string;
+  /** For TF.js: the folder; else the file. */
+  evalPath: string;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
 export async function runExportStage(ctx: StageContext, models: MlpModel[]): Promise<ModelReport[]> {
-  ctx.throwIfCancelled();
-  ctx.log(`export: ${models.map((m) => m.name).join(', ')} (not implemented yet)`);
-  await Promise.resolve();
-  return [];
+  if (models.length === 0) {
+    return [];
+  }
+  const cfg = ctx.config;
+  const q = cfg.quantize;
+  const target = models.find((m) => m.name === PRUNED_MODEL) ?? models[models.length - 1];
+  ctx.emit({ type: 'stageStarted', stage: 'export', model: target.name });
+  const tWrite = performance.now();
+  const data = await ctx.data();
+  const written: Written[] = [];
+  const abs = (rel: string): string => path.join(ctx.outDir, rel);
+
+  for (const m of models) {
+    ctx.throwIfCancelled();
+    const rel = `${m.name}.h5`;
+    const bytes = await saveKerasH5(m, abs(rel), { learningRate: cfg.train.learningRate });
+    ctx.addArtifact('keras-h5', m.name, rel, bytes);
+    written.push({ kind: 'keras-h5', model: m.name, rel, evalPath: abs(rel) });
+  }
+
+  const n = Math.min(q.representativeSamples, data.train.count);
+  const representative = { images: data.train.images.subarray(0, n * data.train.features), count: n };
+  for (const mode of q.tflite) {
+    ctx.throwIfCancelled();
+    const rel = tfliteFileName(target.name, mode);
+    const { bytes } = await saveTflite(target, mode, abs(rel), { representative, perChannel: q.perChannel, int8Io: q.int8Io });
+    ctx.addArtifact('tflite', target.name, rel, bytes);
+    written.push({ kind: 'tflite', model: target.name, rel, evalPath: abs(rel) });
+  }
+  for (const mode of q.tfjs) {
+    ctx.throwIfCancelled();
+    const dir = tfjsQuantDirName(target.name, mode);
+    const { bytes } = await saveTfjsQuantized(target, abs(dir), mode);
+    ctx.addArtifact('tfjs-quantized', target.name, `${dir}/model.json`, bytes);
+    written.push({ kind: 'tfjs-quantized', model: target.name, rel: `${dir}/model.json`, evalPath: abs(dir) });
+  }
+  ctx.addTiming('export', performance.now() - tWrite);
+
+  // Evaluate: the float TF.js models the earlier stages saved (when present), then every file written here.
+  const tEval = performance.now();
+  const toEvaluate: Written[] = [];
+  for (const m of models) {
+    const rel = `${m.name}/model.json`;
+    if (await exists(abs(rel))) {
+      toEvaluate.push({ kind: 'tfjs', model: m.name, rel, evalPath: abs(rel) });
+    }
+  }
+  toEvaluate.push(...written);
+  const rows: ModelReport[] = [];
+  for (const w of toEvaluate) {
+    ctx.throwIfCancelled();
+    const row = await evaluateModelFile(w.evalPath, { model: w.model, relPath: w.rel, test: data.test });
+    ctx.log(`${w.rel}: ${row.bytes} bytes (gzip ${row.gzipBytes}), accuracy ${row.accuracy === null ? 'n/a' : row.accuracy.toFixed(4)} in ${row.runtime}`);
+    rows.push(row);
+  }
+  // The float32 baseline: the first model's float file (its TF.js save, else its .h5).
+  const baseline = rows.find((r) => r.model === models[0].name && r.format === 'tfjs') ?? rows.find((r) => r.model === models[0].name && r.format === 'keras-h5');
+  const final = withDeltas(rows, baseline?.accuracy ?? null);
+  ctx.addTiming('evaluate', performance.now() - tEval);
+
+  ctx.emit({ type: 'report', rows: final });
+  const sizes = await writeComparison(ctx.outDir, final);
+  ctx.addArtifact('report', target.name, 'comparison.json', sizes.json);
+  ctx.addArtifact('report', target.name, 'comparison.md', sizes.md);
+  ctx.addStageRecord({ stage: 'export', model: target.name, epochs: [], durationMs: performance.now() - tWrite });
+  return final;
 }

@@ -1,0 +1,250 @@
+/**
+ * Weight-quantized TF.js Layers models (uint8 or float16) using the standard
+ * weightsManifest `quantization` field, so stock `tf.loadLayersModel` dequantizes them at
+ * load time. uint8 ranges are chosen so 0 is a grid point: pruned zeros stay exactly zero.
+ *
+ * Also reads any TF.js Layers model of Dense layers (float32 or quantized) back into an
+ * MlpModel for reports, and loads one into stock tfjs-layers for evaluation.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { TfjsQuantMode } from '../../protocol/config';
+import type { MlpModel } from '../model/mlp';
+import { BadInputError } from '../jobs/types';
+import { float16BitsToFloat32, toFloat16 } from '../quantize/float16';
+import { writeFilesAtomic } from '../util/atomic';
+import { kerasModelConfig } from './kerasH5';
+import { validateModel } from './validateModel';
+
+export interface WeightQuantization {
+  dtype: 'uint8' | 'float16' | 'uint16';
+  scale?: number;
+  min?: number;
+}
+
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+  quantization?: WeightQuantization;
+}
+
+export interface ModelJson {
+  format: string;
+  generatedBy: string;
+  convertedBy: string | null;
+  modelTopology: Record<string, unknown>;
+  weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
+}
+
+export const WEIGHTS_FILE = 'group1-shard1of1.bin';
+
+/** uint8 affine parameters with 0 exactly representable: w ≈ q·scale + min, min = −zq·scale. */
+export function uint8Params(values: Float32Array): { scale: number; min: number; zeroQ: number } {
+  let lo = 0;
+  let hi = 0;
+  for (const v of values) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (hi === lo) {
+    return { scale: 1, min: 0, zeroQ: 0 };
+  }
+  const scale = (hi - lo) / 255;
+  const zeroQ = Math.round(-lo / scale);
+  return { scale, min: -zeroQ * scale, zeroQ };
+}
+
+export function quantizeUint8(values: Float32Array): { q: Uint8Array; scale: number; min: number } {
+  const { scale, min } = uint8Params(values);
+  const q = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    q[i] = Math.max(0, Math.min(255, Math.round((values[i] - min) / scale)));
+  }
+  return { q, scale, min };
+}
+
+export function tfjsTopology(model: MlpModel): Record<string, unknown> {
+  return { ...kerasModelConfig(model), keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' };
+}
+
+/** Writes `<dir>/model.json` + `<dir>/group1-shard1of1.bin` atomically (weights first). */
+export async function saveTfjsQuantized(model: MlpModel, dir: string, mode: TfjsQuantMode): Promise<{ bytes: number; modelJson: string }> {
+  validateModel(model, `TF.js ${mode}`);
+  const specs: WeightSpec[] = [];
+  const parts: Uint8Array[] = [];
+  for (const l of model.layers) {
+    for (const [suffix, values, shape] of [
+      ['kernel', l.kernel, [l.inputDim, l.units]],
+      ['bias', l.bias, [l.units]],
+    ] as const) {
+      const name = `${l.name}/${suffix}`;
+      if (mode === 'uint8') {
+        const { q, scale, min } = quantizeUint8(values);
+        specs.push({ name, shape: [...shape], dtype: 'float32', quantization: { dtype: 'uint8', scale, min } });
+        parts.push(q);
+      } else {
+        const h = toFloat16(values);
+        specs.push({ name, shape: [...shape], dtype: 'float32', quantization: { dtype: 'float16' } });
+        parts.push(new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
+      }
+    }
+  }
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const bin = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    bin.set(p, off);
+    off += p.length;
+  }
+  const json: ModelJson = {
+    format: 'layers-model',
+    generatedBy: 'model-optimizer',
+    convertedBy: null,
+    modelTopology: tfjsTopology(model),
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
+  };
+  const modelJson = path.join(dir, 'model.json');
+  const bytes = await writeFilesAtomic([
+    { path: path.join(dir, WEIGHTS_FILE), data: bin },
+    { path: modelJson, data: JSON.stringify(json) },
+  ]);
+  return { bytes, modelJson };
+}
+
+export interface TfjsFiles {
+  modelJsonPath: string;
+  json: ModelJson;
+  /** All weight shards concatenated in manifest order. */
+  weightData: Uint8Array;
+  /** Bytes on disk: model.json plus shards. */
+  bytes: number;
+  /** Files (absolute) making up the model. */
+  files: string[];
+}
+
+function resolveModelJson(p: string): Promise<string> {
+  return fs.stat(p).then(
+    (s) => (s.isDirectory() ? path.join(p, 'model.json') : p),
+    () => p,
+  );
+}
+
+export async function readTfjsFiles(pathToModelJsonOrDir: string): Promise<TfjsFiles> {
+  const modelJsonPath = await resolveModelJson(pathToModelJsonOrDir);
+  const where = path.basename(path.dirname(modelJsonPath)) + '/' + path.basename(modelJsonPath);
+  let text: string;
+  try {
+    text = await fs.readFile(modelJsonPath, 'utf8');
+  } catch (err) {
+    throw new BadInputError(`cannot read TF.js model ${modelJsonPath}: ${(err as Error).message}`, where);
+  }
+  let json: ModelJson;
+  try {
+    json = JSON.parse(text) as ModelJson;
+  } catch {
+    throw new BadInputError(`${where} is not JSON`, where);
+  }
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new BadInputError(`${where} is not a TF.js Layers model (no modelTopology / weightsManifest)`, where);
+  }
+  const dir = path.dirname(modelJsonPath);
+  const files = [modelJsonPath];
+  const chunks: Uint8Array[] = [];
+  for (const group of json.weightsManifest) {
+    for (const p of group.paths) {
+      const f = path.join(dir, p);
+      files.push(f);
+      try {
+        chunks.push(new Uint8Array(await fs.readFile(f)));
+      } catch (err) {
+        throw new BadInputError(`${where}: weights file ${p} is missing: ${(err as Error).message}`, where);
+      }
+    }
+  }
+  const weightData = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    weightData.set(c, off);
+    off += c.length;
+  }
+  return { modelJsonPath, json, weightData, bytes: Buffer.byteLength(text) + weightData.length, files };
+}
+
+/** Decodes every weight (dequantizing as tfjs-core does). */
+export function decodeWeights(files: TfjsFiles): Map<string, { values: Float32Array; shape: number[]; quantization?: WeightQuantization; raw: ArrayLike<number> }> {
+  const out = new Map<string, { values: Float32Array; shape: number[]; quantization?: WeightQuantization; raw: ArrayLike<number> }>();
+  let off = 0;
+  const buf = files.weightData;
+  for (const group of files.json.weightsManifest) {
+    for (const spec of group.weights) {
+      const n = spec.shape.reduce((a, b) => a * b, 1);
+      const q = spec.quantization;
+      let values: Float32Array;
+      let raw: ArrayLike<number>;
+      if (!q) {
+        if (spec.dtype !== 'float32') {
+          throw new BadInputError(`weight ${spec.name} has dtype ${String(spec.dtype)}; only float32 weights are supported`);
+        }
+        values = new Float32Array(buf.slice(off, off + 4 * n).buffer);
+        raw = values;
+        off += 4 * n;
+      } else if (q.dtype === 'uint8') {
+        const u = buf.subarray(off, off + n);
+        raw = u;
+        values = Float32Array.from(u, (v) => v * (q.scale ?? 1) + (q.min ?? 0));
+        off += n;
+      } else if (q.dtype === 'uint16') {
+        const u = new Uint16Array(buf.slice(off, off + 2 * n).buffer);
+        raw = u;
+        values = Float32Array.from(u, (v) => v * (q.scale ?? 1) + (q.min ?? 0));
+        off += 2 * n;
+      } else {
+        const h = new Uint16Array(buf.slice(off, off + 2 * n).buffer);
+        raw = h;
+        values = Float32Array.from(h, (v) => float16BitsToFloat32(v));
+        off += 2 * n;
+      }
+      if (off > buf.length) {
+        throw new BadInputError(`weights are shorter than the manifest says (at ${spec.name})`);
+      }
+      out.set(spec.name, { values, shape: spec.shape, quantization: q, raw });
+    }
+  }
+  return out;
+}
+
+interface KerasLayerJson {
+  class_name: string;
+  config: { name: string; units?: number; activation?: string; batch_input_shape?: (number | null)[] };
+}
+
+/** A TF.js Layers model of Dense layers → MlpModel with the (dequantized) weights from the files. */
+export function tfjsFilesToMlp(files: TfjsFiles, name: string): MlpModel {
+  const topo = files.json.modelTopology;
+  const cfg = ((topo.model_config as Record<string, unknown> | undefined) ?? topo) as { class_name?: string; config?: { layers?: KerasLayerJson[] } | KerasLayerJson[] };
+  const layersJson = Array.isArray(cfg.config) ? cfg.config : (cfg.config?.layers ?? []);
+  const weights = decodeWeights(files);
+  let inputDim = 0;
+  const layers: MlpModel['layers'] = [];
+  for (const l of layersJson) {
+    if (l.config.batch_input_shape && !inputDim) {
+      inputDim = Number(l.config.batch_input_shape[l.config.batch_input_shape.length - 1]);
+    }
+    if (l.class_name === 'InputLayer') {
+      continue;
+    }
+    if (l.class_name !== 'Dense') {
+      throw new BadInputError(`layer '${l.config.name}' is a ${l.class_name}; only Dense layers are supported`);
+    }
+    const k = weights.get(`${l.config.name}/kernel`);
+    const b = weights.get(`${l.config.name}/bias`);
+    if (!k || !b) {
+      throw new BadInputError(`layer '${l.config.name}' has no kernel/bias in the weights manifest`);
+    }
+    layers.push({ name: l.config.name, inputDim: k.shape[0], units: k.shape[1], activation: (l.config.activation ?? 'linear') as MlpModel['layers'][number]['activation'], kernel: k.values, bias: b.values });
+  }
+  const model: MlpModel = { name, inputDim: inputDim || (layers[0]?.inputDim ?? 0), layers };
+  validateModel(model, 'TF.js');
+  return model;
+}

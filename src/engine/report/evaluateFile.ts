@@ -1,0 +1,215 @@
+/**
+ * Evaluates one saved model file in the runtime that would run it in deployment and
+ * measures it from disk: `.tflite` in the real TFLite runtime, TF.js in stock tfjs-layers,
+ * `.h5` with a forward pass over the weights read back from the file.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { ModelReport } from '../../protocol/engine';
+import type { ImageSet } from '../data/dataset';
+import { readTflite, type ReadTflite } from '../export/tflite/reader';
+import { BuiltinOperator, TensorType } from '../export/tflite/schema';
+import { readTfjsFiles } from '../export/tfjsQuantized';
+import { BadInputError } from '../jobs/types';
+import { accuracyOf, forwardMlp } from '../quantize/forward';
+import { quantizeValue } from '../quantize/int8';
+import { TfliteModel } from '../runtime/tfliteRuntime';
+import { fileSizes, h5Stats, tfliteStats, tfjsStats } from './fileStats';
+import { loadLayersModelFromDisk, predictLayersModel } from './tfjsRuntime';
+
+export type ModelFileKind = 'keras-h5' | 'tflite' | 'tfjs';
+
+export interface EvaluateOptions {
+  /** Logical model name for the row; default from the file name. */
+  model?: string;
+  /** Relative path shown in the row (POSIX); default the absolute path. */
+  relPath?: string;
+  /** Test set; null = sizes and sparsity only. */
+  test: ImageSet | null;
+  /** Single-sample runs timed for the median latency (0 = skip). */
+  latencyRuns?: number;
+}
+
+export async function detectKind(p: string): Promise<ModelFileKind> {
+  const lower = p.toLowerCase();
+  if (lower.endsWith('.h5') || lower.endsWith('.keras.h5') || lower.endsWith('.hdf5')) {
+    return 'keras-h5';
+  }
+  if (lower.endsWith('.tflite')) {
+    return 'tflite';
+  }
+  if (lower.endsWith('.json')) {
+    return 'tfjs';
+  }
+  const st = await fs.stat(p).catch(() => null);
+  if (st?.isDirectory()) {
+    return 'tfjs';
+  }
+  throw new BadInputError(`don't know how to evaluate ${path.basename(p)}: expected a .h5, a .tflite, or a TF.js model.json (or its folder)`, path.basename(p));
+}
+
+export function tfliteVariant(g: ReadTflite): string {
+  const fcs = g.operators.filter((o) => o.op === BuiltinOperator.FULLY_CONNECTED);
+  if (fcs.some((o) => g.tensors[o.inputs[0]].type === TensorType.INT8)) {
+    return 'full-int8';
+  }
+  if (fcs.some((o) => g.tensors[o.inputs[1]].type === TensorType.INT8)) {
+    return 'dynamic-int8';
+  }
+  if (g.tensors.some((t) => t.type === TensorType.FLOAT16)) {
+    return 'float16';
+  }
+  return 'float32';
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function timeRuns(runs: number, one: (i: number) => void): number | null {
+  if (runs <= 0) {
+    return null;
+  }
+  for (let i = 0; i < Math.min(10, runs); i++) {
+    one(i);
+  }
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    one(i);
+    times.push((performance.now() - t0) * 1000);
+  }
+  return Math.round(median(times) * 10) / 10;
+}
+
+function argmax(a: ArrayLike<number>, from = 0, n = a.length): number {
+  let best = from;
+  for (let j = from + 1; j < from + n; j++) {
+    if (a[j] > a[best]) {
+      best = j;
+    }
+  }
+  return best - from;
+}
+
+/** Runs a .tflite file on the whole test set in the real runtime: accuracy and raw outputs. */
+export async function runTfliteOnTest(
+  bytes: Uint8Array,
+  test: ImageSet,
+  source = 'model',
+): Promise<{ accuracy: number; outputs: Float32Array; classes: number; model: TfliteModel; prepare: (px: Uint8Array) => ArrayLike<number> }> {
+  const g = readTflite(bytes, source);
+  const model = await TfliteModel.load(bytes, source);
+  const inT = g.tensors[g.inputs[0]];
+  const features = model.inputSize;
+  if (features !== test.features) {
+    model.dispose();
+    throw new BadInputError(`${source} takes ${features} inputs but the test images have ${test.features} pixels`, source);
+  }
+  const buf = new Float32Array(features);
+  const ibuf = new Int8Array(features);
+  const q = inT.quant ? { scale: inT.quant.scale[0], zeroPoint: inT.quant.zeroPoint[0] } : null;
+  const prepare = (px: Uint8Array): ArrayLike<number> => {
+    if (inT.type === TensorType.INT8 && q) {
+      for (let i = 0; i < features; i++) {
+        ibuf[i] = quantizeValue(Math.fround(px[i] / 255), q);
+      }
+      return ibuf;
+    }
+    for (let i = 0; i < features; i++) {
+      buf[i] = px[i] / 255;
+    }
+    return buf;
+  };
+  const classes = model.outputSize;
+  const outputs = new Float32Array(test.count * classes);
+  let correct = 0;
+  for (let n = 0; n < test.count; n++) {
+    const y = model.run(prepare(test.images.subarray(n * features, (n + 1) * features)));
+    outputs.set(y, n * classes);
+    if (argmax(y) === test.labels[n]) {
+      correct++;
+    }
+  }
+  return { accuracy: test.count ? correct / test.count : 0, outputs, classes, model, prepare };
+}
+
+export async function evaluateModelFile(file: string, opts: EvaluateOptions): Promise<ModelReport> {
+  const kind = await detectKind(file);
+  const latencyRuns = opts.latencyRuns ?? 200;
+  const test = opts.test;
+  const baseName = path.basename(file).replace(/\.(h5|tflite)$/i, '');
+  const relPath = opts.relPath ?? file;
+  if (kind === 'keras-h5') {
+    const { stats, model } = await h5Stats(file);
+    const sizes = await fileSizes([file]);
+    let accuracy: number | null = null;
+    let latencyUs: number | null = null;
+    if (test) {
+      accuracy = accuracyOf(model, test.images, test.labels, test.count);
+      latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => forwardMlp(model, test.images, 1, i % test.count));
+    }
+    return { model: opts.model ?? baseName, format: 'keras-h5', variant: 'float32', path: relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime: 'js forward pass (h5 weights)', latencyUs };
+  }
+  if (kind === 'tflite') {
+    const bytes = new Uint8Array(await fs.readFile(file));
+    const g = readTflite(bytes, path.basename(file));
+    const stats = tfliteStats(g);
+    const sizes = await fileSizes([file]);
+    let accuracy: number | null = null;
+    let latencyUs: number | null = null;
+    let runtime = 'tflite';
+    if (test) {
+      const r = await runTfliteOnTest(bytes, test, path.basename(file));
+      try {
+        accuracy = r.accuracy;
+        runtime = `TFLite wasm (${r.model.runtimeVariant}, tfjs-tflite)`;
+        latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => {
+          r.model.run(r.prepare(test.images.subarray(i * test.features, (i + 1) * test.features)));
+        });
+      } finally {
+        r.model.dispose();
+      }
+    }
+    return { model: opts.model ?? baseName, format: 'tflite', variant: tfliteVariant(g), path: relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime, latencyUs };
+  }
+  const files = await readTfjsFiles(file);
+  const stats = tfjsStats(files);
+  const sizes = await fileSizes(files.files);
+  const specs = files.json.weightsManifest.flatMap((g) => g.weights);
+  const qd = specs.find((s) => s.quantization)?.quantization?.dtype;
+  let accuracy: number | null = null;
+  let latencyUs: number | null = null;
+  if (test) {
+    const lm = await loadLayersModelFromDisk(files.modelJsonPath);
+    try {
+      const probs = predictLayersModel(lm, test.images, 0, test.count, test.features);
+      const classes = probs.length / Math.max(1, test.count);
+      let correct = 0;
+      for (let n = 0; n < test.count; n++) {
+        if (argmax(probs, n * classes, classes) === test.labels[n]) {
+          correct++;
+        }
+      }
+      accuracy = test.count ? correct / test.count : 0;
+      latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => predictLayersModel(lm, test.images, i, 1, test.features));
+    } finally {
+      lm.dispose();
+    }
+  }
+  const dir = path.basename(path.dirname(files.modelJsonPath));
+  return {
+    model: opts.model ?? dir,
+    format: qd ? 'tfjs-quantized' : 'tfjs',
+    variant: qd ?? 'float32',
+    path: relPath,
+    ...sizes,
+    ...stats,
+    accuracy,
+    accuracyDelta: null,
+    runtime: 'tfjs-layers (loadLayersModel)',
+    latencyUs,
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Runs a saved TF.js Layers model in stock tfjs-layers (`tf.loadLayersModel`), from the
+ * files on disk: the runtime a TF.js deployment would use, including its dequantization of
+ * uint8/float16 weights.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { readTfjsFiles } from '../export/tfjsQuantized';
+
+export async function loadLayersModelFromDisk(pathToModelJsonOrDir: string): Promise<tfl.LayersModel> {
+  const files = await readTfjsFiles(pathToModelJsonOrDir);
+  const weightSpecs = files.json.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
+  const weightData = files.weightData.slice().buffer;
+  return tfl.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: files.json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+      weightSpecs,
+      weightData,
+      format: files.json.format,
+    }),
+  );
+}
+
+/** Class probabilities for uint8 images [count, features] (scaled by 1/255), in batches. */
+export function predictLayersModel(model: tfl.LayersModel, images: Uint8Array, start: number, count: number, features: number, batch = 1000): Float32Array {
+  const classes = (model.outputs[0].shape[1] as number) ?? 0;
+  const out = new Float32Array(count * classes);
+  for (let s = 0; s < count; s += batch) {
+    const n = Math.min(batch, count - s);
+    const px = images.subarray((start + s) * features, (start + s + n) * features);
+    const y = tf.tidy(() => {
+      const x = tf.tensor2d(Float32Array.from(px, (v) => v / 255), [n, features]);
+      return model.predict(x) as tf.Tensor;
+    });
+    out.set(y.dataSync(), s * classes);
+    y.dispose();
+  }
+  return out;
+}
