@@ -13,7 +13,7 @@ import type { MlpModel } from '../model/mlp';
 import { BadInputError } from '../jobs/types';
 import { float16BitsToFloat32, toFloat16 } from '../quantize/float16';
 import { writeFilesAtomic } from '../util/atomic';
-import { kerasModelConfig } from './kerasH5';
+import { tfjsModelJson } from './tfjs';
 import { validateModel } from './validateModel';
 
 export interface WeightQuantization {
@@ -64,8 +64,9 @@ export function quantizeUint8(values: Float32Array): { q: Uint8Array; scale: num
   return { q, scale, min };
 }
 
+/** The same Sequential topology the plain TF.js saver (export/tfjs.ts) writes. */
 export function tfjsTopology(model: MlpModel): Record<string, unknown> {
-  return { ...kerasModelConfig(model), keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' };
+  return (tfjsModelJson(model) as { modelTopology: Record<string, unknown> }).modelTopology;
 }
 
 /** Writes `<dir>/model.json` + `<dir>/group1-shard1of1.bin` atomically (weights first). */
