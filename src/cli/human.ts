@@ -4,7 +4,7 @@
  * otherwise a plain progress line is printed at most every few seconds.
  */
 import { assertNever } from '../protocol/assert';
-import type { EngineEvent, ModelReport, WarningEvent } from '../protocol/engine';
+import type { BackendInfo, EngineEvent, ModelReport, WarningEvent } from '../protocol/engine';
 import { bytes, comparisonTable, duration, pct, progressBar } from './format';
 
 export interface Streams {
@@ -20,6 +20,8 @@ export class HumanPrinter {
   private report: ModelReport[] = [];
   private readonly warnings: WarningEvent[] = [];
   private outDir = '';
+  /** In-process the engine updates this object when it picks the training loop. */
+  private backend?: BackendInfo;
 
   constructor(
     private readonly s: Streams,
@@ -54,8 +56,9 @@ export class HumanPrinter {
         return;
       case 'jobStarted': {
         const b = e.backend;
+        this.backend = b;
         this.out(`Model Optimizer: ${e.job} (run ${e.runId})`);
-        this.out(`  backend   ${b.tfjs} (training loop: ${b.trainer}; requested: ${b.requested})${b.detail ? ` — ${b.detail}` : ''}`);
+        this.out(`  backend   ${b.tfjs} (requested: ${b.requested})${b.detail ? ` — ${b.detail}` : ''}`);
         this.out(`  data      ${e.dataset.name}: ${e.dataset.train} train / ${e.dataset.validation} validation / ${e.dataset.test} test`);
         this.out(`  stages    ${e.stages.join(' → ')}`);
         if (this.outDir) {
@@ -143,7 +146,11 @@ export class HumanPrinter {
     if (this.warnings.length > 0) {
       this.out(`\n  ${this.warnings.length} warning(s): ${[...new Set(this.warnings.map((w) => w.code))].join(', ')} (see above)`);
     }
-    this.out(`\n  run record  ${recordPath}`);
+    if (this.backend) {
+      const b = this.backend;
+      this.out(`\n  backend     ${b.tfjs}, training loop ${b.trainer}${b.detail ? ` (${b.detail})` : ''}`);
+    }
+    this.out(`${this.backend ? '' : '\n'}  run record  ${recordPath}`);
     this.out(`  total time  ${duration(ms)}`);
   }
 }

@@ -111,7 +111,8 @@ void test('human printer: epoch lines and summary on stdout, progress and warnin
     { type: 'done', runId: 'r', durationMs: 65_000, testAccuracy: { mnist_model: 0.9781 }, recordPath: 'runs/r.json' },
   ];
   events.forEach((ev) => p.handle(ev));
-  assert.match(o, /backend\s+wasm \(training loop: tfjs; requested: auto\) — SIMD/);
+  assert.match(o, /backend\s+wasm \(requested: auto\) — SIMD/);
+  assert.match(o, /backend\s+wasm, training loop tfjs \(SIMD\)/);
   assert.match(o, /54000 train \/ 6000 validation \/ 10000 test/);
   assert.match(o, /epoch 1\/5 {2}loss 0\.2900 {2}accuracy 0\.9170 {2}val_loss 0\.1500 {2}val_accuracy 0\.9570/);
   assert.match(o, /mnist_model\s+test accuracy 97\.81 %/);

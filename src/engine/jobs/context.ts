@@ -43,6 +43,7 @@ export class RunContext implements StageContext {
   readonly startedAt: string;
   private readonly t0: number;
   private dataPromise?: Promise<SplitData>;
+  private trainerAnnounced = false;
   private readonly now: () => number;
 
   constructor(
@@ -111,10 +112,12 @@ export class RunContext implements StageContext {
   }
 
   async createTrainer(model: MlpModel, learningRate: number): Promise<Trainer> {
+    const before = this.backend.trainer;
     const trainer = await this.deps.createTrainer(model, learningRate, this.backend, this.config.train.seed);
-    if (this.backend.trainer !== trainer.name) {
-      this.backend.trainer = trainer.name;
-      this.log(`training loop: ${trainer.name}`);
+    this.backend.trainer = trainer.name;
+    if (!this.trainerAnnounced || before !== trainer.name) {
+      this.trainerAnnounced = true;
+      this.log(`training loop: ${trainer.name}${this.backend.detail ? ` (${this.backend.detail})` : ''}`);
     }
     return trainer;
   }

@@ -1,0 +1,126 @@
+/**
+ * The stages each job kind runs, in order. `pipeline` is the reference workflow:
+ * train the baseline → prune it (if enabled) → export/quantize both models (if enabled),
+ * which also evaluates every written file in its runtime.
+ */
+import * as path from 'node:path';
+import type { JobKind, StageKind } from '../../protocol/engine';
+import type { RunConfig } from '../../protocol/config';
+import { assertNever } from '../../protocol/assert';
+import { loadTfjsModel } from '../export/tfjs';
+import type { MlpModel } from '../model/mlp';
+import { runEvaluateStage } from './evaluate';
+import { runExportStage } from './export';
+import { runPruneStage } from './prune';
+import { runTrainStage } from './train';
+import type { RunContext } from './context';
+import { BadInputError } from './types';
+
+export const BASELINE_DIR = 'mnist_model';
+export const PRUNED_DIR = 'pruned_mnist_model';
+
+/** What a job works on, found before it starts (so a missing input is bad input, not a failed run). */
+export interface JobInputs {
+  /** Input model files for prune / quantize / evaluate (absolute). */
+  models: string[];
+}
+
+export function stagesOf(job: JobKind, config: RunConfig): StageKind[] {
+  switch (job) {
+    case 'train':
+      return ['train'];
+    case 'prune':
+      return ['prune'];
+    case 'quantize':
+      return ['export'];
+    case 'evaluate':
+      return ['evaluate'];
+    case 'pipeline':
+      return ['train', ...(config.prune.enabled ? (['prune'] as const) : []), ...(config.quantize.enabled ? (['export'] as const) : [])];
+    default:
+      return assertNever(job, 'job kind');
+  }
+}
+
+/** Runs one stage, adding its wall time to the record unless the stage timed itself. */
+async function timed<T>(ctx: RunContext, phase: StageKind, fn: () => Promise<T>): Promise<T> {
+  ctx.throwIfCancelled();
+  const before = ctx.timings[phase];
+  const t = performance.now();
+  const result = await fn();
+  if (ctx.timings[phase] === before) {
+    ctx.addTiming(phase, performance.now() - t);
+  }
+  return result;
+}
+
+/** Loads a TF.js model; anything wrong with the file is the user's to fix. */
+export async function loadInputModel(file: string, name: string): Promise<MlpModel> {
+  try {
+    const model = await loadTfjsModel(file);
+    return { ...model, name };
+  } catch (err) {
+    if (err instanceof BadInputError) {
+      throw err;
+    }
+    throw new BadInputError(
+      `Cannot load the model ${file}: ${(err as Error).message}. Pass a TF.js layers model.json written by Model Optimizer (run \`train\` first).`,
+      file,
+    );
+  }
+}
+
+function modelNameOf(file: string): string {
+  const base = path.basename(file);
+  return base === 'model.json' ? path.basename(path.dirname(file)) : base.replace(/\.[^.]+$/, '');
+}
+
+/** Runs the stages of `job`; every stage reports through ctx. */
+export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs): Promise<void> {
+  switch (job) {
+    case 'train':
+      await timed(ctx, 'train', () => runTrainStage(ctx));
+      return;
+    case 'prune': {
+      const baseline = await loadInputModel(inputs.models[0], modelNameOf(inputs.models[0]));
+      await timed(ctx, 'prune', () => runPruneStage(ctx, baseline));
+      return;
+    }
+    case 'quantize': {
+      const models: MlpModel[] = [];
+      for (const file of inputs.models) {
+        models.push(await loadInputModel(file, modelNameOf(file)));
+      }
+      await timed(ctx, 'export', () => runExportStage(ctx, models));
+      return;
+    }
+    case 'evaluate': {
+      const sawReport = ctx.report.length;
+      const rows = await timed(ctx, 'evaluate', () => runEvaluateStage(ctx, inputs.models[0]));
+      if (ctx.report.length === sawReport && rows.length > 0) {
+        ctx.emit({ type: 'report', rows });
+      }
+      return;
+    }
+    case 'pipeline':
+      await runPipeline(ctx);
+      return;
+    default:
+      assertNever(job, 'job kind');
+  }
+}
+
+export async function runPipeline(ctx: RunContext): Promise<void> {
+  const baseline = await timed(ctx, 'train', () => runTrainStage(ctx));
+  const models = [baseline];
+  if (ctx.config.prune.enabled) {
+    models.push(await timed(ctx, 'prune', () => runPruneStage(ctx, baseline)));
+  } else {
+    ctx.log('pruning disabled (prune.enabled = false): skipping the prune stage');
+  }
+  if (ctx.config.quantize.enabled) {
+    await timed(ctx, 'export', () => runExportStage(ctx, models));
+  } else {
+    ctx.log('export disabled (quantize.enabled = false): skipping the export stage');
+  }
+}
