@@ -1,0 +1,206 @@
+// `npm run bench`: measures training, the whole pipeline, inference and activation on this
+// machine, writes bench/results.json, prints PASS/FAIL per performance target, and ends
+// with `speedup_vs_fit=<number>`. Every measurement runs in its own child process.
+// How to read the results: bench/README.md.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const resultsFile = join(root, 'bench', 'results.json');
+const OURS_EPOCHS = 5;
+const FIT_EPOCHS = 3;
+const PIPELINE_TIMEOUT_S = 360;
+
+const log = (msg) => process.stdout.write(`[bench] ${msg}\n`);
+const round = (x, d = 3) => (x === null || x === undefined ? null : Math.round(x * 10 ** d) / 10 ** d);
+
+/** Runs a command; resolves { code, stdout, stderr, seconds }. Kills it after timeoutS. */
+function run(cmd, args, { timeoutS = 600, env } = {}) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, seconds: (performance.now() - t0) / 1000 });
+    });
+  });
+}
+
+/** The last JSON object line of a child's stdout. */
+function lastJson(text) {
+  const lines = text.trim().split('\n').reverse();
+  for (const l of lines) {
+    if (l.startsWith('{')) {
+      try {
+        return JSON.parse(l);
+      } catch {
+        // keep looking
+      }
+    }
+  }
+  return null;
+}
+
+async function measure(what, ...args) {
+  const r = await run(process.execPath, ['--import', 'tsx', join(root, 'bench', 'measure.ts'), what, ...args]);
+  const json = lastJson(r.stdout);
+  if (r.code !== 0 || !json) {
+    const why = r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit ${r.code}`;
+    log(`${what} failed: ${why}`);
+    return { error: why };
+  }
+  return json;
+}
+
+const results = {
+  date: new Date().toISOString(),
+  backend: 'wasm (TF.js @tensorflow/tfjs-backend-wasm); training: simd-kernel (AssemblyScript WASM SIMD, 1 thread)',
+  cpu_model: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memory_gb: round(totalmem() / 2 ** 30, 1),
+  node: process.version,
+  load_average_at_start: loadavg().map((x) => round(x, 2)),
+  workload: { train_samples: 54000, batch_size: 64, optimizer: 'Adam lr 1e-3 (Keras defaults)', model: 'Dense 784-128 relu → 10 softmax', ours_epochs: OURS_EPOCHS, fit_epochs: FIT_EPOCHS },
+  train_epoch_s: { ours: null, tfjs_layers_fit: null },
+  speedup_vs_fit: null,
+  val_accuracy_after_epochs: { ours: null, tfjs_layers_fit: null },
+  pipeline_s: null,
+  pipeline_status: null,
+  engine_peak_rss_mb: null,
+  inference_us: {},
+  inference_batch_ms: {},
+  inference_test_accuracy: {},
+  activation_ms: null,
+  notes: [],
+  targets: {},
+};
+
+if (!existsSync(join(root, 'dist', 'kernel.wasm'))) {
+  log('dist/kernel.wasm missing: run `npm run bundle` (npm run bench does it first)');
+}
+
+// 1. Training epoch: ours vs tfjs-layers model.fit, same data and settings, separate processes.
+log(`training ${OURS_EPOCHS} epochs on the SIMD kernel…`);
+const ours = await measure('train-ours', '--epochs', String(OURS_EPOCHS));
+log(`ours: ${JSON.stringify(ours)}`);
+log(`training ${FIT_EPOCHS} epochs with tfjs-layers model.fit (wasm backend)…`);
+const fit = await measure('train-fit', '--epochs', String(FIT_EPOCHS));
+log(`fit: ${JSON.stringify(fit)}`);
+results.train_epoch_s = { ours: round(ours.median_s), tfjs_layers_fit: round(fit.median_s) };
+results.train_epochs_s_all = { ours: ours.epochs_s?.map((x) => round(x)), tfjs_layers_fit: fit.epochs_s?.map((x) => round(x)) };
+results.val_accuracy_after_epochs = { ours: ours.val_accuracy ?? null, tfjs_layers_fit: fit.val_accuracy ?? null };
+if (fit.backend) {
+  results.backend_detail = fit.backend;
+}
+if (ours.median_s && fit.median_s) {
+  results.speedup_vs_fit = round(fit.median_s / ours.median_s, 2);
+}
+
+// 2. The whole reference pipeline through the CLI, under /usr/bin/time for the peak RSS.
+const outDir = mkdtempSync(join(tmpdir(), 'mo-bench-'));
+const cli = join(root, 'dist', 'cli.js');
+if (!existsSync(cli)) {
+  results.notes.push('dist/cli.js missing: pipeline not measured');
+} else {
+  log(`pipeline: node dist/cli.js pipeline --json --out ${outDir}…`);
+  const haveTime = existsSync('/usr/bin/time');
+  const cmd = haveTime ? '/usr/bin/time' : process.execPath;
+  const args = [...(haveTime ? ['-v', process.execPath] : []), cli, 'pipeline', '--json', '--out', outDir];
+  const r = await run(cmd, args, { timeoutS: PIPELINE_TIMEOUT_S });
+  results.pipeline_s = round(r.seconds, 2);
+  const events = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      return null;
+    }
+  }).filter(Boolean);
+  const terminal = events.filter((e) => ['done', 'failed', 'cancelled'].includes(e.type)).pop();
+  results.pipeline_status = r.signal ? `killed after ${PIPELINE_TIMEOUT_S} s` : (terminal?.type ?? `exit ${r.code}`);
+  if (r.code !== 0) {
+    const msg = terminal?.message ?? terminal?.error?.message ?? r.stderr.trim().split('\n').filter((l) => !/^\s/.test(l)).slice(-2).join(' | ');
+    results.notes.push(`pipeline exited with code ${r.code}: ${String(msg).slice(0, 400)}`);
+  }
+  const backendEvent = events.find((e) => e.backend);
+  if (backendEvent) {
+    results.pipeline_backend = backendEvent.backend;
+  }
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  if (rss) {
+    results.engine_peak_rss_mb = Math.round(Number(rss[1]) / 1024);
+  } else {
+    const reported = events.map((e) => e.maxRssMb ?? e.peakRssMb).filter((x) => typeof x === 'number');
+    results.engine_peak_rss_mb = reported.length ? Math.max(...reported) : null;
+  }
+  log(`pipeline: ${results.pipeline_status} in ${results.pipeline_s} s, peak RSS ${results.engine_peak_rss_mb} MB`);
+}
+
+// 3. Inference per model and runtime, on the pipeline's models when it produced them.
+log('inference latency…');
+const inf = await measure('inference', '--out', outDir);
+results.inference_us = inf.inference_us ?? {};
+results.inference_batch_ms = inf.inference_batch_ms ?? {};
+results.inference_test_accuracy = inf.test_accuracy ?? {};
+results.inference_batch_samples = inf.batch_samples ?? null;
+results.notes.push(...(inf.notes ?? []), ...(inf.error ? [`inference failed: ${inf.error}`] : []));
+rmSync(outDir, { recursive: true, force: true });
+
+// 4. Extension activation: require dist/extension.js + activate() with a fake vscode, 5 fresh processes.
+if (existsSync(join(root, 'dist', 'extension.js'))) {
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const a = lastJson((await run(process.execPath, [join(root, 'bench', 'activation.mjs')], { timeoutS: 60 })).stdout);
+    if (a?.activation_ms !== undefined) {
+      times.push(a.activation_ms);
+    } else {
+      results.notes.push(`activation failed: ${a?.error ?? 'no output'}`);
+      break;
+    }
+  }
+  if (times.length) {
+    times.sort((a, b) => a - b);
+    results.activation_ms = times[times.length >> 1];
+    results.activation_ms_all = times;
+  }
+} else {
+  results.notes.push('dist/extension.js missing: activation not measured');
+}
+
+results.load_average_at_end = loadavg().map((x) => round(x, 2));
+if (results.load_average_at_end[0] > results.cores) {
+  results.notes.push(`machine was loaded (load average ${results.load_average_at_end.join(', ')} on ${results.cores} cores): absolute times are inflated; the ratios in one run are fairer`);
+}
+
+// 5. Targets (issue 6). Asserted here, never in unit tests.
+function target(name, ok, detail) {
+  results.targets[name] = ok === null ? 'N/A' : ok ? 'PASS' : 'FAIL';
+  log(`${ok === null ? 'N/A ' : ok ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
+}
+target('training ≥ 6× faster than tfjs-layers fit', results.speedup_vs_fit === null ? null : results.speedup_vs_fit >= 6, `${results.speedup_vs_fit}×`);
+const accOurs = results.val_accuracy_after_epochs.ours;
+const accFit = results.val_accuracy_after_epochs.tfjs_layers_fit;
+target('same accuracy as fit (within 1 %)', accOurs === null || accFit === null ? null : accOurs >= accFit - 0.01, `ours ${accOurs} (${OURS_EPOCHS} epochs) vs fit ${accFit} (${FIT_EPOCHS} epochs)`);
+target('extension activation < 100 ms', results.activation_ms === null ? null : results.activation_ms < 100, `${results.activation_ms} ms`);
+target('engine peak RSS < 1 GiB (full pipeline)', results.engine_peak_rss_mb === null ? null : results.engine_peak_rss_mb < 1024, `${results.engine_peak_rss_mb} MB`);
+const int8 = Object.entries(results.inference_us).find(([m]) => m.endsWith('_full_int8'));
+const f32 = int8 && results.inference_us[int8[0].replace(/_full_int8$/, '_float32')];
+if (int8 && f32) {
+  const i = Object.values(int8[1])[0];
+  const f = Object.values(f32)[0];
+  target('full-int8 TFLite no slower than float32 TFLite (10 % noise margin)', i <= f * 1.1, `${i} µs vs ${f} µs`);
+} else {
+  target('full-int8 TFLite no slower than float32 TFLite', null, 'both variants not produced by the pipeline');
+}
+
+writeFileSync(`${resultsFile}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
+renameSync(`${resultsFile}.tmp`, resultsFile);
+log(`wrote ${resultsFile}`);
+process.stdout.write(`speedup_vs_fit=${results.speedup_vs_fit ?? 'NaN'}\n`);
