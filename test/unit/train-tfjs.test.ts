@@ -81,7 +81,7 @@ for (const [label, hidden, hiddenAct] of [
     const ours = trainer.gradients(images, labels, n);
     const ref = await autodiffGradients(model, images, labels, n);
     assert.ok(Math.abs(ours.loss - ref.loss) < 1e-5, `loss ${ours.loss} vs ${ref.loss}`);
-    model.layers.forEach((l, i) => {
+    model.layers.forEach((_l, i) => {
       const dk = maxAbsDiff(ours.grads[i].k, ref.grads[2 * i]);
       const db = maxAbsDiff(ours.grads[i].b, ref.grads[2 * i + 1]);
       assert.ok(dk < 1e-5, `layer ${i} kernel grad max diff ${dk}`);

@@ -27,7 +27,8 @@ export async function fit(ctx: StageContext, trainer: Trainer, data: SplitData, 
     throw new Error('fit: the training set is empty');
   }
   const stepsPerEpoch = Math.ceil(n / batch);
-  const rng = new Rng(opts.seed);
+  // A stream of its own: the same seed also initialises the weights (initMlp).
+  const rng = new Rng((opts.seed ^ 0x2545f491) >>> 0);
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     order[i] = i;

@@ -1,0 +1,39 @@
+/**
+ * Chooses the training loop for a model on the selected backend:
+ * - the WASM SIMD kernel (src/engine/kernel) when the TF.js backend is wasm and the kernel
+ *   supports the model (Dense relu… → softmax) — the fast path of issue 6;
+ * - the TF.js trainer otherwise (tfjs-node, cpu, or layer types the kernel does not cover).
+ * The choice is written into `backend.trainer` (and the reason for a fallback into
+ * `backend.detail`) so the panel, the CLI and the run record show what really ran.
+ */
+import type { BackendInfo } from '../../protocol/engine';
+import { createKernelTrainer, kernelSupports, kernelUnavailableReason } from '../kernel/kernelTrainer';
+import type { MlpModel } from '../model/mlp';
+import { TfjsTrainer } from './tfjsTrainer';
+import type { Trainer } from './trainer';
+
+function addDetail(backend: BackendInfo, note: string): void {
+  if (!backend.detail?.includes(note)) {
+    backend.detail = backend.detail ? `${backend.detail}; ${note}` : note;
+  }
+}
+
+export async function createTrainer(model: MlpModel, lr: number, backend: BackendInfo, seed: number): Promise<Trainer> {
+  if (backend.tfjs === 'wasm') {
+    if (kernelSupports(model)) {
+      try {
+        const trainer = await createKernelTrainer(model, lr, seed);
+        backend.trainer = trainer.name;
+        return trainer;
+      } catch (err) {
+        addDetail(backend, `SIMD kernel failed, using TF.js ops: ${(err as Error).message}`);
+      }
+    } else {
+      const reason = kernelUnavailableReason();
+      addDetail(backend, reason ? `SIMD kernel unavailable (${reason}), using TF.js ops` : 'model not covered by the SIMD kernel, using TF.js ops');
+    }
+  }
+  const trainer = new TfjsTrainer(model, lr);
+  backend.trainer = trainer.name;
+  return trainer;
+}
