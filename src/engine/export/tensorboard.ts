@@ -195,3 +195,72 @@ export function pruningTags(layer: string): { sparsity: string; threshold: strin
 export function epochScalars(m: { loss: number; accuracy: number; valLoss: number; valAccuracy: number }): Record<string, number> {
   return { epoch_loss: m.loss, epoch_accuracy: m.accuracy, epoch_val_loss: m.valLoss, epoch_val_accuracy: m.valAccuracy };
 }
+
+// ---------------------------------------------------------------------------------------
+// Fit logger: turns a stage's events into one TensorBoard run folder
+// ---------------------------------------------------------------------------------------
+
+/** Events the fit logger understands (structurally; no protocol import needed beyond these). */
+type FitEvent =
+  | { type: 'epochEnd'; epoch: number; metrics: { loss: number; accuracy: number; valLoss: number; valAccuracy: number } }
+  | { type: 'pruningStep'; step: number; targetSparsity: number; layers: { name: string; sparsity: number; threshold: number }[] }
+  | { type: string };
+
+/**
+ * Writes `<outDir>/<logsDir>/<run>/events.out.tfevents.*` for a training or pruning fit:
+ * epoch_loss / epoch_accuracy / epoch_val_loss / epoch_val_accuracy at step = epoch − 1
+ * (Keras' TensorBoard callback counts epochs from 0), and on every mask update
+ * pruning/sparsity (schedule target) plus pruning/<layer>/sparsity and …/threshold at the
+ * global step (tfmot's PruningSummaries). The file is flushed (temp + rename) after every
+ * epoch, so TensorBoard can follow a run live; `close()` waits for the last write.
+ */
+export class FitLogger {
+  readonly writer: EventFileWriter;
+  private pending: Promise<unknown> = Promise.resolve();
+  private error: Error | null = null;
+
+  constructor(
+    readonly outDir: string,
+    readonly logsDir: string,
+    readonly run: string,
+    now?: () => number,
+  ) {
+    this.writer = new EventFileWriter(path.join(outDir, logsDir, run), now);
+  }
+
+  /** Path of the event file relative to outDir (POSIX). */
+  get relPath(): string {
+    return path.relative(this.outDir, this.writer.filePath).split(path.sep).join('/');
+  }
+
+  onEvent(event: FitEvent): void {
+    if (event.type === 'pruningStep' && 'layers' in event) {
+      const scalars: Record<string, number> = { 'pruning/sparsity': event.targetSparsity };
+      for (const l of event.layers) {
+        const t = pruningTags(l.name);
+        scalars[t.sparsity] = l.sparsity;
+        scalars[t.threshold] = l.threshold;
+      }
+      this.writer.addScalars(event.step, scalars);
+    } else if (event.type === 'epochEnd' && 'metrics' in event) {
+      const m = epochScalars(event.metrics);
+      this.writer.addScalars(event.epoch - 1, Object.fromEntries(Object.entries(m).filter(([, v]) => Number.isFinite(v))));
+      this.pending = this.pending.then(() => this.writer.flush()).catch((err: unknown) => (this.error ??= err instanceof Error ? err : new Error('TensorBoard log write failed', { cause: err })));
+    }
+  }
+
+  /** Final flush; returns the file's path relative to outDir and its size. */
+  async close(): Promise<{ relPath: string; bytes: number }> {
+    await this.pending;
+    if (this.error) {
+      throw this.error;
+    }
+    const bytes = await this.writer.flush();
+    return { relPath: this.relPath, bytes };
+  }
+
+  /** Waits for writes in flight, ignoring their errors (after a cancel or failure). */
+  async settle(): Promise<void> {
+    await this.pending;
+  }
+}

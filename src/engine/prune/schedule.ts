@@ -252,7 +252,7 @@ export function planSchedule(
       code: 'prune-never-updates',
       message:
         `The pruning schedule never updates the masks: begin_step ${schedule.beginStep} lies beyond the last ` +
-        `training step ${totalSteps} (${opts.epochs} epochs × ${spe} steps). Lower beginStep or add epochs.`,
+        `training step ${totalSteps} (${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} × ${spe} steps). Lower beginStep or add epochs.`,
     });
     return { schedule, effectiveEndStep: end, stepsPerEpoch: spe, totalSteps, lastUpdateStep: last, reachedSparsity: reached, warnings };
   }
@@ -269,7 +269,7 @@ export function planSchedule(
     warnings.push({
       code: 'prune-end-step-beyond-training',
       message:
-        `end_step ${end} lies beyond the last training step ${totalSteps} (${opts.epochs} epochs × ${spe} steps of ` +
+        `end_step ${end} lies beyond the last training step ${totalSteps} (${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} × ${spe} steps of ` +
         `${opts.batchSize} from ${opts.trainCount} training samples). The schedule never reaches its final sparsity ` +
         `${formatF32(schedule.finalSparsity)}: its last mask update is at step ${last} with target ${formatF32(reached)}` +
         (layerText ? ` (measured masks: ${layerText})` : '') +
