@@ -40,7 +40,7 @@ function version(): string {
 
 /** The one-paragraph stderr message for a problem the user can fix. */
 function badInput(message: string, where?: string): string {
-  return `model-optimizer: ${where ? `${where}: ` : ''}${message}\n`;
+  return `model-optimizer: ${where ? `bad input in ${where}: ` : ''}${message}\n`;
 }
 
 async function run(argv: string[]): Promise<number> {

@@ -122,7 +122,7 @@ function checkOutDir(outDir: string): void {
           p === outDir
             ? `The output folder ${outDir} is a file. Pass --out with a folder path (it is created if missing), or move the file away.`
             : `The output folder ${outDir} cannot be created because ${p} is a file. Choose another --out folder.`,
-          'outDir',
+          outDir,
         );
       }
       return;
@@ -145,7 +145,7 @@ function findInputs(req: StartRequest, outDir: string): JobInputs {
   if (req.inputModel) {
     const file = modelJsonOf(path.resolve(req.inputModel));
     if (!existsSync(file)) {
-      throw new BadInputError(`The input model ${file} does not exist. Pass --model with a TF.js model.json (or its folder)${req.job === 'evaluate' ? ', a .h5 or a .tflite file' : ''}.`, 'inputModel');
+      throw new BadInputError(`The input model ${file} does not exist. Pass --model with a TF.js model.json (or its folder)${req.job === 'evaluate' ? ', a .h5 or a .tflite file' : ''}.`, file);
     }
     return { models: [file] };
   }
@@ -155,21 +155,21 @@ function findInputs(req: StartRequest, outDir: string): JobInputs {
   switch (req.job) {
     case 'prune':
       if (!found(baseline)) {
-        throw new BadInputError(`There is no trained model to prune at ${baseline}. Run \`train\` first with the same --out folder, or pass --model PATH to a TF.js model.json.`, 'inputModel');
+        throw new BadInputError(`There is no trained model to prune at ${baseline}. Run \`train\` first with the same --out folder, or pass --model PATH to a TF.js model.json.`, baseline);
       }
       return { models: [baseline] };
     case 'quantize': {
       // Both models when both exist, so the comparison has the baseline and the pruned model.
       const models = [baseline, pruned].filter(found);
       if (models.length === 0) {
-        throw new BadInputError(`There is no model to quantize in ${outDir} (looked for ${PRUNED_DIR}/model.json and ${BASELINE_DIR}/model.json). Run \`train\` or \`prune\` first, or pass --model PATH.`, 'inputModel');
+        throw new BadInputError(`There is no model to quantize in ${outDir} (looked for ${PRUNED_DIR}/model.json and ${BASELINE_DIR}/model.json). Run \`train\` or \`prune\` first, or pass --model PATH.`, outDir);
       }
       return { models };
     }
     case 'evaluate': {
       const model = [pruned, baseline].find(found);
       if (!model) {
-        throw new BadInputError(`There is no model to evaluate in ${outDir}. Run \`train\` first, or pass --model PATH (model.json, .h5 or .tflite).`, 'inputModel');
+        throw new BadInputError(`There is no model to evaluate in ${outDir}. Run \`train\` first, or pass --model PATH (model.json, .h5 or .tflite).`, outDir);
       }
       return { models: [model] };
     }
