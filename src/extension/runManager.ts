@@ -1,0 +1,187 @@
+/**
+ * Starts and stops runs. Each run gets its own engine child process (EngineProcess forks
+ * dist/engine.js with IPC), so training never blocks the extension host; the run's child,
+ * listeners and status bar item live in the run's scope and are disposed when it ends.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { PartialRunConfig } from '../protocol/config';
+import type { EngineEvent, JobKind, StartRequest, TerminalEvent } from '../protocol/engine';
+import { CONFIG_FILE, showConfigError, type PreparedRun } from './config';
+import type { Ctx, RunScope } from './ctx';
+import { EngineProcess } from './engineProcess';
+import { isRunRecord } from './runStore';
+import { RunStatusBar } from './statusBar';
+
+export interface StartOptions {
+  inputModel?: string;
+  /** Changes to the user's config for this run only (e.g. the quantization modes picked). */
+  override?: (config: PartialRunConfig) => PartialRunConfig;
+}
+
+const JOB_TITLE: Record<JobKind, string> = {
+  train: 'Train baseline',
+  prune: 'Prune',
+  quantize: 'Quantize',
+  evaluate: 'Evaluate',
+  pipeline: 'Full pipeline',
+};
+
+export function jobTitle(job: JobKind): string {
+  return JOB_TITLE[job];
+}
+
+function newRunId(job: JobKind, taken: (id: string) => boolean): string {
+  const d = new Date();
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const base = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${job}`;
+  let id = base;
+  for (let i = 2; taken(id); i++) {
+    id = `${base}-${i}`;
+  }
+  return id;
+}
+
+export class RunManager {
+  private engine: EngineProcess | null = null;
+  private finished: Promise<TerminalEvent> | null = null;
+
+  constructor(private readonly ctx: Ctx) {}
+
+  /** Starts a job unless one is running. Resolves when the run has ENDED. */
+  async start(job: JobKind, prepared: PreparedRun, options: StartOptions = {}): Promise<TerminalEvent | undefined> {
+    const active = this.ctx.activeRunId;
+    if (active) {
+      const stop = 'Stop Run';
+      const show = 'Show Metrics';
+      const pick = await vscode.window.showWarningMessage(`A run is already in progress (${active}). Stop it first or wait for it to finish.`, stop, show);
+      if (pick === stop) {
+        this.stop(active);
+      } else if (pick === show) {
+        await vscode.commands.executeCommand('modelOptimizer.showPanel', active);
+      }
+      return undefined;
+    }
+    const config = options.override ? options.override(prepared.config) : prepared.config;
+    const runId = newRunId(job, (id) => this.ctx.store.has(id));
+    const scope = this.ctx.beginRun(runId);
+    this.ctx.store.addLive(runId, job, prepared.outDir);
+    const out = this.ctx.output;
+    out.appendLine(`[${new Date().toISOString()}] ${jobTitle(job)} ${runId} → ${prepared.outDir} (config: ${prepared.configSource})`);
+
+    const engine = scope.add(new EngineProcess(this.ctx.enginePath, { cwd: prepared.folder.uri.fsPath, execArgv: ['--enable-source-maps'] }));
+    this.engine = engine;
+    scope.add(engine.onEvent((e) => this.onEvent(runId, e)));
+    scope.add(engine.onOutput((text) => out.append(text)));
+    scope.add(new RunStatusBar(this.ctx.store, runId, jobTitle(job)));
+
+    // Open the panel without stealing focus from the editor.
+    void this.ctx.panel().then((p) => p.show(runId, true));
+
+    const req: StartRequest = {
+      type: 'start',
+      runId,
+      job,
+      config,
+      configSource: prepared.configSource,
+      outDir: prepared.outDir,
+      inputModel: options.inputModel,
+    };
+    this.finished = engine.start(req);
+    let terminal: TerminalEvent;
+    try {
+      terminal = await this.finished;
+    } finally {
+      this.engine = null;
+      this.finished = null;
+      this.ctx.endRun(scope);
+    }
+    this.ctx.output.appendLine(`[${new Date().toISOString()}] ${runId} ended: ${terminal.type}${terminal.type === 'error' ? ` — ${terminal.message}` : ''}`);
+    await this.attachRecord(runId, prepared.outDir);
+    // Notifications are not awaited: the command that started the run must not hang on them.
+    void this.notify(runId, terminal, prepared);
+    return terminal;
+  }
+
+  private onEvent(runId: string, e: EngineEvent): void {
+    this.ctx.store.applyEvent(runId, e);
+    if (e.type === 'warning') {
+      this.ctx.output.appendLine(`warning [${e.code}] ${e.message}`);
+    } else if (e.type === 'log') {
+      this.ctx.output.appendLine(e.message);
+    }
+  }
+
+  private async notify(runId: string, t: TerminalEvent, prepared: PreparedRun): Promise<void> {
+    switch (t.type) {
+      case 'done': {
+        const acc = Object.entries(t.testAccuracy)
+          .map(([m, a]) => `${m} ${(a * 100).toFixed(2)} %`)
+          .join(', ');
+        const show = 'Show Metrics';
+        const pick = await vscode.window.showInformationMessage(`Model Optimizer: ${runId} finished${acc ? ` — test accuracy ${acc}` : ''}.`, show);
+        if (pick === show) {
+          await vscode.commands.executeCommand('modelOptimizer.showPanel', runId);
+        }
+        return;
+      }
+      case 'cancelled':
+        void vscode.window.showInformationMessage(`Model Optimizer: ${runId} was stopped.`);
+        return;
+      case 'error':
+        if (t.code === 'bad-input' && t.where?.startsWith(CONFIG_FILE)) {
+          await showConfigError(t.message, t.where, prepared.configFile);
+          return;
+        }
+        {
+          const log = 'Show Log';
+          const pick = await vscode.window.showErrorMessage(`Model Optimizer: ${runId} failed${t.where ? ` (${t.where})` : ''}: ${t.message}`, log);
+          if (pick === log) {
+            this.ctx.output.show(true);
+          }
+        }
+        return;
+      default: {
+        const never: never = t;
+        return never;
+      }
+    }
+  }
+
+  /** The engine writes `<out>/runs/<runId>.json`; attach it so the tree shows the final data. */
+  private async attachRecord(runId: string, outDir: string): Promise<void> {
+    try {
+      const parsed: unknown = JSON.parse(await fs.readFile(path.join(outDir, 'runs', `${runId}.json`), 'utf8'));
+      if (isRunRecord(parsed)) {
+        this.ctx.store.attachRecord(runId, parsed);
+      }
+    } catch {
+      // No record (e.g. the child was killed before writing it): the live data stays.
+    }
+  }
+
+  /** Stop Run: the engine stops after the current batch; the child is killed if it hangs. */
+  stop(runId?: string): boolean {
+    if (!this.engine || (runId !== undefined && runId !== this.ctx.activeRunId)) {
+      return false;
+    }
+    this.ctx.output.appendLine(`[${new Date().toISOString()}] stop requested for ${this.ctx.activeRunId ?? ''}`);
+    this.engine.cancel();
+    return true;
+  }
+
+  /** Bounded shutdown for deactivate(): cancel, wait at most `timeoutMs`, then kill. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    const engine = this.engine;
+    const finished = this.finished;
+    if (!engine || !finished) {
+      return;
+    }
+    engine.cancel();
+    await Promise.race([finished, new Promise((r) => setTimeout(r, timeoutMs))]);
+    engine.dispose();
+  }
+}
+
+export type { RunScope };

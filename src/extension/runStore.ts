@@ -1,0 +1,294 @@
+/**
+ * Every run the extension knows about: live ones (from engine events) and past ones (from
+ * `<out>/runs/*.json`). No `vscode` import: the tree, the panel and the status bar listen to
+ * it, and unit tests drive it in plain Node.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { ArtifactKind, BackendInfo, EngineEvent, JobKind, ModelReport, RunRecord, RunStatus, StageKind } from '../protocol/engine';
+import type { RunView } from '../protocol/webview';
+
+export interface StageSummary {
+  stage: StageKind;
+  model: string;
+  epochs: number;
+  epochsDone: number;
+  lastValAccuracy?: number;
+  testAccuracy?: number;
+  sparsity?: Record<string, number>;
+}
+
+export interface RunEntry {
+  runId: string;
+  job: JobKind;
+  status: RunStatus;
+  startedAt: string;
+  /** Absolute output folder the run's artifact paths are relative to. */
+  outDir: string;
+  backend: BackendInfo | null;
+  /** Every event in order; batchProgress only the latest (kept in `progress`). */
+  events: EngineEvent[];
+  progress: Extract<EngineEvent, { type: 'batchProgress' }> | null;
+  stages: StageSummary[];
+  artifacts: { kind: ArtifactKind; model: string; path: string; bytes: number }[];
+  report: ModelReport[];
+  warnings: number;
+  error: { code: string; message: string; where?: string } | null;
+  durationMs: number | null;
+  record?: RunRecord;
+}
+
+export type StoreChange = { kind: 'runs' } | { kind: 'event'; runId: string; event: EngineEvent };
+type Listener = (change: StoreChange) => void;
+
+/** How many past runs are kept in memory (newest first wins). */
+const HISTORY_LIMIT = 50;
+
+export class RunStore {
+  private readonly runs = new Map<string, RunEntry>();
+  private readonly listeners = new Set<Listener>();
+
+  onDidChange(l: Listener): { dispose(): void } {
+    this.listeners.add(l);
+    return { dispose: () => this.listeners.delete(l) };
+  }
+
+  private fire(c: StoreChange): void {
+    for (const l of [...this.listeners]) {
+      l(c);
+    }
+  }
+
+  /** Oldest first. */
+  all(): RunEntry[] {
+    return Array.from(this.runs.values()).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  }
+
+  get(runId: string): RunEntry | undefined {
+    return this.runs.get(runId);
+  }
+
+  running(): RunEntry | undefined {
+    return this.all().find((r) => r.status === 'running');
+  }
+
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  addLive(runId: string, job: JobKind, outDir: string, startedAt = new Date().toISOString()): RunEntry {
+    const entry: RunEntry = {
+      runId,
+      job,
+      status: 'running',
+      startedAt,
+      outDir,
+      backend: null,
+      events: [],
+      progress: null,
+      stages: [],
+      artifacts: [],
+      report: [],
+      warnings: 0,
+      error: null,
+      durationMs: null,
+    };
+    this.runs.set(runId, entry);
+    this.fire({ kind: 'runs' });
+    return entry;
+  }
+
+  /** Applies one live event and tells listeners. */
+  applyEvent(runId: string, e: EngineEvent): void {
+    const r = this.runs.get(runId);
+    if (!r) {
+      return;
+    }
+    if (e.type === 'batchProgress') {
+      r.progress = e;
+    } else if (e.type !== 'ready') {
+      r.events.push(e);
+    }
+    applyToEntry(r, e);
+    this.fire({ kind: 'event', runId, event: e });
+  }
+
+  /** Replaces the past runs read from one output folder; live runs are kept. */
+  setHistory(records: { record: RunRecord; outDir: string }[]): void {
+    for (const [id, r] of this.runs) {
+      if (r.record && r.status !== 'running') {
+        this.runs.delete(id);
+      }
+    }
+    const newest = records.sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt)).slice(-HISTORY_LIMIT);
+    for (const { record, outDir } of newest) {
+      const live = this.runs.get(record.runId);
+      if (live && live.status === 'running') {
+        continue;
+      }
+      this.runs.set(record.runId, entryFromRecord(record, outDir));
+    }
+    this.fire({ kind: 'runs' });
+  }
+
+  /** Attaches the saved record to a finished live run (it has the final stage data). */
+  attachRecord(runId: string, record: RunRecord): void {
+    const r = this.runs.get(runId);
+    if (r && r.status !== 'running') {
+      const fresh = entryFromRecord(record, r.outDir);
+      this.runs.set(runId, { ...fresh, events: r.events });
+      this.fire({ kind: 'runs' });
+    }
+  }
+
+  /** What the panel needs for one run. */
+  view(r: RunEntry): RunView {
+    return { runId: r.runId, job: r.job, status: r.status, startedAt: r.startedAt, backend: r.backend, events: r.progress ? [...r.events, r.progress] : r.events.slice(), record: r.record };
+  }
+}
+
+function stageOf(r: RunEntry, stage: StageKind, model: string): StageSummary {
+  let s = r.stages.find((x) => x.stage === stage && x.model === model);
+  if (!s) {
+    s = { stage, model, epochs: 0, epochsDone: 0 };
+    r.stages.push(s);
+  }
+  return s;
+}
+
+function applyToEntry(r: RunEntry, e: EngineEvent): void {
+  switch (e.type) {
+    case 'jobStarted':
+      r.backend = e.backend;
+      r.job = e.job;
+      return;
+    case 'stageStarted':
+      stageOf(r, e.stage, e.model).epochs = e.epochs ?? 0;
+      return;
+    case 'epochEnd': {
+      const s = stageOf(r, e.stage, e.model);
+      s.epochs = e.epochs;
+      s.epochsDone = e.epoch;
+      s.lastValAccuracy = e.metrics.valAccuracy;
+      if (e.sparsity) {
+        s.sparsity = e.sparsity;
+      }
+      return;
+    }
+    case 'artifactWritten': {
+      const i = r.artifacts.findIndex((a) => a.path === e.path);
+      const a = { kind: e.kind, model: e.model, path: e.path, bytes: e.bytes };
+      if (i >= 0) {
+        r.artifacts[i] = a;
+      } else {
+        r.artifacts.push(a);
+      }
+      return;
+    }
+    case 'report':
+      r.report = e.rows.slice();
+      return;
+    case 'warning':
+      r.warnings++;
+      return;
+    case 'done':
+      r.status = 'done';
+      r.durationMs = e.durationMs;
+      r.progress = null;
+      for (const s of r.stages) {
+        if (e.testAccuracy[s.model] !== undefined) {
+          s.testAccuracy = e.testAccuracy[s.model];
+        }
+      }
+      return;
+    case 'cancelled':
+      r.status = 'cancelled';
+      r.durationMs = e.durationMs;
+      r.progress = null;
+      return;
+    case 'error':
+      r.status = 'failed';
+      r.error = { code: e.code, message: e.message, where: e.where };
+      r.progress = null;
+      return;
+    default:
+      // ready, log, batchProgress, pruningStep: nothing to summarise.
+      return;
+  }
+}
+
+export function entryFromRecord(record: RunRecord, outDir: string): RunEntry {
+  return {
+    runId: record.runId,
+    job: record.job,
+    status: record.status,
+    startedAt: record.startedAt,
+    outDir,
+    backend: record.backend,
+    events: [],
+    progress: null,
+    stages: record.stages.map((s) => {
+      const last = s.epochs[s.epochs.length - 1];
+      return {
+        stage: s.stage,
+        model: s.model,
+        epochs: s.epochs.length,
+        epochsDone: s.epochs.length,
+        lastValAccuracy: last?.valAccuracy,
+        testAccuracy: s.testAccuracy,
+        sparsity: last?.sparsity,
+      };
+    }),
+    artifacts: record.artifacts.slice(),
+    report: record.report.slice(),
+    warnings: record.warnings.length,
+    error: record.error ?? null,
+    durationMs: record.durationMs,
+    record,
+  };
+}
+
+/** Minimal shape check: a file that is not a run record of ours is skipped, not trusted. */
+export function isRunRecord(v: unknown): v is RunRecord {
+  if (typeof v !== 'object' || v === null) {
+    return false;
+  }
+  const r = v as Record<string, unknown>;
+  return (
+    r.version === 1 &&
+    typeof r.runId === 'string' &&
+    typeof r.job === 'string' &&
+    (r.status === 'done' || r.status === 'failed' || r.status === 'cancelled') &&
+    typeof r.startedAt === 'string' &&
+    Array.isArray(r.stages) &&
+    Array.isArray(r.artifacts) &&
+    Array.isArray(r.report) &&
+    Array.isArray(r.warnings)
+  );
+}
+
+/** Reads `<outDir>/runs/*.json`; unreadable or foreign files are reported, not fatal. */
+export async function readHistory(outDir: string): Promise<{ records: { record: RunRecord; outDir: string }[]; skipped: string[] }> {
+  const dir = path.join(outDir, 'runs');
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return { records: [], skipped: [] };
+  }
+  const records: { record: RunRecord; outDir: string }[] = [];
+  const skipped: string[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+    try {
+      const parsed: unknown = JSON.parse(await fs.readFile(path.join(dir, name), 'utf8'));
+      if (isRunRecord(parsed)) {
+        records.push({ record: parsed, outDir });
+      } else {
+        skipped.push(name);
+      }
+    } catch {
+      skipped.push(name);
+    }
+  }
+  return { records, skipped };
+}
