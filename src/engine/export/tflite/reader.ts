@@ -99,6 +99,8 @@ export interface ReadTflite extends TfliteGraph {
   bytes: number;
   /** Model schema version. */
   version: number;
+  /** The operator code table as stored (both code fields). */
+  operatorCodes: { deprecatedBuiltinCode: number; builtinCode: number; version: number }[];
 }
 
 function readOptions(t: Table, type: number): OpOptions {
@@ -137,10 +139,13 @@ export function readTflite(file: Uint8Array, source = 'model'): ReadTflite {
     const bb = new ByteBuffer(file);
     const root = new Table(bb, bb.readInt32(0));
     const buffers = root.tables(ModelField.buffers).map((t) => t.bytes(BufferField.data));
-    const codes = root.tables(ModelField.operator_codes).map((c) => {
-      const code = c.int32(OperatorCodeField.builtin_code);
-      return { op: Math.max(code, c.int8(OperatorCodeField.deprecated_builtin_code)), version: c.int32(OperatorCodeField.version, 1) };
-    });
+    const operatorCodes = root.tables(ModelField.operator_codes).map((c) => ({
+      deprecatedBuiltinCode: c.int8(OperatorCodeField.deprecated_builtin_code),
+      builtinCode: c.int32(OperatorCodeField.builtin_code),
+      version: c.int32(OperatorCodeField.version, 1),
+    }));
+    // Old files only have the byte field; new ones put 127 there for codes above it.
+    const codes = operatorCodes.map((c) => ({ op: Math.max(c.builtinCode, c.deprecatedBuiltinCode), version: c.version }));
     const subgraphs = root.tables(ModelField.subgraphs);
     if (subgraphs.length !== 1) {
       fail(`${subgraphs.length} subgraphs (expected 1)`);
@@ -191,6 +196,7 @@ export function readTflite(file: Uint8Array, source = 'model'): ReadTflite {
     return {
       bytes: file.length,
       version: root.int32(ModelField.version),
+      operatorCodes,
       description: root.string(ModelField.description),
       name: sg.string(SubGraphField.name),
       tensors,

@@ -1,0 +1,229 @@
+/**
+ * TFLite export checked against independent references: the real TFLite runtime (the
+ * wasm build shipped in @tensorflow/tfjs-tflite), a plain-JS float forward pass, and
+ * hand-written int8 arithmetic. Model: a small MLP trained with plain-JS SGD on 4 000 MNIST
+ * samples (accuracy is not the point; agreement is).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { ImageSet } from '../../src/engine/data/dataset';
+import { saveTflite, tfliteBytes } from '../../src/engine/export/tflite';
+import { readTflite } from '../../src/engine/export/tflite/reader';
+import { BuiltinOperator, TensorType } from '../../src/engine/export/tflite/schema';
+import { BadInputError } from '../../src/engine/jobs/types';
+import type { MlpModel } from '../../src/engine/model/mlp';
+import { argmaxRows, forwardMlp } from '../../src/engine/quantize/forward';
+import { dequantize, forwardInt8, quantizeInput } from '../../src/engine/quantize/fullInt8';
+import { tfliteStats } from '../../src/engine/report/fileStats';
+import { runTfliteOnTest } from '../../src/engine/report/evaluateFile';
+import { TfliteModel } from '../../src/engine/runtime/tfliteRuntime';
+import type { TfliteMode } from '../../src/protocol/config';
+import { listDir, mnist, pruneMagnitude, randomModel, tempDir, trainMlp } from './export-helpers';
+
+let train: ImageSet;
+let test_: ImageSet;
+let model: MlpModel;
+let floatPred: Int32Array;
+let floatAcc: number;
+let dir: string;
+
+const MODES: TfliteMode[] = ['float32', 'float16', 'dynamic-int8', 'full-int8'];
+
+before(async () => {
+  ({ train, test: test_ } = await mnist(4000, 10000));
+  // 784-64-10 with half of every kernel pruned: zeros must survive every format.
+  model = pruneMagnitude(trainMlp(train, 64, 3), 0.5);
+  const probs = forwardMlp(model, test_.images, test_.count);
+  floatPred = argmaxRows(probs, test_.count, 10);
+  floatAcc = floatPred.reduce((n, p, i) => n + (p === test_.labels[i] ? 1 : 0), 0) / test_.count;
+  dir = await tempDir('tflite');
+});
+
+after(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const rep = () => ({ images: train.images.subarray(0, 200 * 784), count: 200 });
+
+void describe('TFLite variants in the real runtime', () => {
+  for (const mode of MODES) {
+    void test(`${mode}: loads, agrees with the float model on ≥ 99 % of the MNIST test set, accuracy within 1 point`, async () => {
+      const { data } = tfliteBytes(model, mode, { representative: rep(), perChannel: true });
+      const r = await runTfliteOnTest(data, test_, mode);
+      try {
+        assert.equal(r.model.inputs[0].dataType, 'float32');
+        assert.deepEqual(r.model.inputs[0].shape, [1, 784]);
+        assert.deepEqual(r.model.outputs[0].shape, [1, 10]);
+        const pred = argmaxRows(r.outputs, test_.count, 10);
+        const agree = pred.reduce((n, p, i) => n + (p === floatPred[i] ? 1 : 0), 0) / test_.count;
+        assert.ok(agree >= 0.99, `argmax agreement ${agree}`);
+        assert.ok(Math.abs(r.accuracy - floatAcc) <= 0.01, `accuracy ${r.accuracy} vs float ${floatAcc}`);
+        assert.ok(floatAcc > 0.85, `float accuracy ${floatAcc}`);
+        if (mode === 'float32') {
+          // Same weights, same math: probabilities equal to float32 rounding.
+          const ref = forwardMlp(model, test_.images, 100);
+          for (let i = 0; i < ref.length; i++) {
+            assert.ok(Math.abs(r.outputs[i] - ref[i]) < 1e-5, `output ${i}: ${r.outputs[i]} vs ${ref[i]}`);
+          }
+        }
+      } finally {
+        r.model.dispose();
+      }
+    });
+  }
+});
+
+void describe('full-integer int8 matches hand-written int8 arithmetic bit for bit', () => {
+  for (const perChannel of [true, false]) {
+    for (const int8Io of [false, true]) {
+      void test(`${perChannel ? 'per-channel' : 'per-tensor'} weights, ${int8Io ? 'int8' : 'float'} I/O`, async () => {
+        const { data, quantized } = tfliteBytes(model, 'full-int8', { representative: rep(), perChannel, int8Io });
+        assert.ok(quantized);
+        const N = 256;
+        const xq = quantizeInput(quantized, test_.images, 0, N);
+        const expected = forwardInt8(quantized, xq, N);
+        const m = await TfliteModel.load(data);
+        try {
+          assert.equal(m.inputs[0].dataType, int8Io ? 'int8' : 'float32');
+          assert.equal(m.outputs[0].dataType, int8Io ? 'int8' : 'float32');
+          const expectedOut = int8Io ? expected : dequantize(expected, quantized.output);
+          const input = new Float32Array(784);
+          let mismatches = 0;
+          for (let n = 0; n < N; n++) {
+            let y;
+            if (int8Io) {
+              y = m.run(xq.subarray(n * 784, (n + 1) * 784));
+            } else {
+              for (let i = 0; i < 784; i++) {
+                input[i] = test_.images[n * 784 + i] / 255;
+              }
+              y = m.run(input);
+            }
+            for (let c = 0; c < 10; c++) {
+              if (y[c] !== expectedOut[n * 10 + c]) {
+                mismatches++;
+              }
+            }
+          }
+          assert.equal(mismatches, 0, `${mismatches} of ${N * 10} outputs differ from the int8 reference`);
+        } finally {
+          m.dispose();
+        }
+      });
+    }
+  }
+
+  void test('quantization parameters follow the spec', () => {
+    const { data, quantized } = tfliteBytes(model, 'full-int8', { representative: rep(), perChannel: true });
+    assert.ok(quantized);
+    const g = readTflite(data);
+    const fcs = g.operators.filter((o) => o.op === BuiltinOperator.FULLY_CONNECTED);
+    assert.equal(fcs.length, 2);
+    for (const [i, fc] of fcs.entries()) {
+      const [x, w, b] = fc.inputs.map((t) => g.tensors[t]);
+      assert.equal(x.type, TensorType.INT8);
+      assert.equal(w.type, TensorType.INT8);
+      assert.equal(b.type, TensorType.INT32);
+      assert.deepEqual(w.shape, [quantized.layers[i].units, quantized.layers[i].inputDim], 'weights are [out, in]');
+      assert.equal(w.quant?.scale.length, quantized.layers[i].units, 'per-channel scales');
+      assert.ok(w.quant?.zeroPoint.every((z) => z === 0), 'symmetric weights');
+      const wq = new Int8Array(w.data!.buffer, w.data!.byteOffset, w.data!.length);
+      assert.ok(wq.every((v) => v >= -127), 'symmetric range excludes -128');
+      // bias scale = input scale × weight scale, per channel
+      b.quant!.scale.forEach((s, c) => assert.ok(Math.abs(s - Math.fround(x.quant!.scale[0] * w.quant!.scale[c])) <= 1e-6 * s));
+      // fused ReLU on the hidden layer, and its zero point sits at the bottom of the range
+      if (i === 0) {
+        assert.ok(fc.options.kind === 'fullyConnected' && fc.options.fusedActivation === 'RELU');
+        assert.equal(g.tensors[fc.outputs[0]].quant?.zeroPoint[0], -128);
+      }
+    }
+    const sm = g.operators.find((o) => o.op === BuiltinOperator.SOFTMAX)!;
+    const smOut = g.tensors[sm.outputs[0]].quant!;
+    assert.equal(smOut.scale[0], 1 / 256);
+    assert.equal(smOut.zeroPoint[0], -128);
+    // input range calibrated from pixels in [0, 1]
+    const q = g.tensors[g.operators[0].outputs[0]].quant!;
+    assert.ok(Math.abs(q.scale[0] - 1 / 255) < 1e-7);
+    assert.equal(q.zeroPoint[0], -128);
+  });
+
+  void test('per-tensor switch writes one scale per weight tensor', () => {
+    const { data } = tfliteBytes(model, 'full-int8', { representative: rep(), perChannel: false });
+    const g = readTflite(data);
+    for (const fc of g.operators.filter((o) => o.op === BuiltinOperator.FULLY_CONNECTED)) {
+      assert.equal(g.tensors[fc.inputs[1]].quant?.scale.length, 1);
+    }
+  });
+});
+
+void describe('file layout', () => {
+  void test('buffer data is 16-byte aligned, operator codes carry both codes, sparsity survives', () => {
+    for (const mode of MODES) {
+      const { data } = tfliteBytes(model, mode, { representative: rep() });
+      assert.equal(new TextDecoder().decode(data.subarray(4, 8)), 'TFL3');
+      const g = readTflite(data);
+      for (const t of g.tensors) {
+        if (t.data) {
+          assert.equal(t.data.byteOffset % 16, 0, `${mode}: ${t.name} data at offset ${t.data.byteOffset}`);
+        }
+      }
+      const stats = tfliteStats(g);
+      assert.equal(stats.layers.length, 2);
+      for (const l of stats.layers) {
+        assert.ok(l.sparsity >= 0.5, `${mode}: ${l.name} sparsity ${l.sparsity}`);
+      }
+      if (mode === 'dynamic-int8') {
+        // 784×64 ≥ 1024 elements → int8; 64×10 < 1024 → stays float
+        const fcs = g.operators.filter((o) => o.op === BuiltinOperator.FULLY_CONNECTED);
+        assert.equal(g.tensors[fcs[0].inputs[1]].type, TensorType.INT8);
+        assert.equal(g.tensors[fcs[0].inputs[1]].quant?.scale.length, 1, 'hybrid FC uses per-tensor scales');
+        assert.equal(g.tensors[fcs[1].inputs[1]].type, TensorType.FLOAT32);
+      }
+    }
+    const { data } = tfliteBytes(model, 'full-int8', { representative: rep() });
+    const g = readTflite(data);
+    assert.equal(g.version, 3);
+    const codes = g.operatorCodes.map((c) => c.builtinCode).sort((x, y) => x - y);
+    assert.deepEqual(codes, [BuiltinOperator.DEQUANTIZE, BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.SOFTMAX, BuiltinOperator.QUANTIZE]);
+    for (const c of g.operatorCodes) {
+      // deprecated_builtin_code = min(code, 127): 114 (QUANTIZE) fits in the byte field too.
+      assert.equal(c.deprecatedBuiltinCode, Math.min(c.builtinCode, 127));
+    }
+  });
+});
+
+void describe('bad input', () => {
+  void test('corrupt bytes give a clear error from the reader and the runtime', async () => {
+    const { data } = tfliteBytes(model, 'float32');
+    const corrupt = data.slice(0, 200);
+    assert.throws(() => readTflite(new Uint8Array([1, 2, 3]), 'x.tflite'), (e: Error) => e instanceof BadInputError && /x\.tflite is not a readable TFLite model/.test(e.message));
+    const wrongId = data.slice();
+    wrongId.set([88, 88, 88, 88], 4);
+    assert.throws(() => readTflite(wrongId, 'y.tflite'), /file identifier is 'XXXX'/);
+    await assert.rejects(TfliteModel.load(corrupt, 'z.tflite'), (e: Error) => e instanceof BadInputError && /TFLite runtime rejected z\.tflite/.test(e.message));
+  });
+
+  void test('unsupported or broken models fail before writing: no partial file', async () => {
+    const bad = randomModel('bad', [784, 16, 10]);
+    (bad.layers[0] as { activation: string }).activation = 'tanh';
+    const file = path.join(dir, 'bad.tflite');
+    await assert.rejects(saveTflite(bad, 'float32', file), (e: Error) => e instanceof BadInputError && /activation 'tanh'/.test(e.message));
+    const nan = randomModel('nan', [784, 16, 10]);
+    nan.layers[1].kernel[3] = NaN;
+    await assert.rejects(saveTflite(nan, 'full-int8', file, { representative: rep() }), /non-finite weight/);
+    await assert.rejects(saveTflite(randomModel('m', [784, 16, 10]), 'full-int8', file), /representative samples/);
+    const shape = randomModel('shape', [784, 16, 10]);
+    shape.layers[1].inputDim = 17;
+    await assert.rejects(saveTflite(shape, 'dynamic-int8', file), /expects 17 inputs/);
+    assert.deepEqual(await listDir(dir), [], 'nothing written, no temp files');
+  });
+
+  void test('a good model is written atomically with its size reported', async () => {
+    const file = path.join(dir, 'ok.tflite');
+    const { bytes } = await saveTflite(model, 'dynamic-int8', file);
+    assert.equal((await fs.stat(file)).size, bytes);
+    await fs.rm(file);
+  });
+});
