@@ -42,7 +42,7 @@ export async function runTrainStage(ctx: StageContext): Promise<MlpModel> {
     const tEval = performance.now();
     const test = evaluateSet(trainer, data.test, data.test.numClasses);
     const evalMs = performance.now() - tEval;
-    ctx.log(`${name}: test accuracy ${test.accuracy.toFixed(4)}, test loss ${test.loss.toFixed(4)} on ${data.test.count} samples (fit ${(fitMs / 1000).toFixed(1)} s, evaluation ${evalMs.toFixed(0)} ms)`);
+    ctx.log(`${name}: test accuracy ${test.accuracy.toFixed(4)}, test loss ${test.loss.toFixed(4)} on ${data.test.count} samples (fit ${(fitMs / 1000).toFixed(2)} s, evaluation ${evalMs.toFixed(0)} ms)`);
     const trained = trainer.getModel(name);
     ctx.throwIfCancelled();
     const { bytes } = await saveTfjsModel(trained, path.join(ctx.outDir, name));
