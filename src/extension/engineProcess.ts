@@ -14,6 +14,8 @@ import { isTerminal } from '../protocol/engine';
 export interface EngineProcessOptions {
   /** After `cancel()`, kill the child if it has not ended within this time (default 10 s). */
   killTimeoutMs?: number;
+  /** After `dispose()` of a running child: grace time to stop cleanly before SIGKILL (default 3 s). */
+  disposeGraceMs?: number;
   /** Kill the child if it does not say `ready` within this time (default 30 s). */
   readyTimeoutMs?: number;
   /** Extra Node flags for the child (e.g. ['--enable-source-maps']). */
@@ -195,16 +197,29 @@ export class EngineProcess implements Disposable {
     }, this.options.killTimeoutMs ?? 10_000);
   }
 
-  /** Kills a running child (its run ends as cancelled) and drops all listeners. */
+  /**
+   * Ends a running child (its run ends as cancelled): cancel + disconnect, so the engine stops
+   * at the next batch and writes its run record, then SIGKILL after the grace time.
+   * The instance cannot start runs afterwards.
+   */
   dispose(): void {
     this.disposed = true;
-    const child = this.child;
-    if (child) {
-      this.cancelRequested = true;
-      child.kill('SIGKILL');
-    }
     clearTimeout(this.readyTimer);
+    const child = this.child;
+    if (!child) {
+      return;
+    }
+    this.cancelRequested = true;
+    this.trySend({ type: 'cancel' });
+    if (child.connected) {
+      child.disconnect();
+    }
     clearTimeout(this.killTimer);
+    this.killTimer = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+      }
+    }, this.options.disposeGraceMs ?? 3000);
   }
 
   private trySend(msg: StartRequest | { type: 'cancel' }): void {

@@ -181,7 +181,7 @@ void test('a child that ignores cancel is killed after the timeout and the run e
 });
 
 void test('one run at a time; dispose kills a running child', async () => {
-  const ep = new EngineProcess(FAKE, { env: { ...process.env, FAKE_ENGINE_MODE: 'hang' } });
+  const ep = new EngineProcess(FAKE, { env: { ...process.env, FAKE_ENGINE_MODE: 'hang' }, disposeGraceMs: 200 });
   const first = ep.start(request('/tmp/unused', 'r1'));
   await assert.rejects(ep.start(request('/tmp/unused', 'r2')), /already active/);
   await new Promise((r) => setTimeout(r, 200));
@@ -191,4 +191,24 @@ void test('one run at a time; dispose kills a running child', async () => {
 
   const ok = new EngineProcess(FAKE, { env: { ...process.env, FAKE_ENGINE_MODE: 'done' } });
   assert.equal((await ok.start(request('/tmp/unused', 'r4'))).type, 'done');
+});
+
+void test('dispose mid-run (window closing): the child stops at a batch boundary and records the run as cancelled', async () => {
+  const { engine } = await buildBundles();
+  const outDir = freshOutDir('child-dispose');
+  const ep = new EngineProcess(engine);
+  let disposed = false;
+  ep.onEvent((e) => {
+    if (e.type === 'batchProgress' && !disposed) {
+      disposed = true;
+      ep.dispose();
+    }
+  });
+  const req = request(outDir, 'dispose-run');
+  req.config = { ...TINY_CONFIG, data: { trainLimit: 30000, testLimit: 1000 } };
+  const terminal = await ep.start(req);
+  assert.equal(terminal.type, 'cancelled');
+  const record = JSON.parse(readFileSync(path.join(outDir, 'runs', 'dispose-run.json'), 'utf8')) as RunRecord;
+  assert.equal(record.status, 'cancelled');
+  assert.ok(!filesUnder(outDir).some((f) => f.endsWith('model.json') || path.basename(f).startsWith(TEMP_MARK)));
 });
