@@ -1,0 +1,114 @@
+/** The extension's run store: live events, run records read back from disk, tolerance of foreign files. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_CONFIG } from '../../src/protocol/config';
+import type { RunRecord } from '../../src/protocol/engine';
+import { readHistory, RunStore, type StoreChange } from '../../src/extension/runStore';
+
+const backend = { tfjs: 'wasm', trainer: 'tfjs', requested: 'auto' };
+
+function record(runId: string, startedAt: string): RunRecord {
+  return {
+    version: 1,
+    runId,
+    job: 'pipeline',
+    status: 'done',
+    startedAt,
+    finishedAt: startedAt,
+    durationMs: 1234,
+    config: DEFAULT_CONFIG,
+    backend,
+    dataset: { name: 'mnist', train: 900, validation: 100, test: 500 },
+    stages: [
+      { stage: 'train', model: 'mnist_model', durationMs: 1, testAccuracy: 0.91, epochs: [{ epoch: 1, step: 15, durationMs: 1, loss: 0.5, accuracy: 0.85, valLoss: 0.4, valAccuracy: 0.88 }] },
+      { stage: 'prune', model: 'pruned_mnist_model', durationMs: 1, epochs: [{ epoch: 1, step: 15, durationMs: 1, loss: 0.4, accuracy: 0.87, valLoss: 0.35, valAccuracy: 0.89, sparsity: { dense_1: 0.5 } }] },
+    ],
+    artifacts: [{ kind: 'tflite', model: 'pruned_mnist_model', path: 'pruned_mnist_model_quant.tflite', bytes: 27000 }],
+    report: [],
+    warnings: [{ code: 'w', message: 'm' }],
+    timings: {},
+    host: { node: 'v20', platform: 'linux', cpu: 'x', cores: 2 },
+  };
+}
+
+void describe('RunStore', () => {
+  void it('follows a live run through its events and tells listeners', () => {
+    const store = new RunStore();
+    const changes: StoreChange[] = [];
+    store.onDidChange((c) => changes.push(c));
+    store.addLive('r1', 'train', '/ws/out', '2026-11-27T22:00:00.000Z');
+    assert.equal(store.running()?.runId, 'r1');
+    store.applyEvent('r1', { type: 'stageStarted', stage: 'train', model: 'mnist_model', epochs: 2, stepsPerEpoch: 10 });
+    for (const batch of [3, 7]) {
+      store.applyEvent('r1', { type: 'batchProgress', stage: 'train', epoch: 1, epochs: 2, batch, batches: 10, loss: 1, accuracy: 0.5 });
+    }
+    store.applyEvent('r1', {
+      type: 'epochEnd',
+      stage: 'train',
+      model: 'mnist_model',
+      epoch: 1,
+      epochs: 2,
+      step: 10,
+      metrics: { loss: 0.5, accuracy: 0.8, valLoss: 0.45, valAccuracy: 0.82 },
+      durationMs: 10,
+    });
+    store.applyEvent('r1', { type: 'artifactWritten', kind: 'tfjs', model: 'mnist_model', path: 'mnist_model/model.json', bytes: 100 });
+    store.applyEvent('r1', { type: 'artifactWritten', kind: 'tfjs', model: 'mnist_model', path: 'mnist_model/model.json', bytes: 120 });
+    const r = store.get('r1');
+    assert.ok(r);
+    assert.deepEqual(
+      r.stages.map((s) => [s.stage, s.epochsDone, s.epochs, s.lastValAccuracy]),
+      [['train', 1, 2, 0.82]],
+    );
+    assert.deepEqual(r.artifacts, [{ kind: 'tfjs', model: 'mnist_model', path: 'mnist_model/model.json', bytes: 120 }], 'rewritten artifact replaced');
+    // batchProgress is kept only as the latest, appended last in the panel's view.
+    const view = store.view(r);
+    assert.equal(view.events.filter((e) => e.type === 'batchProgress').length, 1);
+    assert.equal(view.events.at(-1)?.type, 'batchProgress');
+    store.applyEvent('r1', { type: 'cancelled', runId: 'r1', durationMs: 50 });
+    assert.equal(r.status, 'cancelled');
+    assert.equal(r.progress, null);
+    assert.equal(store.running(), undefined);
+    assert.equal(changes[0].kind, 'runs');
+    assert.equal(changes.filter((c) => c.kind === 'event').length, 7);
+  });
+
+  void it('reads run records from <out>/runs, skips foreign files, keeps live runs', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'mo-history-'));
+    try {
+      mkdirSync(path.join(out, 'runs'));
+      writeFileSync(path.join(out, 'runs', 'b.json'), JSON.stringify(record('b', '2026-11-27T21:00:00.000Z')));
+      writeFileSync(path.join(out, 'runs', 'a.json'), JSON.stringify(record('a', '2026-11-27T20:00:00.000Z')));
+      writeFileSync(path.join(out, 'runs', 'broken.json'), '{"version": 1,');
+      writeFileSync(path.join(out, 'runs', 'other.json'), '{"hello": "world"}');
+      writeFileSync(path.join(out, 'runs', 'notes.txt'), 'x');
+      const { records, skipped } = await readHistory(out);
+      assert.deepEqual(records.map((r) => r.record.runId).sort(), ['a', 'b']);
+      assert.deepEqual(skipped, ['broken.json', 'other.json']);
+
+      const store = new RunStore();
+      store.addLive('live', 'train', out, '2026-11-27T22:00:00.000Z');
+      store.setHistory(records);
+      assert.deepEqual(
+        store.all().map((r) => r.runId),
+        ['a', 'b', 'live'],
+        'oldest first',
+      );
+      const b = store.get('b');
+      assert.ok(b);
+      assert.equal(b.status, 'done');
+      assert.deepEqual(b.stages.map((s) => [s.model, s.testAccuracy, s.sparsity]), [
+        ['mnist_model', 0.91, undefined],
+        ['pruned_mnist_model', undefined, { dense_1: 0.5 }],
+      ]);
+      assert.equal(b.warnings, 1);
+      assert.equal(store.view(b).record?.runId, 'b');
+      assert.deepEqual(await readHistory(path.join(out, 'missing')), { records: [], skipped: [] });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
