@@ -11,6 +11,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
+import type { StageContext } from '../jobs/types';
 import { writeFileAtomic } from '../util/atomic';
 
 // ---------------------------------------------------------------------------------------
@@ -263,4 +264,43 @@ export class FitLogger {
   async settle(): Promise<void> {
     await this.pending;
   }
+}
+
+/**
+ * The same StageContext, with every event also fed to `logger` — pass it to `fit` to get
+ * TensorBoard logs of a fit, e.g. in a train stage:
+ *   const logger = new FitLogger(ctx.outDir, ctx.config.output.logsDir, 'train');
+ *   await fit(contextWithLogger(ctx, logger), trainer, data, opts);
+ *   const tb = await logger.close(); ctx.addArtifact('tensorboard', name, tb.relPath, tb.bytes);
+ */
+export function contextWithLogger(ctx: StageContext, logger: FitLogger): StageContext {
+  return {
+    get runId() {
+      return ctx.runId;
+    },
+    get config() {
+      return ctx.config;
+    },
+    get outDir() {
+      return ctx.outDir;
+    },
+    get backend() {
+      return ctx.backend;
+    },
+    get signal() {
+      return ctx.signal;
+    },
+    emit: (e) => {
+      logger.onEvent(e);
+      ctx.emit(e);
+    },
+    throwIfCancelled: () => ctx.throwIfCancelled(),
+    data: () => ctx.data(),
+    createTrainer: (m, lr) => ctx.createTrainer(m, lr),
+    addStageRecord: (r) => ctx.addStageRecord(r),
+    addArtifact: (k, m, p, b) => ctx.addArtifact(k, m, p, b),
+    warn: (c, m) => ctx.warn(c, m),
+    log: (m) => ctx.log(m),
+    addTiming: (p, ms) => ctx.addTiming(p, ms),
+  };
 }

@@ -10,8 +10,7 @@
  * final sparsity is never reached (the reference workflow's 4690 vs 4220 steps).
  */
 import * as path from 'node:path';
-import type { EngineEvent } from '../../protocol/engine';
-import { FitLogger, removeOldEventFiles } from '../export/tensorboard';
+import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
 import { saveTfjsModel } from '../export/tfjs';
 import { cloneModel, type MlpModel } from '../model/mlp';
 import { PruningController } from '../prune/controller';
@@ -23,39 +22,6 @@ import type { StageContext } from './types';
 export const PRUNED_MODEL_NAME = 'pruned_mnist_model';
 /** TensorBoard run folder of the pruning fit, under `<out>/<logsDir>/`. */
 export const PRUNE_LOG_RUN = 'prune';
-
-/** A StageContext whose events also go to `tap` (the TensorBoard logger). */
-function tappedContext(ctx: StageContext, tap: (e: EngineEvent) => void): StageContext {
-  return {
-    get runId() {
-      return ctx.runId;
-    },
-    get config() {
-      return ctx.config;
-    },
-    get outDir() {
-      return ctx.outDir;
-    },
-    get backend() {
-      return ctx.backend;
-    },
-    get signal() {
-      return ctx.signal;
-    },
-    emit: (e) => {
-      tap(e);
-      ctx.emit(e);
-    },
-    throwIfCancelled: () => ctx.throwIfCancelled(),
-    data: () => ctx.data(),
-    createTrainer: (m, lr) => ctx.createTrainer(m, lr),
-    addStageRecord: (r) => ctx.addStageRecord(r),
-    addArtifact: (k, m, p, b) => ctx.addArtifact(k, m, p, b),
-    warn: (c, m) => ctx.warn(c, m),
-    log: (m) => ctx.log(m),
-    addTiming: (p, ms) => ctx.addTiming(p, ms),
-  };
-}
 
 /** Element count the schedule's sparsity applies to: the kernel, or its pooled blocks. */
 function maskedSize(rows: number, cols: number, opts: MaskOptions): number {
@@ -122,7 +88,7 @@ export async function runPruneStage(ctx: StageContext, baseline: MlpModel): Prom
     });
     const tFit = performance.now();
     const result = await fit(
-      tappedContext(ctx, (e) => logger.onEvent(e)),
+      contextWithLogger(ctx, logger),
       trainer,
       data,
       { stage: 'prune', model: PRUNED_MODEL_NAME, epochs: cfg.epochs, batchSize: train.batchSize, shuffle: train.shuffle, seed: train.seed, hooks: controller },

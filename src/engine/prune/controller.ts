@@ -53,12 +53,8 @@ export class PruningController implements FitHooks {
       const l = model.layers[i];
       const r = computeMask(l.kernel, l.inputDim, l.units, decision.sparsity, this.opts.mask);
       masks[i] = r.mask;
-      // tfmot's summary: 1 − mean(mask).
-      let kept = 0;
-      for (let j = 0; j < r.mask.length; j++) {
-        kept += r.mask[j];
-      }
-      layers.push({ name: l.name, sparsity: 1 - kept / r.mask.length, threshold: r.threshold });
+      // tfmot's summary 1 − mean(mask), computed as zeros / size so 50 % prints as 0.5.
+      layers.push({ name: l.name, sparsity: measuredSparsity(r.mask), threshold: r.threshold });
     }
     this.masks = masks;
     this.opts.trainer.setMasks(masks);
