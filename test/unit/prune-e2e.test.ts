@@ -22,7 +22,7 @@ import { createTrainer } from '../../src/engine/train/createTrainer';
 import { fit } from '../../src/engine/train/fit';
 import { RunContext } from '../../src/engine/jobs/context';
 import { PRUNED_MODEL_NAME, runPruneStage } from '../../src/engine/jobs/prune';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError, CancelledError } from '../../src/engine/jobs/types';
 import { decodeEventFile } from './prune-helpers';
 
 const config: RunConfig = {
@@ -176,4 +176,62 @@ void test('an unknown layer name is bad input naming the layers, before any trai
   ctx = newContext({ ...config, prune: { ...config.prune, layers: ['dense_7'] } });
   await assert.rejects(runPruneStage(ctx, baseline), (e: unknown) => e instanceof BadInputError && /dense, dense_1/.test(e.message));
   assert.equal(events.filter((e) => e.type === 'batchProgress').length, 0);
+});
+
+void test('2:4 and block [4,4] sparsity through the stage: the saved kernels have the structure', async () => {
+  const small = { ...config.data, trainLimit: 2000, testLimit: 500 };
+  const constant = { kind: 'constant_sparsity' as const, targetSparsity: 0.5, beginStep: 0, endStep: -1, frequency: 10 };
+
+  ctx = newContext({ ...config, data: small, prune: { ...config.prune, epochs: 1, layers: 'all', schedule: constant, sparsityMN: [2, 4] } });
+  await runPruneStage(ctx, baseline);
+  let saved = await readSavedWeights(path.join(outDir, PRUNED_MODEL_NAME));
+  for (const [name, w] of saved) {
+    if (!name.endsWith('/kernel')) {
+      assert.ok(w.values.some((v) => v !== 0), `${name} biases kept`);
+      continue;
+    }
+    const [rows, cols] = w.shape;
+    for (let o = 0; o < cols; o++) {
+      for (let g = 0; g < rows; g += 4) {
+        const group = [0, 1, 2, 3].map((t) => w.values[(g + t) * cols + o]);
+        assert.ok(group.filter((v) => v === 0).length >= 2, `${name}: unit ${o}, inputs ${g}..${g + 3} have ≥ 2 zeros`);
+      }
+    }
+  }
+
+  ctx = newContext({ ...config, data: small, prune: { ...config.prune, epochs: 1, layers: ['dense'], schedule: constant, blockSize: [4, 4], blockPooling: 'MAX' } });
+  await runPruneStage(ctx, baseline);
+  saved = await readSavedWeights(path.join(outDir, PRUNED_MODEL_NAME));
+  const k = [...saved.entries()].find(([n]) => n.startsWith('dense/') && n.endsWith('/kernel'))![1].values;
+  // 784×128 in 4×4 blocks: 196·32 = 6272 blocks, 3136 pruned = exactly half of the weights.
+  assert.equal(k.reduce((n, v) => n + (v === 0 ? 1 : 0), 0), 784 * 128 / 2);
+  for (let br = 0; br < 196; br++) {
+    for (let bc = 0; bc < 32; bc++) {
+      const zeros = [0, 1, 2, 3].flatMap((r) => [0, 1, 2, 3].map((c) => k[(br * 4 + r) * 128 + bc * 4 + c] === 0)).filter(Boolean).length;
+      assert.ok(zeros === 0 || zeros === 16, `block (${br}, ${bc}) is all kept or all pruned (${zeros} zeros)`);
+    }
+  }
+});
+
+void test('cancel during pruning: CancelledError, no model artifact, no temp files left', async () => {
+  const abort = new AbortController();
+  events = [];
+  const cfg: RunConfig = { ...config, data: { ...config.data, trainLimit: 2000, testLimit: 500 }, prune: { ...config.prune, epochs: 1, schedule: { ...config.prune.schedule, frequency: 5 } } };
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mo-prune-cancel-'));
+  try {
+    ctx = new RunContext('c', 'prune', cfg, dir, { tfjs: 'wasm', trainer: 'tfjs', requested: 'wasm' }, (e) => {
+      events.push(e);
+      if (e.type === 'pruningStep' && e.step === 10) {
+        abort.abort();
+      }
+    }, abort.signal, { loadData, createTrainer });
+    await assert.rejects(runPruneStage(ctx, baseline), CancelledError);
+    assert.equal(ctx.artifacts.length, 0);
+    assert.equal(ctx.stages.length, 0);
+    const files = await fs.readdir(dir, { recursive: true });
+    assert.ok(!files.some((f) => String(f).includes('.mo-tmp-')), JSON.stringify(files));
+    assert.ok(!files.some((f) => String(f).includes('model.json')));
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 });
