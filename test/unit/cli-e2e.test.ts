@@ -51,7 +51,9 @@ async function cli(args: string[], cwd: string, onEvent?: (e: EngineEvent, kill:
 
 void test('pipeline --json on a small subset: every stdout line is an event, exit 0, files on disk', async () => {
   const out = freshOutDir('cli-json');
-  const r = await cli(['pipeline', '--json', '--epochs', '1', '--prune-epochs', '1', '--train-limit', '3000', '--test-limit', '1000', '--backend', 'wasm', '--out', out], out);
+  // A config file (fewer export variants, to keep the test short) plus flag overrides.
+  writeFileSync(path.join(out, 'small.json'), JSON.stringify({ quantize: { tflite: ['dynamic-int8'], tfjs: ['uint8'] }, train: { epochs: 3 } }));
+  const r = await cli(['pipeline', '--json', '--config', 'small.json', '--epochs', '1', '--prune-epochs', '1', '--train-limit', '3000', '--test-limit', '1000', '--backend', 'wasm', '--out', out], out);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.stdout.endsWith('\n'));
   for (const e of r.events) {
@@ -64,8 +66,9 @@ void test('pipeline --json on a small subset: every stdout line is an event, exi
   assert.ok(started.type === 'jobStarted');
   assert.deepEqual(started.stages, ['train', 'prune', 'export']);
   assert.equal(started.config.data.trainLimit, 3000);
-  assert.equal(started.config.train.epochs, 1);
+  assert.equal(started.config.train.epochs, 1, 'the flag wins over the file');
   assert.equal(started.config.prune.epochs, 1);
+  assert.deepEqual(started.config.quantize.tflite, ['dynamic-int8']);
   assert.deepEqual(started.dataset, { name: 'mnist', train: 2700, validation: 300, test: 1000 });
   const stages = r.events.filter((e) => e.type === 'stageStarted').map((e) => e.type === 'stageStarted' && e.stage);
   assert.deepEqual(stages, ['train', 'prune', 'export']);
@@ -93,6 +96,21 @@ void test('pipeline --json on a small subset: every stdout line is an event, exi
   assert.equal(record.stages[0].testAccuracy, done.testAccuracy.mnist_model);
   assert.ok(['train', 'prune', 'export', 'data', 'total'].every((k) => (record.timings[k] ?? 0) > 0), JSON.stringify(record.timings));
   assert.equal(r.stderr, '', 'nothing on stderr for a successful --json run');
+
+  // The single-stage jobs on the pipeline's output folder.
+  const evaluate = await cli(['evaluate', '--json', '--test-limit', '500', '--backend', 'wasm', '--out', out, '--model', path.join(out, 'pruned_mnist_model_quant.tflite')], out);
+  assert.equal(evaluate.code, 0, evaluate.stderr);
+  const evalStarted = evaluate.events.find((e) => e.type === 'jobStarted');
+  assert.ok(evalStarted?.type === 'jobStarted' && evalStarted.stages.join() === 'evaluate');
+  const rows = evaluate.events.flatMap((e) => (e.type === 'report' ? e.rows : []));
+  assert.ok(rows.some((row) => row.path.endsWith('pruned_mnist_model_quant.tflite') && row.format === 'tflite'), JSON.stringify(rows));
+  assert.equal(evaluate.events[evaluate.events.length - 1].type, 'done');
+
+  const prune = await cli(['prune', '--json', '--prune-epochs', '1', '--train-limit', '3000', '--test-limit', '500', '--backend', 'wasm', '--out', out], out);
+  assert.equal(prune.code, 0, prune.stderr);
+  const pruneDone = prune.events[prune.events.length - 1];
+  assert.ok(pruneDone.type === 'done' && Object.keys(pruneDone.testAccuracy).join() === 'pruned_mnist_model', JSON.stringify(pruneDone));
+  assert.ok(!prune.events.some((e) => e.type === 'stageStarted' && e.stage === 'train'), 'prune loads the trained model, it does not retrain');
 });
 
 void test('human output: epoch lines, summary with accuracy, backend and total time', async () => {
@@ -132,6 +150,23 @@ void test('bad config → exit 2, one paragraph naming field and fix, nothing wr
   const noModel = await cli(['prune', '--out', out], freshOutDir('cli-nomodel'));
   assert.equal(noModel.code, 2);
   assert.match(noModel.stderr, /no trained model to prune.*Run `train` first/);
+  assert.equal(existsSync(out), false);
+
+  writeFileSync(path.join(dir, 'ok.json'), '{}');
+  const missing = await cli(['quantize', '--config', 'ok.json', '--model', 'nope/model.json', '--out', out], dir);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope\/model\.json does not exist/);
+
+  const missingConfig = await cli(['train', '--config', 'absent.json', '--out', out], dir);
+  assert.equal(missingConfig.code, 2);
+  assert.match(missingConfig.stderr, /Cannot read the config file .*absent\.json: the file does not exist/);
+
+  const file = path.join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  const outIsFile = await cli(['train', '--config', 'ok.json', '--out', file], dir);
+  assert.equal(outIsFile.code, 2);
+  assert.match(outIsFile.stderr, /is a file\. Pass --out with a folder path/);
+  assert.equal(readFileSync(file, 'utf8'), 'x');
   assert.equal(existsSync(out), false);
 });
 
