@@ -66,6 +66,9 @@ async function use(name: string): Promise<void> {
 }
 
 export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
+  // Production mode: no console banners ("Hi, looks like you are running TensorFlow.js in
+  // Node.js…") on the CLI's output, no debug-only checks.
+  tf.enableProdMode();
   switch (choice) {
     case 'auto': {
       const reason = tryLoadTfjsNode();
