@@ -57,13 +57,13 @@ export async function runPruneStage(ctx: StageContext, baseline: MlpModel): Prom
       ? {}
       : Object.fromEntries(layerIdx.map((i) => [baseline.layers[i].name, maskedSize(baseline.layers[i].inputDim, baseline.layers[i].units, maskOpts)])),
   });
+  ctx.emit({ type: 'stageStarted', stage: 'prune', model: PRUNED_MODEL_NAME, epochs: cfg.epochs, stepsPerEpoch: plan.stepsPerEpoch });
   for (const w of plan.warnings) {
     if (!maskOpts.sparsityMN || w.code === 'prune-never-updates') {
       ctx.warn(w.code, w.message);
     }
   }
   ctx.log(describePlan(plan, layerNames));
-  ctx.emit({ type: 'stageStarted', stage: 'prune', model: PRUNED_MODEL_NAME, epochs: cfg.epochs, stepsPerEpoch: plan.stepsPerEpoch });
 
   const logDir = path.join(ctx.outDir, ctx.config.output.logsDir, PRUNE_LOG_RUN);
   const removed = await removeOldEventFiles(logDir);
