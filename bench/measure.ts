@@ -4,6 +4,7 @@
  * Prints exactly one JSON line on stdout.
  *
  *   train-ours  --epochs N     SIMD kernel, 54 000 samples, batch 64, Adam 1e-3, shuffled
+ *                              (threads: MODEL_OPTIMIZER_KERNEL_THREADS, default 2 on ≥ 2 cores)
  *   train-fit   --epochs N     tfjs-layers model.fit on the wasm backend, same data/settings
  *   inference   --out DIR      single-sample latency and 10 000-sample batch time per model/runtime
  */
@@ -119,7 +120,9 @@ async function trainOurs(epochs: number): Promise<object> {
     times.push((performance.now() - t0) / 1000);
   }
   const val = k.evaluate(d.valX, d.valY, d.valY.length);
-  return { epochs_s: times, median_s: median(times), val_accuracy: val.accuracy, trainer: k.name };
+  const threads = k.threads;
+  k.dispose();
+  return { epochs_s: times, median_s: median(times), val_accuracy: val.accuracy, trainer: k.name, threads };
 }
 
 async function trainFit(epochs: number): Promise<object> {
@@ -272,6 +275,7 @@ async function inference(outDir: string | undefined): Promise<object> {
     put(accuracy, m.name, 'tfjs_wasm', argmaxAccuracy(tp, d.testY, 10));
     tf.dispose([one, all, out]);
     net.dispose();
+    k.dispose();
   }
 
   // TFLite files from the pipeline, in the real TFLite runtime (tfjs-tflite wasm).

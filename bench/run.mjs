@@ -49,8 +49,8 @@ function lastJson(text) {
   return null;
 }
 
-async function measure(what, ...args) {
-  const r = await run(process.execPath, ['--import', 'tsx', join(root, 'bench', 'measure.ts'), what, ...args]);
+async function measure(what, args = [], env = {}) {
+  const r = await run(process.execPath, ['--import', 'tsx', join(root, 'bench', 'measure.ts'), what, ...args], { env });
   const json = lastJson(r.stdout);
   if (r.code !== 0 || !json) {
     const why = r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit ${r.code}`;
@@ -62,7 +62,7 @@ async function measure(what, ...args) {
 
 const results = {
   date: new Date().toISOString(),
-  backend: 'wasm (TF.js @tensorflow/tfjs-backend-wasm); training: simd-kernel (AssemblyScript WASM SIMD, 1 thread)',
+  backend: 'wasm (TF.js @tensorflow/tfjs-backend-wasm); training: simd-kernel (AssemblyScript WASM SIMD; threads in kernel_threads)',
   cpu_model: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
   memory_gb: round(totalmem() / 2 ** 30, 1),
@@ -88,14 +88,18 @@ if (!existsSync(join(root, 'dist', 'kernel.wasm'))) {
 }
 
 // 1. Training epoch: ours vs tfjs-layers model.fit, same data and settings, separate processes.
-log(`training ${OURS_EPOCHS} epochs on the SIMD kernel…`);
-const ours = await measure('train-ours', '--epochs', String(OURS_EPOCHS));
+log(`training ${OURS_EPOCHS} epochs on the SIMD kernel (default threads)…`);
+const ours = await measure('train-ours', ['--epochs', String(OURS_EPOCHS)]);
 log(`ours: ${JSON.stringify(ours)}`);
+log(`training ${OURS_EPOCHS} epochs on the SIMD kernel, 1 thread…`);
+const ours1 = await measure('train-ours', ['--epochs', String(OURS_EPOCHS)], { MODEL_OPTIMIZER_KERNEL_THREADS: '1' });
+log(`ours (1 thread): ${JSON.stringify(ours1)}`);
 log(`training ${FIT_EPOCHS} epochs with tfjs-layers model.fit (wasm backend)…`);
-const fit = await measure('train-fit', '--epochs', String(FIT_EPOCHS));
+const fit = await measure('train-fit', ['--epochs', String(FIT_EPOCHS)]);
 log(`fit: ${JSON.stringify(fit)}`);
-results.train_epoch_s = { ours: round(ours.median_s), tfjs_layers_fit: round(fit.median_s) };
-results.train_epochs_s_all = { ours: ours.epochs_s?.map((x) => round(x)), tfjs_layers_fit: fit.epochs_s?.map((x) => round(x)) };
+results.train_epoch_s = { ours: round(ours.median_s), ours_1thread: round(ours1.median_s), tfjs_layers_fit: round(fit.median_s) };
+results.kernel_threads = ours.threads ?? null;
+results.train_epochs_s_all = { ours: ours.epochs_s?.map((x) => round(x)), ours_1thread: ours1.epochs_s?.map((x) => round(x)), tfjs_layers_fit: fit.epochs_s?.map((x) => round(x)) };
 results.val_accuracy_after_epochs = { ours: ours.val_accuracy ?? null, tfjs_layers_fit: fit.val_accuracy ?? null };
 if (fit.backend) {
   results.backend_detail = fit.backend;
@@ -145,7 +149,7 @@ if (!existsSync(cli)) {
 
 // 3. Inference per model and runtime, on the pipeline's models when it produced them.
 log('inference latency…');
-const inf = await measure('inference', '--out', outDir);
+const inf = await measure('inference', ['--out', outDir]);
 results.inference_us = inf.inference_us ?? {};
 results.inference_batch_ms = inf.inference_batch_ms ?? {};
 results.inference_test_accuracy = inf.test_accuracy ?? {};

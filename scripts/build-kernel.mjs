@@ -8,6 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = join(root, 'src/engine/kernel/assembly');
 const outFile = join(root, 'dist/kernel.wasm');
+/** 1 GiB: the host creates the shared memory with the same maximum (kernelTrainer.ts MAX_PAGES). */
+export const MAX_PAGES = 16384;
 
 function newestSourceMs() {
   let newest = statSync(fileURLToPath(import.meta.url)).mtimeMs;
@@ -33,6 +35,12 @@ export async function buildKernel({ force = false } = {}) {
       '--runtime', 'stub',
       '--noAssert',
       '--enable', 'simd',
+      '--enable', 'threads',
+      // One shared memory, created by the host, so a worker thread can run half of each batch.
+      '--importMemory',
+      '--sharedMemory',
+      '--initialMemory', '16',
+      '--maximumMemory', String(MAX_PAGES),
     ],
     { stdout: process.stdout, stderr: process.stderr },
   );

