@@ -139,5 +139,6 @@ void test('lastUpdateStep and never-updating schedules', () => {
     tensorSizes: {},
   });
   assert.equal(plan.lastUpdateStep, null);
+  assert.equal(plan.effectiveEndStep, 100, 'end −1 = the last training step (1 epoch × 100 steps)');
   assert.equal(plan.warnings[0].code, 'prune-never-updates');
 });

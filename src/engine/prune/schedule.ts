@@ -219,6 +219,7 @@ export interface ScheduleWarning {
 
 export interface SchedulePlan {
   schedule: PruningSchedule;
+  /** The end step in force: 'auto' resolved; −1 (ConstantSparsity's "forever") = the last training step. */
   effectiveEndStep: number;
   stepsPerEpoch: number;
   totalSteps: number;
@@ -254,7 +255,7 @@ export function planSchedule(
         `The pruning schedule never updates the masks: begin_step ${schedule.beginStep} lies beyond the last ` +
         `training step ${totalSteps} (${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} × ${spe} steps). Lower beginStep or add epochs.`,
     });
-    return { schedule, effectiveEndStep: end, stepsPerEpoch: spe, totalSteps, lastUpdateStep: last, reachedSparsity: reached, warnings };
+    return { schedule, effectiveEndStep: end < 0 ? totalSteps : end, stepsPerEpoch: spe, totalSteps, lastUpdateStep: last, reachedSparsity: reached, warnings };
   }
 
   const perLayer = Object.entries(opts.tensorSizes).map(([name, size]) => {
@@ -290,5 +291,5 @@ export function planSchedule(
         `. Choose endStep so that endStep − beginStep is a multiple of frequency.`,
     });
   }
-  return { schedule, effectiveEndStep: end, stepsPerEpoch: spe, totalSteps, lastUpdateStep: last, reachedSparsity: reached, warnings };
+  return { schedule, effectiveEndStep: end < 0 ? totalSteps : end, stepsPerEpoch: spe, totalSteps, lastUpdateStep: last, reachedSparsity: reached, warnings };
 }
