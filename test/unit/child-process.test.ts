@@ -97,13 +97,18 @@ void test('cancel mid-epoch: cancelled, no model.json, no temp files, record say
       ep.cancel();
     }
   });
-  // More batches so that the cancel surely lands inside the epoch.
+  // All 54 000 training images and 3 epochs: the run cannot finish before the cancel lands,
+  // even on a loaded machine.
   const req = request(outDir, 'cancel-run');
-  req.config = { ...TINY_CONFIG, data: { trainLimit: 30000, testLimit: 1000 } };
+  req.config = { ...TINY_CONFIG, data: { trainLimit: 0, testLimit: 1000 }, train: { epochs: 3 } };
   const terminal = await ep.start(req);
   assert.equal(terminal.type, 'cancelled', JSON.stringify(terminal));
   assert.equal(events[events.length - 1].type, 'cancelled');
-  assert.ok(!events.some((e) => e.type === 'epochEnd'), 'stopped inside the first epoch');
+  const progress = events.filter((e) => e.type === 'batchProgress');
+  const lastProgress = progress[progress.length - 1];
+  assert.ok(lastProgress.type === 'batchProgress' && lastProgress.batch < lastProgress.batches, 'stopped inside an epoch');
+  assert.ok(events.filter((e) => e.type === 'epochEnd').length < 3);
+  assert.ok(!events.some((e) => e.type === 'artifactWritten' && e.kind === 'tfjs'));
   const files = filesUnder(outDir);
   assert.ok(!files.some((f) => f.endsWith('model.json')), files.join(', '));
   assert.ok(!files.some((f) => path.basename(f).startsWith(TEMP_MARK)), files.join(', '));
@@ -126,7 +131,7 @@ void test('a child killed with SIGKILL is reported as failed, and the next run w
     }
   });
   const req = request(outDir, 'killed-run');
-  req.config = { ...TINY_CONFIG, data: { trainLimit: 30000, testLimit: 1000 } };
+  req.config = { ...TINY_CONFIG, data: { trainLimit: 0, testLimit: 1000 }, train: { epochs: 3 } };
   const terminal = await ep.start(req);
   assert.equal(terminal.type, 'error');
   assert.ok(terminal.type === 'error' && terminal.code === 'internal' && /SIGKILL/.test(terminal.message), JSON.stringify(terminal));
@@ -205,7 +210,7 @@ void test('dispose mid-run (window closing): the child stops at a batch boundary
     }
   });
   const req = request(outDir, 'dispose-run');
-  req.config = { ...TINY_CONFIG, data: { trainLimit: 30000, testLimit: 1000 } };
+  req.config = { ...TINY_CONFIG, data: { trainLimit: 0, testLimit: 1000 }, train: { epochs: 3 } };
   const terminal = await ep.start(req);
   assert.equal(terminal.type, 'cancelled');
   const record = JSON.parse(readFileSync(path.join(outDir, 'runs', 'dispose-run.json'), 'utf8')) as RunRecord;

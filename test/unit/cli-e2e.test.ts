@@ -173,7 +173,7 @@ void test('bad config → exit 2, one paragraph naming field and fix, nothing wr
 void test('Ctrl-C (SIGINT) mid-epoch → cancelled event, exit 1, no model and no temp files', async () => {
   const out = freshOutDir('cli-sigint');
   let sent = false;
-  const r = await cli(['train', '--json', '--epochs', '3', '--train-limit', '30000', '--test-limit', '1000', '--backend', 'wasm', '--out', out], out, (e, kill) => {
+  const r = await cli(['train', '--json', '--epochs', '3', '--train-limit', '0', '--test-limit', '1000', '--backend', 'wasm', '--out', out], out, (e, kill) => {
     if (e.type === 'batchProgress' && !sent) {
       sent = true;
       kill('SIGINT');
