@@ -85,7 +85,11 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
     return finish({ type: 'done', runId, durationMs: ctx.elapsedMs(), testAccuracy: ctx.testAccuracy(), recordPath });
   } catch (err) {
     const cancelled = err instanceof CancelledError || signal.aborted;
-    await removeOwnTempFiles(ctx.outDir);
+    try {
+      await removeOwnTempFiles(ctx.outDir);
+    } catch (cleanupErr) {
+      ctx.warn('temp-cleanup', `Could not remove temporary files in ${ctx.outDir}: ${(cleanupErr as Error).message}`);
+    }
     let terminal: TerminalEvent;
     if (cancelled) {
       terminal = { type: 'cancelled', runId, durationMs: ctx.elapsedMs() };

@@ -144,6 +144,18 @@ export class EngineProcess implements Disposable {
         }
         if (isTerminal(msg)) {
           terminal = msg;
+          this.dispatch(msg);
+          // The run is over: resolve now; the child exits by itself (killed if it lingers).
+          if (this.child === child) {
+            this.child = undefined;
+          }
+          setTimeout(() => {
+            if (child.exitCode === null && child.signalCode === null) {
+              child.kill('SIGKILL');
+            }
+          }, 5000).unref();
+          end(msg);
+          return;
         }
         this.dispatch(msg);
       });
