@@ -63,10 +63,12 @@ void describe('TFLite variants in the real runtime', () => {
         assert.ok(floatAcc > 0.85, `float accuracy ${floatAcc}`);
         if (mode === 'float32') {
           // Same weights, same math: probabilities equal to float32 rounding.
-          const ref = forwardMlp(model, test_.images, 100);
-          for (let i = 0; i < ref.length; i++) {
-            assert.ok(Math.abs(r.outputs[i] - ref[i]) < 1e-5, `output ${i}: ${r.outputs[i]} vs ${ref[i]}`);
-          }
+          const ref = forwardMlp(model, test_.images, 100, 50);
+          const batch = r.model.runImages(test_.images, 50, 100, 784);
+          assert.equal(batch.length, 100);
+          batch.forEach((y, n) =>
+            y.forEach((v, c) => assert.ok(Math.abs(v - ref[n * 10 + c]) < 1e-5, `sample ${n} class ${c}: ${v} vs ${ref[n * 10 + c]}`)),
+          );
         }
       } finally {
         r.model.dispose();
