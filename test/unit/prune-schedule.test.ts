@@ -111,13 +111,23 @@ void test('end 4220 = the real last step: masks reach exactly 0.5', () => {
   assert.deepEqual(exact.warnings, []);
 });
 
-void test("endStep 'auto' = steps per epoch × epochs of the pruning fit", () => {
-  assert.equal(effectiveEndStep(poly('auto'), 2532), 2532);
+void test("endStep 'auto' = the last mask-update step within the pruning fit, so the final sparsity is reached", () => {
+  // 3 epochs × ceil(54000/64) = 3 × 844 = 2532 steps; updates every 100 from 0 → last at 2500.
+  assert.equal(effectiveEndStep(poly('auto'), 2532), 2500);
+  // A step count that is a multiple of the frequency ends exactly there.
+  assert.equal(effectiveEndStep(poly('auto'), 2600), 2600);
+  // Fewer steps than one period: no aligned end; falls back to the last step (and the plan warns).
+  assert.equal(effectiveEndStep(poly('auto'), 60), 60);
   const plan = planSchedule(DEFAULT_CONFIG.prune.schedule, { trainCount: 54000, batchSize: 64, epochs: 3, tensorSizes: { dense_1: 1280 } });
-  assert.equal(plan.effectiveEndStep, 2532);
+  assert.equal(plan.effectiveEndStep, 2500);
+  assert.equal(plan.totalSteps, 2532);
   assert.equal(plan.lastUpdateStep, 2500);
-  assert.equal(plan.reachedSparsity, Math.fround(0.499999));
+  assert.equal(plan.reachedSparsity, 0.5);
   assert.deepEqual(plan.warnings, []);
+  // 1 epoch of 85 steps (5 400 samples), frequency 100, steps counted from 1: masks never update → warn.
+  const short = planSchedule(DEFAULT_CONFIG.prune.schedule, { trainCount: 5400, batchSize: 64, epochs: 1, tensorSizes: { dense_1: 1280 } });
+  assert.equal(short.effectiveEndStep, 85);
+  assert.notDeepEqual(short.warnings, []);
 });
 
 void test('a last update that misses the final mask warns even within training', () => {

@@ -170,10 +170,21 @@ export function stepsPerEpoch(trainCount: number, batchSize: number): number {
   return Math.ceil(trainCount / batchSize);
 }
 
-/** Resolves 'auto' to the last real training step of the pruning fit. */
+/**
+ * Resolves 'auto' to the last training step at which a mask update is due
+ * (beginStep + a multiple of frequency, ≤ the last training step). Ending the decay on an
+ * update step is what makes the schedule land exactly on its final sparsity; ending it on
+ * the last training step (the reference's intent) stops at the update before, e.g.
+ * 0.4992 instead of 0.5 when the step count is not a multiple of the frequency.
+ */
 export function effectiveEndStep(config: PruningScheduleConfig, totalSteps: number): number {
   if (config.kind === 'polynomial_decay') {
-    return config.endStep === 'auto' ? totalSteps : config.endStep;
+    if (config.endStep !== 'auto') {
+      return config.endStep;
+    }
+    const alignedEnd = config.beginStep + Math.floor((totalSteps - config.beginStep) / config.frequency) * config.frequency;
+    // Fewer steps than one frequency period: no aligned end exists; the plan's warnings say so.
+    return alignedEnd > config.beginStep ? alignedEnd : totalSteps;
   }
   return config.endStep;
 }
@@ -274,7 +285,7 @@ export function planSchedule(
         `${opts.batchSize} from ${opts.trainCount} training samples). The schedule never reaches its final sparsity ` +
         `${formatF32(schedule.finalSparsity)}: its last mask update is at step ${last} with target ${formatF32(reached)}` +
         (layerText ? ` (measured masks: ${layerText})` : '') +
-        `. Use endStep "auto" (= ${totalSteps}) or set endStep ≤ ${totalSteps}.`,
+        `. Use endStep "auto" (the last mask-update step within training) or set endStep ≤ ${totalSteps}.`,
     });
     warnings.push({
       code: 'prune-too-few-epochs',
