@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
 import { resolveConfig, loadConfigFile, configJsonSchema } from '../../src/engine/config';
 import { BadInputError } from '../../src/engine/jobs/types';
+import Ajv from 'ajv';
 
 const SRC = 'model-optimizer.json';
 
@@ -224,4 +225,34 @@ void test('JSON Schema has every DEFAULT_CONFIG field with its default, and no s
 void test('schemas/model-optimizer.schema.json is up to date (regenerate: npx tsx scripts/gen-config-schema.ts)', () => {
   const file = path.join(import.meta.dirname, '..', '..', 'schemas', 'model-optimizer.schema.json');
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), configJsonSchema());
+});
+
+void test('an independent JSON Schema validator (ajv) agrees with resolveConfig on every case', () => {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  const validate = ajv.compile(configJsonSchema());
+  const accepted: unknown[] = [
+    {},
+    DEFAULT_CONFIG,
+    { train: { epochs: 1 }, data: { trainLimit: 3000 } },
+    { prune: { schedule: { kind: 'constant_sparsity', targetSparsity: 0.8 } } },
+    { prune: { schedule: { finalSparsity: 0.9, endStep: 4220 } } },
+    { prune: { layers: 'all', sparsityMN: [2, 4] } },
+    { output: { logsDir: 'tb/logs' } },
+  ];
+  for (const c of accepted) {
+    assert.ok(validate(c), `schema rejects ${JSON.stringify(c)}: ${ajv.errorsText(validate.errors)}`);
+    resolveConfig(c);
+  }
+  // Rules that span fields (or depend on the model) are beyond a JSON Schema; resolveConfig
+  // alone catches those.
+  const crossField = /no training samples|source is "idx"|greater than|until the end|not a layer|m < n|cannot be combined/;
+  let checked = 0;
+  for (const [partial, where, fragment] of CASES) {
+    if (crossField.test(fragment.source)) {
+      continue;
+    }
+    checked++;
+    assert.equal(validate(partial), false, `schema accepts ${JSON.stringify(partial)} (resolveConfig rejects it at ${where})`);
+  }
+  assert.ok(checked >= 45, `${checked} cases checked`);
 });
