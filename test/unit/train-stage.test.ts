@@ -33,7 +33,15 @@ void test('train stage: trains, evaluates on test, saves mnist_model/ and record
     assert.ok(types.indexOf('epochEnd') < types.indexOf('artifactWritten'));
     const started = ctx.events[0];
     assert.ok(started.type === 'stageStarted' && started.stepsPerEpoch === Math.ceil(5400 / 64) && started.epochs === 1);
-    assert.deepEqual(ctx.artifacts.map((a) => [a.kind, a.model, a.path]), [['tfjs', 'mnist_model', 'mnist_model/model.json']]);
+    assert.deepEqual(
+      ctx.artifacts.map((a) => [a.kind, a.model, a.path.replace(/events\.out\.tfevents\..*$/, 'events.out.tfevents.*')]),
+      [
+        ['tfjs', 'mnist_model', 'mnist_model/model.json'],
+        ['tensorboard', 'mnist_model', 'logs/train/events.out.tfevents.*'],
+      ],
+    );
+    const tb = ctx.artifacts[1];
+    assert.equal((await fs.stat(path.join(out, tb.path))).size, tb.bytes);
     const onDisk = (await fs.stat(path.join(out, 'mnist_model', 'model.json'))).size + (await fs.stat(path.join(out, 'mnist_model', 'group1-shard1of1.bin'))).size;
     assert.equal(ctx.artifacts[0].bytes, onDisk);
     assert.equal(ctx.records.length, 1);

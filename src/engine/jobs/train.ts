@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { evaluateSet } from '../evaluate';
+import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
 import { saveTfjsModel } from '../export/tfjs';
 import { initMlp } from '../model/init';
 import type { MlpModel } from '../model/mlp';
@@ -12,6 +13,8 @@ import { fit } from '../train/fit';
 import type { StageContext } from './types';
 
 export const BASELINE_MODEL = 'mnist_model';
+/** TensorBoard run folder of the baseline fit, under `<out>/<logsDir>/` (beside 'prune'). */
+export const TRAIN_LOG_RUN = 'train';
 
 export async function runTrainStage(ctx: StageContext): Promise<MlpModel> {
   const t0 = performance.now();
@@ -22,6 +25,9 @@ export async function runTrainStage(ctx: StageContext): Promise<MlpModel> {
   const stepsPerEpoch = Math.ceil(data.train.count / cfg.train.batchSize);
   ctx.emit({ type: 'stageStarted', stage: 'train', model: name, epochs: cfg.train.epochs, stepsPerEpoch });
   const model = initMlp(cfg.model, data.train.features, data.train.numClasses, cfg.train.seed, name);
+  // A new run replaces the baseline's curves instead of mixing two runs in one TensorBoard series.
+  await removeOldEventFiles(path.join(ctx.outDir, cfg.output.logsDir, TRAIN_LOG_RUN));
+  const logger = new FitLogger(ctx.outDir, cfg.output.logsDir, TRAIN_LOG_RUN);
   const trainer = await ctx.createTrainer(model, cfg.train.learningRate);
   try {
     ctx.log(
@@ -29,7 +35,7 @@ export async function runTrainStage(ctx: StageContext): Promise<MlpModel> {
         `${cfg.train.epochs} epochs × ${stepsPerEpoch} steps, loop ${trainer.name}, backend ${ctx.backend.tfjs}`,
     );
     const tFit = performance.now();
-    const result = await fit(ctx, trainer, data, {
+    const result = await fit(contextWithLogger(ctx, logger), trainer, data, {
       stage: 'train',
       model: name,
       epochs: cfg.train.epochs,
@@ -47,6 +53,8 @@ export async function runTrainStage(ctx: StageContext): Promise<MlpModel> {
     ctx.throwIfCancelled();
     const { bytes } = await saveTfjsModel(trained, path.join(ctx.outDir, name));
     ctx.addArtifact('tfjs', name, `${name}/model.json`, bytes);
+    const tb = await logger.close();
+    ctx.addArtifact('tensorboard', name, tb.relPath, tb.bytes);
     ctx.addStageRecord({
       stage: 'train',
       model: name,
@@ -57,6 +65,7 @@ export async function runTrainStage(ctx: StageContext): Promise<MlpModel> {
     });
     return trained;
   } finally {
+    await logger.settle();
     trainer.dispose();
   }
 }
