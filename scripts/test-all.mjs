@@ -89,7 +89,12 @@ const t = Date.now();
 const r = spawnSync(process.execPath, runnerArgs, {
   cwd: ROOT,
   stdio: 'inherit',
-  env: { ...process.env, MODEL_OPTIMIZER_VSIX: process.env.MODEL_OPTIMIZER_VSIX ?? DEFAULT_VSIX },
+  env: {
+    ...process.env,
+    MODEL_OPTIMIZER_VSIX: process.env.MODEL_OPTIMIZER_VSIX ?? DEFAULT_VSIX,
+    // Packaged above: the e2e files (which may run in parallel) must not repackage it.
+    MODEL_OPTIMIZER_VSIX_FIXED: noPackage ? (process.env.MODEL_OPTIMIZER_VSIX_FIXED ?? '') : '1',
+  },
 });
 const code = r.status ?? 1;
 console.log(`test-all: tests ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${secs(t)}; lint ${noLint ? 'skipped' : lintFailed ? 'FAILED' : 'passed'}; total ${secs(t0)}`);

@@ -4,7 +4,8 @@
 export const SMALL_CONFIG = {
   data: { trainLimit: 3000, testLimit: 1000 },
   train: { epochs: 1 },
-  prune: { epochs: 1 },
+  // 43 steps in the pruning epoch: update the masks every 10 steps so pruning really happens.
+  prune: { epochs: 1, schedule: { kind: 'polynomial_decay', frequency: 10 } },
   quantize: { representativeSamples: 100 },
 };
 

@@ -80,8 +80,12 @@ export function e2eSuite(name: string, body: () => void): void {
 
 /** The packaged extension; packaged now when missing or older than the build in dist/. */
 export function ensureVsix(): string {
-  if (process.env.MODEL_OPTIMIZER_VSIX_FIXED === '1' && fs.existsSync(VSIX)) {
-    return VSIX; // a prebuilt package, used as is (harness development)
+  if (process.env.MODEL_OPTIMIZER_VSIX_FIXED === '1') {
+    // Packaged once by scripts/test-all.mjs (or by hand): used as is, never repackaged here.
+    if (!fs.existsSync(VSIX)) {
+      throw new Error(`${VSIX} is missing: packaging failed earlier (see the output above), or run \`npm run package\`.`);
+    }
+    return VSIX;
   }
   const dist = ['extension.js', 'engine.js', 'webview.js'].map((f) => path.join(ROOT, 'dist', f));
   const newest = Math.max(...dist.map((f) => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : Infinity)));
@@ -160,7 +164,10 @@ export interface CodeServerOptions {
 /** Installs the .vsix into a fresh user-data/extensions dir and starts code-server on a free loopback port. */
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
   const vsix = ensureVsix();
-  const dir = path.join(OUT, opts.name);
+  // One folder per process: teammates share this work tree and may run the e2e tests at
+  // the same time. Folders of finished processes are removed here.
+  removeStaleServerDirs(opts.name);
+  const dir = path.join(OUT, `${opts.name}-${process.pid}`);
   fs.rmSync(dir, { recursive: true, force: true });
   const userDataDir = path.join(dir, 'user-data');
   const extensionsDir = path.join(dir, 'extensions');
@@ -180,6 +187,9 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     'update.mode': 'none',
     'window.restoreWindows': 'none',
     'files.hotExit': 'off',
+    // Workspaces live inside this repository: no "open the parent git repository?" toast.
+    'git.enabled': false,
+    'git.openRepositoryInParentFolders': 'never',
     ...opts.settings,
   };
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
@@ -256,6 +266,27 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- ${logFile} ---\n${tail(logFile)}`, { cause: err });
   }
   return server;
+}
+
+function removeStaleServerDirs(name: string): void {
+  if (!fs.existsSync(OUT)) {
+    return;
+  }
+  for (const d of fs.readdirSync(OUT)) {
+    const m = new RegExp(`^${name}-(\\d+)$`).exec(d);
+    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) {
+      fs.rmSync(path.join(OUT, d), { recursive: true, force: true });
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function tail(file: string, lines = 40): string {
@@ -462,6 +493,10 @@ export async function webviewFrame(page: Page, timeoutMs = 60_000): Promise<Fram
 export async function screenshot(target: Page | Locator, name: string): Promise<string> {
   const file = path.join(OUT, `${name}.png`);
   fs.mkdirSync(OUT, { recursive: true });
+  const page = 'mouse' in target ? target : target.page();
+  // Park the pointer on the empty title bar (no hover tooltips) and let toasts finish fading in.
+  await page.mouse.move(page.viewportSize()!.width - 200, 16);
+  await waitFor('toasts to finish fading in', async () => (await page.locator('.notification-toast:not(.notification-fade-in-done)').count()) === 0, 5000).catch(() => undefined);
   await target.screenshot({ path: file });
   console.log(`# screenshot: ${path.relative(ROOT, file)}`);
   return file;
