@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { assertNever } from '../protocol/assert';
 import type { PartialRunConfig } from '../protocol/config';
 import type { EngineEvent, JobKind, StartRequest, TerminalEvent } from '../protocol/engine';
 import { CONFIG_FILE, showConfigError, type PreparedRun } from './config';
@@ -142,10 +143,8 @@ export class RunManager {
           }
         }
         return;
-      default: {
-        const never: never = t;
-        return never;
-      }
+      default:
+        assertNever(t, 'terminal event');
     }
   }
 

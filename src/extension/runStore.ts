@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ArtifactKind, BackendInfo, EngineEvent, JobKind, ModelReport, RunRecord, RunStatus, StageKind } from '../protocol/engine';
 import type { RunView } from '../protocol/webview';
+import { assertNever } from '../protocol/assert';
 
 export interface StageSummary {
   stage: StageKind;
@@ -211,9 +212,14 @@ function applyToEntry(r: RunEntry, e: EngineEvent): void {
       r.error = { code: e.code, message: e.message, where: e.where };
       r.progress = null;
       return;
-    default:
-      // ready, log, batchProgress, pruningStep: nothing to summarise.
+    case 'ready':
+    case 'log':
+    case 'batchProgress':
+    case 'pruningStep':
+      // Nothing to summarise (batchProgress is kept as `progress` by the caller).
       return;
+    default:
+      assertNever(e, 'engine event');
   }
 }
 

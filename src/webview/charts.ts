@@ -145,8 +145,13 @@ function baseOptions(theme: Theme, yTitle: string, percent: boolean): ChartOptio
   };
 }
 
-function line(label: string, color: string, dashed: boolean): ChartDataset<'line', (number | null)[]> {
+/** True when the segment from point i to i + 1 joins two stages (e.g. baseline → pruning). */
+type CrossesStage = (i: number) => boolean;
+
+function line(label: string, color: string, dashed: boolean, crosses: CrossesStage): ChartDataset<'line', (number | null)[]> {
   return {
+    // A different model starts at a stage boundary: do not join the curves across it.
+    segment: { borderColor: (c) => (crosses(c.p0DataIndex) ? 'transparent' : undefined) },
     label,
     data: [],
     borderColor: color,
@@ -176,15 +181,16 @@ export class MetricsCharts {
       () => this.marks,
       () => this.theme,
     );
+    const crosses: CrossesStage = (i) => this.marks.starts.some((m) => m.index === i + 1 && m.index > 0);
     this.accuracy = new Chart(accCanvas, {
       type: 'line',
-      data: { labels: [], datasets: [line('train accuracy', t.series[0], false), line('validation accuracy', t.series[1], true)] },
+      data: { labels: [], datasets: [line('train accuracy', t.series[0], false, crosses), line('validation accuracy', t.series[1], true, crosses)] },
       options: baseOptions(t, 'accuracy', true),
       plugins: [plugin],
     });
     this.loss = new Chart(lossCanvas, {
       type: 'line',
-      data: { labels: [], datasets: [line('train loss', t.series[0], false), line('validation loss', t.series[1], true)] },
+      data: { labels: [], datasets: [line('train loss', t.series[0], false, crosses), line('validation loss', t.series[1], true, crosses)] },
       options: baseOptions(t, 'loss', false),
       plugins: [plugin],
     });

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { JobKind, RunStatus } from '../../protocol/engine';
 import type { RunEntry, RunStore, StageSummary } from '../runStore';
 import { formatBytes } from '../../webview/model';
+import { assertNever } from '../../protocol/assert';
 
 export type RunsNode =
   | { kind: 'run'; runId: string }
@@ -36,9 +37,9 @@ function pct(v: number): string {
 function stageLabel(s: StageSummary): string {
   switch (s.stage) {
     case 'train':
-      return `Baseline training (${s.model})`;
+      return 'Baseline training';
     case 'prune':
-      return `Pruning (${s.model})`;
+      return 'Pruning';
     case 'export':
       return 'Export';
     case 'evaluate':
@@ -124,10 +125,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         item.id = `${r.runId}/message`;
         return item;
       }
-      default: {
-        const never: never = node;
-        return never;
-      }
+      default:
+        return assertNever(node, 'tree node');
     }
   }
 
@@ -184,7 +183,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       );
     }
     item.description = parts.join(' · ');
-    item.tooltip = `${stageLabel(s)}\n${parts.join('\n')}`;
+    item.tooltip = `${stageLabel(s)} — ${s.model}\n${parts.join('\n')}`;
     item.iconPath = new vscode.ThemeIcon(s.stage === 'prune' ? 'filter' : s.stage === 'train' ? 'graph-line' : 'package');
     item.contextValue = 'stage';
     return item;
