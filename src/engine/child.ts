@@ -5,6 +5,7 @@
  * after the terminal event. A lost parent (disconnect) aborts the run and exits. An uncaught
  * error is reported as an `error` event and the process exits with code 1.
  */
+import { isTerminal } from '../protocol/engine';
 import type { EngineEvent, EngineRequest, StartRequest } from '../protocol/engine';
 import { runJob } from './run';
 
@@ -13,6 +14,7 @@ let runId = '';
 let started = false;
 let exiting = false;
 let lastSend: Promise<void> = Promise.resolve();
+let terminalSent = false;
 
 function send(event: EngineEvent): Promise<void> {
   return new Promise((resolve) => {
@@ -44,6 +46,13 @@ function exit(code: number): void {
 
 function crash(err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
+  if (terminalSent) {
+    // The run already ended; nothing more may be sent after a terminal event.
+    process.stderr.write(`engine error after the run ended: ${e.stack ?? e.message}\n`);
+    exit(1);
+    return;
+  }
+  terminalSent = true;
   void send({ type: 'error', runId, code: 'internal', message: `Engine crashed: ${e.message}`, ...(e.stack ? { stack: e.stack } : {}) }).then(() => exit(1));
 }
 
@@ -52,6 +61,9 @@ async function start(req: StartRequest): Promise<void> {
   await runJob(
     req,
     (e) => {
+      if (isTerminal(e)) {
+        terminalSent = true;
+      }
       lastSend = send(e);
     },
     controller.signal,
