@@ -95,6 +95,10 @@ async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
+  if (args.json) {
+    // stdout carries only events: library chatter (console.log in a runtime) goes to stderr.
+    console.log = console.info = console.debug = (...a: unknown[]): void => console.error(...a);
+  }
   const printer = new HumanPrinter({ out: process.stdout, err: process.stderr }, args.verbose);
   printer.setOutDir(outDir);
   const emit = args.json ? printJson : (e: EngineEvent): void => printer.handle(e);
