@@ -33,4 +33,10 @@ export default tseslint.config(
     files: ['**/*.mjs', 'bin/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The bin shim is CommonJS on purpose: it loads the bundled CLI.
+    files: ['bin/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );
