@@ -164,6 +164,24 @@ function line(label: string, color: string, dashed: boolean, crosses: CrossesSta
   };
 }
 
+function sparsityOptions(t: Theme): ChartOptions<'line'> {
+  const o = baseOptions(t, 'sparsity', true);
+  return {
+    ...o,
+    interaction: { mode: 'nearest', intersect: false },
+    scales: {
+      ...o.scales,
+      x: {
+        type: 'linear',
+        title: { display: true, text: 'training step', color: t.muted, font: { family: t.font } },
+        ticks: { color: t.muted, font: { family: t.font } },
+        grid: { color: t.grid },
+      },
+      y: { ...o.scales?.y, min: 0, max: 1 },
+    },
+  };
+}
+
 export class MetricsCharts {
   private theme = readTheme();
   private marks: StageMarks = { starts: [] };
@@ -194,24 +212,10 @@ export class MetricsCharts {
       options: baseOptions(t, 'loss', false),
       plugins: [plugin],
     });
-    const sparsityOptions = baseOptions(t, 'sparsity', true);
     this.sparsity = new Chart(sparsityCanvas, {
       type: 'line',
       data: { datasets: [] },
-      options: {
-        ...sparsityOptions,
-        interaction: { mode: 'nearest', intersect: false },
-        scales: {
-          ...sparsityOptions.scales,
-          x: {
-            type: 'linear',
-            title: { display: true, text: 'training step', color: t.muted, font: { family: t.font } },
-            ticks: { color: t.muted, font: { family: t.font } },
-            grid: { color: t.grid },
-          },
-          y: { ...sparsityOptions.scales?.y, min: 0, max: 1 },
-        },
-      },
+      options: sparsityOptions(t),
     });
   }
 
@@ -282,6 +286,7 @@ export class MetricsCharts {
         d.backgroundColor = t.series[k];
       });
     }
+    this.sparsity.options = sparsityOptions(t);
     this.update(run);
   }
 }
