@@ -22,6 +22,7 @@ export class HumanPrinter {
   private outDir = '';
   /** In-process the engine updates this object when it picks the training loop. */
   private backend?: BackendInfo;
+  private trains = false;
 
   constructor(
     private readonly s: Streams,
@@ -57,6 +58,7 @@ export class HumanPrinter {
       case 'jobStarted': {
         const b = e.backend;
         this.backend = b;
+        this.trains = e.stages.includes('train') || e.stages.includes('prune');
         this.out(`Model Optimizer: ${e.job} (run ${e.runId})`);
         this.out(`  backend   ${b.tfjs} (requested: ${b.requested})${b.detail ? ` — ${b.detail}` : ''}`);
         this.out(`  data      ${e.dataset.name}: ${e.dataset.train} train / ${e.dataset.validation} validation / ${e.dataset.test} test`);
@@ -148,7 +150,7 @@ export class HumanPrinter {
     }
     if (this.backend) {
       const b = this.backend;
-      this.out(`\n  backend     ${b.tfjs}, training loop ${b.trainer}${b.detail ? ` (${b.detail})` : ''}`);
+      this.out(`\n  backend     ${b.tfjs}${this.trains ? `, training loop ${b.trainer}` : ''}${b.detail ? ` (${b.detail})` : ''}`);
     }
     this.out(`${this.backend ? '' : '\n'}  run record  ${recordPath}`);
     this.out(`  total time  ${duration(ms)}`);
