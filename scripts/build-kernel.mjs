@@ -1,7 +1,7 @@
 // Compiles the AssemblyScript SIMD training kernel (src/engine/kernel/assembly/) to
 // dist/kernel.wasm. Skips the compile when the wasm is newer than every source file, so
 // esbuild.mjs can call it on every build at no cost. Usable as a module or a script.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -25,11 +25,13 @@ export async function buildKernel({ force = false } = {}) {
     return false;
   }
   mkdirSync(dirname(outFile), { recursive: true });
+  // Compile to a temp name and rename: a concurrent reader (parallel test files) never sees half a file.
+  const tmpFile = `${outFile}.${process.pid}.tmp`;
   const asc = (await import('assemblyscript/asc')).default;
   const { error, stderr } = await asc.main(
     [
       join(srcDir, 'index.ts'),
-      '--outFile', outFile,
+      '--outFile', tmpFile,
       '--optimizeLevel', '3',
       '--shrinkLevel', '0',
       '--runtime', 'stub',
@@ -45,8 +47,10 @@ export async function buildKernel({ force = false } = {}) {
     { stdout: process.stdout, stderr: process.stderr },
   );
   if (error) {
+    rmSync(tmpFile, { force: true });
     throw new Error(`kernel build failed: ${error.message}\n${stderr.toString()}`);
   }
+  renameSync(tmpFile, outFile);
   return true;
 }
 
