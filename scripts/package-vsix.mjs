@@ -29,11 +29,19 @@ export function packageVsix({ out = DEFAULT_VSIX, listing } = {}) {
     }
   }
   const t0 = Date.now();
-  fs.rmSync(out, { force: true });
-  execFileSync(process.execPath, [VSCE, 'package', ...VSCE_FLAGS, '--out', out], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  // Written under a temporary name and renamed: teammates share the work tree, and an
+  // e2e run must never install a half-written package from someone else's `npm run package`.
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const tmp = path.join(path.dirname(out), `.${path.basename(out, '.vsix')}.${process.pid}.tmp.vsix`);
+  try {
+    execFileSync(process.execPath, [VSCE, 'package', ...VSCE_FLAGS, '--out', tmp], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    fs.renameSync(tmp, out);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
   const size = fs.statSync(out).size;
   console.log(`vsix: ${path.relative(ROOT, out)} ${(size / 1024 / 1024).toFixed(1)} MiB in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (listing) {

@@ -64,14 +64,15 @@ if (!noLint) {
   console.log(`test-all: lint ${lintFailed ? 'FAILED' : 'passed'} (${secs(t)})`);
 }
 
+// This run's own package (teammates may package or test in the same tree at the same time).
+const vsix = noPackage ? (process.env.MODEL_OPTIMIZER_VSIX ?? DEFAULT_VSIX) : path.join(ROOT, '.test-output', `model-optimizer-${process.pid}.vsix`);
 const needsVsix = files.some((f) => f.startsWith('test/e2e'));
 if (needsVsix && !noPackage) {
   try {
-    packageVsix({ out: DEFAULT_VSIX });
+    packageVsix({ out: vsix });
   } catch (err) {
     // The e2e tests then fail with their own message; everything else still runs.
     console.error(`test-all: packaging the .vsix failed: ${err instanceof Error ? err.message : String(err)}`);
-    fs.rmSync(DEFAULT_VSIX, { force: true });
   }
 }
 
@@ -91,11 +92,14 @@ const r = spawnSync(process.execPath, runnerArgs, {
   stdio: 'inherit',
   env: {
     ...process.env,
-    MODEL_OPTIMIZER_VSIX: process.env.MODEL_OPTIMIZER_VSIX ?? DEFAULT_VSIX,
+    MODEL_OPTIMIZER_VSIX: vsix,
     // Packaged above: the e2e files (which may run in parallel) must not repackage it.
     MODEL_OPTIMIZER_VSIX_FIXED: noPackage ? (process.env.MODEL_OPTIMIZER_VSIX_FIXED ?? '') : '1',
   },
 });
 const code = r.status ?? 1;
+if (!noPackage) {
+  fs.rmSync(vsix, { force: true });
+}
 console.log(`test-all: tests ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${secs(t)}; lint ${noLint ? 'skipped' : lintFailed ? 'FAILED' : 'passed'}; total ${secs(t0)}`);
 process.exit(code !== 0 ? code : lintFailed ? 1 : 0);

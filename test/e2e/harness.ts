@@ -23,6 +23,7 @@ export const OUT = path.join(ROOT, '.test-output', 'e2e');
 export const CODE_SERVER_DIR = path.resolve(process.env.MODEL_OPTIMIZER_CODE_SERVER ?? path.join(ROOT, '.code-server'));
 export const CODE_SERVER_BIN = path.join(CODE_SERVER_DIR, 'node_modules', '.bin', 'code-server');
 export const CHROMIUM = process.env.MODEL_OPTIMIZER_CHROMIUM ?? '/usr/bin/chromium';
+/** The package to install: given by scripts/test-all.mjs, else the one `npm run package` wrote. */
 export const VSIX = path.resolve(process.env.MODEL_OPTIMIZER_VSIX ?? path.join(ROOT, 'model-optimizer.vsix'));
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { publisher: string; name: string };
@@ -95,11 +96,22 @@ export function ensureVsix(): string {
   if (!Number.isFinite(newest)) {
     throw new Error('dist/ is not built: run `npm run build` (npm test does) before the e2e tests.');
   }
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'package-vsix.mjs'), '--out', VSIX], { cwd: ROOT, encoding: 'utf8' });
+  // Stale or missing: package this process's own copy (never overwrite a shared file mid-use).
+  for (const f of fs.existsSync(OUT) ? fs.readdirSync(OUT) : []) {
+    const m = /^model-optimizer-(\d+)\.vsix$/.exec(f);
+    if (m && !isAlive(Number(m[1]))) {
+      fs.rmSync(path.join(OUT, f), { force: true });
+    }
+  }
+  const own = path.join(OUT, `model-optimizer-${process.pid}.vsix`);
+  if (fs.existsSync(own)) {
+    return own;
+  }
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'package-vsix.mjs'), '--out', own], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) {
     throw new Error(`packaging the .vsix failed:\n${r.stdout}\n${r.stderr}`);
   }
-  return VSIX;
+  return own;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -371,18 +383,12 @@ export function treeRows(page: Page): Locator {
   return containerPane(page).locator('.monaco-list-row');
 }
 
-/** The labels of every visible row of the Runs tree (aria-label: label, description, tooltip). */
+/**
+ * The rows of the Runs tree as text ("<shown text> | <aria-label>"), read in one go: the tree
+ * re-renders while a run reports progress, so rows are never looked up one by one.
+ */
 export async function treeLabels(page: Page): Promise<string[]> {
-  const rows = treeRows(page);
-  const n = await rows.count();
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const row = rows.nth(i);
-    const label = (await row.getAttribute('aria-label')) ?? '';
-    const text = (await row.innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
-    out.push(`${text} | ${label}`);
-  }
-  return out;
+  return treeRows(page).evaluateAll((els) => els.map((e) => `${(e as HTMLElement).innerText.replace(/\s+/g, ' ').trim()} | ${e.getAttribute('aria-label') ?? ''}`));
 }
 
 /** Expands every collapsed row of the Runs tree once. */
@@ -396,15 +402,11 @@ export async function expandAll(page: Page): Promise<void> {
   }
 }
 
-/** Toasts currently shown (text of each). */
+/** Toasts currently shown (text of each), read in one go. */
 export async function notifications(page: Page): Promise<string[]> {
-  const toasts = page.locator('.notifications-toasts .notification-toast, .notifications-center .notification-list-item');
-  const n = await toasts.count();
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    out.push(((await toasts.nth(i).getAttribute('aria-label')) ?? (await toasts.nth(i).innerText())).replace(/\s+/g, ' '));
-  }
-  return out;
+  return page
+    .locator('.notifications-toasts .notification-toast, .notifications-center .notification-list-item')
+    .evaluateAll((els) => els.map((e) => (e.getAttribute('aria-label') ?? (e as HTMLElement).innerText).replace(/\s+/g, ' ')));
 }
 
 /**
