@@ -154,6 +154,11 @@ interface Region {
   nzCnt: number[];
   act: number[];
   dz: number[];
+  /** The non-zeros regrouped by input index, for the weight gradient. */
+  colStart: number[];
+  colPos: number[];
+  colB: number[];
+  colV: number[];
 }
 
 // Control block (i32 slots): sequence of the last job posted, sequence done, command, error.
@@ -165,7 +170,7 @@ const CMD_TRAIN = 1;
 const CMD_EXIT = 2;
 // Table slots (see assembly/index.ts).
 const T_LAYERS = 16;
-const T_STRIDE = 10;
+const T_STRIDE = 14;
 
 /** The worker: a second instance on the same memory, running trainPass on its table when woken. */
 const WORKER_SOURCE = `
@@ -260,7 +265,7 @@ export class KernelTrainer implements Trainer {
       return { ...s, mask };
     });
     this.batchBase = align16(at);
-    const region = (): Region => ({ nzIdx: [], nzVal: [], nzCnt: [], act: [], dz: [] });
+    const region = (): Region => ({ nzIdx: [], nzVal: [], nzCnt: [], act: [], dz: [], colStart: [], colPos: [], colB: [], colV: [] });
     this.regionA = region();
     this.regionB = region();
     this.masked = this.layers.map(() => false);
@@ -314,6 +319,14 @@ export class KernelTrainer implements Trainer {
         at += cap * s.outP * 4;
         r.dz[l] = at;
         at += cap * s.outP * 4;
+        r.colStart[l] = at;
+        at = align16(at + (s.inDim + 1) * 4);
+        r.colPos[l] = at;
+        at = align16(at + s.inDim * 4);
+        r.colB[l] = at;
+        at += cap * s.inDim * 4;
+        r.colV[l] = at;
+        at += cap * s.inDim * 4;
       });
     }
     const needPages = Math.ceil(at / 65536);
@@ -591,6 +604,10 @@ export class KernelTrainer implements Trainer {
       i32[o + 7] = r.nzCnt[l];
       i32[o + 8] = r.act[l];
       i32[o + 9] = r.dz[l];
+      i32[o + 10] = r.colStart[l];
+      i32[o + 11] = r.colPos[l];
+      i32[o + 12] = r.colB[l];
+      i32[o + 13] = r.colV[l];
     });
   }
 }

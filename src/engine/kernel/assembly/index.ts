@@ -22,19 +22,17 @@ export function sparsifyU8(src: usize, count: i32, dim: i32, idx: usize, val: us
     const vb = val + <usize>(b * dim) * 4;
     let n = 0;
     let i = 0;
-    // Skip all-zero 16-byte chunks quickly.
+    // 16 bytes at a time: a bitmask of the non-zero bytes, visited lowest bit first.
+    const zero8 = i8x16.splat(0);
     for (; i + 16 <= dim; i += 16) {
-      const chunk = v128.load(row + <usize>i);
-      if (!v128.any_true(chunk)) {
-        continue;
-      }
-      for (let k = 0; k < 16; k++) {
+      let mask = i8x16.bitmask(i8x16.ne(v128.load(row + <usize>i), zero8));
+      while (mask != 0) {
+        const k = ctz(mask);
         const p = load<u8>(row + <usize>(i + k));
-        if (p != 0) {
-          store<i32>(ib + <usize>n * 4, i + k);
-          store<f32>(vb + <usize>n * 4, <f32>p / <f32>255.0);
-          n++;
-        }
+        store<i32>(ib + <usize>n * 4, i + k);
+        store<f32>(vb + <usize>n * 4, <f32>p / <f32>255.0);
+        n++;
+        mask &= mask - 1;
       }
     }
     for (; i < dim; i++) {
@@ -56,13 +54,13 @@ export function sparsifyF32(src: usize, stride: i32, count: i32, dim: i32, idx: 
     const ib = idx + <usize>(b * dim) * 4;
     const vb = val + <usize>(b * dim) * 4;
     let n = 0;
+    // Branch-free (relu outputs are ~50 % zeros, an unpredictable branch): always write at
+    // slot n, advance n only for a non-zero. n ≤ i, so writes stay inside the row.
     for (let i = 0; i < dim; i++) {
       const a = load<f32>(row + <usize>i * 4);
-      if (a != 0) {
-        store<i32>(ib + <usize>n * 4, i);
-        store<f32>(vb + <usize>n * 4, a);
-        n++;
-      }
+      store<i32>(ib + <usize>n * 4, i);
+      store<f32>(vb + <usize>n * 4, a);
+      n += <i32>(a != 0);
     }
     store<i32>(cnt + <usize>b * 4, n);
   }
@@ -375,6 +373,118 @@ export function backwardSparse(
   }
 }
 
+/**
+ * Regroups the per-sample non-zero lists by input index (a counting sort): for input i,
+ * entries colStart[i] .. colStart[i+1]-1 of (colB = sample, colV = value). colStart has
+ * dim+1 slots, colPos dim slots of scratch.
+ */
+export function columnize(
+  idx: usize, val: usize, cnt: usize, dim: i32, count: i32,
+  colStart: usize, colPos: usize, colB: usize, colV: usize,
+): void {
+  memory.fill(colStart, 0, <usize>(dim + 1) * 4);
+  for (let b = 0; b < count; b++) {
+    const ib = idx + <usize>(b * dim) * 4;
+    const n = load<i32>(cnt + <usize>b * 4);
+    for (let k = 0; k < n; k++) {
+      const p = colStart + <usize>(load<i32>(ib + <usize>k * 4) + 1) * 4;
+      store<i32>(p, load<i32>(p) + 1);
+    }
+  }
+  let run = 0;
+  for (let i = 0; i < dim; i++) {
+    const c = load<i32>(colStart + <usize>(i + 1) * 4);
+    store<i32>(colStart + <usize>i * 4, run);
+    store<i32>(colPos + <usize>i * 4, run);
+    run += c;
+  }
+  store<i32>(colStart + <usize>dim * 4, run);
+  for (let b = 0; b < count; b++) {
+    const ib = idx + <usize>(b * dim) * 4;
+    const vb = val + <usize>(b * dim) * 4;
+    const n = load<i32>(cnt + <usize>b * 4);
+    for (let k = 0; k < n; k++) {
+      const i = load<i32>(ib + <usize>k * 4);
+      const pp = colPos + <usize>i * 4;
+      const p = load<i32>(pp);
+      store<i32>(pp, p + 1);
+      store<i32>(colB + <usize>p * 4, b);
+      store<f32>(colV + <usize>p * 4, load<f32>(vb + <usize>k * 4));
+    }
+  }
+}
+
+/**
+ * gW[i, :] += Σ_{b: x[b,i] ≠ 0} x[b,i] · dz[b, :] from the column lists: each row of gW is
+ * read and written once per batch (the per-sample form writes it once per non-zero);
+ * gb += Σ_b dz[b, :].
+ */
+export function weightGradCols(
+  colStart: usize, colB: usize, colV: usize, dim: i32, count: i32,
+  dz: usize, outP: i32, gw: usize, gb: usize,
+): void {
+  const rowBytes = <usize>outP * 4;
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < dim; i++) {
+    const s = load<i32>(colStart + <usize>i * 4);
+    const e = load<i32>(colStart + <usize>(i + 1) * 4);
+    if (s == e) {
+      continue;
+    }
+    const gr = gw + <usize>i * rowBytes;
+    let j = 0;
+    for (; j + 32 <= outP; j += 32) {
+      let a0 = zero;
+      let a1 = zero;
+      let a2 = zero;
+      let a3 = zero;
+      let a4 = zero;
+      let a5 = zero;
+      let a6 = zero;
+      let a7 = zero;
+      const dj = dz + <usize>j * 4;
+      for (let p = s; p < e; p++) {
+        const x = f32x4.splat(load<f32>(colV + <usize>p * 4));
+        const dr = dj + <usize>load<i32>(colB + <usize>p * 4) * rowBytes;
+        a0 = f32x4.add(a0, f32x4.mul(x, v128.load(dr, 0)));
+        a1 = f32x4.add(a1, f32x4.mul(x, v128.load(dr, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(x, v128.load(dr, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(x, v128.load(dr, 48)));
+        a4 = f32x4.add(a4, f32x4.mul(x, v128.load(dr, 64)));
+        a5 = f32x4.add(a5, f32x4.mul(x, v128.load(dr, 80)));
+        a6 = f32x4.add(a6, f32x4.mul(x, v128.load(dr, 96)));
+        a7 = f32x4.add(a7, f32x4.mul(x, v128.load(dr, 112)));
+      }
+      const gj = gr + <usize>j * 4;
+      v128.store(gj, f32x4.add(v128.load(gj, 0), a0), 0);
+      v128.store(gj, f32x4.add(v128.load(gj, 16), a1), 16);
+      v128.store(gj, f32x4.add(v128.load(gj, 32), a2), 32);
+      v128.store(gj, f32x4.add(v128.load(gj, 48), a3), 48);
+      v128.store(gj, f32x4.add(v128.load(gj, 64), a4), 64);
+      v128.store(gj, f32x4.add(v128.load(gj, 80), a5), 80);
+      v128.store(gj, f32x4.add(v128.load(gj, 96), a6), 96);
+      v128.store(gj, f32x4.add(v128.load(gj, 112), a7), 112);
+    }
+    for (; j < outP; j += 4) {
+      let a0 = zero;
+      const dj = dz + <usize>j * 4;
+      for (let p = s; p < e; p++) {
+        const x = f32x4.splat(load<f32>(colV + <usize>p * 4));
+        a0 = f32x4.add(a0, f32x4.mul(x, v128.load(dj + <usize>load<i32>(colB + <usize>p * 4) * rowBytes)));
+      }
+      const gj = gr + <usize>j * 4;
+      v128.store(gj, f32x4.add(v128.load(gj), a0));
+    }
+  }
+  for (let b = 0; b < count; b++) {
+    const dr = dz + <usize>b * rowBytes;
+    for (let jj = 0; jj < outP; jj += 4) {
+      const p = gb + <usize>jj * 4;
+      v128.store(p, f32x4.add(v128.load(p), v128.load(dr + <usize>jj * 4)));
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Optimizer and masks
 // ---------------------------------------------------------------------------------------
@@ -431,10 +541,10 @@ export function heapBase(): usize {
 // ---------------------------------------------------------------------------------------
 // Table (i32 slots): 0 layers, 1 inputDim, 2 classes, 3 input ptr (uint8 rows), 4 labels ptr,
 // 5 count, 6 denom, 7 gradient block − parameter block (bytes), 8 out: correct,
-// 10-11 out: summed loss (f64); from slot 16, 10 slots per layer:
-// inDim, units, outP, W, bias, nzIdx, nzVal, nzCnt, act, dz.
+// 10-11 out: summed loss (f64); from slot 16, 14 slots per layer:
+// inDim, units, outP, W, bias, nzIdx, nzVal, nzCnt, act, dz, colStart, colPos, colB, colV.
 const T_LAYERS = 16;
-const T_STRIDE = 10;
+const T_STRIDE = 14;
 
 @inline function slot(t: usize, i: i32): i32 {
   return load<i32>(t + <usize>i * 4);
@@ -477,10 +587,9 @@ export function trainPass(t: usize): f64 {
   const delta = <usize>slot(t, 7);
   for (let l = n - 1; l >= 0; l--) {
     const outP = <i32>lslot(t, l, 2);
-    weightGrad(
-      lslot(t, l, 5), lslot(t, l, 6), lslot(t, l, 7), <i32>lslot(t, l, 0), count,
-      lslot(t, l, 9), outP, lslot(t, l, 3) + delta, lslot(t, l, 4) + delta,
-    );
+    const dim = <i32>lslot(t, l, 0);
+    columnize(lslot(t, l, 5), lslot(t, l, 6), lslot(t, l, 7), dim, count, lslot(t, l, 10), lslot(t, l, 11), lslot(t, l, 12), lslot(t, l, 13));
+    weightGradCols(lslot(t, l, 10), lslot(t, l, 12), lslot(t, l, 13), dim, count, lslot(t, l, 9), outP, lslot(t, l, 3) + delta, lslot(t, l, 4) + delta);
     if (l > 0) {
       backwardSparse(
         lslot(t, l, 5), lslot(t, l, 7), <i32>lslot(t, l, 0), count,
