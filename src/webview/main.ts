@@ -110,6 +110,13 @@ function renderProgress(run: PanelRun | null): void {
     ` · loss ${p.loss.toFixed(4)} · accuracy ${(p.accuracy * 100).toFixed(2)} %`;
 }
 
+function renderChartsNote(run: PanelRun | null): void {
+  const note = el('charts-note');
+  const empty = run !== null && run.points.length === 0 && run.job !== 'evaluate' && run.job !== 'quantize';
+  note.hidden = !empty;
+  note.textContent = run?.status === 'running' ? 'The curves appear when the first epoch ends.' : 'This run ended before an epoch finished.';
+}
+
 function renderLists(run: PanelRun | null): void {
   const warnings = run?.warnings ?? [];
   el('warnings-section').hidden = warnings.length === 0;
@@ -154,6 +161,7 @@ function renderAll(): void {
   renderHeader(run);
   renderProgress(run);
   renderLists(run);
+  renderChartsNote(run);
   el('sparsity-card').hidden = !run || run.sparsity.size === 0;
   charts.update(run);
   el('app').setAttribute('aria-busy', 'false');
@@ -191,6 +199,7 @@ function onMessage(msg: ToWebview): void {
       renderHeader(run);
       renderProgress(run);
       renderLists(run);
+      renderChartsNote(run);
       el('sparsity-card').hidden = run.sparsity.size === 0;
       if (chartsChanged) {
         charts.update(run);

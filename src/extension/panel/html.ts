@@ -85,6 +85,7 @@ export function panelHtml(o: PanelHtmlOptions): string {
         <div class="progress-label"><span id="progress-text"></span></div>
         <vscode-progress-bar id="epoch-progress" max="1" value="0" aria-label="Progress inside the epoch"></vscode-progress-bar>
       </section>
+      <p id="charts-note" class="charts-note" hidden></p>
       <section class="charts">
         <figure class="chart-card">
           <figcaption>Accuracy</figcaption>

@@ -175,6 +175,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     } else if (s.lastValAccuracy !== undefined) {
       parts.push(`val ${pct(s.lastValAccuracy)}`);
     }
+    if (s.stage === 'export' && r.report.length > 0) {
+      parts.push(`${r.report.length} model files compared`);
+    }
     if (s.sparsity) {
       parts.push(
         Object.entries(s.sparsity)
