@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { BackendChoice, PartialRunConfig } from '../protocol/config';
 import { loadConfigFile } from '../engine/config/load';
 import { BadInputError } from '../engine/jobs/types';
+import { locateInJson } from './locate';
 import { OutputDirError, resolveOutputDir } from './outputDir';
 
 export const CONFIG_FILE = 'model-optimizer.json';
@@ -142,33 +143,8 @@ export async function showConfigError(message: string, where: string | undefined
 
 /** Finds where a BadInputError points in the file's text (line:column, or a field's key). */
 export function locate(text: string, where: string | undefined): vscode.Position {
-  if (!where) {
-    return new vscode.Position(0, 0);
-  }
-  const lc = /:(\d+):(\d+)$/.exec(where);
-  if (lc) {
-    return new vscode.Position(Math.max(0, Number(lc[1]) - 1), Math.max(0, Number(lc[2]) - 1));
-  }
-  const field = where.includes(': ') ? where.slice(where.indexOf(': ') + 2) : '';
-  let offset = 0;
-  let found = -1;
-  for (const key of field.split('.').map((k) => k.replace(/\[\d+\]$/, ''))) {
-    if (!key) {
-      continue;
-    }
-    const i = text.indexOf(`"${key}"`, offset);
-    if (i < 0) {
-      break;
-    }
-    found = i;
-    offset = i + key.length + 2;
-  }
-  if (found < 0) {
-    return new vscode.Position(0, 0);
-  }
-  const before = text.slice(0, found);
-  const line = before.split('\n').length - 1;
-  return new vscode.Position(line, found - (before.lastIndexOf('\n') + 1));
+  const p = locateInJson(text, where);
+  return new vscode.Position(p.line, p.character);
 }
 
 /** A path for messages: relative to the workspace when inside it. */
