@@ -65,6 +65,17 @@ function renderRunSelect(): void {
   );
 }
 
+function renderDuration(run: PanelRun | null): void {
+  let text = '–';
+  if (run?.durationMs !== null && run?.durationMs !== undefined) {
+    text = formatDuration(run.durationMs);
+  } else if (run?.status === 'running') {
+    const started = Date.parse(run.startedAt);
+    text = Number.isNaN(started) ? '…' : `${formatDuration(Math.max(0, Date.now() - started))} so far`;
+  }
+  el('run-duration').textContent = text;
+}
+
 function renderHeader(run: PanelRun | null): void {
   const status = el('run-status');
   status.dataset.status = run?.status ?? 'none';
@@ -80,7 +91,7 @@ function renderHeader(run: PanelRun | null): void {
   el('run-dataset').textContent = d
     ? `${d.name} · ${d.train.toLocaleString('en-US')} train / ${d.validation.toLocaleString('en-US')} val / ${d.test.toLocaleString('en-US')} test`
     : '–';
-  el('run-duration').textContent = run?.durationMs !== null && run?.durationMs !== undefined ? formatDuration(run.durationMs) : run ? '…' : '–';
+  renderDuration(run);
   el('stop-button').hidden = run?.status !== 'running';
   el('empty-state').hidden = runs.size > 0;
   el('start-train').hidden = !canRun;
@@ -247,6 +258,14 @@ document.addEventListener('click', (ev) => {
 
 // VS Code changes the body class and the CSS variables when the colour theme changes.
 new MutationObserver(() => charts.retheme(selected())).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+// The elapsed time of a running run ticks once a second.
+setInterval(() => {
+  const run = selected();
+  if (run?.status === 'running') {
+    renderDuration(run);
+  }
+}, 1000);
 
 renderAll();
 vscode.postMessage({ type: 'ready' });

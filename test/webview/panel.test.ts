@@ -240,6 +240,7 @@ void describe('metrics panel in headless Chromium', () => {
     assert.match(await page.locator('#run-dataset').innerText(), /54,000 train \/ 6,000 val \/ 10,000 test/);
     assert.equal(await attr('#run-status', 'data-status'), 'running');
     assert.equal(await page.locator('#stop-button').isVisible(), true);
+    assert.match(await page.locator('#run-duration').innerText(), /so far$/, 'a running run shows its elapsed time');
 
     await event({ type: 'stageStarted', stage: 'train', model: 'mnist_model', epochs: 3, stepsPerEpoch: 844 });
     for (let epoch = 1; epoch <= 3; epoch++) {
