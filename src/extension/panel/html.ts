@@ -40,6 +40,14 @@ function escapeAttr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Stable hooks for tests (webview tests and the code-server e2e tests rely on them):
+ * #run-status[data-status] (none|running|done|failed|cancelled), #run-id, #run-backend, #run-dataset,
+ * #stop-button, #epoch-progress[data-value] (0…1 inside the current epoch),
+ * canvas#chart-accuracy / #chart-loss [data-points] (epoch points drawn, all stages),
+ * canvas#chart-sparsity [data-points][data-layers], #comparison-table (th[data-key], tr[data-path]),
+ * #artifacts a.artifact-link[data-path], #warnings li, #error-box.
+ */
 export function panelHtml(o: PanelHtmlOptions): string {
   const nonce = escapeAttr(o.nonce);
   const links = o.styleUris.map((u) => `<link rel="stylesheet" href="${escapeAttr(u)}">`).join('\n    ');
