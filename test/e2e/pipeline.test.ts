@@ -209,6 +209,11 @@ e2eSuite('e2e: runs in code-server', () => {
       assert.match(message, /train\.epochs/, 'names the field');
       assert.match(message, /-3|positive|at least|integer|≥|>=/i, 'says what is wrong with the value');
       await screenshot(page, 'invalid-config');
+      // The toast's button opens the file with the cursor on the bad field ("epochs" is on line 7).
+      await page.locator('.notification-toast').getByRole('button', { name: /Open model-optimizer\.json/ }).click();
+      await page.locator('.tabs-container .tab.active', { hasText: 'model-optimizer.json' }).waitFor({ state: 'visible' });
+      const cursor = page.locator('[id="status.editor.selection"]');
+      await waitFor('the cursor on the train.epochs line', async () => /Ln 7,/.test(await cursor.innerText()));
       assert.equal(await treeRows(page).filter({ has: page.locator('.action-label[aria-label*="Stop Run"]') }).count(), 0, 'nothing is running');
       assert.deepEqual(listFiles(out), [], 'nothing is written');
     } catch (err) {
