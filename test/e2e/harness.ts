@@ -229,9 +229,13 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   // Own process group, so close() ends code-server and every process it started.
   const proc: ChildProcess = spawn(CODE_SERVER_BIN, args, { detached: true, stdio: ['ignore', log, log], env: { ...process.env, CI: 'true' } });
   fs.closeSync(log);
+  if (proc.pid !== undefined) {
+    liveGroups.add(proc.pid);
+  }
   let exited: string | undefined;
   proc.once('exit', (code, signal) => {
     exited = `code-server exited (code ${code}, signal ${signal}); see ${logFile}`;
+    liveGroups.delete(proc.pid!);
   });
   const url = `http://127.0.0.1:${port}`;
   const server: CodeServer = {
@@ -278,6 +282,29 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- ${logFile} ---\n${tail(logFile)}`, { cause: err });
   }
   return server;
+}
+
+/**
+ * Process groups of the code-servers this process started. If the test process ends without
+ * running its `after` hooks (killed by the runner's timeout, Ctrl-C), they are ended here.
+ */
+const liveGroups = new Set<number>();
+function killLiveGroups(): void {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  liveGroups.clear();
+}
+process.once('exit', killLiveGroups);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    killLiveGroups();
+    process.exit(130);
+  });
 }
 
 function removeStaleServerDirs(name: string): void {
