@@ -27,6 +27,7 @@ export const COMMANDS: Record<JobKind, string> = {
   quantize: 'export Keras .h5, TFLite (float32/float16/int8) and quantized TF.js, evaluated in their runtimes',
   evaluate: 'measure one model file (model.json, .h5 or .tflite): size, sparsity, accuracy, latency',
   pipeline: 'train → prune → quantize/export → compare (the reference workflow)',
+  sweep: 'prune to several sparsities, export each as TFLite, table of size vs accuracy (Pareto front)',
 };
 
 export const HELP = `Usage: model-optimizer <command> [options]
@@ -37,7 +38,6 @@ Commands:
 ${Object.entries(COMMANDS)
   .map(([c, d]) => `  ${c.padEnd(10)} ${d}`)
   .join('\n')}
-  (sweep     not available yet: a later release adds sparsity/quantization sweeps)
 
 Options:
   --config FILE       run configuration (JSON, see schemas/model-optimizer.schema.json);
@@ -52,15 +52,31 @@ Options:
   --prune-epochs N    override prune.epochs
   --train-limit N     use only the first N training images (data.trainLimit; 0 = all)
   --test-limit N      use only the first N test images (data.testLimit; 0 = all)
+  --sparsities LIST   sweep only: comma-separated target sparsities in [0, 1), e.g.
+                      0.5,0.8,0.9 (sweep.sparsities; default 0.25,0.5,0.75,0.9)
   --verbose           also print debug logs and stack traces
   -h, --help          show this help;  -v, --version  show the version
 
 Exit codes: 0 success, 1 the run failed or was cancelled (Ctrl-C; press twice to quit at
 once), 2 bad input (config, data, model file or arguments) with the fix on stderr.
 
-Example: model-optimizer pipeline --epochs 1 --train-limit 6000 --test-limit 2000 --out /tmp/mo`;
+Example: model-optimizer pipeline --epochs 1 --train-limit 6000 --test-limit 2000 --out /tmp/mo
 
-const VALUE_FLAGS = ['--config', '--out', '--model', '--backend', '--epochs', '--prune-epochs', '--train-limit', '--test-limit'] as const;
+Sparsity sweep (size vs accuracy in one command):
+  model-optimizer sweep [--sparsities 0.5,0.8,0.9] [--model PATH] [--out DIR]
+  Takes the trained model in --out (mnist_model/model.json) or --model, and trains one
+  first when there is none. Writes it as TFLite float32 (the reference row) and in the
+  sweep's variants; then for each sparsity prunes it (all layers by default, prune.epochs
+  fine-tuning epochs, the prune.schedule aimed at that sparsity) to sweep/pruned_s<NN>/,
+  exports it as TFLite (dynamic-int8 and full-int8 by default) and measures every file:
+  gzip and raw size, non-zeros, sparsity read back from the file, test accuracy and latency
+  in the TFLite runtime. Prints the trade-off table with the Pareto-optimal files (★: no
+  other file is smaller and at least as accurate) and the file to deploy: the smallest
+  one within sweep.maxAccuracyDrop (default 1 point) of the baseline. Also in
+  sweep/sweep.md and sweep/sweep.json. Config section "sweep": sparsities, layers
+  ("all" | "last" | names), tflite (variants), epochs, maxAccuracyDrop.`;
+
+const VALUE_FLAGS = ['--config', '--out', '--model', '--backend', '--epochs', '--prune-epochs', '--train-limit', '--test-limit', '--sparsities'] as const;
 const BOOL_FLAGS = ['--json', '--verbose', '--help', '-h', '--version', '-v'] as const;
 const BACKENDS: BackendChoice[] = ['auto', 'wasm', 'cpu', 'node'];
 
@@ -112,9 +128,6 @@ export function parseArgs(argv: string[]): CliArgs {
   if (command === 'help') {
     return args;
   }
-  if (command === 'sweep') {
-    throw new UsageError('The sweep command is not available in this version yet. Run pipeline with different --config files instead.');
-  }
   if (!(command in COMMANDS)) {
     const guess = didYouMean(command, Object.keys(COMMANDS));
     throw new UsageError(`Unknown command "${command}".${guess ? ` Did you mean "${guess}"?` : ''} Commands: ${Object.keys(COMMANDS).join(', ')}.`);
@@ -155,8 +168,39 @@ export function parseArgs(argv: string[]): CliArgs {
       ...(testLimit !== undefined ? { testLimit: wholeNumber('--test-limit', testLimit, 0) } : {}),
     };
   }
+  const sparsities = values.get('--sparsities');
+  if (sparsities !== undefined) {
+    if (command !== 'sweep') {
+      throw new UsageError(`--sparsities sets the targets of a sweep; ${command} does not sweep. Run model-optimizer sweep --sparsities ${sparsities}, or remove it.`);
+    }
+    o.sweep = { sparsities: parseSparsities(sparsities) };
+  }
   args.overrides = o;
   return args;
+}
+
+/** "0.5,0.8,0.9" → [0.5, 0.8, 0.9]; each a number in [0, 1), no repeats. */
+export function parseSparsities(raw: string): number[] {
+  const example = 'Example: --sparsities 0.5,0.8,0.9';
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.every((p) => p === '')) {
+    throw new UsageError(`--sparsities needs at least one sparsity in [0, 1), comma-separated. ${example}.`);
+  }
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(p)) {
+      throw new UsageError(`--sparsities must be comma-separated numbers in [0, 1), but "${p}" in "${raw}" is not a number${p.endsWith('%') ? ' (write fractions, not percent: 0.5 for 50 %)' : ''}. ${example}.`);
+    }
+    const x = Number(p);
+    if (x >= 1) {
+      throw new UsageError(`--sparsities: ${p} is not in [0, 1); a sparsity is the fraction of weights set to zero${x < 100 ? ` (for ${x} % write ${x / 100})` : ''}. ${example}.`);
+    }
+    if (out.includes(x)) {
+      throw new UsageError(`--sparsities lists ${p} twice in "${raw}". Remove the repeat. ${example}.`);
+    }
+    out.push(x);
+  }
+  return out;
 }
 
 function exampleOf(flag: string): string {
@@ -169,6 +213,8 @@ function exampleOf(flag: string): string {
       return 'model-optimizer-output/mnist_model/model.json';
     case '--backend':
       return 'wasm';
+    case '--sparsities':
+      return '0.5,0.8,0.9';
     default:
       return '1';
   }

@@ -1,5 +1,6 @@
 /** Text formatting for the CLI: sizes, durations, the progress bar and the comparison table. */
 import type { BatchProgressEvent, ModelReport } from '../protocol/engine';
+import { markPareto, recommendRow } from '../protocol/sweep';
 
 export function bytes(n: number): string {
   if (n < 1024) {
@@ -60,4 +61,33 @@ export function comparisonTable(rows: ModelReport[]): string {
     r.latencyUs === null ? '—' : `${r.latencyUs.toFixed(1)} µs`,
   ]);
   return table([header, ...body]);
+}
+
+/**
+ * The sweep's trade-off table: one row per (sparsity, TFLite variant), the float32 baseline
+ * first, ★ on the Pareto-optimal files, then the file to deploy under the accuracy budget.
+ */
+export function sweepTable(rows: ModelReport[], maxAccuracyDrop: number): string {
+  const pareto = markPareto(rows);
+  const baseline = rows[0]?.accuracy ?? null;
+  const best = recommendRow(rows, baseline, maxAccuracyDrop);
+  const header = ['sparsity', 'file', 'variant', 'gzip size', 'raw size', 'non-zeros', 'kernel sparsity', 'accuracy', 'Δ vs baseline', 'latency', 'Pareto'];
+  const body = rows.map((r, i) => [
+    r.targetSparsity === undefined ? '—' : `${Number((r.targetSparsity * 100).toFixed(2))} %`,
+    r.path,
+    r.variant,
+    bytes(r.gzipBytes),
+    bytes(r.bytes),
+    r.nonzeros.toLocaleString('en-US'),
+    r.layers.map((l) => (l.sparsity * 100).toFixed(1)).join(' / ') + ' %',
+    pct(r.accuracy),
+    r.accuracyDelta === null ? '—' : `${r.accuracyDelta >= 0 ? '+' : '−'}${Math.abs(r.accuracyDelta * 100).toFixed(2)} %`,
+    r.latencyUs === null ? '—' : `${r.latencyUs.toFixed(1)} µs`,
+    `${pareto[i] ? '★' : ''}${r === best ? ' ← deploy' : ''}`,
+  ]);
+  const budget = `${Number((maxAccuracyDrop * 100).toFixed(2))} point(s)`;
+  const note = !best
+    ? `No file is within ${budget} of the baseline accuracy; keep the float32 baseline or raise sweep.maxAccuracyDrop.`
+    : `Deploy ${best.path}: the smallest file (gzip ${bytes(best.gzipBytes)}${rows[0] ? `, ${(rows[0].gzipBytes / best.gzipBytes).toFixed(1)}× smaller than the float32 baseline` : ''}) within ${budget} of the baseline accuracy (${pct(best.accuracy)} vs ${pct(baseline)}).`;
+  return `${table([header, ...body])}\n\n★ Pareto-optimal: no other file is at most as large (gzip) and at least as accurate.\n${note}`;
 }

@@ -5,7 +5,7 @@
  */
 import { assertNever } from '../protocol/assert';
 import type { BackendInfo, EngineEvent, ModelReport, WarningEvent } from '../protocol/engine';
-import { bytes, comparisonTable, duration, pct, progressBar } from './format';
+import { bytes, comparisonTable, duration, pct, progressBar, sweepTable } from './format';
 
 export interface Streams {
   out: NodeJS.WritableStream & { isTTY?: boolean };
@@ -23,6 +23,8 @@ export class HumanPrinter {
   /** In-process the engine updates this object when it picks the training loop. */
   private backend?: BackendInfo;
   private trains = false;
+  /** Sweep runs: the accuracy budget of the recommendation (config sweep.maxAccuracyDrop). */
+  private sweepBudget: number | null = null;
 
   constructor(
     private readonly s: Streams,
@@ -59,8 +61,12 @@ export class HumanPrinter {
         const b = e.backend;
         this.backend = b;
         this.trains = e.stages.includes('train') || e.stages.includes('prune');
+        this.sweepBudget = e.job === 'sweep' ? e.config.sweep.maxAccuracyDrop : null;
         this.out(`Model Optimizer: ${e.job} (run ${e.runId})`);
         this.out(`  backend   ${b.tfjs} (requested: ${b.requested})${b.detail ? ` — ${b.detail}` : ''}`);
+        if (this.trains) {
+          this.out(`  loop      ${b.trainer}`);
+        }
         this.out(`  data      ${e.dataset.name}: ${e.dataset.train} train / ${e.dataset.validation} validation / ${e.dataset.test} test`);
         this.out(`  stages    ${e.stages.join(' → ')}`);
         if (this.outDir) {
@@ -143,7 +149,7 @@ export class HumanPrinter {
     }
     if (this.report.length > 0) {
       this.out('');
-      this.out(comparisonTable(this.report));
+      this.out(this.sweepBudget !== null ? sweepTable(this.report, this.sweepBudget) : comparisonTable(this.report));
     }
     if (this.warnings.length > 0) {
       this.out(`\n  ${this.warnings.length} warning(s): ${[...new Set(this.warnings.map((w) => w.code))].join(', ')} (see above)`);

@@ -17,7 +17,7 @@ import type { RunContextDeps } from './jobs/context';
 import { BASELINE_DIR, PRUNED_DIR, runStages, stagesOf } from './jobs/pipeline';
 import type { JobInputs } from './jobs/pipeline';
 import { BadInputError, CancelledError } from './jobs/types';
-import { createTrainer } from './train/createTrainer';
+import { chooseTrainer, createTrainer } from './train/createTrainer';
 import { TEMP_MARK } from './util/atomic';
 
 export type Emit = (event: EngineEvent) => void;
@@ -57,6 +57,8 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
     checkOutDir(outDir);
     inputs = findInputs(req, outDir);
     const backend = await initBackend(config.backend);
+    // The loop that will train, decided now so jobStarted (panel, CLI header) names it.
+    backend.trainer = chooseTrainer(backend, config.model);
     throwIfAborted(signal);
     ctx = new RunContext(runId, req.job, config, outDir, backend, emit, signal, deps);
     await ctx.data();
@@ -69,7 +71,7 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
       job: req.job,
       config,
       backend,
-      stages: stagesOf(req.job, config),
+      stages: stagesOf(req.job, config, inputs),
       startedAt: ctx.startedAt,
       dataset: ctx.dataset,
     });
@@ -149,7 +151,7 @@ function findInputs(req: StartRequest, outDir: string): JobInputs {
   if (req.inputModel) {
     const file = modelJsonOf(path.resolve(req.inputModel));
     if (!existsSync(file)) {
-      throw new BadInputError(`The input model ${file} does not exist. Pass --model with a TF.js model.json (or its folder)${req.job === 'evaluate' ? ', a .h5 or a .tflite file' : ''}.`, file);
+      throw new BadInputError(`The input model ${file} does not exist. Pass --model with a TF.js model.json (or its folder)${req.job === 'evaluate' ? ', a .h5 or a .tflite file' : ''}${req.job === 'sweep' ? ', or leave --model out to sweep the trained model in --out (trained first when missing)' : ''}.`, file);
     }
     return { models: [file] };
   }
@@ -157,6 +159,9 @@ function findInputs(req: StartRequest, outDir: string): JobInputs {
   const pruned = path.join(outDir, PRUNED_DIR, 'model.json');
   const found = (f: string): boolean => existsSync(f);
   switch (req.job) {
+    case 'sweep':
+      // The trained baseline in --out when there is one; otherwise the sweep trains it first.
+      return { models: found(baseline) ? [baseline] : [] };
     case 'prune':
       if (!found(baseline)) {
         throw new BadInputError(`There is no trained model to prune at ${baseline}. Run \`train\` first with the same --out folder, or pass --model PATH to a TF.js model.json.`, baseline);

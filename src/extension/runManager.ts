@@ -27,6 +27,7 @@ const JOB_TITLE: Record<JobKind, string> = {
   quantize: 'Quantize',
   evaluate: 'Evaluate',
   pipeline: 'Full pipeline',
+  sweep: 'Sparsity sweep',
 };
 
 export function jobTitle(job: JobKind): string {

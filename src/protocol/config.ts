@@ -97,12 +97,30 @@ export interface OutputConfig {
   logsDir: string;
 }
 
+/**
+ * The `sweep` job: prune the baseline to each sparsity, export each pruned model in the chosen
+ * TFLite variants and measure every file, to find the best size / accuracy trade-off.
+ */
+export interface SweepConfig {
+  /** Final sparsities to prune to, one pruned model each, each in [0, 1). */
+  sparsities: number[];
+  /** Kernels pruned at every point: 'all' by default (pruning only the last layer barely changes file size). */
+  layers: 'last' | 'all' | string[];
+  /** TFLite variants written and evaluated per point (and for the baseline). */
+  tflite: TfliteMode[];
+  /** Fine-tuning epochs per point; absent = prune.epochs. */
+  epochs?: number;
+  /** Accuracy budget of the recommendation: the smallest file within this drop from the baseline (0.01 = 1 point). */
+  maxAccuracyDrop: number;
+}
+
 export interface RunConfig {
   data: DataConfig;
   model: ModelConfig;
   train: TrainConfig;
   prune: PruneConfig;
   quantize: QuantizeConfig;
+  sweep: SweepConfig;
   output: OutputConfig;
   backend: BackendChoice;
 }
@@ -138,6 +156,12 @@ export const DEFAULT_CONFIG: RunConfig = {
     representativeSamples: 200,
     perChannel: true,
     int8Io: false,
+  },
+  sweep: {
+    sparsities: [0.25, 0.5, 0.75, 0.9],
+    layers: 'all',
+    tflite: ['dynamic-int8', 'full-int8'],
+    maxAccuracyDrop: 0.01,
   },
   output: { dir: 'model-optimizer-output', logsDir: 'logs' },
   backend: 'auto',

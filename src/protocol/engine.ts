@@ -7,9 +7,13 @@
  * and JSON lines read well.
  */
 import type { RunConfig, PartialRunConfig, TfliteMode } from './config';
+import type { SweepSummary } from './sweep';
 
-/** What a run does. `pipeline` = train → prune → quantize/export → evaluate. */
-export type JobKind = 'train' | 'prune' | 'quantize' | 'evaluate' | 'pipeline';
+/**
+ * What a run does. `pipeline` = train → prune → quantize/export → evaluate; `sweep` = prune
+ * the baseline to several sparsities and export/evaluate each (the size/accuracy trade-off).
+ */
+export type JobKind = 'train' | 'prune' | 'quantize' | 'evaluate' | 'pipeline' | 'sweep';
 
 /** Stages a job is made of, in the order they run. */
 export type StageKind = 'train' | 'prune' | 'export' | 'evaluate';
@@ -178,6 +182,8 @@ export interface ModelReport {
   runtime: string;
   /** Median single-sample latency in microseconds, when measured. */
   latencyUs: number | null;
+  /** Sweep rows only: the pruning target of this file's model (0 = the unpruned baseline). */
+  targetSparsity?: number;
 }
 
 /** engine → extension: the comparison table was (re)computed. */
@@ -286,7 +292,9 @@ export interface RunRecord {
   error?: { code: string; message: string; where?: string };
   /** Timings in ms by phase: 'data', 'train', 'prune', 'export', 'evaluate'. */
   timings: Record<string, number>;
+  /** Sweep runs: the trade-off table with its Pareto front and recommendation (as in sweep/sweep.json). */
+  sweep?: SweepSummary;
   host: { node: string; platform: string; cpu: string; cores: number };
 }
 
-export type { TfliteMode };
+export type { TfliteMode, SweepSummary };

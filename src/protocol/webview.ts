@@ -70,7 +70,7 @@ export interface SelectRunMessage {
 
 export type FromWebview = ReadyMessage | StopRunMessage | StartJobMessage | RevealArtifactMessage | SelectRunMessage;
 
-const JOBS: readonly JobKind[] = ['train', 'prune', 'quantize', 'evaluate', 'pipeline'];
+const JOBS: readonly JobKind[] = ['train', 'prune', 'quantize', 'evaluate', 'pipeline', 'sweep'];
 
 /** Validates an untrusted message from the webview; returns null when it is not one of ours. */
 export function parseFromWebview(raw: unknown): FromWebview | null {

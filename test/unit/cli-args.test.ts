@@ -29,7 +29,12 @@ void test('usage errors name the problem and the fix', () => {
   const cases: [string[], RegExp][] = [
     [[], /Missing command/],
     [['trian'], /Unknown command "trian"\. Did you mean "train"\?/],
-    [['sweep'], /sweep command is not available/],
+    [['sweep', '--sparsities', '0.5,abc'], /"abc" in "0\.5,abc" is not a number/],
+    [['sweep', '--sparsities', '50%'], /fractions, not percent/],
+    [['sweep', '--sparsities', '0.5,1'], /1 is not in \[0, 1\)/],
+    [['sweep', '--sparsities', '0.5,0.5'], /lists 0\.5 twice/],
+    [['sweep', '--sparsities', ','], /at least one sparsity/],
+    [['pipeline', '--sparsities', '0.5'], /does not sweep/],
     [['train', '--epoch', '3'], /Unknown option --epoch\. Did you mean --epochs\?/],
     [['train', '--epochs'], /--epochs needs a value/],
     [['train', '--epochs', '--json'], /--epochs needs a value/],
@@ -46,11 +51,17 @@ void test('usage errors name the problem and the fix', () => {
   }
 });
 
-void test('help documents every command, flag and exit code, and says sweep is not available yet', () => {
-  for (const s of ['train', 'prune', 'quantize', 'evaluate', 'pipeline', 'sweep', '--config', '--out', '--json', '--model', '--backend', '--epochs', '--train-limit', '--test-limit', 'Exit codes']) {
+void test('help documents every command, flag and exit code, and how sweep works', () => {
+  for (const s of ['train', 'prune', 'quantize', 'evaluate', 'pipeline', 'sweep', '--config', '--out', '--json', '--model', '--backend', '--epochs', '--train-limit', '--test-limit', '--sparsities', 'Exit codes']) {
     assert.ok(HELP.includes(s), s);
   }
-  assert.match(HELP, /sweep\s+not available yet/);
+  assert.doesNotMatch(HELP, /not available/);
+  assert.match(HELP, /sweep\s+prune to several sparsities/);
+  assert.match(HELP, /Pareto/);
+  const p = parseArgs(['sweep', '--sparsities', '0.5, .8,0.9', '--model', 'm/model.json']);
+  assert.equal(p.command, 'sweep');
+  assert.equal(p.model, 'm/model.json');
+  assert.deepEqual(p.overrides, { sweep: { sparsities: [0.5, 0.8, 0.9] } });
 });
 
 void test('flag overrides merge over the config file one level deep', () => {

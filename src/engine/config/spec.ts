@@ -84,6 +84,17 @@ const constantSpec: ObjectSpec = {
 
 const dataPath = (doc: string): Spec => ({ kind: 'string', doc });
 
+const layersSpec = (doc: string): Spec => ({
+  kind: 'oneOf',
+  doc,
+  options: [
+    { kind: 'enum', values: ['last', 'all'], doc: '"last" or "all"' },
+    { kind: 'array', minItems: 1, unique: true, items: { kind: 'string', doc: 'Layer name.' }, doc: 'Layer names.' },
+  ],
+});
+
+const TFLITE_MODES = ['float32', 'float16', 'dynamic-int8', 'full-int8'] as const;
+
 export const CONFIG_SPEC: ObjectSpec = {
   kind: 'object',
   doc: 'Model Optimizer run configuration (train → prune → quantize an MNIST MLP). Every field is optional.',
@@ -139,14 +150,7 @@ export const CONFIG_SPEC: ObjectSpec = {
             constant_sparsity: DEFAULT_CONSTANT_SCHEDULE as unknown as Record<string, unknown>,
           },
         },
-        layers: {
-          kind: 'oneOf',
-          doc: 'Which kernels to prune: "last" (reference), "all", or a list of layer names ("dense", "dense_1", …).',
-          options: [
-            { kind: 'enum', values: ['last', 'all'], doc: '"last" or "all"' },
-            { kind: 'array', minItems: 1, unique: true, items: { kind: 'string', doc: 'Layer name.' }, doc: 'Layer names.' },
-          ],
-        },
+        layers: layersSpec('Which kernels to prune: "last" (reference), "all", or a list of layer names ("dense", "dense_1", …).'),
         blockSize: {
           kind: 'tuple',
           doc: 'Block sparsity [rows, cols]; [1, 1] = element-wise.',
@@ -181,7 +185,7 @@ export const CONFIG_SPEC: ObjectSpec = {
         tflite: {
           kind: 'array',
           unique: true,
-          items: { kind: 'enum', values: ['float32', 'float16', 'dynamic-int8', 'full-int8'], doc: 'TFLite variant.' },
+          items: { kind: 'enum', values: TFLITE_MODES, doc: 'TFLite variant.' },
           doc: 'TFLite variants to write.',
         },
         tfjs: {
@@ -193,6 +197,35 @@ export const CONFIG_SPEC: ObjectSpec = {
         representativeSamples: { kind: 'int', min: 1, max: 60000, doc: 'Training samples used to calibrate full-integer int8 (100–500 is typical).' },
         perChannel: { kind: 'bool', doc: 'Full-int8 weights per-channel (true) or per-tensor (false, for some MCU runtimes).' },
         int8Io: { kind: 'bool', doc: 'Full-int8 model with int8 input/output tensors instead of float.' },
+      },
+    },
+    sweep: {
+      kind: 'object',
+      doc: 'The `sweep` job: prune the baseline to each sparsity, export each pruned model in the TFLite variants below and measure every file (size, accuracy, latency) to find the best trade-off.',
+      optional: ['epochs'],
+      fields: {
+        sparsities: {
+          kind: 'array',
+          minItems: 1,
+          unique: true,
+          items: sparsity('A final sparsity, in [0, 1).'),
+          doc: 'Final sparsities to prune to, one pruned model each (default [0.25, 0.5, 0.75, 0.9]).',
+        },
+        layers: layersSpec('Kernels pruned at every point: "all" (default: pruning only the last layer barely changes the file size), "last", or layer names.'),
+        tflite: {
+          kind: 'array',
+          minItems: 1,
+          unique: true,
+          items: { kind: 'enum', values: TFLITE_MODES, doc: 'TFLite variant.' },
+          doc: 'TFLite variants written and evaluated for every point and for the baseline (default ["dynamic-int8", "full-int8"]).',
+        },
+        epochs: { kind: 'int', min: 1, doc: 'Fine-tuning epochs per point; leave out to use prune.epochs.' },
+        maxAccuracyDrop: {
+          kind: 'number',
+          min: 0,
+          max: 1,
+          doc: 'Accuracy budget of the recommendation: the smallest file whose accuracy is at most this much below the float32 baseline (0.01 = 1 point).',
+        },
       },
     },
     output: {

@@ -19,6 +19,11 @@ export function resolveConfig(partial: unknown, source = 'config'): RunConfig {
   return merged;
 }
 
+/** A sweep point's sparsity in percent for file names: 0.5 → "50", 0.875 → "87_5", 0.9999 → "99_99". */
+export function sparsityLabel(s: number): string {
+  return String(Number((s * 100).toFixed(2))).replace('.', '_');
+}
+
 /** Layer names as Keras gives them to a Sequential of Dense layers: dense, dense_1, … */
 export function kerasDenseNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => (i === 0 ? 'dense' : `dense_${i}`));
@@ -172,15 +177,27 @@ function crossCheck(cfg: RunConfig, v: Validator): void {
   if (s.kind === 'constant_sparsity' && s.endStep !== -1 && s.endStep < s.beginStep) {
     v.fail('prune.schedule.endStep', `prune.schedule.endStep (${s.endStep}) must be -1 (until the end) or at least prune.schedule.beginStep (${s.beginStep}). Fix one of the two.`);
   }
-  if (Array.isArray(prune.layers)) {
-    const names = kerasDenseNames(cfg.model.hidden.length + 1);
-    prune.layers.forEach((name, i) => {
-      if (!names.includes(name)) {
-        const guess = didYouMean(name, names);
-        v.fail(`prune.layers[${i}]`, `prune.layers[${i}] is "${name}", which is not a layer of this model.${guess ? ` Did you mean "${guess}"?` : ''} The layers are ${names.map((n) => `"${n}"`).join(', ')}; or use "last" / "all".`);
-      }
-    });
+  const names = kerasDenseNames(cfg.model.hidden.length + 1);
+  for (const [key, layers] of [['prune.layers', prune.layers], ['sweep.layers', cfg.sweep.layers]] as const) {
+    if (Array.isArray(layers)) {
+      layers.forEach((name, i) => {
+        if (!names.includes(name)) {
+          const guess = didYouMean(name, names);
+          v.fail(`${key}[${i}]`, `${key}[${i}] is "${name}", which is not a layer of this model.${guess ? ` Did you mean "${guess}"?` : ''} The layers are ${names.map((n) => `"${n}"`).join(', ')}; or use "last" / "all".`);
+        }
+      });
+    }
   }
+  // Each point's files are named after its sparsity in percent (pruned_s50): two points must not share a name.
+  const seen = new Map<string, number>();
+  cfg.sweep.sparsities.forEach((s, i) => {
+    const label = sparsityLabel(s);
+    const prev = seen.get(label);
+    if (prev !== undefined) {
+      v.fail(`sweep.sparsities[${i}]`, `sweep.sparsities[${i}] (${s}) and sweep.sparsities[${prev}] (${cfg.sweep.sparsities[prev]}) are the same to 0.01 % (both would be pruned_s${label}). Remove one, or make them differ by at least 0.0001.`);
+    }
+    seen.set(label, i);
+  });
   if (prune.sparsityMN) {
     const [m, n] = prune.sparsityMN;
     if (m >= n) {

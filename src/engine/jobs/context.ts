@@ -16,6 +16,7 @@ import type {
   RunRecord,
   StageRecord,
 } from '../../protocol/engine';
+import type { SweepSummary } from '../../protocol/sweep';
 import type { SplitData } from '../data/dataset';
 import type { MlpModel } from '../model/mlp';
 import type { Trainer } from '../train/trainer';
@@ -38,6 +39,8 @@ export class RunContext implements StageContext {
   readonly warnings: RunRecord['warnings'] = [];
   readonly timings: Record<string, number> = {};
   report: ModelReport[] = [];
+  /** Sweep runs: the latest trade-off table (written into the run record). */
+  sweep?: SweepSummary;
   /** Set once `data()` resolved (or `setDataset` was called). */
   dataset: DatasetInfo = { name: '', train: 0, validation: 0, test: 0 };
   readonly startedAt: string;
@@ -176,6 +179,7 @@ export class RunContext implements StageContext {
       warnings: this.warnings,
       ...(error ? { error } : {}),
       timings: { ...this.timings, total: durationMs },
+      ...(this.sweep ? { sweep: this.sweep } : {}),
       host: hostInfo(),
     };
   }

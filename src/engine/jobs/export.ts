@@ -27,12 +27,48 @@ export function tfjsQuantDirName(model: string, mode: TfjsQuantMode): string {
   return `${model}_${mode}`;
 }
 
-interface Written {
+/** A model file written (or found) under the output folder, to be evaluated. */
+export interface Written {
   kind: ArtifactKind;
   model: string;
+  /** Relative to the output folder, POSIX. */
   rel: string;
   /** For TF.js: the folder; else the file. */
   evalPath: string;
+}
+
+/**
+ * Writes `model` in each TFLite variant into `<out>/<subdir>/` (atomically, announced as
+ * artifacts); full-int8 is calibrated on the first quantize.representativeSamples training images.
+ */
+export async function writeTfliteVariants(ctx: StageContext, model: MlpModel, modes: readonly TfliteMode[], subdir = ''): Promise<Written[]> {
+  const q = ctx.config.quantize;
+  const data = await ctx.data();
+  const n = Math.min(q.representativeSamples, data.train.count);
+  const representative = { images: data.train.images.subarray(0, n * data.train.features), count: n };
+  const written: Written[] = [];
+  for (const mode of modes) {
+    ctx.throwIfCancelled();
+    const rel = subdir ? `${subdir}/${tfliteFileName(model.name, mode)}` : tfliteFileName(model.name, mode);
+    const abs = path.join(ctx.outDir, ...rel.split('/'));
+    const { bytes } = await saveTflite(model, mode, abs, { representative, perChannel: q.perChannel, int8Io: q.int8Io });
+    ctx.addArtifact('tflite', model.name, rel, bytes);
+    written.push({ kind: 'tflite', model: model.name, rel, evalPath: abs });
+  }
+  return written;
+}
+
+/** Measures each file from disk and in its runtime on the test set (cancel is checked between files). */
+export async function evaluateWritten(ctx: StageContext, items: readonly Written[]): Promise<ModelReport[]> {
+  const data = await ctx.data();
+  const rows: ModelReport[] = [];
+  for (const w of items) {
+    ctx.throwIfCancelled();
+    const row = await evaluateModelFile(w.evalPath, { model: w.model, relPath: w.rel, test: data.test });
+    ctx.log(`${w.rel}: ${row.bytes} bytes (gzip ${row.gzipBytes}), accuracy ${row.accuracy === null ? 'n/a' : row.accuracy.toFixed(4)} in ${row.runtime}`);
+    rows.push(row);
+  }
+  return rows;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -51,7 +87,7 @@ export async function runExportStage(ctx: StageContext, models: MlpModel[]): Pro
   const target = models.find((m) => m.name === PRUNED_MODEL) ?? models[models.length - 1];
   ctx.emit({ type: 'stageStarted', stage: 'export', model: target.name });
   const tWrite = performance.now();
-  const data = await ctx.data();
+  await ctx.data();
   const written: Written[] = [];
   const abs = (rel: string): string => path.join(ctx.outDir, rel);
 
@@ -63,15 +99,7 @@ export async function runExportStage(ctx: StageContext, models: MlpModel[]): Pro
     written.push({ kind: 'keras-h5', model: m.name, rel, evalPath: abs(rel) });
   }
 
-  const n = Math.min(q.representativeSamples, data.train.count);
-  const representative = { images: data.train.images.subarray(0, n * data.train.features), count: n };
-  for (const mode of q.tflite) {
-    ctx.throwIfCancelled();
-    const rel = tfliteFileName(target.name, mode);
-    const { bytes } = await saveTflite(target, mode, abs(rel), { representative, perChannel: q.perChannel, int8Io: q.int8Io });
-    ctx.addArtifact('tflite', target.name, rel, bytes);
-    written.push({ kind: 'tflite', model: target.name, rel, evalPath: abs(rel) });
-  }
+  written.push(...(await writeTfliteVariants(ctx, target, q.tflite)));
   for (const mode of q.tfjs) {
     ctx.throwIfCancelled();
     const dir = tfjsQuantDirName(target.name, mode);
@@ -91,13 +119,7 @@ export async function runExportStage(ctx: StageContext, models: MlpModel[]): Pro
     }
   }
   toEvaluate.push(...written);
-  const rows: ModelReport[] = [];
-  for (const w of toEvaluate) {
-    ctx.throwIfCancelled();
-    const row = await evaluateModelFile(w.evalPath, { model: w.model, relPath: w.rel, test: data.test });
-    ctx.log(`${w.rel}: ${row.bytes} bytes (gzip ${row.gzipBytes}), accuracy ${row.accuracy === null ? 'n/a' : row.accuracy.toFixed(4)} in ${row.runtime}`);
-    rows.push(row);
-  }
+  const rows = await evaluateWritten(ctx, toEvaluate);
   // The float32 baseline: the first model's float file (its TF.js save, else its .h5).
   const baseline = rows.find((r) => r.model === models[0].name && r.format === 'tfjs') ?? rows.find((r) => r.model === models[0].name && r.format === 'keras-h5');
   const final = withDeltas(rows, baseline?.accuracy ?? null);

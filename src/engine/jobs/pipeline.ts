@@ -1,7 +1,8 @@
 /**
  * The stages each job kind runs, in order. `pipeline` is the reference workflow:
  * train the baseline → prune it (if enabled) → export/quantize both models (if enabled),
- * which also evaluates every written file in its runtime.
+ * which also evaluates every written file in its runtime. `sweep` (jobs/sweep.ts) repeats
+ * prune → export for several sparsities.
  */
 import * as path from 'node:path';
 import type { JobKind, StageKind } from '../../protocol/engine';
@@ -12,6 +13,7 @@ import type { MlpModel } from '../model/mlp';
 import { runEvaluateStage } from './evaluate';
 import { runExportStage } from './export';
 import { runPruneStage } from './prune';
+import { runSweep } from './sweep';
 import { runTrainStage } from './train';
 import type { RunContext } from './context';
 import { BadInputError } from './types';
@@ -25,7 +27,8 @@ export interface JobInputs {
   models: string[];
 }
 
-export function stagesOf(job: JobKind, config: RunConfig): StageKind[] {
+/** `inputs` decides whether a sweep trains its baseline first (no model in --out and no --model). */
+export function stagesOf(job: JobKind, config: RunConfig, inputs?: JobInputs): StageKind[] {
   switch (job) {
     case 'train':
       return ['train'];
@@ -37,13 +40,15 @@ export function stagesOf(job: JobKind, config: RunConfig): StageKind[] {
       return ['evaluate'];
     case 'pipeline':
       return ['train', ...(config.prune.enabled ? (['prune'] as const) : []), ...(config.quantize.enabled ? (['export'] as const) : [])];
+    case 'sweep':
+      return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), 'prune', 'export'];
     default:
       return assertNever(job, 'job kind');
   }
 }
 
 /** Runs one stage, adding its wall time to the record unless the stage timed itself. */
-async function timed<T>(ctx: RunContext, phase: StageKind, fn: () => Promise<T>): Promise<T> {
+export async function timed<T>(ctx: RunContext, phase: StageKind, fn: () => Promise<T>): Promise<T> {
   ctx.throwIfCancelled();
   const before = ctx.timings[phase];
   const t = performance.now();
@@ -70,7 +75,7 @@ export async function loadInputModel(file: string, name: string): Promise<MlpMod
   }
 }
 
-function modelNameOf(file: string): string {
+export function modelNameOf(file: string): string {
   const base = path.basename(file);
   return base === 'model.json' ? path.basename(path.dirname(file)) : base.replace(/\.[^.]+$/, '');
 }
@@ -104,6 +109,9 @@ export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs
     }
     case 'pipeline':
       await runPipeline(ctx);
+      return;
+    case 'sweep':
+      await runSweep(ctx, inputs);
       return;
     default:
       assertNever(job, 'job kind');

@@ -17,6 +17,7 @@ import { PruningController } from '../prune/controller';
 import { selectPrunedLayers, validateMaskOptions, type MaskOptions } from '../prune/mask';
 import { formatF32, planSchedule, type SchedulePlan } from '../prune/schedule';
 import { fit } from '../train/fit';
+import type { PruneConfig, PruningSchedule } from '../../protocol/config';
 import type { StageContext } from './types';
 
 export const PRUNED_MODEL_NAME = 'pruned_mnist_model';
@@ -37,9 +38,33 @@ function describePlan(plan: SchedulePlan, layers: string[]): string {
   );
 }
 
-export async function runPruneStage(ctx: StageContext, baseline: MlpModel): Promise<MlpModel> {
+/** Overrides of prune.* for one run of the stage (the sweep prunes the baseline once per sparsity). */
+export interface PruneStageOptions {
+  /** Name of the pruned model (default 'pruned_mnist_model'). */
+  modelName?: string;
+  /** Folder under the output folder the model folder goes into ('' = the output folder itself). */
+  subdir?: string;
+  schedule?: PruningSchedule;
+  layers?: PruneConfig['layers'];
+  epochs?: number;
+  /** m-by-n structure; null = element-wise/block (default prune.sparsityMN). */
+  sparsityMN?: [number, number] | null;
+  /** TensorBoard run folder under `<out>/<logsDir>/` (default 'prune'). */
+  logRun?: string;
+}
+
+export async function runPruneStage(ctx: StageContext, baseline: MlpModel, opts: PruneStageOptions = {}): Promise<MlpModel> {
   const t0 = performance.now();
-  const cfg = ctx.config.prune;
+  const cfg: PruneConfig = {
+    ...ctx.config.prune,
+    ...(opts.schedule ? { schedule: opts.schedule } : {}),
+    ...(opts.layers !== undefined ? { layers: opts.layers } : {}),
+    ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
+    ...(opts.sparsityMN !== undefined ? { sparsityMN: opts.sparsityMN } : {}),
+  };
+  const modelName = opts.modelName ?? PRUNED_MODEL_NAME;
+  const logRun = opts.logRun ?? PRUNE_LOG_RUN;
+  const modelRel = opts.subdir ? `${opts.subdir}/${modelName}` : modelName;
   const train = ctx.config.train;
   const maskOpts: MaskOptions = { blockSize: cfg.blockSize, blockPooling: cfg.blockPooling, sparsityMN: cfg.sparsityMN };
   validateMaskOptions(maskOpts);
@@ -57,7 +82,7 @@ export async function runPruneStage(ctx: StageContext, baseline: MlpModel): Prom
       ? {}
       : Object.fromEntries(layerIdx.map((i) => [baseline.layers[i].name, maskedSize(baseline.layers[i].inputDim, baseline.layers[i].units, maskOpts)])),
   });
-  ctx.emit({ type: 'stageStarted', stage: 'prune', model: PRUNED_MODEL_NAME, epochs: cfg.epochs, stepsPerEpoch: plan.stepsPerEpoch });
+  ctx.emit({ type: 'stageStarted', stage: 'prune', model: modelName, epochs: cfg.epochs, stepsPerEpoch: plan.stepsPerEpoch });
   for (const w of plan.warnings) {
     if (!maskOpts.sparsityMN || w.code === 'prune-never-updates') {
       ctx.warn(w.code, w.message);
@@ -65,19 +90,19 @@ export async function runPruneStage(ctx: StageContext, baseline: MlpModel): Prom
   }
   ctx.log(describePlan(plan, layerNames));
 
-  const logDir = path.join(ctx.outDir, ctx.config.output.logsDir, PRUNE_LOG_RUN);
+  const logDir = path.join(ctx.outDir, ctx.config.output.logsDir, logRun);
   const removed = await removeOldEventFiles(logDir);
   if (removed.length) {
-    ctx.log(`removed ${removed.length} older TensorBoard event file(s) from ${ctx.config.output.logsDir}/${PRUNE_LOG_RUN}`);
+    ctx.log(`removed ${removed.length} older TensorBoard event file(s) from ${ctx.config.output.logsDir}/${logRun}`);
   }
-  const logger = new FitLogger(ctx.outDir, ctx.config.output.logsDir, PRUNE_LOG_RUN);
+  const logger = new FitLogger(ctx.outDir, ctx.config.output.logsDir, logRun);
 
   // All baseline weights, a fresh optimizer (tfmot: prune_low_magnitude + compile again).
-  const trainer = await ctx.createTrainer(cloneModel(baseline, PRUNED_MODEL_NAME), train.learningRate);
+  const trainer = await ctx.createTrainer(cloneModel(baseline, modelName), train.learningRate);
   try {
     const controller = new PruningController({
       trainer,
-      modelName: PRUNED_MODEL_NAME,
+      modelName: modelName,
       layers: layerIdx,
       schedule: plan.schedule,
       mask: maskOpts,
@@ -91,33 +116,33 @@ export async function runPruneStage(ctx: StageContext, baseline: MlpModel): Prom
       contextWithLogger(ctx, logger),
       trainer,
       data,
-      { stage: 'prune', model: PRUNED_MODEL_NAME, epochs: cfg.epochs, batchSize: train.batchSize, shuffle: train.shuffle, seed: train.seed, hooks: controller },
+      { stage: 'prune', model: modelName, epochs: cfg.epochs, batchSize: train.batchSize, shuffle: train.shuffle, seed: train.seed, hooks: controller },
     );
     ctx.addTiming('prune', performance.now() - tFit);
 
-    const pruned = controller.strip(PRUNED_MODEL_NAME);
+    const pruned = controller.strip(modelName);
     const tEval = performance.now();
     trainer.setModel(pruned);
     const test = trainer.evaluate(data.test.images, data.test.labels, data.test.count);
     ctx.addTiming('evaluate', performance.now() - tEval);
     const measured = controller.measure(pruned);
     ctx.log(
-      `${PRUNED_MODEL_NAME}: test accuracy ${test.accuracy.toFixed(4)}, loss ${test.loss.toFixed(4)}; kernel sparsity ` +
+      `${modelName}: test accuracy ${test.accuracy.toFixed(4)}, loss ${test.loss.toFixed(4)}; kernel sparsity ` +
         Object.entries(measured)
           .map(([n, s]) => `${n} ${s.toFixed(4)}`)
           .join(', '),
     );
 
     ctx.throwIfCancelled();
-    const saved = await saveTfjsModel(pruned, path.join(ctx.outDir, PRUNED_MODEL_NAME));
-    ctx.addArtifact('tfjs', PRUNED_MODEL_NAME, `${PRUNED_MODEL_NAME}/model.json`, saved.bytes);
+    const saved = await saveTfjsModel(pruned, path.join(ctx.outDir, ...modelRel.split('/')));
+    ctx.addArtifact('tfjs', modelName, `${modelRel}/model.json`, saved.bytes);
     const tb = await logger.close();
-    ctx.addArtifact('tensorboard', PRUNED_MODEL_NAME, tb.relPath, tb.bytes);
+    ctx.addArtifact('tensorboard', modelName, tb.relPath, tb.bytes);
 
     const last = controller.updates.at(-1);
     ctx.addStageRecord({
       stage: 'prune',
-      model: PRUNED_MODEL_NAME,
+      model: modelName,
       epochs: result.epochs,
       testAccuracy: test.accuracy,
       testLoss: test.loss,

@@ -102,6 +102,7 @@ export class MetricsPanel {
           quantize: 'modelOptimizer.quantize',
           evaluate: 'modelOptimizer.evaluate',
           pipeline: 'modelOptimizer.runPipeline',
+          sweep: 'modelOptimizer.runSweep',
         };
         await vscode.commands.executeCommand(command[msg.job]);
         return;

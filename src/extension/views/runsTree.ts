@@ -21,6 +21,7 @@ const JOB_LABEL: Record<JobKind, string> = {
   quantize: 'Quantize',
   evaluate: 'Evaluate',
   pipeline: 'Full pipeline',
+  sweep: 'Sparsity sweep',
 };
 
 const STATUS_ICON: Record<RunStatus, vscode.ThemeIcon> = {
