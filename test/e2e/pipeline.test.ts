@@ -128,12 +128,16 @@ e2eSuite('e2e: runs in code-server', () => {
 
       // The metrics panel: at least one epoch point on the accuracy chart, the run shown as done.
       const frame = await showPanel(page);
+      await waitFor('the panel to show the run as done', async () => (await attr(frame, '#run-status', 'data-status')) === 'done');
       const points = await waitFor('≥ 1 epoch point on the accuracy chart', async () => {
         const n = Number(await attr(frame, '#chart-accuracy', 'data-points'));
         return n >= 1 ? n : undefined;
       });
-      assert.ok(points >= 1);
-      await waitFor('the panel to show the run as done', async () => (await attr(frame, '#run-status', 'data-status')) === 'done');
+      // The same epochs as the run record on disk (train + fine-tune), ending on the same value.
+      const epochs = record.stages.flatMap((st) => st.epochs);
+      assert.equal(points, epochs.length, 'one chart point per recorded epoch');
+      const lastVal = Number(await attr(frame, '#chart-accuracy', 'data-last-val-accuracy'));
+      assert.ok(Math.abs(lastVal - epochs[epochs.length - 1].valAccuracy) < 1e-9, `last validation accuracy in the chart ${lastVal} = record's ${epochs[epochs.length - 1].valAccuracy}`);
       assert.equal(await frame.locator('#chart-accuracy').isVisible(), true, 'the chart is visible');
 
       await screenshot(page, 'pipeline-panel');
