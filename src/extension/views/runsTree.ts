@@ -40,7 +40,8 @@ function stageLabel(s: StageSummary): string {
     case 'train':
       return 'Baseline training';
     case 'prune':
-      return 'Pruning';
+      // A sweep prunes several models: name them; the reference pipeline's one needs no name.
+      return s.model === 'pruned_mnist_model' ? 'Pruning' : `Pruning ${s.model}`;
     case 'export':
       return 'Export';
     case 'evaluate':
