@@ -78,7 +78,9 @@ e2eSuite('e2e: runs in code-server', () => {
       console.log(`# pipeline run ${record.runId}: ${record.status} in ${((Date.now() - started) / 1000).toFixed(1)} s (engine ${record.durationMs} ms, backend ${record.backend?.tfjs}/${record.backend?.trainer})`);
       assert.equal(record.status, 'done', `the run ended ${record.status}: ${JSON.stringify(record.error)}`);
       const stages = record.stages.map((s) => s.stage);
-      assert.ok(stages.includes('train'), `stages: ${stages.join(', ')}`);
+      for (const st of ['train', 'prune', 'export'] as const) {
+        assert.ok(stages.includes(st), `the pipeline ran the ${st} stage (stages: ${stages.join(', ')})`);
+      }
 
       // Artifacts on disk, non-empty, no temp files left.
       const modelArtifacts = record.artifacts.filter((a) => a.kind !== 'run-record' && a.kind !== 'tensorboard');
@@ -88,13 +90,8 @@ e2eSuite('e2e: runs in code-server', () => {
         assert.ok(fs.existsSync(p), `${a.path} exists`);
         assert.ok(fs.statSync(p).size > 0, `${a.path} is not empty`);
       }
-      const expected = ['mnist_model/model.json'];
-      if (stages.includes('prune')) {
-        expected.push('pruned_mnist_model/model.json');
-      }
-      if (stages.includes('export')) {
-        expected.push('mnist_model.h5', 'pruned_mnist_model.h5', 'pruned_mnist_model_quant.tflite');
-      }
+      // The reference workflow's files (Keras tutorial names), plus the comparison.
+      const expected = ['mnist_model/model.json', 'pruned_mnist_model/model.json', 'mnist_model.h5', 'pruned_mnist_model.h5', 'pruned_mnist_model_quant.tflite', 'comparison.md', 'comparison.json'];
       const files = listFiles(out);
       for (const f of expected) {
         assert.ok(files.includes(f), `${f} is written (files: ${files.join(', ')})`);
@@ -122,7 +119,7 @@ e2eSuite('e2e: runs in code-server', () => {
       );
       const text = await treeText(page);
       console.log(`# tree:\n${text.replace(/^/gm, '#   ')}`);
-      for (const f of ['mnist_model', ...(stages.includes('export') ? ['pruned_mnist_model_quant.tflite'] : [])]) {
+      for (const f of ['mnist_model/', 'pruned_mnist_model/', 'mnist_model.h5', 'pruned_mnist_model.h5', 'pruned_mnist_model_quant.tflite']) {
         assert.ok(text.includes(f), `the tree shows ${f}`);
       }
 
@@ -142,6 +139,13 @@ e2eSuite('e2e: runs in code-server', () => {
 
       await screenshot(page, 'pipeline-panel');
       await screenshot(containerPane(page), 'pipeline-tree');
+
+      // Clicking an artifact in the tree reveals the file in the Explorer.
+      await openContainer(page);
+      await treeRows(page).filter({ hasText: 'pruned_mnist_model.h5' }).first().click();
+      await page
+        .locator('.explorer-folders-view .monaco-list-row.selected', { hasText: 'pruned_mnist_model.h5' })
+        .waitFor({ state: 'visible', timeout: 30_000 });
     } catch (err) {
       await screenshot(page, 'pipeline-failure').catch(() => undefined);
       console.log(`# page console:\n${wb.consoleLines.slice(-30).join('\n')}`);
