@@ -111,7 +111,9 @@ export function renderSweepMarkdown(s: SweepSummary): string {
   }
   lines.push(
     '',
-    '★ Pareto-optimal: no other file is at most as large (gzip) and at least as accurate while better in one of the two. The files to consider are the ★ rows; every other row is beaten on both.',
+    '★ Pareto-optimal: no other file is at most as large (gzip) and at least as accurate while better in one of the two. The files to consider are the ★ rows; for every other row some ★ row is at least as small and at least as accurate.',
+    '',
+    'Measured sparsity counts zero weights in the file: in int8 files it includes the small weights that quantize to zero, so an unpruned int8 model shows a few percent.',
     '',
     `**Recommendation** (accuracy budget ${points(s.maxAccuracyDrop)}, \`sweep.maxAccuracyDrop\`): ${s.recommendation}`,
     '',
