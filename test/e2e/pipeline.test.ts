@@ -4,6 +4,7 @@
  * (2) the whole pipeline on a small config: tree shows the run then its artifacts; the panel's
  *     accuracy chart has ≥ 1 epoch point (read from the webview DOM); the artifacts are on disk.
  * (3) a long run stopped from the tree: ends cancelled, no partial files.
+ * (2b) a new window on that workspace shows the finished run again (tree and panel).
  * (4) an invalid config value: the error names what and where; nothing runs, nothing is written.
  */
 import assert from 'node:assert/strict';
@@ -62,10 +63,13 @@ async function attr(frame: Frame, selector: string, name: string): Promise<strin
 
 e2eSuite('e2e: runs in code-server', () => {
   const cs = useCodeServer({ name: 'runs', disableTrust: true });
+  /** Left by test (2) for test (2b). */
+  let pipelineWorkspace: { ws: string; runId: string; points: number } | undefined;
 
   void it('(2) the whole pipeline from the command palette: run and artifacts in the tree, epoch points in the panel, files on disk', { timeout: 10 * 60_000 }, async () => {
     const ws = makeWorkspace(cs.server(), 'pipeline', { 'model-optimizer.json': SMALL_CONFIG });
     const out = path.join(ws, OUTPUT);
+    pipelineWorkspace = undefined;
     const wb = await openWorkbench(cs.browser(), cs.server(), ws);
     const { page } = wb;
     try {
@@ -140,6 +144,8 @@ e2eSuite('e2e: runs in code-server', () => {
       await screenshot(page, 'pipeline-panel');
       await screenshot(containerPane(page), 'pipeline-tree');
 
+      pipelineWorkspace = { ws, runId: record.runId, points };
+
       // Clicking an artifact in the tree reveals the file in the Explorer.
       await openContainer(page);
       await treeRows(page).filter({ hasText: 'pruned_mnist_model.h5' }).first().click();
@@ -150,6 +156,26 @@ e2eSuite('e2e: runs in code-server', () => {
       await screenshot(page, 'pipeline-failure').catch(() => undefined);
       console.log(`# page console:\n${wb.consoleLines.slice(-30).join('\n')}`);
       throw err;
+    } finally {
+      await wb.close();
+    }
+  });
+
+  void it('(2b) a new window (a new extension host) on the same workspace shows the finished run again', { timeout: 3 * 60_000 }, async (t) => {
+    if (!pipelineWorkspace) {
+      t.skip('needs the run of test (2), which did not finish');
+      return;
+    }
+    const { ws, runId, points } = pipelineWorkspace;
+    const wb = await openWorkbench(cs.browser(), cs.server(), ws);
+    const { page } = wb;
+    try {
+      await openContainer(page);
+      await waitFor(`the tree to list run ${runId} as done`, async () => (await treeLabels(page)).some((l) => l.includes(runId) && /done/.test(l)));
+      const frame = await showPanel(page);
+      await waitFor('the panel to show the run as done', async () => (await attr(frame, '#run-status', 'data-status')) === 'done');
+      await waitFor(`the ${points} epoch points again`, async () => Number(await attr(frame, '#chart-accuracy', 'data-points')) === points);
+      assert.match(await frame.locator('#run-id').innerText(), new RegExp(runId));
     } finally {
       await wb.close();
     }
