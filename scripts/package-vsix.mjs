@@ -2,9 +2,12 @@
 // Packages model-optimizer.vsix with @vscode/vsce, offline. Expects dist/ to be built
 // (`npm run package` builds first; `npm test` has built already).
 //
-//   node scripts/package-vsix.mjs [--out FILE] [--listing docs/vsix-contents.txt]
+//   node scripts/package-vsix.mjs [--out FILE] [--listing docs/vsix-contents.txt] [--target T]
 //
 // --listing writes the file list and sizes of the package (what the README quotes).
+// --target (e.g. linux-x64) makes a platform-specific package, VS Code's way of shipping
+// native parts such as @tensorflow/tfjs-node when it is installed; the default package has
+// no native code and runs everywhere on the wasm backend.
 // Also importable: `packageVsix({ out, listing })` returns the absolute .vsix path.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,7 +25,7 @@ const VSCE = path.join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
  */
 const VSCE_FLAGS = ['--allow-missing-repository', '--no-rewrite-relative-links'];
 
-export function packageVsix({ out = DEFAULT_VSIX, listing } = {}) {
+export function packageVsix({ out = DEFAULT_VSIX, listing, target } = {}) {
   for (const f of ['dist/extension.js', 'dist/engine.js', 'dist/webview.js']) {
     if (!fs.existsSync(path.join(ROOT, f))) {
       throw new Error(`${f} is missing: run \`npm run build\` before packaging.`);
@@ -34,7 +37,7 @@ export function packageVsix({ out = DEFAULT_VSIX, listing } = {}) {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const tmp = path.join(path.dirname(out), `.${path.basename(out, '.vsix')}.${process.pid}.tmp.vsix`);
   try {
-    execFileSync(process.execPath, [VSCE, 'package', ...VSCE_FLAGS, '--out', tmp], {
+    execFileSync(process.execPath, [VSCE, 'package', ...VSCE_FLAGS, ...(target ? ['--target', target] : []), '--out', tmp], {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -114,7 +117,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     return i >= 0 ? args[i + 1] : undefined;
   };
   try {
-    packageVsix({ out: opt('--out') ? path.resolve(opt('--out')) : DEFAULT_VSIX, listing: opt('--listing') });
+    packageVsix({ out: opt('--out') ? path.resolve(opt('--out')) : DEFAULT_VSIX, listing: opt('--listing'), target: opt('--target') });
   } catch (err) {
     console.error(`package-vsix: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

@@ -3,8 +3,8 @@
  * are not about trust), driven from the command palette, the Runs tree and the metrics panel.
  * (2) the whole pipeline on a small config: tree shows the run then its artifacts; the panel's
  *     accuracy chart has ≥ 1 epoch point (read from the webview DOM); the artifacts are on disk.
- * (3) a long run stopped from the tree: ends cancelled, no partial files.
  * (2b) a new window on that workspace shows the finished run again (tree and panel).
+ * (3) a long run stopped from the tree: ends cancelled, no partial files.
  * (4) an invalid config value: the error names what and where; nothing runs, nothing is written.
  */
 import assert from 'node:assert/strict';
