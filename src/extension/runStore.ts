@@ -186,9 +186,15 @@ function applyToEntry(r: RunEntry, e: EngineEvent): void {
       }
       return;
     }
-    case 'report':
-      r.report = e.rows.slice();
+    case 'report': {
+      // Keyed by file, as in the run record: a sweep reports each point's files as they are measured.
+      const byPath = new Map(r.report.map((x) => [x.path, x]));
+      for (const row of e.rows) {
+        byPath.set(row.path, row);
+      }
+      r.report = [...byPath.values()];
       return;
+    }
     case 'warning':
       r.warnings++;
       return;

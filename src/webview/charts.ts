@@ -19,7 +19,7 @@ import type { EpochPoint, PanelRun } from './model';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
-interface Theme {
+export interface Theme {
   foreground: string;
   muted: string;
   grid: string;
@@ -101,10 +101,13 @@ function stagePlugin(getMarks: () => StageMarks, getTheme: () => Theme): Plugin<
 
 function stageMarks(points: EpochPoint[]): StageMarks {
   const starts: StageMarks['starts'] = [];
+  // A sweep prunes several models: name each by its point ('s50') instead of 'pruning'.
+  const pruned = new Set(points.filter((p) => p.stage === 'prune').map((p) => p.model));
   points.forEach((p, i) => {
     const prev = points[i - 1];
     if (!prev || prev.stage !== p.stage || prev.model !== p.model) {
-      starts.push({ index: i, label: STAGE_LABEL[p.stage] ?? p.stage });
+      const label = p.stage === 'prune' && pruned.size > 1 ? p.model.replace(/^pruned_/, '') : (STAGE_LABEL[p.stage] ?? p.stage);
+      starts.push({ index: i, label });
     }
   });
   return { starts };
@@ -243,13 +246,24 @@ export class MetricsCharts {
     const datasets: ChartDataset<'line', { x: number; y: number }[]>[] = [];
     let n = 0;
     let i = 0;
+    // A sweep keys its curves 's50 dense_1': one colour per point, the layers of a point dashed apart.
+    const sweep = run?.job === 'sweep';
+    const groups: string[] = [];
+    const layersSeen = new Map<string, number>();
     for (const [layer, series] of run?.sparsity ?? []) {
-      const color = this.theme.series[(i + 2) % this.theme.series.length];
+      const group = sweep ? layer.split(' ')[0] : layer;
+      if (!groups.includes(group)) {
+        groups.push(group);
+      }
+      const nth = layersSeen.get(group) ?? 0;
+      layersSeen.set(group, nth + 1);
+      const color = this.theme.series[(groups.indexOf(group) + 2) % this.theme.series.length];
       datasets.push({
         label: layer,
         data: series.map((p) => ({ x: p.step, y: p.sparsity })),
         borderColor: color,
         backgroundColor: color,
+        borderDash: nth > 0 ? [5, 3] : undefined,
         borderWidth: 2,
         pointRadius: 2,
         stepped: 'before',

@@ -10,6 +10,8 @@ import type { FromWebview, ToWebview } from '../protocol/webview';
 import { MetricsCharts } from './charts';
 import { applyEvent, emptyRun, formatBytes, formatDuration, fromView, type PanelRun } from './model';
 import { ComparisonTable } from './table';
+import { buildTradeoff } from './tradeoff';
+import { TradeoffChart } from './tradeoffChart';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -35,6 +37,7 @@ const charts = new MetricsCharts(
   el<HTMLCanvasElement>('chart-loss'),
   el<HTMLCanvasElement>('chart-sparsity'),
 );
+const tradeoffChart = new TradeoffChart(el<HTMLCanvasElement>('chart-tradeoff'));
 const table = new ComparisonTable(el<HTMLTableRowElement>('comparison-head'), el<HTMLTableSectionElement>('comparison-body'));
 
 function selected(): PanelRun | null {
@@ -47,6 +50,7 @@ const JOB_LABEL: Record<string, string> = {
   quantize: 'Quantize',
   evaluate: 'Evaluate',
   pipeline: 'Full pipeline',
+  sweep: 'Sparsity sweep',
 };
 
 function renderRunSelect(): void {
@@ -166,6 +170,18 @@ function renderLists(run: PanelRun | null): void {
   );
 }
 
+/** The size / accuracy chart: sweeps put it first; any run with two evaluated files shows it. */
+function renderTradeoff(run: PanelRun | null): void {
+  const t = run ? buildTradeoff(run) : null;
+  el('charts').dataset.job = run?.job ?? 'none';
+  el('tradeoff-card').hidden = t === null;
+  tradeoffChart.update(t);
+  const rec = el('tradeoff-recommendation');
+  rec.hidden = !t?.recommendation;
+  rec.textContent = t?.recommendation ?? '';
+  rec.dataset.path = t?.recommended?.path ?? '';
+}
+
 function renderAll(): void {
   const run = selected();
   renderRunSelect();
@@ -175,6 +191,7 @@ function renderAll(): void {
   renderChartsNote(run);
   el('sparsity-card').hidden = !run || run.sparsity.size === 0;
   charts.update(run);
+  renderTradeoff(run);
   el('app').setAttribute('aria-busy', 'false');
 }
 
@@ -214,6 +231,9 @@ function onMessage(msg: ToWebview): void {
       el('sparsity-card').hidden = run.sparsity.size === 0;
       if (chartsChanged) {
         charts.update(run);
+      }
+      if (msg.event.type === 'report') {
+        renderTradeoff(run);
       }
       return;
     }
@@ -257,7 +277,11 @@ document.addEventListener('click', (ev) => {
 });
 
 // VS Code changes the body class and the CSS variables when the colour theme changes.
-new MutationObserver(() => charts.retheme(selected())).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new MutationObserver(() => {
+  const run = selected();
+  charts.retheme(run);
+  tradeoffChart.retheme(run ? buildTradeoff(run) : null);
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 // The elapsed time of a running run ticks once a second.
 setInterval(() => {

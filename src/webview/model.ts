@@ -14,6 +14,7 @@ import type {
   RunStatus,
   StageKind,
 } from '../protocol/engine';
+import type { SweepSummary } from '../protocol/sweep';
 import type { RunView } from '../protocol/webview';
 
 export interface EpochPoint {
@@ -54,6 +55,10 @@ export interface PanelRun {
   error: { code: string; message: string; where?: string } | null;
   testAccuracy: Record<string, number>;
   durationMs: number | null;
+  /** Sweep runs: the accuracy budget of the recommendation (config `sweep.maxAccuracyDrop`). */
+  maxAccuracyDrop: number | null;
+  /** Sweep runs loaded from a record: the engine's trade-off table and recommendation. */
+  sweep: SweepSummary | null;
 }
 
 export function emptyRun(runId: string, job: JobKind, status: RunStatus, startedAt: string): PanelRun {
@@ -75,14 +80,24 @@ export function emptyRun(runId: string, job: JobKind, status: RunStatus, started
     error: null,
     testAccuracy: {},
     durationMs: null,
+    maxAccuracyDrop: null,
+    sweep: null,
   };
 }
 
-function addSparsity(run: PanelRun, layer: string, point: SparsityPoint): void {
-  let series = run.sparsity.get(layer);
+/**
+ * Sparsity series key: the layer; in a sweep, where each point prunes its own model from step 0,
+ * the model too ('s50 dense_1'), so each point draws its own curve.
+ */
+function sparsityKey(run: PanelRun, model: string | undefined, layer: string): string {
+  return run.job === 'sweep' && model ? `${model.replace(/^pruned_/, '')} ${layer}` : layer;
+}
+
+function addSparsity(run: PanelRun, key: string, point: SparsityPoint): void {
+  let series = run.sparsity.get(key);
   if (!series) {
     series = [];
-    run.sparsity.set(layer, series);
+    run.sparsity.set(key, series);
   }
   const last = series[series.length - 1];
   if (last && last.step === point.step) {
@@ -90,6 +105,15 @@ function addSparsity(run: PanelRun, layer: string, point: SparsityPoint): void {
   } else {
     series.push(point);
   }
+}
+
+/** Report rows are keyed by file: a sweep reports each point's files as they are measured. */
+export function mergeReport(current: ModelReport[], rows: ModelReport[]): ModelReport[] {
+  const byPath = new Map(current.map((r) => [r.path, r]));
+  for (const r of rows) {
+    byPath.set(r.path, r);
+  }
+  return [...byPath.values()];
 }
 
 function addArtifact(run: PanelRun, a: PanelRun['artifacts'][number]): void {
@@ -125,7 +149,7 @@ export function fromView(view: RunView): PanelRun {
           valAccuracy: e.valAccuracy,
         });
         for (const [layer, sp] of Object.entries(e.sparsity ?? {})) {
-          addSparsity(run, layer, { step: e.step, sparsity: sp });
+          addSparsity(run, sparsityKey(run, s.model, layer), { step: e.step, sparsity: sp });
         }
       }
       if (s.testAccuracy !== undefined) {
@@ -138,6 +162,8 @@ export function fromView(view: RunView): PanelRun {
     }
     run.warnings = rec.warnings.slice();
     run.error = rec.error ?? null;
+    run.maxAccuracyDrop = rec.config.sweep?.maxAccuracyDrop ?? null;
+    run.sweep = rec.sweep ?? null;
   }
   // A record already holds everything the events said; replaying them would duplicate points.
   if (!rec) {
@@ -160,6 +186,7 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
       run.dataset = e.dataset;
       run.startedAt = e.startedAt;
       run.status = 'running';
+      run.maxAccuracyDrop = e.config.sweep?.maxAccuracyDrop ?? null;
       return false;
     case 'stageStarted': {
       const existing = run.stages.find((s) => s.stage === e.stage && s.model === e.model);
@@ -185,18 +212,23 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
         run.stages.push({ stage: e.stage, model: e.model, epochs: e.epochs });
       }
       for (const [layer, sp] of Object.entries(e.sparsity ?? {})) {
-        addSparsity(run, layer, { step: e.step, sparsity: sp });
+        addSparsity(run, sparsityKey(run, e.model, layer), { step: e.step, sparsity: sp });
       }
       if (run.progress && run.progress.epoch === e.epoch && run.progress.stage === e.stage) {
         run.progress = { ...run.progress, batch: run.progress.batches };
       }
       return true;
-    case 'pruningStep':
+    case 'pruningStep': {
+      const model = run.stages.filter((st) => st.stage === 'prune').pop()?.model;
       for (const l of e.layers) {
-        addSparsity(run, l.name, { step: e.step, sparsity: l.sparsity });
+        addSparsity(run, sparsityKey(run, model, l.name), { step: e.step, sparsity: l.sparsity });
       }
-      run.targetSparsity.push({ step: e.step, sparsity: e.targetSparsity });
+      // A sweep's schedules restart at step 0 for every point: its measured curves say enough.
+      if (run.job !== 'sweep') {
+        run.targetSparsity.push({ step: e.step, sparsity: e.targetSparsity });
+      }
       return true;
+    }
     case 'warning':
       run.warnings.push({ code: e.code, message: e.message });
       return false;
@@ -204,8 +236,8 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
       addArtifact(run, { kind: e.kind, model: e.model, path: e.path, bytes: e.bytes });
       return false;
     case 'report':
-      run.report = e.rows.slice();
-      return false;
+      run.report = mergeReport(run.report, e.rows);
+      return true;
     case 'done':
       run.status = 'done';
       run.durationMs = e.durationMs;

@@ -107,6 +107,46 @@ function report(): ModelReport[] {
   ];
 }
 
+/** A hand-made sweep: [target, variant, gzip bytes, accuracy]; the Pareto front is worked out by hand in the test. */
+function sweepPoints(): ModelReport[] {
+  const table: [number, string, number, number][] = [
+    [0, 'float32', 370_000, 0.9771],
+    [0, 'dynamic-int8', 95_000, 0.977],
+    [0, 'full-int8', 93_000, 0.9765],
+    [0.25, 'dynamic-int8', 80_000, 0.9773],
+    [0.25, 'full-int8', 78_000, 0.976],
+    [0.5, 'dynamic-int8', 60_000, 0.9768],
+    [0.5, 'full-int8', 59_000, 0.9769],
+    [0.75, 'dynamic-int8', 40_000, 0.9742],
+    [0.75, 'full-int8', 39_000, 0.9735],
+    [0.9, 'dynamic-int8', 22_000, 0.9601],
+    [0.9, 'full-int8', 21_500, 0.959],
+  ];
+  return table.map(([target, variant, gzip, acc]) => {
+    const model = target === 0 ? 'mnist_model' : `pruned_s${target * 100}`;
+    const suffix = variant === 'dynamic-int8' ? 'quant' : variant.replace('-', '_');
+    return {
+      model,
+      format: 'tflite',
+      variant,
+      path: `sweep/${model}_${suffix}.tflite`,
+      bytes: variant === 'float32' ? 407_000 : 104_000,
+      gzipBytes: gzip,
+      params: 101_770,
+      nonzeros: Math.round(101_770 * (1 - target)),
+      layers: [
+        { name: 'dense', sparsity: target },
+        { name: 'dense_1', sparsity: target },
+      ],
+      accuracy: acc,
+      accuracyDelta: Math.round((acc - 0.9771) * 1e6) / 1e6,
+      runtime: 'tflite-wasm',
+      latencyUs: 40,
+      targetSparsity: target,
+    };
+  });
+}
+
 void describe('metrics panel in headless Chromium', () => {
   before(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -322,12 +362,31 @@ void describe('metrics panel in headless Chromium', () => {
     assert.deepEqual((await posted()).at(-1), { type: 'revealArtifact', runId: RUN_ID, path: 'pruned_mnist_model_quant.tflite' });
   });
 
+  void it('a pipeline run also gets the size / accuracy trade-off of its files', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    assert.equal(await page.locator('#tradeoff-card').isVisible(), true);
+    assert.equal(await attr('#chart-tradeoff', 'data-points'), '4');
+    // Several formats: one legend group per format + variant.
+    assert.equal(await attr('#chart-tradeoff', 'data-groups'), '3');
+    // By hand (gzip = bytes × (0.92 − sparsity/2)): quant 69 680 B 97.77 %, float16 137 350 B 97.80 %;
+    // pruned .h5 (278 050 B, 97.79 %) is beaten by float16, mnist_model.h5 (381 800 B, 97.71 %) by all.
+    assert.equal(await attr('#chart-tradeoff', 'data-pareto-paths'), 'pruned_mnist_model_quant.tflite|pruned_mnist_model_float16.tflite');
+    assert.equal(Number(await attr('#chart-tradeoff', 'data-baseline')), 0.9771, 'accuracy − Δ of any row');
+    assert.equal(await attr('#chart-tradeoff', 'data-scale'), 'logarithmic', '68 KiB … 373 KiB spans more than 4×');
+    assert.equal(await attr('#chart-tradeoff', 'data-recommended'), '', 'only a sweep recommends a file');
+    assert.equal(await page.locator('#tradeoff-recommendation').isVisible(), false);
+  });
+
   void it('stop button posts stopRun; screenshot in a dark theme', async (t) => {
     if (skipReason) {
       return t.skip(skipReason);
     }
     await page.locator('#stop-button').click();
     assert.deepEqual((await posted()).at(-1), { type: 'stopRun', runId: RUN_ID });
+    // The sticky header would otherwise sit mid-page in a full-page shot taken after scrolling.
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(OUT, 'webview-panel.png'), fullPage: true });
     await event({ type: 'done', runId: RUN_ID, durationMs: 61_000, testAccuracy: { mnist_model: 0.977 }, recordPath: `runs/${RUN_ID}.json` });
     assert.equal(await attr('#run-status', 'data-status'), 'done');
@@ -377,6 +436,112 @@ void describe('metrics panel in headless Chromium', () => {
     assert.equal(await attr('#run-status', 'data-status'), 'done');
     assert.equal(await page.locator('#run-duration').innerText(), '1 min 0 s');
     assert.equal(await page.locator('#stop-button').isVisible(), false);
+  });
+
+  void it('a live sweep: trade-off points accumulate per point, the Pareto front and the recommendation follow', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    const SWEEP_ID = '20261127-230000-sweep';
+    const sweepEvent = (e: EngineEvent): Promise<void> => send({ type: 'engineEvent', runId: SWEEP_ID, event: e });
+    await send({
+      type: 'snapshot',
+      canRun: true,
+      selectedRunId: SWEEP_ID,
+      runs: [{ runId: SWEEP_ID, job: 'sweep', status: 'running', startedAt: '2026-11-27T23:00:00.000Z', backend: null, events: [] }],
+    });
+    await sweepEvent({ type: 'jobStarted', runId: SWEEP_ID, job: 'sweep', config: DEFAULT_CONFIG, backend, stages: ['train', 'prune', 'export'], startedAt: '2026-11-27T23:00:00.000Z', dataset });
+    assert.equal(await page.locator('#run-title').innerText(), 'Sparsity sweep');
+    assert.equal(await page.locator('#tradeoff-card').isVisible(), false, 'no trade-off before two files are measured');
+    for (let epoch = 1; epoch <= 2; epoch++) {
+      await sweepEvent(epochEnd('train', epoch, 2));
+    }
+    const points = sweepPoints();
+    let expected = 0;
+    for (const [i, target] of [0, 0.25, 0.5, 0.75, 0.9].entries()) {
+      if (target > 0) {
+        const model = `pruned_s${target * 100}`;
+        await sweepEvent({ type: 'stageStarted', stage: 'prune', model, epochs: 1, stepsPerEpoch: 844 });
+        // Every point's schedule starts again at step 0.
+        for (const step of [1, 201, 401, 601, 801]) {
+          const sp = target * (1 - (1 - Math.min(1, step / 800)) ** 3);
+          await sweepEvent({ type: 'pruningStep', step, targetSparsity: sp, layers: ['dense', 'dense_1'].map((name) => ({ name, sparsity: sp, threshold: sp / 10 })) });
+        }
+        await sweepEvent({ type: 'epochEnd', stage: 'prune', model, epoch: 1, epochs: 1, step: 844, metrics: { loss: 0.08 + target / 10, accuracy: 0.975 - target / 50, valLoss: 0.09 + target / 10, valAccuracy: 0.973 - target / 50 }, durationMs: 2000, sparsity: { dense: target, dense_1: target } });
+      }
+      const rows = points.filter((r) => r.targetSparsity === target);
+      await sweepEvent({ type: 'report', rows });
+      expected += rows.length;
+      assert.equal(await attr('#chart-tradeoff', 'data-points'), String(expected), `after point ${i}: every file so far is a point`);
+      assert.equal(await page.locator('#comparison-body tr').count(), expected, 'the table keeps the earlier points too');
+    }
+    assert.equal(await page.locator('#tradeoff-card').isVisible(), true);
+    assert.equal(await attr('#chart-sparsity', 'data-layers'), '8', 'one curve per (point, layer): 4 × 2');
+    assert.equal(await attr('#chart-sparsity', 'data-points'), String(4 * 2 * 6), '5 mask updates + the epoch end per curve');
+    assert.equal(await attr('#chart-tradeoff', 'data-groups'), '3', 'float32, dynamic-int8, full-int8');
+    assert.equal(await attr('#chart-tradeoff', 'data-scale'), 'logarithmic');
+    // Sorted by gzip by hand: 21 500 (95.90) ★, 22 000 (96.01) ★, 39 000 (97.35) ★, 40 000 (97.42) ★,
+    // 59 000 (97.69) ★, 60 000 (97.68) beaten by 59 000, 78 000 (97.60) beaten, 80 000 (97.73) ★,
+    // 93 000 (97.65) and 95 000 (97.70) beaten by 80 000, the float32 baseline 370 000 (97.71) beaten by 80 000.
+    assert.equal(
+      await attr('#chart-tradeoff', 'data-pareto-paths'),
+      ['sweep/pruned_s90_full_int8.tflite', 'sweep/pruned_s90_quant.tflite', 'sweep/pruned_s75_full_int8.tflite', 'sweep/pruned_s75_quant.tflite', 'sweep/pruned_s50_full_int8.tflite', 'sweep/pruned_s25_quant.tflite'].join('|'),
+    );
+    assert.equal(Number(await attr('#chart-tradeoff', 'data-baseline')), 0.9771);
+    // Budget 1 point (DEFAULT_CONFIG.sweep.maxAccuracyDrop): ≥ 96.71 %; the smallest such file is s75 full-int8 (39 000 B, 97.35 %).
+    assert.equal(await attr('#chart-tradeoff', 'data-recommended'), 'sweep/pruned_s75_full_int8.tflite');
+    assert.equal(await attr('#tradeoff-recommendation', 'data-path'), 'sweep/pruned_s75_full_int8.tflite');
+    assert.match(await page.locator('#tradeoff-recommendation').innerText(), /pruned_s75_full_int8\.tflite: 38\.1 KiB gzip, 97\.35 %/);
+    // A sweep shows the trade-off above the training curves.
+    const tradeoffBox = await page.locator('#tradeoff-card').boundingBox();
+    const accuracyBox = await page.locator('#chart-accuracy').boundingBox();
+    assert.ok(tradeoffBox && accuracyBox && tradeoffBox.y < accuracyBox.y, 'trade-off card first');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(OUT, 'webview-sweep.png'), fullPage: true });
+    await sweepEvent({ type: 'done', runId: SWEEP_ID, durationMs: 300_000, testAccuracy: {}, recordPath: `runs/${SWEEP_ID}.json` });
+  });
+
+  void it('a saved sweep shows the recommendation its record carries', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    const rows = sweepPoints();
+    const sentence = 'Deploy sweep/pruned_s50_full_int8.tflite: the smallest file within 0.5 points of the baseline accuracy.';
+    const record: RunRecord = {
+      version: 1,
+      runId: 'old-sweep',
+      job: 'sweep',
+      status: 'done',
+      startedAt: '2026-11-27T21:00:00.000Z',
+      finishedAt: '2026-11-27T21:05:00.000Z',
+      durationMs: 300_000,
+      config: { ...DEFAULT_CONFIG, sweep: { ...DEFAULT_CONFIG.sweep, maxAccuracyDrop: 0.005 } },
+      backend,
+      dataset,
+      stages: [],
+      artifacts: [],
+      report: rows,
+      warnings: [],
+      timings: {},
+      sweep: {
+        version: 1,
+        complete: true,
+        sparsities: [0.25, 0.5, 0.75, 0.9],
+        layers: 'all',
+        variants: ['dynamic-int8', 'full-int8'],
+        epochs: 1,
+        baselineAccuracy: 0.9771,
+        maxAccuracyDrop: 0.005,
+        rows: [],
+        recommended: 'sweep/pruned_s50_full_int8.tflite',
+        recommendation: sentence,
+      },
+      host: { node: 'v20', platform: 'linux', cpu: 'x', cores: 2 },
+    };
+    await send({ type: 'snapshot', canRun: true, selectedRunId: 'old-sweep', runs: [{ runId: 'old-sweep', job: 'sweep', status: 'done', startedAt: record.startedAt, backend, events: [], record }] });
+    assert.equal(await attr('#chart-tradeoff', 'data-points'), String(rows.length));
+    assert.equal(await attr('#chart-tradeoff', 'data-recommended'), 'sweep/pruned_s50_full_int8.tflite');
+    assert.equal(await page.locator('#tradeoff-recommendation').innerText(), sentence);
   });
 
   void it('loaded nothing from outside its own origin, and nothing but the test inline script broke the CSP', async (t) => {

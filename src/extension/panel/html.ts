@@ -45,7 +45,10 @@ function escapeAttr(s: string): string {
  * #run-status[data-status] (none|running|done|failed|cancelled), #run-id, #run-backend, #run-dataset,
  * #stop-button, #epoch-progress[data-value] (0…1 inside the current epoch),
  * canvas#chart-accuracy / #chart-loss [data-points] (epoch points drawn, all stages),
- * canvas#chart-sparsity [data-points][data-layers], #comparison-table (th[data-key], tr[data-path]),
+ * canvas#chart-sparsity [data-points][data-layers],
+ * canvas#chart-tradeoff [data-points][data-groups][data-pareto][data-pareto-paths][data-baseline][data-recommended]
+ * (gzip size vs accuracy per model file; #tradeoff-card hidden below two evaluated files),
+ * #tradeoff-recommendation[data-path], #comparison-table (th[data-key], tr[data-path]),
  * #artifacts a.artifact-link[data-path], #warnings li, #error-box.
  */
 export function panelHtml(o: PanelHtmlOptions): string {
@@ -94,7 +97,7 @@ export function panelHtml(o: PanelHtmlOptions): string {
         <vscode-progress-bar id="epoch-progress" max="1" value="0" aria-label="Progress inside the epoch"></vscode-progress-bar>
       </section>
       <p id="charts-note" class="charts-note" hidden></p>
-      <section class="charts">
+      <section id="charts" class="charts" data-job="none">
         <figure class="chart-card">
           <figcaption>Accuracy</figcaption>
           <div class="chart-box"><canvas id="chart-accuracy" role="img" aria-label="Accuracy per epoch" data-points="0"></canvas></div>
@@ -102,6 +105,11 @@ export function panelHtml(o: PanelHtmlOptions): string {
         <figure class="chart-card">
           <figcaption>Loss</figcaption>
           <div class="chart-box"><canvas id="chart-loss" role="img" aria-label="Loss per epoch" data-points="0"></canvas></div>
+        </figure>
+        <figure class="chart-card chart-wide" id="tradeoff-card" hidden>
+          <figcaption>Trade-off: size against accuracy <span class="caption-note">one point per model file, labelled with its sparsity</span></figcaption>
+          <div class="chart-box chart-tall"><canvas id="chart-tradeoff" role="img" aria-label="Gzip size against test accuracy" data-points="0"></canvas></div>
+          <p id="tradeoff-recommendation" class="recommendation" hidden></p>
         </figure>
         <figure class="chart-card" id="sparsity-card" hidden>
           <figcaption>Sparsity per pruned layer</figcaption>
