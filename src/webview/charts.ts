@@ -140,7 +140,8 @@ function baseOptions(theme: Theme, yTitle: string, percent: boolean): ChartOptio
         ticks: {
           color: theme.muted,
           font: { family: theme.font },
-          callback: percent ? (v) => `${+(Number(v) * 100).toFixed(1)}%` : undefined,
+          // Without a callback Chart.js prints float noise such as 0.45000000000000007.
+          callback: percent ? (v) => `${+(Number(v) * 100).toFixed(1)}%` : (v) => String(+Number(v).toFixed(4)),
         },
         grid: { color: theme.grid },
       },

@@ -71,6 +71,7 @@ function overlayPlugin(get: () => { tradeoff: Tradeoff | null; theme: Theme }): 
       // variants of one sparsity side by side), else moved below its point.
       const drawn: { x: number; y: number; w: number; text: string }[] = [];
       const overlaps = (x: number, y: number, w: number): { text: string } | undefined => drawn.find((b) => x < b.x + b.w && b.x < x + w && Math.abs(b.y - y) < 11);
+      const repeats = (x: number, y: number, text: string): boolean => drawn.some((b) => b.text === text && Math.abs(b.x - x) < 48 && Math.abs(b.y - y) < 14);
       chart.data.datasets.forEach((ds, i) => {
         const meta = chart.getDatasetMeta(i);
         if (!chart.isDatasetVisible(i) || (ds as { labelPoints?: boolean }).labelPoints !== true) {
@@ -86,7 +87,7 @@ function overlayPlugin(get: () => { tradeoff: Tradeoff | null; theme: Theme }): 
           let x = el.x + 7;
           let y = el.y - 6;
           const hit = overlaps(x, y, w);
-          if (hit?.text === text) {
+          if (hit?.text === text || repeats(x, y, text)) {
             return;
           }
           if (hit) {
