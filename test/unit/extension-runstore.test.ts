@@ -76,6 +76,38 @@ void describe('RunStore', () => {
     assert.equal(changes.filter((c) => c.kind === 'event').length, 7);
   });
 
+  void it('keeps the report rows of every sweep point: rows merge by file path, a re-measured file is replaced', () => {
+    const store = new RunStore();
+    store.addLive('s', 'sweep', '/out');
+    const row = (p: string, gzipBytes: number, accuracy: number) => ({
+      model: p.replace('.tflite', ''),
+      format: 'tflite' as const,
+      variant: 'dynamic-int8',
+      path: p,
+      bytes: 104_000,
+      gzipBytes,
+      params: 101_770,
+      nonzeros: 50_000,
+      layers: [],
+      accuracy,
+      accuracyDelta: null,
+      runtime: 'tflite-wasm',
+      latencyUs: null,
+    });
+    store.applyEvent('s', { type: 'report', rows: [row('sweep/mnist_model_quant.tflite', 95_000, 0.977), row('sweep/mnist_model_full_int8.tflite', 93_000, 0.976)] });
+    store.applyEvent('s', { type: 'report', rows: [row('sweep/pruned_s50_quant.tflite', 60_000, 0.976)] });
+    store.applyEvent('s', { type: 'report', rows: [row('sweep/pruned_s50_quant.tflite', 61_000, 0.975)] });
+    const report = store.get('s')?.report ?? [];
+    assert.deepEqual(
+      report.map((r) => [r.path, r.gzipBytes]),
+      [
+        ['sweep/mnist_model_quant.tflite', 95_000],
+        ['sweep/mnist_model_full_int8.tflite', 93_000],
+        ['sweep/pruned_s50_quant.tflite', 61_000],
+      ],
+    );
+  });
+
   void it('reads run records from <out>/runs, skips foreign files, keeps live runs', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'mo-history-'));
     try {
