@@ -100,6 +100,7 @@ function renderHeader(run: PanelRun | null): void {
   el('empty-state').hidden = runs.size > 0;
   el('start-train').hidden = !canRun;
   el('start-pipeline').hidden = !canRun;
+  el('start-sweep').hidden = !canRun;
   el('untrusted-note').hidden = canRun;
   const err = el('error-box');
   err.hidden = !run?.error;
@@ -257,6 +258,7 @@ el('stop-button').addEventListener('click', () => {
 });
 el('start-train').addEventListener('click', () => vscode.postMessage({ type: 'startJob', job: 'train' }));
 el('start-pipeline').addEventListener('click', () => vscode.postMessage({ type: 'startJob', job: 'pipeline' }));
+el('start-sweep').addEventListener('click', () => vscode.postMessage({ type: 'startJob', job: 'sweep' }));
 el<HTMLSelectElement>('run-select').addEventListener('change', (ev) => {
   const id = (ev.target as HTMLSelectElement).value;
   if (runs.has(id)) {

@@ -159,6 +159,19 @@ void describe('extension activation (real bundle, stubbed vscode API)', () => {
       host: { node: 'v20', platform: 'linux', cpu: 'x', cores: 2 },
     };
     writeFileSync(path.join(runs, `${record.runId}.json`), JSON.stringify(record));
+    // An older sweep: the tree names the file its recommendation says to deploy.
+    const quant = { model: 'pruned_s75', format: 'tflite', variant: 'dynamic-int8', path: 'sweep/pruned_s75_quant.tflite', bytes: 103_424, gzipBytes: 38_195, params: 101_770, nonzeros: 25_546, layers: [], accuracy: 0.9085, accuracyDelta: 0.007, runtime: 'tflite-wasm', latencyUs: null, targetSparsity: 0.75 };
+    const sweepRecord = {
+      ...record,
+      runId: '20261127-190000-sweep',
+      job: 'sweep',
+      startedAt: '2026-11-27T19:00:00.000Z',
+      stages: [],
+      artifacts: [],
+      report: [quant],
+      sweep: { version: 1, complete: true, sparsities: [0.75], layers: 'all', variants: ['dynamic-int8'], epochs: 1, baselineAccuracy: 0.9015, maxAccuracyDrop: 0.01, rows: [], recommended: quant.path, recommendation: 'Deploy sweep/pruned_s75_quant.tflite: the smallest file within 1 point.' },
+    };
+    writeFileSync(path.join(runs, `${sweepRecord.runId}.json`), JSON.stringify(sweepRecord));
 
     const registered: string[] = [];
     const contextKeys = new Map<string, unknown>();
@@ -205,6 +218,11 @@ void describe('extension activation (real bundle, stubbed vscode API)', () => {
           ['mnist_model/ (TF.js)', '399.4 KiB'],
         ],
       );
+      const sweepRun = tree.getChildren()[1];
+      assert.ok(sweepRun, 'the older sweep run is listed second');
+      assert.equal(tree.getTreeItem(sweepRun).label, 'Sparsity sweep');
+      const [deploy] = tree.getChildren(sweepRun).map((c) => tree.getTreeItem(c));
+      assert.deepEqual([deploy?.label, deploy?.description, deploy?.contextValue], ['Deploy pruned_s75_quant.tflite', 'gzip 37.3 KiB · acc 90.85 %', 'artifact']);
       await ext.deactivate();
     } finally {
       M._load = original;

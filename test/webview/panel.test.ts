@@ -249,10 +249,13 @@ void describe('metrics panel in headless Chromium', () => {
     assert.equal(await page.locator('#empty-state').isVisible(), true);
     await page.locator('#start-pipeline').click();
     assert.deepEqual((await posted()).at(-1), { type: 'startJob', job: 'pipeline' });
+    await page.locator('#start-sweep').click();
+    assert.deepEqual((await posted()).at(-1), { type: 'startJob', job: 'sweep' });
     // Untrusted workspace: no start buttons, and the panel says why.
     await send({ type: 'snapshot', runs: [], selectedRunId: null, canRun: false });
     assert.equal(await page.locator('#start-train').isVisible(), false);
     assert.equal(await page.locator('#start-pipeline').isVisible(), false);
+    assert.equal(await page.locator('#start-sweep').isVisible(), false);
     assert.match(await page.locator('#untrusted-note').innerText(), /not trusted/);
   });
 

@@ -84,10 +84,11 @@ export function panelHtml(o: PanelHtmlOptions): string {
         </dl>
       </header>
       <section id="empty-state" class="empty-state" hidden>
-        <p>No runs yet. Train the reference MNIST model or run the whole pipeline.</p>
+        <p>No runs yet. Train the reference MNIST model, run the whole pipeline, or sweep sparsities to find the smallest accurate model.</p>
         <div class="buttons">
           <vscode-button id="start-train">Train Baseline Model</vscode-button>
           <vscode-button id="start-pipeline" secondary>Run Full Pipeline</vscode-button>
+          <vscode-button id="start-sweep" secondary>Run Sparsity Sweep</vscode-button>
         </div>
         <p id="untrusted-note" hidden>This workspace is not trusted, so runs cannot start here.</p>
       </section>

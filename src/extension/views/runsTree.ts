@@ -13,6 +13,8 @@ export type RunsNode =
   | { kind: 'run'; runId: string }
   | { kind: 'stage'; runId: string; index: number }
   | { kind: 'artifact'; runId: string; path: string }
+  /** A finished sweep: the file its recommendation says to deploy. */
+  | { kind: 'recommended'; runId: string; path: string }
   | { kind: 'message'; runId: string; text: string };
 
 const JOB_LABEL: Record<JobKind, string> = {
@@ -95,6 +97,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     if (r.error) {
       children.push({ kind: 'message', runId: r.runId, text: `${r.error.where ? `${r.error.where}: ` : ''}${r.error.message}` });
     }
+    const recommended = r.record?.sweep?.recommended;
+    if (recommended) {
+      children.push({ kind: 'recommended', runId: r.runId, path: recommended });
+    }
     r.stages.forEach((_, index) => children.push({ kind: 'stage', runId: r.runId, index }));
     for (const a of r.artifacts) {
       if (a.kind !== 'run-record') {
@@ -120,6 +126,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return this.stageItem(r, node.index);
       case 'artifact':
         return this.artifactItem(r, node.path);
+      case 'recommended':
+        return this.recommendedItem(r, node.path);
       case 'message': {
         const item = new vscode.TreeItem(node.text);
         item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('errorForeground'));
@@ -191,6 +199,20 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.tooltip = `${stageLabel(s)} — ${s.model}\n${parts.join('\n')}`;
     item.iconPath = new vscode.ThemeIcon(s.stage === 'prune' ? 'filter' : s.stage === 'train' ? 'graph-line' : 'package');
     item.contextValue = 'stage';
+    return item;
+  }
+
+  /** The sweep's pick under its accuracy budget: click reveals the file, the tooltip says why. */
+  private recommendedItem(r: RunEntry, rel: string): vscode.TreeItem {
+    const item = new vscode.TreeItem(`Deploy ${rel.split('/').pop() ?? rel}`);
+    item.id = `${r.runId}/recommended`;
+    const row = r.report.find((x) => x.path === rel);
+    item.description = row ? [`gzip ${formatBytes(row.gzipBytes)}`, row.accuracy !== null ? `acc ${pct(row.accuracy)}` : ''].filter((x) => x !== '').join(' · ') : rel;
+    item.tooltip = r.record?.sweep?.recommendation ?? rel;
+    item.iconPath = new vscode.ThemeIcon('star-full', new vscode.ThemeColor('charts.green'));
+    item.contextValue = 'artifact';
+    item.accessibilityInformation = { label: `Recommended file ${rel}, ${item.description}` };
+    item.command = { title: 'Reveal Artifact', command: 'modelOptimizer.revealArtifact', arguments: [{ runId: r.runId, path: rel }] };
     return item;
   }
 
