@@ -233,7 +233,8 @@ function onMessage(msg: ToWebview): void {
       if (chartsChanged) {
         charts.update(run);
       }
-      if (msg.event.type === 'report') {
+      // New rows, or the run ended (the recommendation stops saying "so far").
+      if (['report', 'jobStarted', 'done', 'cancelled', 'error'].includes(msg.event.type)) {
         renderTradeoff(run);
       }
       return;

@@ -75,7 +75,7 @@ function baselineOf(rows: ModelReport[]): number | null {
 }
 
 /** Null when the run has fewer than two evaluated files (nothing to trade off). */
-export function buildTradeoff(run: Pick<PanelRun, 'job' | 'report' | 'sweep' | 'maxAccuracyDrop'>): Tradeoff | null {
+export function buildTradeoff(run: Pick<PanelRun, 'job' | 'status' | 'report' | 'sweep' | 'maxAccuracyDrop'>): Tradeoff | null {
   const rows = run.report.filter((r): r is ModelReport & { accuracy: number } => r.accuracy !== null && r.gzipBytes > 0);
   if (rows.length < 2) {
     return null;
@@ -93,8 +93,8 @@ export function buildTradeoff(run: Pick<PanelRun, 'job' | 'report' | 'sweep' | '
     const budget = `${+(run.maxAccuracyDrop * 100).toFixed(2)} point${run.maxAccuracyDrop === 0.01 ? '' : 's'}`;
     recommendedPath = best?.path ?? null;
     recommendation = best
-      ? `So far the smallest file within ${budget} of the baseline is ${fileName(best.path)}: ${(best.gzipBytes / 1024).toFixed(1)} KiB gzip, ${pct(best.accuracy)} test accuracy.`
-      : `No file is within ${budget} of the baseline yet.`;
+      ? `${run.status === 'running' ? 'So far the' : 'The'} smallest file within ${budget} of the baseline is ${fileName(best.path)}: ${(best.gzipBytes / 1024).toFixed(1)} KiB gzip, ${pct(best.accuracy)} test accuracy.`
+      : `No file is within ${budget} of the baseline${run.status === 'running' ? ' yet' : ''}.`;
   }
   const points: TradeoffPoint[] = rows.map((r, i) => ({
     path: r.path,

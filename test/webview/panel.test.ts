@@ -501,7 +501,9 @@ void describe('metrics panel in headless Chromium', () => {
     assert.ok(tradeoffBox && accuracyBox && tradeoffBox.y < accuracyBox.y, 'trade-off card first');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(OUT, 'webview-sweep.png'), fullPage: true });
+    assert.match(await page.locator('#tradeoff-recommendation').innerText(), /^So far the smallest file within 1 point of the baseline/);
     await sweepEvent({ type: 'done', runId: SWEEP_ID, durationMs: 300_000, testAccuracy: {}, recordPath: `runs/${SWEEP_ID}.json` });
+    assert.match(await page.locator('#tradeoff-recommendation').innerText(), /^The smallest file within 1 point/, 'no "so far" once the sweep ended');
   });
 
   void it('a saved sweep shows the recommendation its record carries', async (t) => {
