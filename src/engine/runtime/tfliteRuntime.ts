@@ -24,8 +24,14 @@ interface EmVector<T> {
   get(i: number): T;
   delete(): void;
 }
+interface EmProfileItem {
+  nodeType: string;
+  nodeName: string;
+  nodeExecMs: number;
+}
 interface EmRunner {
   GetInputs(): EmVector<EmTensorInfo>;
+  GetProfilingResults(): EmVector<EmProfileItem>;
   GetOutputs(): EmVector<EmTensorInfo>;
   Infer(): boolean;
   delete(): void;
@@ -43,6 +49,17 @@ interface TfliteModule {
   TFLiteWebModelRunner: {
     CreateFromBufferAndOptions(ptr: number, len: number, opts: { numThreads: number; enableProfiling: boolean; maxProfilingBufferEntries: number }): EmStatusOr;
   };
+}
+
+/** One executed node from the runtime's profiler: a builtin kernel ('FULLY_CONNECTED', …) or a delegate partition ('TfLiteXNNPackDelegate'). */
+export interface ProfiledNode {
+  type: string;
+  name: string;
+}
+
+export interface TfliteLoadOptions {
+  /** Record which kernels run (the interpreter's op profiler); costs a little per Infer(). */
+  profile?: boolean;
 }
 
 export interface TensorInfo {
@@ -125,13 +142,14 @@ export class TfliteModel {
     this.outTensor = outs[0];
   }
 
-  static async load(bytes: Uint8Array, source = 'model'): Promise<TfliteModel> {
+  static async load(bytes: Uint8Array, source = 'model', opts: TfliteLoadOptions = {}): Promise<TfliteModel> {
     const { module, variant } = await loadTfliteRuntime();
     const ptr = module._malloc(bytes.length);
     module.HEAPU8.set(bytes, ptr);
     const status = module.TFLiteWebModelRunner.CreateFromBufferAndOptions(ptr, bytes.length, {
+      // One thread: the Node build has no worker threads, and single-sample latency is what we time.
       numThreads: 1,
-      enableProfiling: false,
+      enableProfiling: !!opts.profile,
       maxProfilingBufferEntries: 1024,
     });
     if (!status.ok()) {
@@ -187,6 +205,22 @@ export class TfliteModel {
       outs.push(this.run(input));
     }
     return outs;
+  }
+
+  /**
+   * The nodes the interpreter executed so far (needs `profile` at load), one entry per node
+   * per run: XNNPACK partitions appear as a single 'TfLiteXNNPackDelegate' node, ops left to
+   * TFLite's builtin kernels under their own names.
+   */
+  profiledNodes(): ProfiledNode[] {
+    const v = this.runner.GetProfilingResults();
+    const out: ProfiledNode[] = [];
+    for (let i = 0; i < v.size(); i++) {
+      const it = v.get(i);
+      out.push({ type: it.nodeType, name: it.nodeName });
+    }
+    v.delete();
+    return out;
   }
 
   dispose(): void {

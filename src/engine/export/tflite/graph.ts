@@ -28,6 +28,9 @@ export type OpOptions =
   | { kind: 'none' }
   | { kind: 'fullyConnected'; fusedActivation: 'NONE' | 'RELU'; asymmetricQuantizeInputs: boolean; keepNumDims: boolean }
   | { kind: 'softmax'; beta: number }
+  /** 1×1 stride-1 VALID convolution: how a per-channel int8 Dense layer reaches XNNPACK's QC8 kernels (see build.ts). */
+  | { kind: 'conv2d'; fusedActivation: 'NONE' | 'RELU' }
+  | { kind: 'reshape'; newShape: number[] }
   | { kind: 'quantize' }
   | { kind: 'dequantize' };
 

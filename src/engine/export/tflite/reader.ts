@@ -9,12 +9,14 @@ import type { OpOptions, TfliteGraph, TfliteOperator, TfliteTensor } from './gra
 import {
   BufferField,
   BuiltinOptions,
+  Conv2DOptionsField,
   FILE_IDENTIFIER,
   FullyConnectedOptionsField,
   ModelField,
   OperatorCodeField,
   OperatorField,
   QuantizationField,
+  ReshapeOptionsField,
   SoftmaxOptionsField,
   SubGraphField,
   TensorField,
@@ -115,6 +117,10 @@ function readOptions(t: Table, type: number): OpOptions {
       };
     case BuiltinOptions.SoftmaxOptions:
       return { kind: 'softmax', beta: o ? o.float32(SoftmaxOptionsField.beta) : 0 };
+    case BuiltinOptions.Conv2DOptions:
+      return { kind: 'conv2d', fusedActivation: o && o.int8(Conv2DOptionsField.fused_activation_function) === 1 ? 'RELU' : 'NONE' };
+    case BuiltinOptions.ReshapeOptions:
+      return { kind: 'reshape', newShape: o ? o.int32s(ReshapeOptionsField.new_shape) : [] };
     case BuiltinOptions.QuantizeOptions:
       return { kind: 'quantize' };
     case BuiltinOptions.DequantizeOptions:

@@ -20,9 +20,11 @@ export type TensorTypeValue = (typeof TensorType)[keyof typeof TensorType];
 
 /** enum BuiltinOperator : int32 (the old byte field holds the same value when < 127). */
 export const BuiltinOperator = {
+  CONV_2D: 3,
   DEQUANTIZE: 6,
   FULLY_CONNECTED: 9,
   RELU: 19,
+  RESHAPE: 22,
   SOFTMAX: 25,
   QUANTIZE: 114,
 } as const;
@@ -31,8 +33,10 @@ export type BuiltinOperatorValue = (typeof BuiltinOperator)[keyof typeof Builtin
 /** union BuiltinOptions: the type tag stored beside the options table. */
 export const BuiltinOptions = {
   NONE: 0,
+  Conv2DOptions: 1,
   FullyConnectedOptions: 8,
   SoftmaxOptions: 9,
+  ReshapeOptions: 17,
   DequantizeOptions: 38,
   QuantizeOptions: 89,
 } as const;
@@ -50,6 +54,11 @@ export const OperatorField = { opcode_index: 0, inputs: 1, outputs: 2, builtin_o
 export const BufferField = { data: 0, offset: 1, size: 2 } as const;
 export const FullyConnectedOptionsField = { fused_activation_function: 0, weights_format: 1, keep_num_dims: 2, asymmetric_quantize_inputs: 3 } as const;
 export const SoftmaxOptionsField = { beta: 0 } as const;
+export const Conv2DOptionsField = { padding: 0, stride_w: 1, stride_h: 2, fused_activation_function: 3, dilation_w_factor: 4, dilation_h_factor: 5 } as const;
+export const ReshapeOptionsField = { new_shape: 0 } as const;
+
+/** enum Padding : byte */
+export const Padding = { SAME: 0, VALID: 1 } as const;
 
 /** Number of fields each table is started with (highest id written + 1). */
 export const FieldCount = {
@@ -62,6 +71,8 @@ export const FieldCount = {
   Buffer: 1,
   FullyConnectedOptions: 4,
   SoftmaxOptions: 1,
+  Conv2DOptions: 6,
+  ReshapeOptions: 1,
   Empty: 0,
 } as const;
 

@@ -10,13 +10,16 @@ import {
   ActivationFunctionType,
   BufferField,
   BuiltinOptions,
+  Conv2DOptionsField,
   FieldCount,
   FILE_IDENTIFIER,
   FullyConnectedOptionsField,
   ModelField,
   OperatorCodeField,
   OperatorField,
+  Padding,
   QuantizationField,
+  ReshapeOptionsField,
   SCHEMA_VERSION,
   SoftmaxOptionsField,
   SubGraphField,
@@ -85,6 +88,25 @@ function writeOptions(b: Builder, op: TfliteOperator): { type: number; offset: n
       b.startObject(FieldCount.SoftmaxOptions);
       b.addFieldFloat32(slot(SoftmaxOptionsField.beta), o.beta, 0);
       return { type: BuiltinOptions.SoftmaxOptions, offset: b.endObject() };
+    case 'conv2d':
+      b.startObject(FieldCount.Conv2DOptions);
+      b.addFieldInt8(slot(Conv2DOptionsField.padding), Padding.VALID, Padding.SAME);
+      b.addFieldInt32(slot(Conv2DOptionsField.stride_w), 1, 0);
+      b.addFieldInt32(slot(Conv2DOptionsField.stride_h), 1, 0);
+      b.addFieldInt8(
+        slot(Conv2DOptionsField.fused_activation_function),
+        o.fusedActivation === 'RELU' ? ActivationFunctionType.RELU : ActivationFunctionType.NONE,
+        0,
+      );
+      b.addFieldInt32(slot(Conv2DOptionsField.dilation_w_factor), 1, 0);
+      b.addFieldInt32(slot(Conv2DOptionsField.dilation_h_factor), 1, 0);
+      return { type: BuiltinOptions.Conv2DOptions, offset: b.endObject() };
+    case 'reshape': {
+      const shape = int32Vector(b, o.newShape);
+      b.startObject(FieldCount.ReshapeOptions);
+      b.addFieldOffset(slot(ReshapeOptionsField.new_shape), shape, 0);
+      return { type: BuiltinOptions.ReshapeOptions, offset: b.endObject() };
+    }
     case 'quantize':
       b.startObject(FieldCount.Empty);
       return { type: BuiltinOptions.QuantizeOptions, offset: b.endObject() };
