@@ -150,10 +150,15 @@ export interface Int8ForwardOptions {
   /** How the requantization multiplier is formed (the runtime differs per path). */
   floatProductScale?: boolean;
   /**
-   * true (default) = XNNPACK's requantization: float scale in·w/out, round to nearest even.
-   * The tfjs-tflite runtime delegates int8 FULLY_CONNECTED to XNNPACK, and measured outputs
-   * match this bit for bit. false = TFLite's built-in fixed-point multiplier (what
-   * microcontroller runtimes without XNNPACK compute).
+   * true (default) = XNNPACK's "fp32" requantization: scale = float(float(in·w[c]) / out) per
+   * output channel, acc·scale in float32, rounded to nearest even. That is what the kernels
+   * our files run on in the tfjs-tflite runtime compute: per-tensor full-int8 goes to
+   * XNNPACK's QS8 fully-connected operator, per-channel full-int8 (written as 1×1 CONV_2D,
+   * see export/tflite/build.ts) to XNNPACK's QC8 convolution; both match this bit for bit
+   * (test/unit/export-tflite.test.ts, with the profiler confirming XNNPACK runs them). The
+   * converter's per-channel FULLY_CONNECTED, which that runtime leaves to TFLite's builtin
+   * kernel, also matched on the tested batch. false = TFLite's builtin fixed-point multiplier
+   * (what microcontroller runtimes without XNNPACK compute; may differ by 1 at rounding ties).
    */
   fp32Requantize?: boolean;
 }

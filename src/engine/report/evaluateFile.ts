@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import type { ModelReport } from '../../protocol/engine';
 import type { ImageSet } from '../data/dataset';
 import { readTflite, type ReadTflite } from '../export/tflite/reader';
-import { BuiltinOperator, TensorType } from '../export/tflite/schema';
+import { isDenseOp, storedWeights } from '../export/tflite/dense';
+import { TensorType } from '../export/tflite/schema';
 import { readTfjsFiles } from '../export/tfjsQuantized';
 import { BadInputError } from '../jobs/types';
 import { accuracyOf, forwardMlp } from '../quantize/forward';
@@ -49,11 +50,11 @@ export async function detectKind(p: string): Promise<ModelFileKind> {
 }
 
 export function tfliteVariant(g: ReadTflite): string {
-  const fcs = g.operators.filter((o) => o.op === BuiltinOperator.FULLY_CONNECTED);
+  const fcs = g.operators.filter(isDenseOp);
   if (fcs.some((o) => g.tensors[o.inputs[0]].type === TensorType.INT8)) {
     return 'full-int8';
   }
-  if (fcs.some((o) => g.tensors[o.inputs[1]].type === TensorType.INT8)) {
+  if (fcs.some((o) => g.tensors[storedWeights(g, o.inputs[1])].type === TensorType.INT8)) {
     return 'dynamic-int8';
   }
   if (g.tensors.some((t) => t.type === TensorType.FLOAT16)) {

@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readKerasH5 } from '../export/kerasH5';
 import type { ReadTflite } from '../export/tflite/reader';
+import { isDenseOp } from '../export/tflite/dense';
 import { BuiltinOperator, TensorType } from '../export/tflite/schema';
 import { decodeWeights, type TfjsFiles } from '../export/tfjsQuantized';
 import type { MlpModel } from '../model/mlp';
@@ -128,14 +129,18 @@ export function tfliteStats(g: ReadTflite): WeightStats {
   };
   let params = 0;
   let nonzeros = 0;
-  g.tensors.forEach((t) => {
+  g.tensors.forEach((t, i) => {
+    // RESHAPE target shapes are constants too, but not parameters.
+    if (g.operators.some((o) => o.op === BuiltinOperator.RESHAPE && o.inputs[1] === i)) {
+      return;
+    }
     const c = countTensor(t);
     params += c.n;
     nonzeros += c.n - c.zeros;
   });
   const layers: WeightStats['layers'] = [];
   g.operators
-    .filter((o) => o.op === BuiltinOperator.FULLY_CONNECTED)
+    .filter(isDenseOp)
     .forEach((o, i) => {
       const w = g.tensors[constOf(o.inputs[1])];
       const c = countTensor(w);

@@ -3,11 +3,23 @@
  * - float32: FULLY_CONNECTED (+ SOFTMAX) on float weights;
  * - float16: weights and biases stored as float16, DEQUANTIZE'd to float32 at load;
  * - dynamic-int8: the converter's Optimize.DEFAULT without calibration: kernels with at least
- *   1024 elements become int8 symmetric per-tensor (hybrid FULLY_CONNECTED, float activations);
+ *   1024 elements stored as int8 symmetric per-tensor, in the weight-only form (constant
+ *   DEQUANTIZE → float FULLY_CONNECTED) by default, or as a hybrid FULLY_CONNECTED;
  * - full-int8: int8 activations from a representative dataset, int8 weights (per-channel or
  *   per-tensor), int32 biases, fused RELU, int8 SOFTMAX; float I/O via QUANTIZE/DEQUANTIZE
  *   or int8 I/O.
  * FULLY_CONNECTED weights are [units, inputDim] (the transpose of the Keras kernel).
+ *
+ * Why the default forms (measured in the tfjs-tflite wasm runtime, which applies the XNNPACK
+ * delegate; profile with enableProfiling): XNNPACK there has F32/F16/QS8/QU8 fully-connected
+ * operators but no per-channel (QC8) one and no hybrid one, so a per-channel int8
+ * FULLY_CONNECTED or a hybrid FULLY_CONNECTED stays in TFLite's builtin kernel (784-128-10,
+ * one sample: ~345 µs and ~72 µs, vs ~11 µs for float32). XNNPACK does have a QC8
+ * convolution, and a Dense layer on one sample is exactly a 1×1 VALID CONV_2D over an NHWC
+ * [1, 1, 1, in] view with the same [out, 1, 1, in] int8 weights, per-channel scales along
+ * dimension 0 and the same int32 bias: that form runs in ~6 µs. XNNPACK also folds a constant
+ * int8 DEQUANTIZE into float weights, so the weight-only dynamic-range form runs at float
+ * speed. Per-tensor full-int8 keeps FULLY_CONNECTED v4 (XNNPACK QS8, ~6 µs).
  */
 import type { TfliteMode } from '../../../protocol/config';
 import type { MlpModel } from '../../model/mlp';
@@ -43,7 +55,7 @@ function activationTensor(name: string, units: number, type: TfliteTensor['type'
 
 const perTensor = (scale: number, zeroPoint: number): TensorQuant => ({ scale: [scale], zeroPoint: [zeroPoint], quantizedDimension: 0 });
 
-function buildFloat(model: MlpModel, mode: 'float32' | 'float16' | 'dynamic-int8'): TfliteGraph {
+function buildFloat(model: MlpModel, mode: 'float32' | 'float16' | 'dynamic-int8', opts: BuildOptions): TfliteGraph {
   const g = new GraphBuilder();
   let x = g.add(activationTensor(INPUT_NAME, model.inputDim, TensorType.FLOAT32));
   const input = x;
@@ -63,11 +75,20 @@ function buildFloat(model: MlpModel, mode: 'float32' | 'float16' | 'dynamic-int8
       g.op({ op: BuiltinOperator.DEQUANTIZE, version: 3, inputs: [w16], outputs: [w], options: { kind: 'dequantize' } });
       g.op({ op: BuiltinOperator.DEQUANTIZE, version: 3, inputs: [b16], outputs: [b], options: { kind: 'dequantize' } });
     } else if (mode === 'dynamic-int8' && wT.length >= DYNAMIC_RANGE_MIN_ELEMENTS) {
-      // Per-tensor scale: the runtime's hybrid kernel mishandles per-channel scales.
+      // int8 weights (symmetric, per-tensor) stored once and DEQUANTIZE'd to float, as the
+      // converter's weight-only form: XNNPACK folds the constant DEQUANTIZE at load and runs
+      // the float GEMM, where the hybrid FULLY_CONNECTED (v9) falls back to TFLite's builtin
+      // kernel, ~6x slower in the tfjs-tflite runtime ('hybrid' form, kept for comparison).
       const { q, scales } = quantizeSymmetric(wT, l.units, l.inputDim, false);
-      w = g.add({ name: wName, shape: [l.units, l.inputDim], type: TensorType.INT8, data: bytesOf(q), quant: perTensor(scales[0], 0) });
+      const wq = g.add({ name: `${wName}_int8`, shape: [l.units, l.inputDim], type: TensorType.INT8, data: bytesOf(q), quant: perTensor(scales[0], 0) });
       b = g.add({ name: bName, shape: [l.units], type: TensorType.FLOAT32, data: bytesOf(l.bias) });
-      hybrid = true;
+      if (opts.dynamicForm === 'hybrid') {
+        w = wq;
+        hybrid = true;
+      } else {
+        w = g.add({ name: wName, shape: [l.units, l.inputDim], type: TensorType.FLOAT32 });
+        g.op({ op: BuiltinOperator.DEQUANTIZE, version: 2, inputs: [wq], outputs: [w], options: { kind: 'dequantize' } });
+      }
     } else {
       w = g.add({ name: wName, shape: [l.units, l.inputDim], type: TensorType.FLOAT32, data: bytesOf(wT) });
       b = g.add({ name: bName, shape: [l.units], type: TensorType.FLOAT32, data: bytesOf(l.bias) });
@@ -91,7 +112,16 @@ function buildFloat(model: MlpModel, mode: 'float32' | 'float16' | 'dynamic-int8
   return { description: `model-optimizer ${mode}`, name: 'main', tensors: g.tensors, operators: g.operators, inputs: [input], outputs: [x] };
 }
 
-function buildFullInt8(qm: QuantizedMlp, int8Io: boolean): TfliteGraph {
+/** RESHAPE to a fixed shape (given both as the shape input and in the options, like the converter). */
+function reshape(g: GraphBuilder, x: number, shape: number[], name: string): number {
+  const t = g.tensors[x];
+  const shapeT = g.add({ name: `${name}/shape`, shape: [shape.length], type: TensorType.INT32, data: bytesOf(Int32Array.from(shape)) });
+  const y = g.add({ name, shape, shapeSignature: [-1, ...shape.slice(1)], type: t.type, quant: t.quant });
+  g.op({ op: BuiltinOperator.RESHAPE, version: 1, inputs: [x, shapeT], outputs: [y], options: { kind: 'reshape', newShape: shape } });
+  return y;
+}
+
+function buildFullInt8(qm: QuantizedMlp, int8Io: boolean, perChannelAs: 'conv2d' | 'fully-connected'): TfliteGraph {
   const g = new GraphBuilder();
   let input: number;
   let x: number;
@@ -103,12 +133,17 @@ function buildFullInt8(qm: QuantizedMlp, int8Io: boolean): TfliteGraph {
     x = g.add(activationTensor('tfl.quantize', qm.inputDim, TensorType.INT8, inQuant));
     g.op({ op: BuiltinOperator.QUANTIZE, version: 1, inputs: [input], outputs: [x], options: { kind: 'quantize' } });
   }
+  // Per-channel weights go in as 1×1 CONV_2D on an NHWC [1, 1, 1, C] view (see module doc).
+  const asConv = qm.perChannel && perChannelAs === 'conv2d';
+  if (asConv) {
+    x = reshape(g, x, [1, 1, 1, qm.inputDim], 'sequential/flatten_nhwc');
+  }
   qm.layers.forEach((l, i) => {
     const last = i === qm.layers.length - 1;
     const zeros = (n: number): number[] => new Array<number>(n).fill(0);
     const w = g.add({
       name: `sequential/${l.name}/MatMul`,
-      shape: [l.units, l.inputDim],
+      shape: asConv ? [l.units, 1, 1, l.inputDim] : [l.units, l.inputDim],
       type: TensorType.INT8,
       data: bytesOf(l.weights),
       quant: { scale: Array.from(l.weightScales), zeroPoint: zeros(l.weightScales.length), quantizedDimension: 0 },
@@ -120,15 +155,27 @@ function buildFullInt8(qm: QuantizedMlp, int8Io: boolean): TfliteGraph {
       data: bytesOf(l.bias),
       quant: { scale: Array.from(l.biasScales), zeroPoint: zeros(l.biasScales.length), quantizedDimension: 0 },
     });
-    const y = g.add(activationTensor(`sequential/${l.name}/${l.relu ? 'Relu' : 'BiasAdd'}`, l.units, TensorType.INT8, perTensor(l.output.scale, l.output.zeroPoint)));
-    g.op({
-      op: BuiltinOperator.FULLY_CONNECTED,
-      version: 4,
-      inputs: [x, w, b],
-      outputs: [y],
-      options: { kind: 'fullyConnected', fusedActivation: l.relu ? 'RELU' : 'NONE', keepNumDims: false, asymmetricQuantizeInputs: false },
-    });
+    const yName = `sequential/${l.name}/${l.relu ? 'Relu' : 'BiasAdd'}`;
+    const yQuant = perTensor(l.output.scale, l.output.zeroPoint);
+    const y = asConv
+      ? g.add({ name: yName, shape: [1, 1, 1, l.units], shapeSignature: [-1, 1, 1, l.units], type: TensorType.INT8, quant: yQuant })
+      : g.add(activationTensor(yName, l.units, TensorType.INT8, yQuant));
+    const fusedActivation = l.relu ? 'RELU' : 'NONE';
+    g.op(
+      asConv
+        ? { op: BuiltinOperator.CONV_2D, version: 3, inputs: [x, w, b], outputs: [y], options: { kind: 'conv2d', fusedActivation } }
+        : {
+            op: BuiltinOperator.FULLY_CONNECTED,
+            version: 4,
+            inputs: [x, w, b],
+            outputs: [y],
+            options: { kind: 'fullyConnected', fusedActivation, keepNumDims: false, asymmetricQuantizeInputs: false },
+          },
+    );
     x = y;
+    if (asConv && (l.softmax || last)) {
+      x = reshape(g, x, [1, l.units], `sequential/${l.name}/${l.relu ? 'Relu' : 'BiasAdd'}_2d`);
+    }
     if (l.softmax) {
       const s = g.add(activationTensor(`sequential/${l.name}/Softmax`, l.units, TensorType.INT8, perTensor(SOFTMAX_OUTPUT.scale, SOFTMAX_OUTPUT.zeroPoint)));
       g.op({ op: BuiltinOperator.SOFTMAX, version: 2, inputs: [x], outputs: [s], options: { kind: 'softmax', beta: 1 } });
@@ -144,7 +191,7 @@ function buildFullInt8(qm: QuantizedMlp, int8Io: boolean): TfliteGraph {
     g.op({ op: BuiltinOperator.DEQUANTIZE, version: 2, inputs: [x], outputs: [output], options: { kind: 'dequantize' } });
   }
   return {
-    description: `model-optimizer full-int8 (${qm.perChannel ? 'per-channel' : 'per-tensor'} weights, ${int8Io ? 'int8' : 'float'} I/O)`,
+    description: `model-optimizer full-int8 (${qm.perChannel ? (asConv ? 'per-channel weights as 1x1 CONV_2D' : 'per-channel weights') : 'per-tensor weights'}, ${int8Io ? 'int8' : 'float'} I/O)`,
     name: 'main',
     tensors: g.tensors,
     operators: g.operators,
@@ -157,6 +204,19 @@ export interface BuildOptions {
   /** Required for full-int8: the quantized model (from quantizeFullInt8). */
   quantized?: QuantizedMlp;
   int8Io?: boolean;
+  /**
+   * full-int8 with per-channel weights: 'conv2d' (default) = each Dense as a 1×1 CONV_2D on an
+   * NHWC view, which XNNPACK runs (QC8 convolution); 'fully-connected' = the converter's
+   * FULLY_CONNECTED v4 with per-channel scales, which this runtime's XNNPACK cannot take
+   * (it has no QC8 fully-connected operator) and TFLite runs in its slow builtin kernel.
+   */
+  perChannelAs?: 'conv2d' | 'fully-connected';
+  /**
+   * dynamic-int8: 'dequantize' (default) = int8 weights + DEQUANTIZE → float FULLY_CONNECTED
+   * (weight-only; XNNPACK folds the DEQUANTIZE at load); 'hybrid' = FULLY_CONNECTED v9 on int8
+   * weights with activations quantized at run time (TFLite's builtin hybrid kernel).
+   */
+  dynamicForm?: 'dequantize' | 'hybrid';
 }
 
 export function buildTfliteGraph(model: MlpModel, mode: TfliteMode, opts: BuildOptions = {}): TfliteGraph {
@@ -165,11 +225,11 @@ export function buildTfliteGraph(model: MlpModel, mode: TfliteMode, opts: BuildO
     case 'float32':
     case 'float16':
     case 'dynamic-int8':
-      return buildFloat(model, mode);
+      return buildFloat(model, mode, opts);
     case 'full-int8':
       if (!opts.quantized) {
         throw new Error('full-int8 export needs the calibrated model (quantizeFullInt8)');
       }
-      return buildFullInt8(opts.quantized, !!opts.int8Io);
+      return buildFullInt8(opts.quantized, !!opts.int8Io, opts.perChannelAs ?? 'conv2d');
   }
 }

@@ -7,7 +7,7 @@ import type { MlpModel } from '../../model/mlp';
 import { quantizeFullInt8, type QuantizedMlp, type RepresentativeData } from '../../quantize/fullInt8';
 import { writeFileAtomic } from '../../util/atomic';
 import { validateModel } from '../validateModel';
-import { buildTfliteGraph } from './build';
+import { buildTfliteGraph, type BuildOptions } from './build';
 import { writeTflite } from './writer';
 
 export interface TfliteExportOptions {
@@ -15,6 +15,10 @@ export interface TfliteExportOptions {
   representative?: RepresentativeData;
   perChannel?: boolean;
   int8Io?: boolean;
+  /** Graph form for per-channel full-int8 (default 'conv2d': XNNPACK's fast path). */
+  perChannelAs?: BuildOptions['perChannelAs'];
+  /** Graph form for dynamic-int8 (default 'dequantize': XNNPACK's fast path). */
+  dynamicForm?: BuildOptions['dynamicForm'];
 }
 
 export interface TfliteExportResult {
@@ -29,7 +33,7 @@ export function tfliteBytes(model: MlpModel, mode: TfliteMode, opts: TfliteExpor
   if (mode === 'full-int8') {
     quantized = quantizeFullInt8(model, opts.representative ?? { images: new Uint8Array(0), count: 0 }, opts.perChannel ?? true);
   }
-  const data = writeTflite(buildTfliteGraph(model, mode, { quantized, int8Io: opts.int8Io }));
+  const data = writeTflite(buildTfliteGraph(model, mode, { quantized, int8Io: opts.int8Io, perChannelAs: opts.perChannelAs, dynamicForm: opts.dynamicForm }));
   return { data, quantized };
 }
 
