@@ -147,7 +147,8 @@ function renderLists(run: PanelRun | null): void {
   );
   const report = run?.report ?? [];
   el('report-section').hidden = report.length === 0;
-  table.setRows(report);
+  const t = run ? buildTradeoff(run) : null;
+  table.setRows(report, t ? { pareto: new Set(t.front.map((p) => p.path)), recommended: t.recommended?.path ?? null } : undefined);
   const artifacts = run?.artifacts ?? [];
   el('artifacts-section').hidden = artifacts.length === 0;
   el('artifacts').replaceChildren(

@@ -124,9 +124,16 @@ export function sortRows(rows: ModelReport[], sort: SortState | null): ModelRepo
     .map((x) => x.r);
 }
 
+/** Files the trade-off chart marks: on the Pareto front, and the one recommended. */
+export interface RowMarks {
+  pareto: ReadonlySet<string>;
+  recommended: string | null;
+}
+
 export class ComparisonTable {
   private sort: SortState | null = null;
   private rows: ModelReport[] = [];
+  private marks: RowMarks = { pareto: new Set(), recommended: null };
 
   constructor(
     private readonly head: HTMLTableRowElement,
@@ -154,8 +161,9 @@ export class ComparisonTable {
     }
   }
 
-  setRows(rows: ModelReport[]): void {
+  setRows(rows: ModelReport[], marks?: RowMarks): void {
     this.rows = rows;
+    this.marks = marks ?? { pareto: new Set(), recommended: null };
     this.render();
   }
 
@@ -175,6 +183,12 @@ export class ComparisonTable {
     const trs = sortRows(this.rows, this.sort).map((r) => {
       const tr = document.createElement('tr');
       tr.dataset.path = r.path;
+      const pareto = this.marks.pareto.has(r.path);
+      const recommended = this.marks.recommended === r.path;
+      tr.dataset.pareto = String(pareto);
+      if (recommended) {
+        tr.classList.add('recommended');
+      }
       for (const col of COLUMNS) {
         const td = document.createElement('td');
         td.dataset.key = col.key;
@@ -185,6 +199,13 @@ export class ComparisonTable {
           col.render(r, td);
         } else {
           td.textContent = String(col.value(r) ?? '–');
+        }
+        if (col.key === 'file' && (pareto || recommended)) {
+          const mark = document.createElement('span');
+          mark.className = 'mark';
+          mark.textContent = recommended ? '★ deploy' : '★';
+          mark.title = recommended ? 'Recommended: the smallest file within the accuracy budget' : 'Pareto-optimal: no other file is as small and as accurate';
+          td.append(mark);
         }
         tr.append(td);
       }

@@ -494,6 +494,10 @@ void describe('metrics panel in headless Chromium', () => {
     // Budget 1 point (DEFAULT_CONFIG.sweep.maxAccuracyDrop): ≥ 96.71 %; the smallest such file is s75 full-int8 (39 000 B, 97.35 %).
     assert.equal(await attr('#chart-tradeoff', 'data-recommended'), 'sweep/pruned_s75_full_int8.tflite');
     assert.equal(await attr('#tradeoff-recommendation', 'data-path'), 'sweep/pruned_s75_full_int8.tflite');
+    // The table marks the same files.
+    assert.equal(await page.locator('#comparison-body tr[data-pareto="true"]').count(), 6);
+    assert.deepEqual(await page.locator('#comparison-body tr.recommended').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.path)), ['sweep/pruned_s75_full_int8.tflite']);
+    assert.match(await page.locator('#comparison-body tr.recommended td[data-key="file"]').innerText(), /★ deploy/);
     assert.match(await page.locator('#tradeoff-recommendation').innerText(), /pruned_s75_full_int8\.tflite: 38\.1 KiB gzip, 97\.35 %/);
     // A sweep shows the trade-off above the training curves.
     const tradeoffBox = await page.locator('#tradeoff-card').boundingBox();
