@@ -48,7 +48,7 @@ function escapeAttr(s: string): string {
  * canvas#chart-sparsity [data-points][data-layers],
  * canvas#chart-tradeoff [data-points][data-groups][data-pareto][data-pareto-paths][data-baseline][data-recommended]
  * (gzip size vs accuracy per model file; #tradeoff-card hidden below two evaluated files),
- * #tradeoff-recommendation[data-path], #comparison-table (tr[data-pareto="true"], tr.recommended) (th[data-key], tr[data-path]),
+ * #tradeoff-recommendation[data-path], #comparison-table (th[data-key], tr[data-path][data-pareto], tr.recommended),
  * #artifacts a.artifact-link[data-path], #warnings li, #error-box.
  */
 export function panelHtml(o: PanelHtmlOptions): string {
