@@ -88,6 +88,18 @@ export interface QuantizeConfig {
   perChannel: boolean;
   /** Full-int8 model with int8 input/output tensors instead of float. */
   int8Io: boolean;
+  /**
+   * How per-channel full-int8 Dense layers are written: 'conv2d' (a 1×1 CONV_2D, which
+   * XNNPACK runs per-channel; ~50× faster in the TFLite runtime we ship) or
+   * 'fully_connected' (the converter's layout; runs in TFLite's slow builtin kernel there).
+   */
+  perChannelDenseAs: 'conv2d' | 'fully_connected';
+  /**
+   * Dynamic-range int8: 'dequantize' (int8 weights + DEQUANTIZE → float FULLY_CONNECTED,
+   * runs on XNNPACK and on runtimes without hybrid kernels) or 'hybrid' (the converter's
+   * hybrid FULLY_CONNECTED, which quantizes activations at run time).
+   */
+  dynamicRangeForm: 'dequantize' | 'hybrid';
 }
 
 export interface OutputConfig {
@@ -156,6 +168,8 @@ export const DEFAULT_CONFIG: RunConfig = {
     representativeSamples: 200,
     perChannel: true,
     int8Io: false,
+    perChannelDenseAs: 'conv2d',
+    dynamicRangeForm: 'dequantize',
   },
   sweep: {
     sparsities: [0.25, 0.5, 0.75, 0.9],

@@ -13,6 +13,8 @@ import type { ModelReport } from '../../src/protocol/engine';
 import { saveTfjsModel } from '../../src/engine/export/tfjs';
 import { runEvaluateStage } from '../../src/engine/jobs/evaluate';
 import { runExportStage } from '../../src/engine/jobs/export';
+import { readTflite } from '../../src/engine/export/tflite/reader';
+import { BuiltinOperator } from '../../src/engine/export/tflite/schema';
 import { accuracyOf } from '../../src/engine/quantize/forward';
 import type { MlpModel } from '../../src/engine/model/mlp';
 import { listDir, pruneMagnitude, tempDir, trainMlp } from './export-helpers';
@@ -123,6 +125,24 @@ void test('honours the configured variant lists', async () => {
     rows.map((r) => r.variant),
     ['float32', 'full-int8'],
   );
+});
+
+void test('quantize.perChannelDenseAs and dynamicRangeForm choose the operators written', async () => {
+  const opsOf = async (dir: string, file: string): Promise<number[]> =>
+    [...new Set(readTflite(new Uint8Array(await fs.readFile(path.join(dir, file)))).operators.map((o) => o.op))].sort((a, b) => a - b);
+  const sortOps = (ops: number[]): number[] => [...ops].sort((a, b) => a - b);
+  const variants = async (name: string, q: Partial<RunConfig['quantize']>): Promise<{ full: number[]; dyn: number[] }> => {
+    const sub = path.join(out, name);
+    const cfg: RunConfig = { ...config, quantize: { ...config.quantize, tflite: ['full-int8', 'dynamic-int8'], tfjs: [], ...q } };
+    await runExportStage(fakeContext(cfg, sub), [pruned]);
+    return { full: await opsOf(sub, 'pruned_mnist_model_full_int8.tflite'), dyn: await opsOf(sub, 'pruned_mnist_model_quant.tflite') };
+  };
+  const byDefault = await variants('ops-default', {});
+  assert.ok(byDefault.full.includes(BuiltinOperator.CONV_2D) && !byDefault.full.includes(BuiltinOperator.FULLY_CONNECTED));
+  assert.deepEqual(byDefault.dyn, sortOps([BuiltinOperator.DEQUANTIZE, BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.SOFTMAX]));
+  const converterLike = await variants('ops-converter', { perChannelDenseAs: 'fully_connected', dynamicRangeForm: 'hybrid' });
+  assert.ok(converterLike.full.includes(BuiltinOperator.FULLY_CONNECTED) && !converterLike.full.includes(BuiltinOperator.CONV_2D));
+  assert.deepEqual(converterLike.dyn, sortOps([BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.SOFTMAX]));
 });
 
 void test('evaluate stage: one file → one row, emitted as report', async () => {

@@ -197,6 +197,16 @@ export const CONFIG_SPEC: ObjectSpec = {
         representativeSamples: { kind: 'int', min: 1, max: 60000, doc: 'Training samples used to calibrate full-integer int8 (100–500 is typical).' },
         perChannel: { kind: 'bool', doc: 'Full-int8 weights per-channel (true) or per-tensor (false, for some MCU runtimes).' },
         int8Io: { kind: 'bool', doc: 'Full-int8 model with int8 input/output tensors instead of float.' },
+        perChannelDenseAs: {
+          kind: 'enum',
+          values: ['conv2d', 'fully_connected'],
+          doc: 'Per-channel full-int8 Dense layers as a 1x1 CONV_2D ("conv2d", default: XNNPACK runs it, ~50x faster in the TFLite runtime) or as FULLY_CONNECTED ("fully_connected", the converter\'s layout).',
+        },
+        dynamicRangeForm: {
+          kind: 'enum',
+          values: ['dequantize', 'hybrid'],
+          doc: 'Dynamic-range int8 as int8 weights + DEQUANTIZE before a float FULLY_CONNECTED ("dequantize", default: fast, and runs where hybrid kernels are missing) or as the converter\'s hybrid FULLY_CONNECTED ("hybrid").',
+        },
       },
     },
     sweep: {

@@ -51,7 +51,13 @@ export async function writeTfliteVariants(ctx: StageContext, model: MlpModel, mo
     ctx.throwIfCancelled();
     const rel = subdir ? `${subdir}/${tfliteFileName(model.name, mode)}` : tfliteFileName(model.name, mode);
     const abs = path.join(ctx.outDir, ...rel.split('/'));
-    const { bytes } = await saveTflite(model, mode, abs, { representative, perChannel: q.perChannel, int8Io: q.int8Io });
+    const { bytes } = await saveTflite(model, mode, abs, {
+      representative,
+      perChannel: q.perChannel,
+      int8Io: q.int8Io,
+      perChannelAs: q.perChannelDenseAs === 'fully_connected' ? 'fully-connected' : 'conv2d',
+      dynamicForm: q.dynamicRangeForm,
+    });
     ctx.addArtifact('tflite', model.name, rel, bytes);
     written.push({ kind: 'tflite', model: model.name, rel, evalPath: abs });
   }
