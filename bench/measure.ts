@@ -4,7 +4,7 @@
  * Prints exactly one JSON line on stdout.
  *
  *   train-ours  --epochs N     SIMD kernel, 54 000 samples, batch 64, Adam 1e-3, shuffled
- *                              (threads: MODEL_OPTIMIZER_KERNEL_THREADS, default 2 on ≥ 2 cores)
+ *                              (threads: MODEL_OPTIMIZER_KERNEL_THREADS=2 for the worker split; default 1)
  *   train-fit   --epochs N     tfjs-layers model.fit on the wasm backend, same data/settings
  *   inference   --out DIR      single-sample latency and 10 000-sample batch time per model/runtime
  */

@@ -495,6 +495,16 @@ export function weightGradCols(
  * with lrT = lr·√(1-b2^t)/(1-b1^t) computed by the host.
  */
 export function adam(w: usize, m: usize, v: usize, g: usize, g2: usize, n: i32, lrT: f32, b1: f32, b2: f32, eps: f32): void {
+  const bytes = <usize>n * 4;
+  if (g2 != 0) {
+    adamLoop(w, m, v, g, g2, bytes, lrT, b1, b2, eps, true);
+  } else {
+    adamLoop(w, m, v, g, g, bytes, lrT, b1, b2, eps, false);
+  }
+}
+
+// A second thread's gradient block (two) is summed in and cleared in the same pass.
+@inline function adamLoop(w: usize, m: usize, v: usize, g: usize, g2: usize, bytes: usize, lrT: f32, b1: f32, b2: f32, eps: f32, two: bool): void {
   const vb1 = f32x4.splat(b1);
   const vb2 = f32x4.splat(b2);
   const c1 = f32x4.splat(<f32>1.0 - b1);
@@ -502,16 +512,12 @@ export function adam(w: usize, m: usize, v: usize, g: usize, g2: usize, n: i32, 
   const vlr = f32x4.splat(lrT);
   const veps = f32x4.splat(eps);
   const zero = f32x4.splat(0);
-  const bytes = <usize>n * 4;
-  if (g2 != 0) {
-    // A second thread's gradient block: sum it in and clear it.
-    for (let o: usize = 0; o < bytes; o += 16) {
-      v128.store(g + o, f32x4.add(v128.load(g + o), v128.load(g2 + o)));
+  for (let o: usize = 0; o < bytes; o += 16) {
+    let gv = v128.load(g + o);
+    if (two) {
+      gv = f32x4.add(gv, v128.load(g2 + o));
       v128.store(g2 + o, zero);
     }
-  }
-  for (let o: usize = 0; o < bytes; o += 16) {
-    const gv = v128.load(g + o);
     const mv = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(c1, gv));
     const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(c2, f32x4.mul(gv, gv)));
     v128.store(m + o, mv);
