@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { assertNever } from '../protocol/assert';
 import type { PartialRunConfig } from '../protocol/config';
-import type { EngineEvent, JobKind, StartRequest, TerminalEvent } from '../protocol/engine';
+import { JOB_TITLE, type EngineEvent, type JobKind, type StartRequest, type TerminalEvent } from '../protocol/engine';
 import { CONFIG_FILE, showConfigError, type PreparedRun } from './config';
 import type { Ctx, RunScope } from './ctx';
 import { EngineProcess } from './engineProcess';
@@ -19,19 +19,6 @@ export interface StartOptions {
   inputModel?: string;
   /** Changes to the user's config for this run only (e.g. the quantization modes picked). */
   override?: (config: PartialRunConfig) => PartialRunConfig;
-}
-
-const JOB_TITLE: Record<JobKind, string> = {
-  train: 'Train baseline',
-  prune: 'Prune',
-  quantize: 'Quantize',
-  evaluate: 'Evaluate',
-  pipeline: 'Full pipeline',
-  sweep: 'Sparsity sweep',
-};
-
-export function jobTitle(job: JobKind): string {
-  return JOB_TITLE[job];
 }
 
 function newRunId(job: JobKind, taken: (id: string) => boolean): string {
@@ -70,13 +57,13 @@ export class RunManager {
     const scope = this.ctx.beginRun(runId);
     this.ctx.store.addLive(runId, job, prepared.outDir);
     const out = this.ctx.output;
-    out.appendLine(`[${new Date().toISOString()}] ${jobTitle(job)} ${runId} → ${prepared.outDir} (config: ${prepared.configSource})`);
+    out.appendLine(`[${new Date().toISOString()}] ${JOB_TITLE[job]} ${runId} → ${prepared.outDir} (config: ${prepared.configSource})`);
 
     const engine = scope.add(new EngineProcess(this.ctx.enginePath, { cwd: prepared.folder.uri.fsPath, execArgv: ['--enable-source-maps'] }));
     this.engine = engine;
     scope.add(engine.onEvent((e) => this.onEvent(runId, e)));
     scope.add(engine.onOutput((text) => out.append(text)));
-    scope.add(new RunStatusBar(this.ctx.store, runId, jobTitle(job)));
+    scope.add(new RunStatusBar(this.ctx.store, runId, JOB_TITLE[job]));
 
     // Open the panel without stealing focus from the editor.
     void this.ctx.panel().then((p) => p.show(runId, true));

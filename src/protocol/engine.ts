@@ -15,6 +15,16 @@ import type { SweepSummary } from './sweep';
  */
 export type JobKind = 'train' | 'prune' | 'quantize' | 'evaluate' | 'pipeline' | 'sweep';
 
+/** What each job is called in the UI: the Runs tree, the status bar, the output channel and the panel title. */
+export const JOB_TITLE: Readonly<Record<JobKind, string>> = {
+  train: 'Train baseline',
+  prune: 'Prune',
+  quantize: 'Quantize',
+  evaluate: 'Evaluate',
+  pipeline: 'Full pipeline',
+  sweep: 'Sparsity sweep',
+};
+
 /** Stages a job is made of, in the order they run. */
 export type StageKind = 'train' | 'prune' | 'export' | 'evaluate';
 

@@ -6,6 +6,7 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { assertNever } from '../protocol/assert';
+import { JOB_TITLE } from '../protocol/engine';
 import type { FromWebview, ToWebview } from '../protocol/webview';
 import { MetricsCharts } from './charts';
 import { applyEvent, emptyRun, formatBytes, formatDuration, fromView, type PanelRun } from './model';
@@ -44,15 +45,6 @@ function selected(): PanelRun | null {
   return selectedId === null ? null : (runs.get(selectedId) ?? null);
 }
 
-const JOB_LABEL: Record<string, string> = {
-  train: 'Train baseline',
-  prune: 'Prune',
-  quantize: 'Quantize',
-  evaluate: 'Evaluate',
-  pipeline: 'Full pipeline',
-  sweep: 'Sparsity sweep',
-};
-
 function renderRunSelect(): void {
   const select = el<HTMLSelectElement>('run-select');
   const ids = Array.from(runs.keys());
@@ -84,7 +76,7 @@ function renderHeader(run: PanelRun | null): void {
   const status = el('run-status');
   status.dataset.status = run?.status ?? 'none';
   status.textContent = run?.status ?? 'no run';
-  el('run-title').textContent = run ? (JOB_LABEL[run.job] ?? run.job) : 'Model Optimizer';
+  el('run-title').textContent = run ? (JOB_TITLE[run.job] ?? run.job) : 'Model Optimizer';
   el('run-id').textContent = run?.runId ?? '–';
   el('run-job').textContent = run?.job ?? '–';
   const b = run?.backend;

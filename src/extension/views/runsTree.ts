@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { JobKind, RunStatus } from '../../protocol/engine';
+import { JOB_TITLE, type RunStatus } from '../../protocol/engine';
 import type { RunEntry, RunStore, StageSummary } from '../runStore';
 import { formatBytes } from '../../webview/model';
 import { assertNever } from '../../protocol/assert';
@@ -16,15 +16,6 @@ export type RunsNode =
   /** A finished sweep: the file its recommendation says to deploy. */
   | { kind: 'recommended'; runId: string; path: string }
   | { kind: 'message'; runId: string; text: string };
-
-const JOB_LABEL: Record<JobKind, string> = {
-  train: 'Train baseline',
-  prune: 'Prune',
-  quantize: 'Quantize',
-  evaluate: 'Evaluate',
-  pipeline: 'Full pipeline',
-  sweep: 'Sparsity sweep',
-};
 
 const STATUS_ICON: Record<RunStatus, vscode.ThemeIcon> = {
   running: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')),
@@ -143,7 +134,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private runItem(r: RunEntry): vscode.TreeItem {
     const newest = this.store.all().pop()?.runId === r.runId;
     const item = new vscode.TreeItem(
-      JOB_LABEL[r.job],
+      JOB_TITLE[r.job],
       r.status === 'running' || newest ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
     );
     item.id = r.runId;
@@ -153,9 +144,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     item.description = r.status === 'running' && p ? `running · ${p.stage} ${p.epoch}/${p.epochs} · ${Math.round((p.batch / Math.max(1, p.batches)) * 100)} %` : `${r.status} · ${time}`;
     item.iconPath = STATUS_ICON[r.status];
     item.contextValue = `run.${r.status}`;
-    item.accessibilityInformation = { label: `Run ${r.runId}, ${JOB_LABEL[r.job]}, ${r.status}` };
+    item.accessibilityInformation = { label: `Run ${r.runId}, ${JOB_TITLE[r.job]}, ${r.status}` };
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**${JOB_LABEL[r.job]}** — \`${r.runId}\`\n\n`);
+    md.appendMarkdown(`**${JOB_TITLE[r.job]}** — \`${r.runId}\`\n\n`);
     md.appendMarkdown(`Status: ${r.status}  \nStarted: ${time}  \n`);
     if (r.backend) {
       md.appendMarkdown(`Backend: ${r.backend.tfjs} · ${r.backend.trainer}  \n`);
