@@ -5,25 +5,17 @@
  */
 import type { ModelReport } from './engine';
 
-/** One measured file of a sweep: a (sparsity, format) point. */
-export interface SweepRow {
+/**
+ * One measured file of a sweep: a (sparsity, format) point. The file's measurements are the
+ * comparison table's (`variant` is the TFLite variant: 'float32', 'dynamic-int8', 'full-int8', …;
+ * `path` is relative to the output folder, POSIX; `accuracyDelta` is a fraction, 0.01 = 1 point).
+ */
+export interface SweepRow
+  extends Pick<ModelReport, 'model' | 'variant' | 'path' | 'bytes' | 'gzipBytes' | 'params' | 'nonzeros' | 'accuracy' | 'accuracyDelta' | 'latencyUs'> {
   /** Pruning target of the model (0 = the unpruned baseline). */
   targetSparsity: number;
   /** Kernel sparsity of the whole model measured from the saved file (zeros / kernel weights). */
   measuredSparsity: number;
-  model: string;
-  /** TFLite variant ('float32', 'dynamic-int8', 'full-int8', …). */
-  variant: string;
-  /** Relative to the output folder (POSIX). */
-  path: string;
-  bytes: number;
-  gzipBytes: number;
-  params: number;
-  nonzeros: number;
-  accuracy: number | null;
-  /** Accuracy minus the float32 baseline's (fraction, 0.01 = 1 point). */
-  accuracyDelta: number | null;
-  latencyUs: number | null;
   /** No other row is at most as large (gzip) and at least as accurate, and strictly better in one. */
   pareto: boolean;
 }
