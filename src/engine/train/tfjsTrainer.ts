@@ -32,13 +32,8 @@ export const PREDICT_CHUNK = 4096;
 /** x / 255 for every byte value, as float32 (the same value Keras' `x / 255.0` gives). */
 const SCALE = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 
-interface LayerState {
-  name: string;
-  inputDim: number;
-  units: number;
-  activation: Activation;
-  kernel: Float32Array;
-  bias: Float32Array;
+/** A Dense layer (the master copy of its weights) plus what training keeps beside it. */
+interface LayerState extends DenseLayer {
   /** Kernel transposed [units, inputDim], kept in step for layers > 0 (for dA = dH·Wᵀ). */
   kernelT: Float32Array | null;
   mask: Float32Array | null;
