@@ -15,6 +15,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/engine/backend';
 import { createKernelTrainer } from '../src/engine/kernel/kernelTrainer';
 import type { MlpModel } from '../src/engine/model/mlp';
+import { mulberry32 } from '../src/engine/util/random';
 
 const root = join(__dirname, '..');
 const TRAIN = 54000;
@@ -40,20 +41,9 @@ function mnist(): { trainX: Uint8Array; trainY: Uint8Array; valX: Uint8Array; va
   };
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Keras defaults: Glorot-uniform kernels, zero biases. */
 function glorotModel(seed: number): MlpModel {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const dims = [FEATURES, 128, 10];
   return {
     name: 'mnist_model',
@@ -98,7 +88,7 @@ async function trainOurs(epochs: number): Promise<object> {
   const order = Int32Array.from({ length: TRAIN }, (_, i) => i);
   const bx = new Uint8Array(BATCH * FEATURES);
   const by = new Uint8Array(BATCH);
-  const r = rng(1);
+  const r = mulberry32(1);
   const times: number[] = [];
   const valAcc: number[] = [];
   for (let e = 0; e < epochs; e++) {

@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 // The CJS bundle of tfjs-core leaves gradients out; autodiff needs them registered.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { MlpModel } from '../../src/engine/model/mlp';
+import { mulberry32 } from '../../src/engine/util/random';
 
 export const repoRoot = join(__dirname, '..', '..');
 
@@ -26,17 +27,8 @@ export async function useCpuBackend(): Promise<void> {
   await tf.ready();
 }
 
-/** mulberry32: small seeded PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: small seeded PRNG in [0, 1) (the seed is its state, unmixed). */
+export const rng = mulberry32;
 
 /** Glorot-uniform kernels, small random biases (so bias gradients and padding are exercised). */
 export function randomModel(inputDim: number, hidden: number[], classes: number, seed: number, biasScale = 0.05): MlpModel {
