@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { MlpModel } from '../model/mlp';
 import { BadInputError } from '../jobs/types';
+import { kerasDenseConfig } from './kerasDense';
 import { tempPathFor } from '../util/atomic';
 import { validateModel } from './validateModel';
 
@@ -39,19 +40,7 @@ function denseConfig(name: string, units: number, activation: string, inputDim: 
   }
   return {
     class_name: 'Dense',
-    config: {
-      ...config,
-      units,
-      activation,
-      use_bias: true,
-      kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
-      bias_initializer: { class_name: 'Zeros', config: {} },
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
-    },
+    config: { ...config, ...kerasDenseConfig(units, activation, { class_name: 'GlorotUniform', config: { seed: null } }) },
   };
 }
 

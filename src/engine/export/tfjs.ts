@@ -10,6 +10,7 @@ import type { Activation } from '../../protocol/config';
 import { BadInputError } from '../jobs/types';
 import type { DenseLayer, MlpModel } from '../model/mlp';
 import { writeFilesAtomic } from '../util/atomic';
+import { kerasDenseConfig } from './kerasDense';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_FILE = 'group1-shard1of1.bin';
@@ -27,16 +28,7 @@ export function tfjsModelJson(model: MlpModel, weightsFile = WEIGHTS_FILE): obje
   const layers = model.layers.map((l, i) => ({
     class_name: 'Dense',
     config: {
-      units: l.units,
-      activation: l.activation,
-      use_bias: true,
-      kernel_initializer: { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } },
-      bias_initializer: { class_name: 'Zeros', config: {} },
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
+      ...kerasDenseConfig(l.units, l.activation, { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } }),
       name: l.name,
       trainable: true,
       ...(i === 0 ? { batch_input_shape: [null, model.inputDim] } : {}),
