@@ -57,7 +57,7 @@ export function comparisonTable(rows: ModelReport[]): string {
     r.nonzeros.toLocaleString('en-US'),
     r.layers.map((l) => `${l.name} ${(l.sparsity * 100).toFixed(1)}%`).join(', ') || '—',
     pct(r.accuracy),
-    r.accuracyDelta === null ? '—' : `${r.accuracyDelta >= 0 ? '+' : '−'}${Math.abs(r.accuracyDelta * 100).toFixed(2)} %`,
+    formatAccuracyDelta(r.accuracyDelta),
     r.latencyUs === null ? '—' : `${r.latencyUs.toFixed(1)} µs`,
   ]);
   return table([header, ...body]);
@@ -81,7 +81,7 @@ export function sweepTable(rows: ModelReport[], maxAccuracyDrop: number): string
     r.nonzeros.toLocaleString('en-US'),
     r.layers.map((l) => (l.sparsity * 100).toFixed(1)).join(' / ') + ' %',
     pct(r.accuracy),
-    r.accuracyDelta === null ? '—' : `${r.accuracyDelta >= 0 ? '+' : '−'}${Math.abs(r.accuracyDelta * 100).toFixed(2)} %`,
+    formatAccuracyDelta(r.accuracyDelta),
     r.latencyUs === null ? '—' : `${r.latencyUs.toFixed(1)} µs`,
     `${pareto[i] ? '★' : ''}${r === best ? ' ← deploy' : ''}`,
   ]);
@@ -90,4 +90,9 @@ export function sweepTable(rows: ModelReport[], maxAccuracyDrop: number): string
     ? `No file is within ${budget} of the baseline accuracy; keep the float32 baseline or raise sweep.maxAccuracyDrop.`
     : `Deploy ${best.path}: the smallest file (gzip ${bytes(best.gzipBytes)}${rows[0] ? `, ${(rows[0].gzipBytes / best.gzipBytes).toFixed(1)}× smaller than the float32 baseline` : ''}) within ${budget} of the baseline accuracy (${pct(best.accuracy)} vs ${pct(baseline)}).`;
   return `${table([header, ...body])}\n\n★ Pareto-optimal: no other file is at most as large (gzip) and at least as accurate.\n${note}`;
+}
+
+/** Accuracy change in percentage points ('pt'): '+0.33 pt' reads as a difference, '+0.33 %' as a ratio. */
+export function formatAccuracyDelta(delta: number | null): string {
+  return delta === null ? '—' : `${delta >= 0 ? '+' : '−'}${Math.abs(delta * 100).toFixed(2)} pt`;
 }

@@ -98,7 +98,7 @@ void test('comparison table has every column and aligned rows', () => {
   }
   assert.match(lines[3], /pruned_mnist_model\s+tflite\/dynamic-int8\s+102\.5 KiB/);
   assert.match(lines[3], /dense_1 50\.0%/);
-  assert.match(lines[3], /97\.72 %\s+−0\.09 %\s+12\.5 µs/);
+  assert.match(lines[3], /97\.72 %\s+−0\.09 pt\s+12\.5 µs/);
   assert.equal(bytes(1023), '1023 B');
   assert.equal(bytes(2048), '2.0 KiB');
   assert.equal(bytes(3 * 1024 * 1024), '3.00 MiB');
