@@ -4,7 +4,7 @@
  * otherwise a plain progress line is printed at most every few seconds.
  */
 import { assertNever } from '../protocol/assert';
-import type { BackendInfo, EngineEvent, ModelReport, WarningEvent } from '../protocol/engine';
+import { mergeReport, type BackendInfo, type EngineEvent, type ModelReport, type WarningEvent } from '../protocol/engine';
 import { bytes, comparisonTable, duration, pct, progressBar, sweepTable } from './format';
 
 export interface Streams {
@@ -120,7 +120,7 @@ export class HumanPrinter {
         this.out(`  wrote ${e.path} (${bytes(e.bytes)})`);
         return;
       case 'report':
-        this.report = mergeRows(this.report, e.rows);
+        this.report = mergeReport(this.report, e.rows);
         return;
       case 'done':
         this.summary(e.testAccuracy, e.durationMs, e.recordPath);
@@ -161,12 +161,4 @@ export class HumanPrinter {
     this.out(`${this.backend ? '' : '\n'}  run record  ${recordPath}`);
     this.out(`  total time  ${duration(ms)}`);
   }
-}
-
-function mergeRows(prev: ModelReport[], rows: ModelReport[]): ModelReport[] {
-  const byPath = new Map(prev.map((r) => [r.path, r]));
-  for (const r of rows) {
-    byPath.set(r.path, r);
-  }
-  return [...byPath.values()];
 }

@@ -5,7 +5,18 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { ArtifactKind, BackendInfo, EngineEvent, JobKind, ModelReport, RunRecord, RunStatus, StageKind } from '../protocol/engine';
+import {
+  mergeReport,
+  upsertArtifact,
+  type ArtifactKind,
+  type BackendInfo,
+  type EngineEvent,
+  type JobKind,
+  type ModelReport,
+  type RunRecord,
+  type RunStatus,
+  type StageKind,
+} from '../protocol/engine';
 import type { RunView } from '../protocol/webview';
 import { assertNever } from '../protocol/assert';
 
@@ -176,25 +187,13 @@ function applyToEntry(r: RunEntry, e: EngineEvent): void {
       }
       return;
     }
-    case 'artifactWritten': {
-      const i = r.artifacts.findIndex((a) => a.path === e.path);
-      const a = { kind: e.kind, model: e.model, path: e.path, bytes: e.bytes };
-      if (i >= 0) {
-        r.artifacts[i] = a;
-      } else {
-        r.artifacts.push(a);
-      }
+    case 'artifactWritten':
+      upsertArtifact(r.artifacts, { kind: e.kind, model: e.model, path: e.path, bytes: e.bytes });
       return;
-    }
-    case 'report': {
+    case 'report':
       // Keyed by file, as in the run record: a sweep reports each point's files as they are measured.
-      const byPath = new Map(r.report.map((x) => [x.path, x]));
-      for (const row of e.rows) {
-        byPath.set(row.path, row);
-      }
-      r.report = [...byPath.values()];
+      r.report = mergeReport(r.report, e.rows);
       return;
-    }
     case 'warning':
       r.warnings++;
       return;

@@ -307,4 +307,28 @@ export interface RunRecord {
   host: { node: string; platform: string; cpu: string; cores: number };
 }
 
+/**
+ * How a run's artifact list and comparison report take new entries, the same in the engine's
+ * run record, the extension's run store, the CLI and the panel: keyed by file path. An
+ * artifact written again replaces its entry in place; report rows replace the rows of the
+ * same files (a sweep reports each point's files as they are measured), new files go last.
+ */
+export function upsertArtifact<T extends { path: string }>(list: T[], artifact: T): void {
+  const i = list.findIndex((a) => a.path === artifact.path);
+  if (i >= 0) {
+    list[i] = artifact;
+  } else {
+    list.push(artifact);
+  }
+}
+
+/** See upsertArtifact: `rows` merged into `current` by path, as a new array. */
+export function mergeReport(current: readonly ModelReport[], rows: readonly ModelReport[]): ModelReport[] {
+  const byPath = new Map(current.map((r) => [r.path, r]));
+  for (const row of rows) {
+    byPath.set(row.path, row);
+  }
+  return [...byPath.values()];
+}
+
 export type { TfliteMode, SweepSummary };

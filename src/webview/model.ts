@@ -3,16 +3,18 @@
  * and updated by each live engine event. No DOM here, so it is easy to reason about.
  */
 import { assertNever } from '../protocol/assert';
-import type {
-  ArtifactKind,
-  BackendInfo,
-  BatchProgressEvent,
-  EngineEvent,
-  JobKind,
-  ModelReport,
-  RunRecord,
-  RunStatus,
-  StageKind,
+import {
+  mergeReport,
+  upsertArtifact,
+  type ArtifactKind,
+  type BackendInfo,
+  type BatchProgressEvent,
+  type EngineEvent,
+  type JobKind,
+  type ModelReport,
+  type RunRecord,
+  type RunStatus,
+  type StageKind,
 } from '../protocol/engine';
 import type { SweepSummary } from '../protocol/sweep';
 import type { RunView } from '../protocol/webview';
@@ -107,24 +109,6 @@ function addSparsity(run: PanelRun, key: string, point: SparsityPoint): void {
   }
 }
 
-/** Report rows are keyed by file: a sweep reports each point's files as they are measured. */
-export function mergeReport(current: ModelReport[], rows: ModelReport[]): ModelReport[] {
-  const byPath = new Map(current.map((r) => [r.path, r]));
-  for (const r of rows) {
-    byPath.set(r.path, r);
-  }
-  return [...byPath.values()];
-}
-
-function addArtifact(run: PanelRun, a: PanelRun['artifacts'][number]): void {
-  const i = run.artifacts.findIndex((x) => x.path === a.path);
-  if (i >= 0) {
-    run.artifacts[i] = a;
-  } else {
-    run.artifacts.push(a);
-  }
-}
-
 /** Builds the panel state from what the host sent: the saved record first, then live events. */
 export function fromView(view: RunView): PanelRun {
   const run = emptyRun(view.runId, view.job, view.status, view.startedAt);
@@ -158,7 +142,7 @@ export function fromView(view: RunView): PanelRun {
     }
     run.report = rec.report.slice();
     for (const a of rec.artifacts) {
-      addArtifact(run, a);
+      upsertArtifact(run.artifacts, a);
     }
     run.warnings = rec.warnings.slice();
     run.error = rec.error ?? null;
@@ -233,7 +217,7 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
       run.warnings.push({ code: e.code, message: e.message });
       return false;
     case 'artifactWritten':
-      addArtifact(run, { kind: e.kind, model: e.model, path: e.path, bytes: e.bytes });
+      upsertArtifact(run.artifacts, { kind: e.kind, model: e.model, path: e.path, bytes: e.bytes });
       return false;
     case 'report':
       run.report = mergeReport(run.report, e.rows);

@@ -7,14 +7,16 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunConfig } from '../../protocol/config';
-import type {
-  ArtifactKind,
-  BackendInfo,
-  EngineEvent,
-  JobKind,
-  ModelReport,
-  RunRecord,
-  StageRecord,
+import {
+  mergeReport,
+  upsertArtifact,
+  type ArtifactKind,
+  type BackendInfo,
+  type EngineEvent,
+  type JobKind,
+  type ModelReport,
+  type RunRecord,
+  type StageRecord,
 } from '../../protocol/engine';
 import type { SweepSummary } from '../../protocol/sweep';
 import type { SplitData } from '../data/dataset';
@@ -67,27 +69,15 @@ export class RunContext implements StageContext {
   /** Forwards an event, and keeps what the run record needs from it. */
   emit(event: EngineEvent): void {
     switch (event.type) {
-      case 'artifactWritten': {
-        const entry = { kind: event.kind, model: event.model, path: event.path, bytes: event.bytes };
-        const i = this.artifacts.findIndex((a) => a.path === entry.path);
-        if (i >= 0) {
-          this.artifacts[i] = entry;
-        } else {
-          this.artifacts.push(entry);
-        }
+      case 'artifactWritten':
+        upsertArtifact(this.artifacts, { kind: event.kind, model: event.model, path: event.path, bytes: event.bytes });
         break;
-      }
       case 'warning':
         this.warnings.push({ code: event.code, message: event.message });
         break;
-      case 'report': {
-        const byPath = new Map(this.report.map((r) => [r.path, r]));
-        for (const row of event.rows) {
-          byPath.set(row.path, row);
-        }
-        this.report = [...byPath.values()];
+      case 'report':
+        this.report = mergeReport(this.report, event.rows);
         break;
-      }
       default:
         break;
     }
