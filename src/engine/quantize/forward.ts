@@ -3,6 +3,7 @@
  * runtime for `.h5` files and the float reference for calibration and agreement checks.
  */
 import type { MlpModel } from '../model/mlp';
+import { softmaxRows } from '../model/softmax';
 
 export function applyActivation(out: Float32Array, units: number, activation: string): void {
   if (activation === 'relu') {
@@ -12,21 +13,7 @@ export function applyActivation(out: Float32Array, units: number, activation: st
       }
     }
   } else if (activation === 'softmax') {
-    for (let r = 0; r < out.length; r += units) {
-      let max = -Infinity;
-      for (let j = 0; j < units; j++) {
-        max = Math.max(max, out[r + j]);
-      }
-      let sum = 0;
-      for (let j = 0; j < units; j++) {
-        const e = Math.exp(out[r + j] - max);
-        out[r + j] = e;
-        sum += e;
-      }
-      for (let j = 0; j < units; j++) {
-        out[r + j] /= sum;
-      }
-    }
+    softmaxRows(out, out.length / units, units);
   }
 }
 

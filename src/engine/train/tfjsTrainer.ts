@@ -19,6 +19,7 @@ import type { Activation } from '../../protocol/config';
 import type { DenseLayer, MlpModel } from '../model/mlp';
 import type { BatchResult, EvalResult, Trainer } from './trainer';
 import { BadInputError } from '../jobs/types';
+import { softmaxRows } from '../model/softmax';
 
 export const ADAM_BETA1 = 0.9;
 export const ADAM_BETA2 = 0.999;
@@ -51,29 +52,6 @@ function transposeInto(src: Float32Array, rows: number, cols: number, dst: Float
     }
   }
   return dst;
-}
-
-/** Row-wise softmax in place on logits [rows, classes] (max-subtracted, float64 sums). */
-export function softmaxRows(z: Float32Array, rows: number, classes: number): Float32Array {
-  for (let r = 0; r < rows; r++) {
-    const o = r * classes;
-    let max = -Infinity;
-    for (let c = 0; c < classes; c++) {
-      if (z[o + c] > max) {
-        max = z[o + c];
-      }
-    }
-    let sum = 0;
-    for (let c = 0; c < classes; c++) {
-      const e = Math.exp(z[o + c] - max);
-      z[o + c] = e;
-      sum += e;
-    }
-    for (let c = 0; c < classes; c++) {
-      z[o + c] /= sum;
-    }
-  }
-  return z;
 }
 
 /** Keras' sparse categorical cross-entropy on probabilities (clipped) and accuracy. */
