@@ -12,16 +12,7 @@ export function bytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(2)} MiB`;
 }
 
-export function duration(ms: number): string {
-  if (ms < 1000) {
-    return `${Math.round(ms)} ms`;
-  }
-  const s = ms / 1000;
-  if (s < 60) {
-    return `${s.toFixed(1)} s`;
-  }
-  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-}
+export { formatDuration as duration } from '../protocol/format';
 
 export function pct(x: number | null | undefined, digits = 2): string {
   return x === null || x === undefined ? '—' : `${(x * 100).toFixed(digits)} %`;

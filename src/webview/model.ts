@@ -258,14 +258,4 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) {
-    return `${Math.round(ms)} ms`;
-  }
-  const s = ms / 1000;
-  if (s < 60) {
-    return `${s.toFixed(1)} s`;
-  }
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - m * 60)} s`;
-}
+export { formatDuration } from '../protocol/format';
