@@ -9,6 +9,17 @@ import { RunStore } from './runStore';
 import type { RunManager } from './runManager';
 import type { MetricsPanel } from './panel/metricsPanel';
 
+/** Empties `items` and disposes them newest first; one failing does not stop the others. */
+function disposeAll(items: vscode.Disposable[], failure: string): void {
+  for (const d of items.splice(0).reverse()) {
+    try {
+      d.dispose();
+    } catch (err) {
+      console.error(failure, err);
+    }
+  }
+}
+
 export class RunScope implements vscode.Disposable {
   private readonly items: vscode.Disposable[] = [];
   private disposed = false;
@@ -29,13 +40,7 @@ export class RunScope implements vscode.Disposable {
       return;
     }
     this.disposed = true;
-    for (const d of this.items.splice(0).reverse()) {
-      try {
-        d.dispose();
-      } catch (err) {
-        console.error('Model Optimizer: disposing a run resource failed', err);
-      }
-    }
+    disposeAll(this.items, 'Model Optimizer: disposing a run resource failed');
   }
 }
 
@@ -119,12 +124,6 @@ export class Ctx implements vscode.Disposable {
   dispose(): void {
     this.runScope?.dispose();
     this.runScope = null;
-    for (const d of this.extDisposables.splice(0).reverse()) {
-      try {
-        d.dispose();
-      } catch (err) {
-        console.error('Model Optimizer: dispose failed', err);
-      }
-    }
+    disposeAll(this.extDisposables, 'Model Optimizer: dispose failed');
   }
 }
