@@ -5,18 +5,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import {
-  mergeReport,
-  upsertArtifact,
-  type ArtifactKind,
-  type BackendInfo,
-  type EngineEvent,
-  type JobKind,
-  type ModelReport,
-  type RunRecord,
-  type RunStatus,
-  type StageKind,
-} from '../protocol/engine';
+import type { ArtifactKind, BackendInfo, EngineEvent, JobKind, ModelReport, RunRecord, RunStatus, StageKind } from '../protocol/engine';
+import { mergeReport, upsertArtifact } from '../protocol/engine';
 import type { RunView } from '../protocol/webview';
 import { assertNever } from '../protocol/assert';
 

@@ -3,19 +3,18 @@
  * and updated by each live engine event. No DOM here, so it is easy to reason about.
  */
 import { assertNever } from '../protocol/assert';
-import {
-  mergeReport,
-  upsertArtifact,
-  type ArtifactKind,
-  type BackendInfo,
-  type BatchProgressEvent,
-  type EngineEvent,
-  type JobKind,
-  type ModelReport,
-  type RunRecord,
-  type RunStatus,
-  type StageKind,
+import type {
+  ArtifactKind,
+  BackendInfo,
+  BatchProgressEvent,
+  EngineEvent,
+  JobKind,
+  ModelReport,
+  RunRecord,
+  RunStatus,
+  StageKind,
 } from '../protocol/engine';
+import { mergeReport, upsertArtifact } from '../protocol/engine';
 import type { SweepSummary } from '../protocol/sweep';
 import type { RunView } from '../protocol/webview';
 

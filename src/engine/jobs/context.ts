@@ -7,17 +7,16 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunConfig } from '../../protocol/config';
-import {
-  mergeReport,
-  upsertArtifact,
-  type ArtifactKind,
-  type BackendInfo,
-  type EngineEvent,
-  type JobKind,
-  type ModelReport,
-  type RunRecord,
-  type StageRecord,
+import type {
+  ArtifactKind,
+  BackendInfo,
+  EngineEvent,
+  JobKind,
+  ModelReport,
+  RunRecord,
+  StageRecord,
 } from '../../protocol/engine';
+import { mergeReport, upsertArtifact } from '../../protocol/engine';
 import type { SweepSummary } from '../../protocol/sweep';
 import type { SplitData } from '../data/dataset';
 import type { MlpModel } from '../model/mlp';
