@@ -151,4 +151,13 @@ void test('lastUpdateStep and never-updating schedules', () => {
   assert.equal(plan.lastUpdateStep, null);
   assert.equal(plan.effectiveEndStep, 100, 'end −1 = the last training step (1 epoch × 100 steps)');
   assert.equal(plan.warnings[0].code, 'prune-never-updates');
+  assert.match(plan.warnings[0].message, /begin_step 5000 lies beyond the last training step 100; lower beginStep/);
+});
+
+void test('a frequency longer than the whole fit is named as the reason masks never update', () => {
+  // 2 700 samples → 43 steps; updates at 100, 200, … → none within 1..43.
+  const plan = planSchedule(DEFAULT_CONFIG.prune.schedule, { trainCount: 2700, batchSize: 64, epochs: 1, tensorSizes: { dense_1: 1280 } });
+  assert.equal(plan.lastUpdateStep, null);
+  assert.equal(plan.warnings[0].code, 'prune-never-updates');
+  assert.match(plan.warnings[0].message, /first update would be at step 100 .*after the last training step 43; lower frequency below 44/);
 });

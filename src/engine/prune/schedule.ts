@@ -223,6 +223,19 @@ export function formatF32(x: number): string {
   return String(x);
 }
 
+/** Why no step in 1..totalSteps is a mask-update step, with the fix. */
+function neverUpdatesReason(schedule: PruningSchedule, totalSteps: number): string {
+  const { beginStep: b, endStep: e, frequency: f } = schedule;
+  if (b > totalSteps) {
+    return `begin_step ${b} lies beyond the last training step ${totalSteps}; lower beginStep or add epochs`;
+  }
+  if (e >= 0 && e < Math.max(b, 1)) {
+    return `end_step ${e} ends before the first training step; raise endStep`;
+  }
+  const firstUpdate = b + Math.max(1, Math.ceil((Math.max(b, 1) - b) / f)) * f;
+  return `the first update would be at step ${firstUpdate} (begin_step ${b} + a multiple of frequency ${f}), after the last training step ${totalSteps}; lower frequency below ${totalSteps - b + 1} or add epochs`;
+}
+
 export interface ScheduleWarning {
   code: string;
   message: string;
@@ -263,8 +276,8 @@ export function planSchedule(
     warnings.push({
       code: 'prune-never-updates',
       message:
-        `The pruning schedule never updates the masks: begin_step ${schedule.beginStep} lies beyond the last ` +
-        `training step ${totalSteps} (${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} × ${spe} steps). Lower beginStep or add epochs.`,
+        `The pruning schedule never updates the masks in ${opts.epochs} epoch${opts.epochs === 1 ? '' : 's'} × ${spe} steps ` +
+        `(steps counted from 1): ${neverUpdatesReason(schedule, totalSteps)}.`,
     });
     return { schedule, effectiveEndStep: end < 0 ? totalSteps : end, stepsPerEpoch: spe, totalSteps, lastUpdateStep: last, reachedSparsity: reached, warnings };
   }
