@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
-import { resolveConfig, loadConfigFile, configJsonSchema } from '../../src/engine/config';
+import { resolveConfig, loadConfigFile, configJsonSchema, ConfigError } from '../../src/engine/config';
 import { BadInputError } from '../../src/engine/jobs/types';
 import Ajv from 'ajv';
 
@@ -128,6 +128,94 @@ for (const [partial, where, fragment] of CASES) {
     assert.match(err.message, fragment);
   });
 }
+
+// ---------------------------------------------------------------------------------------
+// Several problems at once: all collected, in the order of the fields in the document.
+// ---------------------------------------------------------------------------------------
+
+function problemsOf(partial: unknown): ConfigError {
+  const err = badInput(partial);
+  assert.ok(err instanceof ConfigError, 'a ConfigError with the problem list');
+  assert.equal(err.where, err.problems[0].where, 'the error points at the first problem');
+  return err;
+}
+
+void test('every problem is reported, not just the first (the unknown key and the bad value)', () => {
+  const err = problemsOf({ train: { epochs: 0, batchsize: 64 } });
+  assert.deepEqual(
+    err.problems.map((p) => p.where),
+    [`${SRC}: train.epochs`, `${SRC}: train.batchsize`],
+  );
+  const [epochs, batch] = err.problems;
+  assert.match(epochs.message, /whole number ≥ 1.*but it is 0.*default is 5/);
+  assert.match(batch.message, /Unknown setting "train\.batchsize"\. Did you mean "train\.batchSize"\?/);
+  // One line per problem, each with its where and its fix, after a count.
+  const lines = err.message.split('\n');
+  assert.equal(lines.length, 3);
+  assert.equal(lines[0], '2 problems in the configuration:');
+  assert.equal(lines[1], `- ${SRC}: train.epochs: ${epochs.message}`);
+  assert.equal(lines[2], `- ${SRC}: train.batchsize: ${batch.message}`);
+});
+
+void test('document order decides the order, and the first problem\'s text is the one it has alone', () => {
+  const alone = badInput({ train: { batchsize: 64 } });
+  const err = problemsOf({ train: { batchsize: 64, epochs: 0 } });
+  assert.deepEqual(err.problems.map((p) => p.where), [`${SRC}: train.batchsize`, `${SRC}: train.epochs`]);
+  assert.equal(err.problems[0].message, alone.message);
+  assert.equal(err.where, alone.where);
+});
+
+void test('problems across sections, arrays and cross-field rules come in document order', () => {
+  const err = problemsOf({
+    quantize: { tflite: ['int8'], perChannel: 'yes' },
+    data: { source: 'idx', trainImages: 'a', trainLabels: 'b', testImages: 'c' },
+    backend: 'gpu',
+    prune: { layers: ['dense', 'densse'], blockPooling: 'avg' },
+    trian: {},
+    output: { logsDir: '../x' },
+  });
+  assert.deepEqual(
+    err.problems.map((p) => p.where.slice(SRC.length + 2)),
+    ['quantize.tflite[0]', 'quantize.perChannel', 'data.testLabels', 'backend', 'prune.layers[1]', 'prune.blockPooling', 'trian', 'output.logsDir'],
+  );
+  assert.match(err.problems[2].message, /source is "idx" but data\.testLabels is missing/);
+  assert.match(err.problems[4].message, /not a layer of this model.*Did you mean "dense"/);
+  assert.match(err.problems[6].message, /Did you mean "train"\?/);
+  assert.equal(err.message.split('\n').length, 1 + 8);
+});
+
+void test('a bad field does not also fail the cross-field rules that read it', () => {
+  // validationSplit 2 is wrong on its own; trainLimit 1 is not judged against the default split.
+  let err = problemsOf({ data: { trainLimit: 1 }, train: { validationSplit: 2 } });
+  assert.deepEqual(err.problems.map((p) => p.where), [`${SRC}: train.validationSplit`]);
+  // A bad hidden layer width leaves the layer names unknown: prune.layers is not checked.
+  err = problemsOf({ model: { hidden: [0] }, prune: { layers: ['dense_2'] } });
+  assert.deepEqual(err.problems.map((p) => p.where), [`${SRC}: model.hidden[0]`]);
+  // An unknown schedule kind: its other fields are checked once the kind is fixed.
+  err = problemsOf({ prune: { schedule: { kind: 'nope', power: -1 } }, train: { epochs: 0 } });
+  assert.deepEqual(err.problems.map((p) => p.where), [`${SRC}: prune.schedule.kind`, `${SRC}: train.epochs`]);
+  // Both rules on sparsityMN, once each.
+  err = problemsOf({ prune: { sparsityMN: [4, 2], blockSize: [2, 2] } });
+  assert.deepEqual(err.problems.map((p) => p.message.slice(0, 25)), ['prune.sparsityMN [4, 2] m', 'prune.sparsityMN and prun']);
+});
+
+void test('a single problem keeps its message as is, with a one-item problem list', () => {
+  const err = problemsOf({ train: { epochs: 0 } });
+  assert.deepEqual(err.problems, [{ where: err.where, message: err.message }]);
+  assert.ok(!err.message.includes('\n'));
+});
+
+void test('loadConfigFile reports every problem of the file', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mo-config-'));
+  const f = path.join(dir, 'model-optimizer.json');
+  writeFileSync(f, '{ "train": { "epochs": 0, "batchsize": 64 }, "backend": "gpu" }');
+  await assert.rejects(loadConfigFile(f), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.equal(e.where, 'model-optimizer.json: train.epochs');
+    assert.deepEqual(e.problems.map((p) => p.where), ['model-optimizer.json: train.epochs', 'model-optimizer.json: train.batchsize', 'model-optimizer.json: backend']);
+    return true;
+  });
+});
 
 void test('a config that is not an object is rejected at the file itself', () => {
   for (const v of [[], 5, 'x', null]) {

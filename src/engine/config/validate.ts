@@ -1,8 +1,10 @@
 /**
  * `resolveConfig`: deep-merges a user's partial config over DEFAULT_CONFIG and checks every
- * field against CONFIG_SPEC, then the rules that span fields. The first problem throws a
- * BadInputError whose `where` names the file and the field ('model-optimizer.json: train.epochs')
- * and whose message says what was found and how to fix it.
+ * field against CONFIG_SPEC, then the rules that span fields. Every problem is collected; then one
+ * ConfigError (a BadInputError) is thrown. Each problem has a `where` naming the file and the field
+ * ('model-optimizer.json: train.epochs') and a message saying what was found and how to fix it.
+ * The error's `where` is the first problem's (in the order of the fields in the user's document);
+ * its message is that problem's message when there is one, else a list with one problem a line.
  */
 import { DEFAULT_CONFIG } from '../../protocol/config';
 import type { RunConfig } from '../../protocol/config';
@@ -12,10 +14,32 @@ import type { ObjectSpec, Spec, TaggedSpec } from './spec';
 
 type Json = unknown;
 
+export interface ConfigProblem {
+  /** 'model-optimizer.json: train.epochs' (or just the source for the config as a whole). */
+  where: string;
+  message: string;
+}
+
+/** Every problem of a config at once; `where` and the problem list's first entry agree. */
+export class ConfigError extends BadInputError {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(
+      problems.length === 1
+        ? problems[0].message
+        : [`${problems.length} problems in the configuration:`, ...problems.map((p) => `- ${p.where}: ${p.message}`)].join('\n'),
+      problems[0].where,
+    );
+  }
+}
+
 export function resolveConfig(partial: unknown, source = 'config'): RunConfig {
+  const doc = partial ?? {};
   const v = new Validator(source);
-  const merged = v.merge(CONFIG_SPEC, partial ?? {}, DEFAULT_CONFIG, '') as RunConfig;
+  const merged = v.merge(CONFIG_SPEC, doc, DEFAULT_CONFIG, '') as RunConfig;
   crossCheck(merged, v);
+  if (v.problems.length > 0) {
+    throw new ConfigError(v.sorted(doc));
+  }
   return merged;
 }
 
@@ -29,16 +53,82 @@ export function kerasDenseNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => (i === 0 ? 'dense' : `dense_${i}`));
 }
 
+/** A problem as found: `path` is the field path inside the config ('' = the config itself). */
+interface Found {
+  path: string;
+  message: string;
+}
+
 class Validator {
+  readonly problems: Found[] = [];
+
   constructor(private readonly source: string) {}
 
-  fail(path: string, message: string): never {
-    throw new BadInputError(message, path ? `${this.source}: ${path}` : this.source);
+  fail(path: string, message: string): void {
+    this.problems.push({ path, message });
   }
 
-  bad(path: string, spec: Spec, value: Json, dflt: Json): never {
+  /** True when a problem was recorded at one of these paths or inside it. */
+  hasProblem(...paths: string[]): boolean {
+    return this.problems.some((p) => paths.some((q) => p.path === q || p.path.startsWith(`${q}.`) || p.path.startsWith(`${q}[`)));
+  }
+
+  /** Runs `fn` and tells whether it recorded no problem; a failed attempt's problems are dropped. */
+  attempt(fn: () => Json): { ok: boolean; value: Json } {
+    const before = this.problems.length;
+    const value = fn();
+    const ok = this.problems.length === before;
+    this.problems.length = before;
+    return { ok, value };
+  }
+
+  /**
+   * The problems in the order of their fields in the user's document (a depth-first walk of it);
+   * a field absent from the document (e.g. a missing data path) comes after its parent's fields.
+   */
+  sorted(doc: Json): ConfigProblem[] {
+    const span = new Map<string, [number, number]>();
+    let n = 0;
+    const walk = (v: Json, path: string): void => {
+      const start = n++;
+      if (Array.isArray(v)) {
+        v.forEach((item, i) => walk(item, `${path}[${i}]`));
+      } else if (isPlainObject(v)) {
+        for (const [k, item] of Object.entries(v)) {
+          walk(item, join(path, k));
+        }
+      }
+      if (!span.has(path)) {
+        span.set(path, [start, n]);
+      }
+    };
+    walk(doc, '');
+    const position = (path: string): number => {
+      const own = span.get(path);
+      if (own) {
+        return own[0];
+      }
+      for (let p = path; p; ) {
+        const parentPath = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '');
+        p = parentPath === p ? '' : parentPath;
+        const parent = span.get(p);
+        if (parent) {
+          return parent[1] - 0.5;
+        }
+      }
+      return Infinity;
+    };
+    return this.problems
+      .map((p, i) => ({ p, i, at: position(p.path) }))
+      .sort((a, b) => a.at - b.at || a.i - b.i)
+      .map(({ p }) => ({ where: p.path ? `${this.source}: ${p.path}` : this.source, message: p.message }));
+  }
+
+  /** Records that `value` does not fit `spec` and returns the default to go on with. */
+  bad(path: string, spec: Spec, value: Json, dflt: Json): Json {
     if (!path) {
       this.fail(path, `The config must be a JSON object such as { "train": { "epochs": 5 } }, but it is ${fmt(value)}. Write an object with the settings to change (or {} for all defaults).`);
+      return clone(dflt);
     }
     const shown = path;
     const fix =
@@ -46,6 +136,7 @@ class Validator {
         ? `Set it to ${describe(spec)}.`
         : `Set it to ${describe(spec)} (the default is ${fmt(dflt)}), or remove "${lastKey(path)}" to use the default.`;
     this.fail(path, `${shown} must be ${describe(spec)}, but it is ${fmt(value)}. ${fix}`);
+    return clone(dflt);
   }
 
   merge(spec: Spec, value: Json, dflt: Json, path: string): Json {
@@ -61,12 +152,17 @@ class Validator {
         return this.mergeOneOf(spec, value, dflt, path);
       case 'array': {
         if (!Array.isArray(value)) {
-          this.bad(path, spec, value, dflt);
+          return this.bad(path, spec, value, dflt);
         }
         if (spec.minItems !== undefined && value.length < spec.minItems) {
           this.fail(path, `${path} must have at least ${spec.minItems} item(s), but it is ${fmt(value)}. Add an item, or remove "${lastKey(path)}" to use the default (${fmt(dflt)}).`);
+          return clone(dflt);
         }
+        const before = this.problems.length;
         const out = value.map((item, i) => this.merge(spec.items, item, undefined, `${path}[${i}]`));
+        if (this.problems.length > before) {
+          return clone(dflt);
+        }
         if (spec.unique) {
           const seen = new Set<string>();
           out.forEach((item, i) => {
@@ -76,18 +172,23 @@ class Validator {
             }
             seen.add(key);
           });
+          if (this.problems.length > before) {
+            return clone(dflt);
+          }
         }
         return out;
       }
       case 'tuple': {
         if (!Array.isArray(value) || value.length !== spec.items.length) {
-          this.bad(path, spec, value, dflt);
+          return this.bad(path, spec, value, dflt);
         }
-        return value.map((item, i) => this.merge(spec.items[i], item, undefined, `${path}[${i}]`));
+        const before = this.problems.length;
+        const out = value.map((item, i) => this.merge(spec.items[i], item, undefined, `${path}[${i}]`));
+        return this.problems.length > before ? clone(dflt) : out;
       }
       default:
         if (!checkLeaf(spec, value)) {
-          this.bad(path, spec, value, dflt);
+          return this.bad(path, spec, value, dflt);
         }
         return value;
     }
@@ -95,12 +196,16 @@ class Validator {
 
   private mergeObject(spec: ObjectSpec, value: Json, dflt: Json, path: string): Json {
     if (!isPlainObject(value)) {
-      this.bad(path, spec, value, dflt);
+      return this.bad(path, spec, value, dflt);
     }
     const base = (isPlainObject(dflt) ? dflt : {});
     const known = Object.keys(spec.fields);
+    // Checked in the document's order, so the problems come out in that order.
+    const merged: Record<string, Json> = {};
     for (const key of Object.keys(value)) {
-      if (!(key in spec.fields)) {
+      if (key in spec.fields) {
+        merged[key] = this.merge(spec.fields[key], value[key], base[key], join(path, key));
+      } else {
         const where = join(path, key);
         const guess = didYouMean(key, known);
         const hint = guess ? ` Did you mean "${join(path, guess)}"?` : '';
@@ -109,10 +214,10 @@ class Validator {
     }
     const out: Record<string, Json> = {};
     for (const key of known) {
-      const merged = this.merge(spec.fields[key], value[key], base[key], join(path, key));
-      if (merged !== undefined) {
-        out[key] = merged;
-      } else if (!spec.optional?.includes(key)) {
+      const m = key in merged ? merged[key] : this.merge(spec.fields[key], undefined, base[key], join(path, key));
+      if (m !== undefined) {
+        out[key] = m;
+      } else if (value[key] === undefined && !spec.optional?.includes(key)) {
         this.fail(join(path, key), `${join(path, key)} is missing. Set it to ${describe(spec.fields[key])}.`);
       }
     }
@@ -121,7 +226,7 @@ class Validator {
 
   private mergeTagged(spec: TaggedSpec, value: Json, dflt: Json, path: string): Json {
     if (!isPlainObject(value)) {
-      this.bad(path, spec, value, dflt);
+      return this.bad(path, spec, value, dflt);
     }
     const base = (isPlainObject(dflt) ? dflt : {});
     const names = Object.keys(spec.variants);
@@ -133,6 +238,8 @@ class Validator {
         where,
         `${where} must be one of ${names.map((n) => `"${n}"`).join(', ')}, but it is ${fmt(tag)}.${guess ? ` Did you mean "${guess}"?` : ''} Fix the kind or remove it to use "${String(base[spec.tag])}".`,
       );
+      // The other fields depend on the kind: they are checked once the kind is fixed.
+      return clone(dflt);
     }
     // Switching kind starts from that kind's defaults, never a mix of two schedules.
     const variantBase = base[spec.tag] === tag ? base : spec.variantDefaults[tag];
@@ -141,12 +248,9 @@ class Validator {
 
   private mergeOneOf(spec: Extract<Spec, { kind: 'oneOf' }>, value: Json, dflt: Json, path: string): Json {
     for (const option of spec.options) {
-      try {
-        return this.merge(option, value, undefined, path);
-      } catch (err) {
-        if (!(err instanceof BadInputError)) {
-          throw err;
-        }
+      const tried = this.attempt(() => this.merge(option, value, undefined, path));
+      if (tried.ok) {
+        return tried.value;
       }
     }
     // Report the precise inner problem when exactly one option has the value's shape.
@@ -154,32 +258,37 @@ class Validator {
     if (sameShape.length === 1 && (shapeOf(sameShape[0]) === 'array')) {
       return this.merge(sameShape[0], value, dflt, path);
     }
-    this.bad(path, spec, value, dflt);
+    return this.bad(path, spec, value, dflt);
   }
 }
 
+/**
+ * The rules that span fields. A bad field was replaced by its default, so a rule is skipped when
+ * one of its fields already has a problem: it would judge the default, not what the user wrote.
+ */
 function crossCheck(cfg: RunConfig, v: Validator): void {
   const { data, train, prune } = cfg;
-  if (data.source === 'idx') {
+  if (data.source === 'idx' && !v.hasProblem('data.source')) {
     for (const key of ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const) {
-      if (data[key] === undefined) {
+      if (data[key] === undefined && !v.hasProblem(`data.${key}`)) {
         v.fail(`data.${key}`, `data.source is "idx" but data.${key} is missing. Set data.${key} to the path of an IDX file (raw or .gz), or set data.source to "mnist" to use the built-in MNIST files.`);
       }
     }
   }
-  if (data.trainLimit > 0 && Math.floor(data.trainLimit * (1 - train.validationSplit)) < 1) {
+  if (!v.hasProblem('data.trainLimit', 'train.validationSplit') && data.trainLimit > 0 && Math.floor(data.trainLimit * (1 - train.validationSplit)) < 1) {
     v.fail('data.trainLimit', `data.trainLimit ${data.trainLimit} leaves no training samples after the validation split of ${train.validationSplit}. Raise data.trainLimit (or use 0 for all samples) or lower train.validationSplit.`);
   }
   const s = prune.schedule;
-  if (s.kind === 'polynomial_decay' && typeof s.endStep === 'number' && s.endStep <= s.beginStep) {
+  const scheduleOk = !v.hasProblem('prune.schedule.kind', 'prune.schedule.beginStep', 'prune.schedule.endStep');
+  if (scheduleOk && s.kind === 'polynomial_decay' && typeof s.endStep === 'number' && s.endStep <= s.beginStep) {
     v.fail('prune.schedule.endStep', `prune.schedule.endStep (${s.endStep}) must be greater than prune.schedule.beginStep (${s.beginStep}). Raise endStep, lower beginStep, or set endStep to "auto".`);
   }
-  if (s.kind === 'constant_sparsity' && s.endStep !== -1 && s.endStep < s.beginStep) {
+  if (scheduleOk && s.kind === 'constant_sparsity' && s.endStep !== -1 && s.endStep < s.beginStep) {
     v.fail('prune.schedule.endStep', `prune.schedule.endStep (${s.endStep}) must be -1 (until the end) or at least prune.schedule.beginStep (${s.beginStep}). Fix one of the two.`);
   }
   const names = kerasDenseNames(cfg.model.hidden.length + 1);
   for (const [key, layers] of [['prune.layers', prune.layers], ['sweep.layers', cfg.sweep.layers]] as const) {
-    if (Array.isArray(layers)) {
+    if (Array.isArray(layers) && !v.hasProblem('model.hidden', key)) {
       layers.forEach((name, i) => {
         if (!names.includes(name)) {
           const guess = didYouMean(name, names);
@@ -190,7 +299,7 @@ function crossCheck(cfg: RunConfig, v: Validator): void {
   }
   // Each point's files are named after its sparsity in percent (pruned_s50): two points must not share a name.
   const seen = new Map<string, number>();
-  cfg.sweep.sparsities.forEach((s, i) => {
+  (v.hasProblem('sweep.sparsities') ? [] : cfg.sweep.sparsities).forEach((s, i) => {
     const label = sparsityLabel(s);
     const prev = seen.get(label);
     if (prev !== undefined) {
@@ -198,12 +307,12 @@ function crossCheck(cfg: RunConfig, v: Validator): void {
     }
     seen.set(label, i);
   });
-  if (prune.sparsityMN) {
+  if (prune.sparsityMN && !v.hasProblem('prune.sparsityMN')) {
     const [m, n] = prune.sparsityMN;
     if (m >= n) {
       v.fail('prune.sparsityMN', `prune.sparsityMN [${m}, ${n}] must have m < n (m zeros in every group of n weights), e.g. [2, 4]. Fix the pair or set it to null.`);
     }
-    if (prune.blockSize[0] !== 1 || prune.blockSize[1] !== 1) {
+    if (!v.hasProblem('prune.blockSize') && (prune.blockSize[0] !== 1 || prune.blockSize[1] !== 1)) {
       v.fail('prune.sparsityMN', `prune.sparsityMN and prune.blockSize ${fmt(prune.blockSize)} cannot be combined. Set prune.sparsityMN to null or prune.blockSize to [1, 1].`);
     }
   }
