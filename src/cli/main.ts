@@ -40,7 +40,9 @@ function version(): string {
 
 /** The one-paragraph stderr message for a problem the user can fix. */
 function badInput(message: string, where?: string): string {
-  return `model-optimizer: ${where ? `bad input in ${where}: ` : ''}${message}\n`;
+  // A list of several config problems names each field itself.
+  const prefix = where && !message.includes(`${where}:`) ? `bad input in ${where}: ` : 'bad input: ';
+  return `model-optimizer: ${prefix}${message}\n`;
 }
 
 async function run(argv: string[]): Promise<number> {
