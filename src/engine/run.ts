@@ -19,6 +19,7 @@ import type { JobInputs } from './jobs/pipeline';
 import { BadInputError, CancelledError } from './jobs/types';
 import { chooseTrainer, createTrainer } from './train/createTrainer';
 import { TEMP_MARK } from './util/atomic';
+import { isAlive } from './util/process';
 
 export type Emit = (event: EngineEvent) => void;
 
@@ -199,15 +200,6 @@ async function walkTemps(dir: string, visit: (file: string, pid: number) => Prom
     } else if (e.name.startsWith(TEMP_MARK)) {
       await visit(p, Number.parseInt(e.name.slice(TEMP_MARK.length), 10));
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

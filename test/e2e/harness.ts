@@ -17,6 +17,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { describe, it, before, after } from 'node:test';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
+import { isAlive } from '../../src/engine/util/process';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const OUT = path.join(ROOT, '.test-output', 'e2e');
@@ -316,15 +317,6 @@ function removeStaleServerDirs(name: string): void {
     if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) {
       fs.rmSync(path.join(OUT, d), { recursive: true, force: true });
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
