@@ -41,7 +41,7 @@ function version(): string {
 /** The one-paragraph stderr message for a problem the user can fix. */
 function badInput(message: string, where?: string): string {
   // A list of several config problems names each field itself.
-  const prefix = where && !message.includes(`${where}:`) ? `bad input in ${where}: ` : 'bad input: ';
+  const prefix = where && !message.includes(`${where}:`) ? `bad input in ${where}: ` : '';
   return `model-optimizer: ${prefix}${message}\n`;
 }
 
