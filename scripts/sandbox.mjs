@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { ROOT, DEFAULT_VSIX, packageVsix } from './package-vsix.mjs';
+import { codeServerLayout, codeServerServeArgs } from './code-server.mjs';
 
 const args = process.argv.slice(2);
 const portArg = args.includes('--port') ? Number(args[args.indexOf('--port') + 1]) : 0;
@@ -62,18 +63,12 @@ if (build) {
 } else if (!fs.existsSync(DEFAULT_VSIX)) {
   fail(`${DEFAULT_VSIX} is missing: run without --no-build.`);
 }
-const userDataDir = path.join(RUN_DIR, 'user-data');
-const extensionsDir = path.join(RUN_DIR, 'extensions');
-fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-fs.mkdirSync(extensionsDir, { recursive: true });
+const port = portArg || (await freePort());
+const { userDataDir, dirArgs: common } = codeServerLayout(fs, path, RUN_DIR, port);
 const settingsFile = path.join(userDataDir, 'User', 'settings.json');
 if (!fs.existsSync(settingsFile)) {
   fs.writeFileSync(settingsFile, JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'extensions.autoCheckUpdates': false }, null, 2));
 }
-const port = portArg || (await freePort());
-const config = path.join(RUN_DIR, 'config.yaml');
-fs.writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
-const common = ['--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 run(CS_BIN, ['--install-extension', DEFAULT_VSIX, '--force', ...common], 'installing the .vsix into code-server');
 
 // 3. sample workspace
@@ -90,19 +85,7 @@ if (!fs.existsSync(sampleConfig)) {
 }
 
 // 4. start and wait until it answers
-const args2 = [
-  '--bind-addr',
-  `127.0.0.1:${port}`,
-  '--auth',
-  'none',
-  '--disable-telemetry',
-  '--disable-update-check',
-  '--disable-getting-started-override',
-  '--ignore-last-opened',
-  '--disable-workspace-trust',
-  ...common,
-  WORKSPACE,
-];
+const args2 = [...codeServerServeArgs(port, common, { disableTrust: true }), WORKSPACE];
 const child = spawn(CS_BIN, args2, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 const logFile = path.join(RUN_DIR, 'code-server.log');
 const log = fs.createWriteStream(logFile);

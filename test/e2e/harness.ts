@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { describe, it, before, after } from 'node:test';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 import { isAlive } from '../../src/engine/util/process';
+import { codeServerLayout, codeServerServeArgs } from '../../scripts/code-server.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const OUT = path.join(ROOT, '.test-output', 'e2e');
@@ -182,13 +183,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   removeStaleServerDirs(opts.name);
   const dir = path.join(OUT, `${opts.name}-${process.pid}`);
   fs.rmSync(dir, { recursive: true, force: true });
-  const userDataDir = path.join(dir, 'user-data');
-  const extensionsDir = path.join(dir, 'extensions');
-  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-  fs.mkdirSync(extensionsDir, { recursive: true });
   const port = await freePort();
-  const config = path.join(dir, 'config.yaml');
-  fs.writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  const { userDataDir, extensionsDir, dirArgs: common } = codeServerLayout(fs, path, dir, port);
   const settings = {
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
@@ -207,7 +203,6 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   };
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
 
-  const common = ['--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
   const inst = spawnSync(CODE_SERVER_BIN, ['--install-extension', vsix, ...common], { encoding: 'utf8', timeout: 120_000 });
   if (inst.status !== 0 || !fs.readdirSync(extensionsDir).some((d) => d.toLowerCase().startsWith(EXTENSION_ID.toLowerCase()))) {
     throw new Error(`installing ${vsix} into code-server failed (exit ${inst.status}):\n${inst.stdout}\n${inst.stderr}`);
@@ -215,18 +210,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
 
   const logFile = path.join(dir, 'code-server.log');
   const log = fs.openSync(logFile, 'a');
-  const args = [
-    '--bind-addr',
-    `127.0.0.1:${port}`,
-    '--auth',
-    'none',
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-getting-started-override',
-    '--ignore-last-opened',
-    ...common,
-    ...(opts.disableTrust ? ['--disable-workspace-trust'] : []),
-  ];
+  const args = codeServerServeArgs(port, common, { disableTrust: opts.disableTrust });
   // Own process group, so close() ends code-server and every process it started.
   const proc: ChildProcess = spawn(CODE_SERVER_BIN, args, { detached: true, stdio: ['ignore', log, log], env: { ...process.env, CI: 'true' } });
   fs.closeSync(log);
