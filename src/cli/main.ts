@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { PartialRunConfig } from '../protocol/config';
 import type { EngineEvent, TerminalEvent } from '../protocol/engine';
 import { loadConfigFile, resolveConfig } from '../engine/config';
-import { BadInputError } from '../engine/jobs/types';
+import { BadInputError } from '../engine/errors';
 import { applyOverrides, HELP, parseArgs, UsageError } from './args';
 import type { CliArgs } from './args';
 import { HumanPrinter } from './human';

@@ -15,7 +15,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice } from '../protocol/config';
 import type { BackendInfo } from '../protocol/engine';
-import { BadInputError } from './jobs/types';
+import { BadInputError } from './errors';
 
 const TFJS_NODE = ['@tensorflow', 'tfjs-node'].join('/');
 

@@ -16,7 +16,7 @@ import { RunContext } from './jobs/context';
 import type { RunContextDeps } from './jobs/context';
 import { BASELINE_DIR, PRUNED_DIR, runStages, stagesOf } from './jobs/pipeline';
 import type { JobInputs } from './jobs/pipeline';
-import { BadInputError, CancelledError } from './jobs/types';
+import { BadInputError, CancelledError } from './errors';
 import { chooseTrainer, createTrainer } from './train/createTrainer';
 import { TEMP_MARK } from './util/atomic';
 import { isAlive } from './util/process';

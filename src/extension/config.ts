@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendChoice, PartialRunConfig } from '../protocol/config';
 import { loadConfigFile } from '../engine/config/load';
-import { BadInputError } from '../engine/jobs/types';
+import { BadInputError } from '../engine/errors';
 import { locateInJson } from './locate';
 import { OutputDirError, resolveOutputDir } from './outputDir';
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { runJob } from '../../src/engine/run';
 import type { RunContextDeps } from '../../src/engine/jobs/context';
 import type { SplitData, ImageSet } from '../../src/engine/data/dataset';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError } from '../../src/engine/errors';
 import { TEMP_MARK } from '../../src/engine/util/atomic';
 import type { EngineEvent, RunRecord, StartRequest } from '../../src/protocol/engine';
 import { freshOutDir } from './child-helpers';

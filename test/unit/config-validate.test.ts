@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
 import { resolveConfig, loadConfigFile, configJsonSchema, ConfigError } from '../../src/engine/config';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError } from '../../src/engine/errors';
 import Ajv from 'ajv';
 
 const SRC = 'model-optimizer.json';

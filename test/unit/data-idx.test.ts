@@ -8,7 +8,7 @@ import { DEFAULT_CONFIG, type RunConfig } from '../../src/protocol/config';
 import { parseIdx, readIdxImages, readIdxLabels, IDX_IMAGES_MAGIC } from '../../src/engine/data/idx';
 import { loadData, mnistPackagePaths, validationSplit } from '../../src/engine/data/mnist';
 import type { ImageSet } from '../../src/engine/data/dataset';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError } from '../../src/engine/errors';
 
 /** Builds an IDX file by hand from the format description (independent of the reader). */
 function idxBytes(magic: number, dims: number[], data: number[] | Uint8Array): Buffer {

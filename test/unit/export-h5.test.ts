@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadH5wasm, readKerasH5, saveKerasH5 } from '../../src/engine/export/kerasH5';
 import { predictModel } from '../../src/engine/evaluate';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError } from '../../src/engine/errors';
 import { argmaxRows, forwardMlp } from '../../src/engine/quantize/forward';
 import { listDir, mnist, randomModel, tempDir } from './export-helpers';
 

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { quantizeUint8, readTfjsFiles, saveTfjsQuantized, uint8Params } from '../../src/engine/export/tfjsQuantized';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError } from '../../src/engine/errors';
 import { argmaxRows, forwardMlp } from '../../src/engine/quantize/forward';
 import { tfjsStats } from '../../src/engine/report/fileStats';
 import { listDir, mnist, randomModel, tempDir } from './export-helpers';

@@ -13,7 +13,7 @@ import { initBackend } from '../../src/engine/backend';
 import { loadData } from '../../src/engine/data/mnist';
 import { loadTfjsModel, saveTfjsModel } from '../../src/engine/export/tfjs';
 import { initMlp } from '../../src/engine/model/init';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError } from '../../src/engine/errors';
 import { TfjsTrainer } from '../../src/engine/train/tfjsTrainer';
 import { TEMP_MARK } from '../../src/engine/util/atomic';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';

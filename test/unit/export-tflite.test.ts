@@ -12,7 +12,7 @@ import type { ImageSet } from '../../src/engine/data/dataset';
 import { saveTflite, tfliteBytes } from '../../src/engine/export/tflite';
 import { readTflite } from '../../src/engine/export/tflite/reader';
 import { BuiltinOperator, TensorType } from '../../src/engine/export/tflite/schema';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError } from '../../src/engine/errors';
 import type { MlpModel } from '../../src/engine/model/mlp';
 import { argmaxRows, forwardMlp } from '../../src/engine/quantize/forward';
 import { dequantize, forwardInt8, quantizeInput } from '../../src/engine/quantize/fullInt8';

@@ -22,7 +22,7 @@ import { createTrainer } from '../../src/engine/train/createTrainer';
 import { fit } from '../../src/engine/train/fit';
 import { RunContext } from '../../src/engine/jobs/context';
 import { PRUNED_MODEL_NAME, runPruneStage } from '../../src/engine/jobs/prune';
-import { BadInputError, CancelledError } from '../../src/engine/jobs/types';
+import { BadInputError, CancelledError } from '../../src/engine/errors';
 import { decodeEventFile } from './prune-helpers';
 
 const config: RunConfig = {

@@ -18,7 +18,7 @@ import {
   validateMaskOptions,
   ELEMENTWISE,
 } from '../../src/engine/prune/mask';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError } from '../../src/engine/errors';
 import type { MlpModel } from '../../src/engine/model/mlp';
 
 const F = (a: number[]): Float32Array => Float32Array.from(a);

@@ -16,7 +16,7 @@ import {
   shouldPruneInStep,
   stepsPerEpoch,
 } from '../../src/engine/prune/schedule';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError } from '../../src/engine/errors';
 import { DEFAULT_CONFIG, type PolynomialDecaySchedule } from '../../src/protocol/config';
 
 const poly = (end: number | 'auto'): PolynomialDecaySchedule => ({

@@ -9,7 +9,7 @@ import { resolveConfig } from '../../src/engine/config';
 import { sparsityLabel } from '../../src/engine/config/validate';
 import { scheduleFor, sweepModelName } from '../../src/engine/jobs/sweep';
 import { buildSweepSummary, renderSweepMarkdown } from '../../src/engine/report/sweep';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError } from '../../src/engine/errors';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
 import type { PolynomialDecaySchedule } from '../../src/protocol/config';
 import type { ModelReport } from '../../src/protocol/engine';

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, wasmBinariesDir } from '../../src/engine/backend';
-import { BadInputError } from '../../src/engine/jobs/types';
+import { BadInputError } from '../../src/engine/errors';
 
 function tfjsNodeInstalled(): boolean {
   try {

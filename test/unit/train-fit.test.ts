@@ -13,7 +13,7 @@ import type { MlpModel } from '../../src/engine/model/mlp';
 import { fit } from '../../src/engine/train/fit';
 import { TfjsTrainer } from '../../src/engine/train/tfjsTrainer';
 import type { Trainer } from '../../src/engine/train/trainer';
-import { CancelledError } from '../../src/engine/jobs/types';
+import { CancelledError } from '../../src/engine/errors';
 import { fakeContext } from './train-helpers';
 
 before(async () => {

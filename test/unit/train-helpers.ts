@@ -4,7 +4,8 @@ import { DEFAULT_CONFIG } from '../../src/protocol/config';
 import type { EngineEvent, StageRecord } from '../../src/protocol/engine';
 import type { SplitData } from '../../src/engine/data/dataset';
 import { loadData } from '../../src/engine/data/mnist';
-import { CancelledError, type StageContext } from '../../src/engine/jobs/types';
+import { type StageContext } from '../../src/engine/jobs/types';
+import { CancelledError } from '../../src/engine/errors';
 import { TfjsTrainer } from '../../src/engine/train/tfjsTrainer';
 
 export type FakeContext = StageContext & {

@@ -9,7 +9,7 @@ import { initBackend } from '../../src/engine/backend';
 import { loadTfjsModel } from '../../src/engine/export/tfjs';
 import { evaluateModel } from '../../src/engine/evaluate';
 import { runTrainStage } from '../../src/engine/jobs/train';
-import { CancelledError } from '../../src/engine/jobs/types';
+import { CancelledError } from '../../src/engine/errors';
 import { fakeContext } from './train-helpers';
 
 before(async () => {

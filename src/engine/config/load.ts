@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { PartialRunConfig, RunConfig } from '../../protocol/config';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 import { resolveConfig } from './validate';
 
 /**

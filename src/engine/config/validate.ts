@@ -8,7 +8,7 @@
  */
 import { DEFAULT_CONFIG } from '../../protocol/config';
 import type { RunConfig } from '../../protocol/config';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 import { CONFIG_SPEC } from './spec';
 import type { ObjectSpec, Spec, TaggedSpec } from './spec';
 

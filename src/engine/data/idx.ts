@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 
 export const IDX_LABELS_MAGIC = 0x00000801;
 export const IDX_IMAGES_MAGIC = 0x00000803;

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import type { RunConfig } from '../../protocol/config';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 import type { ImageSet, SplitData } from './dataset';
 import { readIdxImages, readIdxLabels } from './idx';
 

@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { MlpModel } from '../model/mlp';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 import { kerasDenseConfig } from './kerasDense';
 import { tempPathFor } from '../util/atomic';
 import { validateModel } from './validateModel';

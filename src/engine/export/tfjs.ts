@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Activation } from '../../protocol/config';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 import type { DenseLayer, MlpModel } from '../model/mlp';
 import { writeFilesAtomic } from '../util/atomic';
 import { kerasDenseConfig } from './kerasDense';

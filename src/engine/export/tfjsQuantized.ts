@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { TfjsQuantMode } from '../../protocol/config';
 import type { MlpModel } from '../model/mlp';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 import { float16BitsToFloat32, toFloat16 } from '../quantize/float16';
 import { writeFilesAtomic } from '../util/atomic';
 import { tfjsModelJson } from './tfjs';

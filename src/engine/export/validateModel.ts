@@ -3,7 +3,7 @@
  * error and never a partial file.
  */
 import type { MlpModel } from '../model/mlp';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 
 const ACTIVATIONS = new Set(['relu', 'softmax', 'linear']);
 

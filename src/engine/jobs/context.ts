@@ -22,7 +22,7 @@ import type { SplitData } from '../data/dataset';
 import type { MlpModel } from '../model/mlp';
 import type { Trainer } from '../train/trainer';
 import { writeFileAtomic } from '../util/atomic';
-import { CancelledError } from './types';
+import { CancelledError } from '../errors';
 import type { StageContext } from './types';
 
 export interface RunContextDeps {

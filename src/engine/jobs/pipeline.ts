@@ -16,7 +16,7 @@ import { runPruneStage } from './prune';
 import { runSweep } from './sweep';
 import { runTrainStage } from './train';
 import type { RunContext } from './context';
-import { BadInputError } from './types';
+import { BadInputError } from '../errors';
 
 export const BASELINE_DIR = 'mnist_model';
 export const PRUNED_DIR = 'pruned_mnist_model';

@@ -8,26 +8,6 @@ import type { SplitData } from '../data/dataset';
 import type { MlpModel } from '../model/mlp';
 import type { Trainer } from '../train/trainer';
 
-/** Thrown when the user can fix the problem (config, data, model file): CLI exit code 2. */
-export class BadInputError extends Error {
-  constructor(
-    message: string,
-    /** Where the problem is, e.g. 'model-optimizer.json: train.epochs'. */
-    readonly where?: string,
-  ) {
-    super(message);
-    this.name = 'BadInputError';
-  }
-}
-
-/** Thrown at a batch boundary after `cancel`: the run ends as cancelled, not failed. */
-export class CancelledError extends Error {
-  constructor() {
-    super('Run cancelled');
-    this.name = 'CancelledError';
-  }
-}
-
 export interface StageContext {
   runId: string;
   config: RunConfig;

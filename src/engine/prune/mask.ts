@@ -18,7 +18,7 @@
  * Only kernels are masked, never biases.
  */
 import type { MlpModel } from '../model/mlp';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 
 const f32 = Math.fround;
 

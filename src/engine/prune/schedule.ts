@@ -15,7 +15,7 @@
  * end_step = ceil(60000/64)·5 ignores the validation split).
  */
 import type { PruningSchedule as PruningScheduleConfig } from '../../protocol/config';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 import { keptCount } from './mask';
 
 const f32 = Math.fround;

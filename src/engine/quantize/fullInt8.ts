@@ -4,7 +4,7 @@
  * tests as the bit-exact expectation, and handy for explaining results).
  */
 import type { MlpModel } from '../model/mlp';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 import { forwardMlp } from './forward';
 import {
   asymmetricParams,

@@ -11,7 +11,7 @@ import { readTflite, type ReadTflite } from '../export/tflite/reader';
 import { isDenseOp, storedWeights } from '../export/tflite/dense';
 import { TensorType } from '../export/tflite/schema';
 import { readTfjsFiles } from '../export/tfjsQuantized';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 import { accuracyOf, forwardMlp } from '../quantize/forward';
 import { quantizeValue } from '../quantize/int8';
 import { TfliteModel } from '../runtime/tfliteRuntime';

@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 
 type HeapArray = Float32Array | Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | Float64Array;
 

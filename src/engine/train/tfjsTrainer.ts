@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../../protocol/config';
 import type { DenseLayer, MlpModel } from '../model/mlp';
 import type { BatchResult, EvalResult, Trainer } from './trainer';
-import { BadInputError } from '../jobs/types';
+import { BadInputError } from '../errors';
 import { softmaxRows } from '../model/softmax';
 
 export const ADAM_BETA1 = 0.9;

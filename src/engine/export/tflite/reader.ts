@@ -4,7 +4,7 @@
  * sparsity from the file itself. Throws BadInputError for anything that is not a TFLite model.
  */
 import { ByteBuffer } from 'flatbuffers';
-import { BadInputError } from '../../jobs/types';
+import { BadInputError } from '../../errors';
 import type { OpOptions, TfliteGraph, TfliteOperator, TfliteTensor } from './graph';
 import {
   BufferField,
