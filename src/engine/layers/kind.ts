@@ -1,0 +1,44 @@
+/**
+ * What every layer kind knows, in one module per kind (src/engine/layers/<kind>.ts), the way
+ * tfjs-layers registers layer classes. The registry (registry.ts) maps Keras class names to
+ * these; exporters and analyses walk the graph and ask the node's kind instead of holding
+ * per-layer `if`s, so adding a layer kind touches one module (and its tests).
+ *
+ * `C` is the kind's parsed configuration; it lives in `LayerNode.config` as plain JSON.
+ * Exporters that need more of a kind (TFLite op writers, int8 reference kernels) add optional
+ * members here rather than switching on `className` elsewhere.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { LayerNode, Shape } from '../graph/types';
+
+/** How a fresh weight is initialised (Keras' names and semantics). */
+export type WeightInit = 'glorot_uniform' | 'he_normal' | 'zeros' | 'ones';
+
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  trainable: boolean;
+  init: WeightInit;
+}
+
+export interface LayerKind<C extends Record<string, unknown> = Record<string, unknown>> {
+  /** The Keras class name, e.g. 'Conv2D'. */
+  readonly className: string;
+  /**
+   * Reads and validates a Keras / TF.js layer config (`config` of `{class_name, config}`,
+   * snake_case or camelCase keys), throwing BadInputError naming `where` and the fix.
+   */
+  parseConfig(keras: Record<string, unknown>, where: string): C;
+  /** The Keras 2 layer config this kind writes into `.h5` model_config and TF.js model.json. */
+  kerasConfig(config: C, node: LayerNode): Record<string, unknown>;
+  /** Per-sample output shape from the per-sample input shapes (throws BadInputError on a mismatch). */
+  outputShape(config: C, inputShapes: Shape[]): Shape;
+  /** The weights this kind owns, in Keras' order. */
+  weightSpecs(config: C, inputShapes: Shape[]): WeightSpec[];
+  /** Names of the weights magnitude pruning may zero (tfmot's prunable kernels). */
+  readonly prunable: readonly string[];
+  /** Forward pass on batched NHWC tensors; `training` turns Dropout and BatchNorm batch statistics on. */
+  forward(config: C, weights: tf.Tensor[], inputs: tf.Tensor[], training: boolean): tf.Tensor;
+  /** Multiply-accumulates per sample. */
+  macs(config: C, inputShapes: Shape[], outputShape: Shape): number;
+}
