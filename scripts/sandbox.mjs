@@ -3,8 +3,10 @@
 //   1. installs code-server (a real VS Code server) with ../shared/tools/vscode-server/install.sh
 //      into .code-server/ (offline, ~90 s the first time, then reused),
 //   2. builds and packages model-optimizer.vsix and installs it into .code-server/sandbox/,
-//   3. creates a sample workspace .code-server/sample-workspace/ with a small model-optimizer.json
-//      (kept if it exists, so your edits survive),
+//   3. creates a sample workspace OUTSIDE the repository (so Git does not ask about the parent
+//      repository on every start): $XDG_DATA_HOME/model-optimizer/sample-workspace/ (default
+//      ~/.local/share/…, or --workspace DIR) with a small model-optimizer.json (kept if it
+//      exists, so your edits survive),
 //   4. starts code-server on 127.0.0.1:<free port> and prints the URL. Ctrl-C stops it.
 //
 // Options: --port N (default: a free port), --no-build (reuse dist/ and the .vsix).
@@ -12,6 +14,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT, DEFAULT_VSIX, packageVsix } from './package-vsix.mjs';
 import { codeServerLayout, codeServerServeArgs } from './code-server.mjs';
@@ -23,7 +26,10 @@ const build = !args.includes('--no-build');
 const CS_DIR = path.join(ROOT, '.code-server');
 const CS_BIN = path.join(CS_DIR, 'node_modules', '.bin', 'code-server');
 const RUN_DIR = path.join(CS_DIR, 'sandbox');
-const WORKSPACE = path.join(CS_DIR, 'sample-workspace');
+const DATA_HOME = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+const WORKSPACE = args.includes('--workspace') ? path.resolve(args[args.indexOf('--workspace') + 1]) : path.join(DATA_HOME, 'model-optimizer', 'sample-workspace');
+/** Where earlier versions put it (inside the repository): its config is carried over once. */
+const OLD_WORKSPACE = path.join(CS_DIR, 'sample-workspace');
 const INSTALLER = path.resolve(ROOT, '..', 'shared', 'tools', 'vscode-server', 'install.sh');
 
 function fail(msg) {
@@ -66,14 +72,28 @@ if (build) {
 const port = portArg || (await freePort());
 const { userDataDir, dirArgs: common } = codeServerLayout(fs, path, RUN_DIR, port);
 const settingsFile = path.join(userDataDir, 'User', 'settings.json');
-if (!fs.existsSync(settingsFile)) {
-  fs.writeFileSync(settingsFile, JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'extensions.autoCheckUpdates': false }, null, 2));
+{
+  // Your own settings are kept; these are added when missing. The workspace is outside any Git
+  // repository, and Git must not offer to open one found in a parent folder either.
+  let settings;
+  try {
+    settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
+  } catch {
+    settings = {};
+  }
+  const defaults = { 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'extensions.autoCheckUpdates': false, 'git.openRepositoryInParentFolders': 'never' };
+  fs.writeFileSync(settingsFile, JSON.stringify({ ...defaults, ...settings }, null, 2));
 }
 run(CS_BIN, ['--install-extension', DEFAULT_VSIX, '--force', ...common], 'installing the .vsix into code-server');
 
 // 3. sample workspace
 fs.mkdirSync(WORKSPACE, { recursive: true });
 const sampleConfig = path.join(WORKSPACE, 'model-optimizer.json');
+const oldConfig = path.join(OLD_WORKSPACE, 'model-optimizer.json');
+if (!fs.existsSync(sampleConfig) && fs.existsSync(oldConfig)) {
+  fs.copyFileSync(oldConfig, sampleConfig);
+  console.log(`sandbox: the sample workspace moved out of the repository; your ${path.relative(ROOT, oldConfig)} was copied to ${sampleConfig}`);
+}
 if (!fs.existsSync(sampleConfig)) {
   // Small enough to finish in about a minute on a laptop; delete the limits for the full reference run.
   const sample = {
@@ -143,7 +163,7 @@ Model Optimizer sandbox is running (code-server, VS Code in the browser):
 
     ${url}
 
-Workspace: ${path.relative(ROOT, WORKSPACE)}/ (edit model-optimizer.json there)
+Workspace: ${WORKSPACE}/ (edit model-optimizer.json there)
 Open the Model Optimizer view in the activity bar, or run "Model Optimizer: Run Full Pipeline"
 from the command palette (F1). Log: ${path.relative(ROOT, logFile)}. Press Ctrl-C to stop.
 `);

@@ -2,16 +2,9 @@
 import type { BatchProgressEvent, ModelReport } from '../protocol/engine';
 import { markPareto, recommendRow } from '../protocol/sweep';
 
-export function bytes(n: number): string {
-  if (n < 1024) {
-    return `${n} B`;
-  }
-  if (n < 1024 * 1024) {
-    return `${(n / 1024).toFixed(1)} KiB`;
-  }
-  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
-}
+import { formatBytes } from '../protocol/format';
 
+export const bytes = formatBytes;
 export { formatDuration as duration } from '../protocol/format';
 
 export function pct(x: number | null | undefined, digits = 2): string {

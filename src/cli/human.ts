@@ -1,7 +1,8 @@
 /**
  * Human-readable CLI output: results on stdout (epoch lines, artifacts, summary); progress,
  * logs and warnings on stderr. The progress bar redraws in place only on a terminal;
- * otherwise a plain progress line is printed at most every few seconds.
+ * otherwise a plain progress line is printed only for an epoch that has run for a few
+ * seconds, and then at most every few seconds (a short epoch prints its epoch line only).
  */
 import { assertNever } from '../protocol/assert';
 import { mergeReport, type BackendInfo, type EngineEvent, type ModelReport, type WarningEvent } from '../protocol/engine';
@@ -75,6 +76,7 @@ export class HumanPrinter {
         return;
       }
       case 'stageStarted': {
+        this.lastPlain = this.now();
         const shape = e.epochs !== undefined ? `: ${e.epochs} epoch(s)${e.stepsPerEpoch !== undefined ? ` × ${e.stepsPerEpoch} steps` : ''}` : '';
         this.out(`\n▶ ${e.stage} ${e.model}${shape}`);
         return;
@@ -91,6 +93,7 @@ export class HumanPrinter {
         }
         return;
       case 'epochEnd': {
+        this.lastPlain = this.now();
         const m = e.metrics;
         const sp = e.sparsity
           ? `  sparsity ${Object.entries(e.sparsity)

@@ -274,7 +274,19 @@ export interface StageRecord {
     lastMaskUpdateStep: number | null;
     finalTargetSparsity: number;
     layers: string[];
+    /**
+     * Every mask update as the `pruningStep` events reported it (measured sparsity per layer),
+     * so a saved run draws the same per-step curve as the live one. Absent in older records.
+     */
+    maskUpdates?: MaskUpdateRecord[];
   };
+}
+
+export interface MaskUpdateRecord {
+  step: number;
+  targetSparsity: number;
+  /** Measured sparsity of each pruned layer's mask after this update. */
+  layers: Record<string, number>;
 }
 
 export interface EpochRecord extends EpochMetrics {

@@ -287,6 +287,7 @@ export class MetricsCharts {
     this.sparsity.data.datasets = datasets;
     this.sparsity.update('none');
     this.sparsityCanvas.dataset.points = String(n);
+    this.sparsityCanvas.dataset.targetPoints = String(run?.targetSparsity.length ?? 0);
     this.sparsityCanvas.dataset.layers = String(i);
   }
 

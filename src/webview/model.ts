@@ -119,6 +119,25 @@ export function fromView(view: RunView): PanelRun {
     run.durationMs = rec.durationMs;
     for (const s of rec.stages) {
       run.stages.push({ stage: s.stage, model: s.model, epochs: s.epochs.length });
+      // Mask updates (per step) and epoch ends, merged in step order as they arrived live.
+      const sparsityAt: { step: number; layers: Record<string, number> }[] = [];
+      for (const u of s.pruning?.maskUpdates ?? []) {
+        sparsityAt.push({ step: u.step, layers: u.layers });
+        if (run.job !== 'sweep') {
+          run.targetSparsity.push({ step: u.step, sparsity: u.targetSparsity });
+        }
+      }
+      for (const e of s.epochs) {
+        if (e.sparsity) {
+          sparsityAt.push({ step: e.step, layers: e.sparsity });
+        }
+      }
+      sparsityAt.sort((a, b) => a.step - b.step);
+      for (const p of sparsityAt) {
+        for (const [layer, sp] of Object.entries(p.layers)) {
+          addSparsity(run, sparsityKey(run, s.model, layer), { step: p.step, sparsity: sp });
+        }
+      }
       for (const e of s.epochs) {
         run.points.push({
           stage: s.stage,
@@ -131,9 +150,6 @@ export function fromView(view: RunView): PanelRun {
           valLoss: e.valLoss,
           valAccuracy: e.valAccuracy,
         });
-        for (const [layer, sp] of Object.entries(e.sparsity ?? {})) {
-          addSparsity(run, sparsityKey(run, s.model, layer), { step: e.step, sparsity: sp });
-        }
       }
       if (s.testAccuracy !== undefined) {
         run.testAccuracy[s.model] = s.testAccuracy;
@@ -242,19 +258,4 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
   }
 }
 
-/** Human-readable byte size: 1 decimal above 1 KiB. */
-export function formatBytes(n: number): string {
-  if (n < 1024) {
-    return `${n} B`;
-  }
-  const units = ['KiB', 'MiB', 'GiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
-
-export { formatDuration } from '../protocol/format';
+export { formatBytes, formatDuration } from '../protocol/format';

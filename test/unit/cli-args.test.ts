@@ -111,17 +111,29 @@ void test('human printer: epoch lines and summary on stdout, progress and warnin
   let e = '';
   out.on('data', (c: Buffer) => (o += c.toString()));
   err.on('data', (c: Buffer) => (e += c.toString()));
-  const p = new HumanPrinter({ out, err }, false, () => 1e9);
+  let now = 1e9;
+  const p = new HumanPrinter({ out, err }, false, () => now);
   const events: EngineEvent[] = [
     { type: 'jobStarted', runId: 'r', job: 'pipeline', config: DEFAULT_CONFIG, backend: { tfjs: 'wasm', trainer: 'tfjs', requested: 'auto', detail: 'SIMD' }, stages: ['train', 'prune', 'export'], startedAt: '', dataset: { name: 'mnist', train: 54000, validation: 6000, test: 10000 } },
     { type: 'stageStarted', stage: 'train', model: 'mnist_model', epochs: 5, stepsPerEpoch: 844 },
     { type: 'batchProgress', stage: 'train', epoch: 1, epochs: 5, batch: 10, batches: 844, loss: 1.2, accuracy: 0.6 },
+  ];
+  events.forEach((ev) => p.handle(ev));
+  // Not a terminal, and the epoch began just now: no in-epoch line (it would be noise in a log).
+  assert.doesNotMatch(e, /batch 10\/844/);
+  now += 6000;
+  p.handle({ type: 'batchProgress', stage: 'train', epoch: 1, epochs: 5, batch: 700, batches: 844, loss: 1.2, accuracy: 0.6 });
+  assert.match(e, /batch 700\/844/, 'an epoch running for more than 5 s reports progress');
+  now += 1000;
+  p.handle({ type: 'batchProgress', stage: 'train', epoch: 1, epochs: 5, batch: 800, batches: 844, loss: 1.2, accuracy: 0.6 });
+  assert.doesNotMatch(e, /batch 800\/844/, 'at most one line per 5 s');
+  const rest: EngineEvent[] = [
     { type: 'epochEnd', stage: 'train', model: 'mnist_model', epoch: 1, epochs: 5, step: 844, metrics: { loss: 0.29, accuracy: 0.917, valLoss: 0.15, valAccuracy: 0.957 }, durationMs: 3200 },
     { type: 'warning', code: 'end-step', message: 'end_step beyond the last step' },
     { type: 'report', rows: [row({})] },
     { type: 'done', runId: 'r', durationMs: 65_000, testAccuracy: { mnist_model: 0.9781 }, recordPath: 'runs/r.json' },
   ];
-  events.forEach((ev) => p.handle(ev));
+  rest.forEach((ev) => p.handle(ev));
   assert.match(o, /backend\s+wasm \(requested: auto\) — SIMD/);
   assert.match(o, /backend\s+wasm, training loop tfjs \(SIMD\)/);
   assert.match(o, /54000 train \/ 6000 validation \/ 10000 test/);
@@ -129,7 +141,6 @@ void test('human printer: epoch lines and summary on stdout, progress and warnin
   assert.match(o, /mnist_model\s+test accuracy 97\.81 %/);
   assert.match(o, /format\/variant/);
   assert.match(o, /total time {2}1 min 5 s/);
-  assert.match(e, /batch 10\/844/);
   assert.match(e, /warning \[end-step\]/);
   assert.doesNotMatch(o, /batch 10/);
 });

@@ -103,7 +103,7 @@ void test('sweep summary, sweep.md and the CLI table mark the same rows and name
     ['E_quant', 'F_quant', 'G_full', 'I_quant'],
   );
   assert.equal(summary.recommended, 'E_quant');
-  assert.match(summary.recommendation, /^Deploy E_quant: the smallest file \(gzip 58\.6 KB, 6\.7× smaller than the float32 baseline's 390\.6 KB\) within 1 point of the baseline accuracy: 97\.90 % vs 97\.80 % \(\+0\.10 pt\)\.$/);
+  assert.match(summary.recommendation, /^Deploy E_quant: the smallest file \(gzip 58\.6 KiB, 6\.7× smaller than the float32 baseline's 390\.6 KiB\) within 1 point of the baseline accuracy: 97\.90 % vs 97\.80 % \(\+0\.10 pt\)\.$/);
 
   const md = renderSweepMarkdown(summary);
   const tableLines = md.split('\n').filter((l) => /^\| \d/.test(l));

@@ -147,6 +147,29 @@ function sweepPoints(): ModelReport[] {
   });
 }
 
+/** A finished pipeline run record with `over` replacing its fields. */
+function savedRecord(runId: string, over: Partial<RunRecord>): RunRecord {
+  return {
+    version: 1,
+    runId,
+    job: 'pipeline',
+    status: 'done',
+    startedAt: '2026-11-27T19:00:00.000Z',
+    finishedAt: '2026-11-27T19:02:00.000Z',
+    durationMs: 120_000,
+    config: DEFAULT_CONFIG,
+    backend,
+    dataset,
+    stages: [],
+    artifacts: [],
+    report: [],
+    warnings: [],
+    timings: {},
+    host: { node: 'v20', platform: 'linux', cpu: 'x', cores: 2 },
+    ...over,
+  };
+}
+
 void describe('metrics panel in headless Chromium', () => {
   before(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -439,6 +462,33 @@ void describe('metrics panel in headless Chromium', () => {
     assert.equal(await attr('#run-status', 'data-status'), 'done');
     assert.equal(await page.locator('#run-duration').innerText(), '1 min 0 s');
     assert.equal(await page.locator('#stop-button').isVisible(), false);
+  });
+
+  void it('a saved pipeline run draws the per-step sparsity curve from its record, as it did live', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    const updates = [1, 101, 201, 301, 401, 501, 601, 701, 801].map((step) => {
+      const target = 0.5 * (1 - (1 - Math.min(1, step / 801)) ** 3);
+      return { step, targetSparsity: target, layers: { dense_1: Math.round(target * 1280) / 1280 } };
+    });
+    const record = savedRecord('saved-prune', {
+      stages: [
+        {
+          stage: 'prune',
+          model: 'pruned_mnist_model',
+          durationMs: 9000,
+          epochs: [1, 2].map((epoch) => ({ epoch, step: epoch * 422, durationMs: 4000, loss: 0.1, accuracy: 0.97, valLoss: 0.1, valAccuracy: 0.97, sparsity: { dense_1: epoch === 1 ? updates[4].layers.dense_1 : 0.5 } })),
+          pruning: { effectiveEndStep: 844, totalSteps: 844, lastMaskUpdateStep: 801, finalTargetSparsity: 0.5, layers: ['dense_1'], maskUpdates: updates },
+        },
+      ],
+    });
+    await send({ type: 'snapshot', canRun: true, selectedRunId: record.runId, runs: [{ runId: record.runId, job: 'pipeline', status: 'done', startedAt: record.startedAt, backend, events: [], record }] });
+    assert.equal(await page.locator('#sparsity-card').isVisible(), true);
+    assert.equal(await attr('#chart-sparsity', 'data-layers'), '1');
+    // 9 mask updates + 2 epoch ends (steps 422 and 844; none coincides with an update).
+    assert.equal(await attr('#chart-sparsity', 'data-points'), '11', 'every mask update, not one dot per epoch');
+    assert.equal(await attr('#chart-sparsity', 'data-target-points'), '9', 'the schedule target per update');
   });
 
   void it('a live sweep: trade-off points accumulate per point, the Pareto front and the recommendation follow', async (t) => {

@@ -154,6 +154,7 @@ export async function runPruneStage(ctx: StageContext, baseline: MlpModel, opts:
         // The target the masks really reached (at the last update), not the configured one.
         finalTargetSparsity: last?.targetSparsity ?? 0,
         layers: layerNames,
+        maskUpdates: controller.updates.map((u) => ({ step: u.step, targetSparsity: u.targetSparsity, layers: Object.fromEntries(u.layers.map((l) => [l.name, l.sparsity])) })),
       },
     });
     return pruned;

@@ -5,10 +5,7 @@
 import * as path from 'node:path';
 import type { ModelReport } from '../../protocol/engine';
 import { writeFileAtomic } from '../util/atomic';
-
-function kb(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
-}
+import { formatBytes } from '../../protocol/format';
 
 function pct(x: number | null, digits = 2): string {
   return x === null ? '—' : `${(x * 100).toFixed(digits)} %`;
@@ -42,7 +39,7 @@ export function renderComparisonMarkdown(rows: ModelReport[], title = 'Model com
   for (const r of rows) {
     const sparsity = r.layers.map((l) => `${l.name} ${(l.sparsity * 100).toFixed(1)} %`).join(', ');
     lines.push(
-      `| ${r.path} | ${r.format} | ${r.variant} | ${kb(r.bytes)} | ${kb(r.gzipBytes)} | ${r.params} | ${r.nonzeros} | ${sparsity} | ${pct(r.accuracy)} | ${delta(r.accuracyDelta)} | ${r.latencyUs === null ? '—' : r.latencyUs.toFixed(1)} | ${r.runtime} |`,
+      `| ${r.path} | ${r.format} | ${r.variant} | ${formatBytes(r.bytes)} | ${formatBytes(r.gzipBytes)} | ${r.params} | ${r.nonzeros} | ${sparsity} | ${pct(r.accuracy)} | ${delta(r.accuracyDelta)} | ${r.latencyUs === null ? '—' : r.latencyUs.toFixed(1)} | ${r.runtime} |`,
     );
   }
   return lines.join('\n') + '\n';

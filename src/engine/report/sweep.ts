@@ -7,6 +7,7 @@ import type { ModelReport } from '../../protocol/engine';
 import { markPareto, overallKernelSparsity, recommendRow } from '../../protocol/sweep';
 import type { SweepRow, SweepSummary } from '../../protocol/sweep';
 import { writeFilesAtomic } from '../util/atomic';
+import { formatBytes } from '../../protocol/format';
 
 export interface SweepTableInput {
   complete: boolean;
@@ -55,10 +56,6 @@ export function buildSweepSummary(input: SweepTableInput): SweepSummary {
   };
 }
 
-function kb(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
-}
-
 function pct(x: number | null, digits = 2): string {
   return x === null ? '—' : `${(x * 100).toFixed(digits)} %`;
 }
@@ -86,7 +83,7 @@ function recommendationText(rows: SweepRow[], best: SweepRow | null, baselineAcc
   }
   const ratio = base.gzipBytes / best.gzipBytes;
   return (
-    `Deploy ${best.path}: the smallest file (gzip ${kb(best.gzipBytes)}, ${ratio.toFixed(1)}× smaller than the float32 baseline's ${kb(base.gzipBytes)}) ` +
+    `Deploy ${best.path}: the smallest file (gzip ${formatBytes(best.gzipBytes)}, ${ratio.toFixed(1)}× smaller than the float32 baseline's ${formatBytes(base.gzipBytes)}) ` +
     `within ${points(maxDrop)} of the baseline accuracy: ${pct(best.accuracy)} vs ${pct(baselineAccuracy)} (${signedPt(best.accuracyDelta)}).`
   );
 }
@@ -106,7 +103,7 @@ export function renderSweepMarkdown(s: SweepSummary): string {
   );
   for (const r of s.rows) {
     lines.push(
-      `| ${pct(r.targetSparsity, 0)} | ${pct(r.measuredSparsity, 1)} | ${r.path} | ${r.variant} | ${kb(r.gzipBytes)} | ${kb(r.bytes)} | ${r.nonzeros} | ${pct(r.accuracy)} | ${signedPt(r.accuracyDelta)} | ${r.latencyUs === null ? '—' : r.latencyUs.toFixed(1)} | ${r.pareto ? '★' : ''} |`,
+      `| ${pct(r.targetSparsity, 0)} | ${pct(r.measuredSparsity, 1)} | ${r.path} | ${r.variant} | ${formatBytes(r.gzipBytes)} | ${formatBytes(r.bytes)} | ${r.nonzeros} | ${pct(r.accuracy)} | ${signedPt(r.accuracyDelta)} | ${r.latencyUs === null ? '—' : r.latencyUs.toFixed(1)} | ${r.pareto ? '★' : ''} |`,
     );
   }
   lines.push(

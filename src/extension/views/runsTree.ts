@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { JOB_TITLE, type RunStatus } from '../../protocol/engine';
 import type { RunEntry, RunStore, StageSummary } from '../runStore';
-import { formatBytes } from '../../webview/model';
+import { formatBytes } from '../../protocol/format';
 import { assertNever } from '../../protocol/assert';
 
 export type RunsNode =
