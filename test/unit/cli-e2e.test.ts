@@ -159,7 +159,7 @@ void test('bad config → exit 2, one paragraph naming field and fix, nothing wr
 
   const missingConfig = await cli(['train', '--config', 'absent.json', '--out', out], dir);
   assert.equal(missingConfig.code, 2);
-  assert.match(missingConfig.stderr, /Cannot read the config file .*absent\.json: the file does not exist/);
+  assert.match(missingConfig.stderr, /config file .*absent\.json does not exist/);
 
   const file = path.join(dir, 'a-file');
   writeFileSync(file, 'x');

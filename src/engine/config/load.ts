@@ -2,10 +2,10 @@
  * Reading `model-optimizer.json` (or a `--config` file). Problems become BadInputErrors whose
  * `where` is 'file:line:column' for syntax errors and 'file: field.path' for bad values.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { PartialRunConfig, RunConfig } from '../../protocol/config';
 import { BadInputError } from '../errors';
+import { LIMITS, readTextLimited } from '../util/safeRead';
 import { resolveConfig } from './validate';
 
 /**
@@ -14,14 +14,12 @@ import { resolveConfig } from './validate';
  */
 export async function loadConfigFile(file: string): Promise<PartialRunConfig> {
   const name = path.basename(file);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'the file does not exist' : code === 'EISDIR' ? 'it is a folder, not a file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new BadInputError(`Cannot read the config file ${file}: ${why}. Check the path (relative paths start from ${process.cwd()}) or leave the config out to use the defaults.`, file);
-  }
+  const text = await readTextLimited(file, {
+    what: 'config file',
+    maxBytes: LIMITS.config,
+    pathFix: `Check the path (relative paths start from ${process.cwd()}) or leave the config out to use the defaults.`,
+    tooLargeFix: 'A config is a few KB of JSON: point --config at model-optimizer.json.',
+  });
   const parsed = parseJsonText(text, name);
   resolveConfig(parsed, name);
   return parsed as PartialRunConfig;

@@ -47,21 +47,41 @@ function configuredPaths(config: RunConfig): IdxPaths {
   return out as IdxPaths;
 }
 
-/** Reads an images + labels pair and checks that they agree. */
+/**
+ * The classes labels imply: 0…K-1 where K is the first value no sample has. A label past a
+ * gap (a stray 200 among 0…9) is then out of range instead of silently widening the model.
+ */
+export function inferClasses(labels: Uint8Array): number {
+  const seen = new Uint8Array(256);
+  for (const l of labels) {
+    seen[l] = 1;
+  }
+  let k = 0;
+  while (k < 256 && seen[k]) {
+    k++;
+  }
+  return k;
+}
+
+/** Reads an images + labels pair and checks that they agree (count, label range). */
 export async function readImageSet(imagesFile: string, labelsFile: string, numClasses?: number): Promise<ImageSet> {
   const [img, labels] = await Promise.all([readIdxImages(imagesFile), readIdxLabels(labelsFile)]);
   if (labels.length !== img.count) {
     throw new BadInputError(`${labelsFile} has ${labels.length} labels but ${imagesFile} has ${img.count} images. Use the labels file that belongs to these images (same data set and split).`, labelsFile);
   }
-  let maxLabel = 0;
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i] > maxLabel) {
-      maxLabel = labels[i];
-    }
-  }
-  const classes = numClasses ?? maxLabel + 1;
-  if (maxLabel >= classes) {
-    throw new BadInputError(`${labelsFile} contains label ${maxLabel}, but the model has ${classes} classes. Use labels in 0…${classes - 1}.`, labelsFile);
+  const classes = numClasses ?? inferClasses(labels);
+  const at = labels.findIndex((l) => l >= classes);
+  if (at >= 0) {
+    const why =
+      numClasses !== undefined
+        ? `the model has ${classes} classes (0…${classes - 1})`
+        : classes === 0
+          ? 'no sample has label 0 (labels must start at 0)'
+          : `the other labels make ${classes} classes (0…${classes - 1}) and no sample has label ${classes}`;
+    throw new BadInputError(
+      `${labelsFile}: label ${labels[at]} at index ${at} is out of range: ${why}. Correct that label (an out-of-range label would silently add classes to the model), or use the labels file that belongs to these images.`,
+      labelsFile,
+    );
   }
   return { images: img.images, labels, count: img.count, features: img.rows * img.cols, numClasses: classes };
 }

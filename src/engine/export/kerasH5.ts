@@ -10,6 +10,7 @@ import type { MlpModel } from '../model/mlp';
 import { BadInputError } from '../errors';
 import { kerasDenseConfig } from './kerasDense';
 import { tempPathFor } from '../util/atomic';
+import { LIMITS, openRegularFile, readAt } from '../util/safeRead';
 import { validateModel } from './validateModel';
 
 type H5 = typeof import('h5wasm/node');
@@ -148,17 +149,13 @@ export async function readKerasH5(file: string, name = path.basename(file).repla
   const fail = (why: string): never => {
     throw new BadInputError(`${where} is not a Keras Dense model: ${why}`, where);
   };
+  // A regular file within the cap (h5wasm opens the path itself; never /dev/zero or a FIFO).
+  const { fh } = await openRegularFile(file, { what: 'Keras .h5 model', maxBytes: LIMITS.model });
   let head: Buffer;
   try {
-    head = Buffer.alloc(8);
-    const fh = await fs.open(file, 'r');
-    try {
-      await fh.read(head, 0, 8, 0);
-    } finally {
-      await fh.close();
-    }
-  } catch (err) {
-    throw new BadInputError(`cannot read ${file}: ${(err as Error).message}`, where);
+    head = await readAt(fh, 8, 0);
+  } finally {
+    await fh.close();
   }
   if (head.toString('latin1') !== '\x89HDF\r\n\x1a\n') {
     fail('not an HDF5 file (bad signature)');

@@ -10,6 +10,7 @@ import type { Activation } from '../../protocol/config';
 import { BadInputError } from '../errors';
 import type { DenseLayer, MlpModel } from '../model/mlp';
 import { writeFilesAtomic } from '../util/atomic';
+import { LIMITS, readFileLimited, readTextLimited, resolveInside } from '../util/safeRead';
 import { kerasDenseConfig } from './kerasDense';
 
 export const MODEL_JSON = 'model.json';
@@ -158,8 +159,11 @@ export async function loadTfjsModel(pathToModelJsonOrDir: string): Promise<MlpMo
     weightsManifest?: { paths: string[]; weights: WeightSpec[] }[];
   };
   try {
-    json = JSON.parse(await fs.readFile(file, 'utf8')) as typeof json;
+    json = JSON.parse(await readTextLimited(file, { what: 'TF.js model.json', maxBytes: LIMITS.modelJson })) as typeof json;
   } catch (err) {
+    if (err instanceof BadInputError) {
+      throw err;
+    }
     const e = err as NodeJS.ErrnoException;
     throw new BadInputError(`${file} cannot be read as JSON (${e.code ?? e.message}). Pass a TF.js layers model.json.`, file);
   }
@@ -179,12 +183,8 @@ export async function loadTfjsModel(pathToModelJsonOrDir: string): Promise<MlpMo
   for (const group of json.weightsManifest) {
     const parts: Uint8Array[] = [];
     for (const p of group.paths) {
-      const shard = path.join(path.dirname(file), p);
-      try {
-        parts.push(await fs.readFile(shard));
-      } catch {
-        bad(file, `its weights file ${p} is missing next to it`);
-      }
+      const shard = await resolveInside(path.dirname(file), p, 'weights file', file);
+      parts.push(await readFileLimited(shard, { what: 'TF.js weights file', maxBytes: LIMITS.model }));
     }
     const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts);
     let offset = 0;

@@ -13,6 +13,7 @@ import type { MlpModel } from '../model/mlp';
 import { BadInputError } from '../errors';
 import { float16BitsToFloat32, toFloat16 } from '../quantize/float16';
 import { writeFilesAtomic } from '../util/atomic';
+import { LIMITS, readFileLimited, readTextLimited, resolveInside } from '../util/safeRead';
 import { tfjsModelJson } from './tfjs';
 import { validateModel } from './validateModel';
 
@@ -136,8 +137,11 @@ export async function readTfjsFiles(pathToModelJsonOrDir: string): Promise<TfjsF
   const where = path.basename(path.dirname(modelJsonPath)) + '/' + path.basename(modelJsonPath);
   let text: string;
   try {
-    text = await fs.readFile(modelJsonPath, 'utf8');
+    text = await readTextLimited(modelJsonPath, { what: 'TF.js model.json', maxBytes: LIMITS.modelJson });
   } catch (err) {
+    if (err instanceof BadInputError) {
+      throw err;
+    }
     throw new BadInputError(`cannot read TF.js model ${modelJsonPath}: ${(err as Error).message}`, where);
   }
   let json: ModelJson;
@@ -154,13 +158,9 @@ export async function readTfjsFiles(pathToModelJsonOrDir: string): Promise<TfjsF
   const chunks: Uint8Array[] = [];
   for (const group of json.weightsManifest) {
     for (const p of group.paths) {
-      const f = path.join(dir, p);
+      const f = await resolveInside(dir, p, 'weights file', modelJsonPath);
       files.push(f);
-      try {
-        chunks.push(new Uint8Array(await fs.readFile(f)));
-      } catch (err) {
-        throw new BadInputError(`${where}: weights file ${p} is missing: ${(err as Error).message}`, where);
-      }
+      chunks.push(new Uint8Array(await readFileLimited(f, { what: 'TF.js weights file', maxBytes: LIMITS.model })));
     }
   }
   const weightData = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));

@@ -15,6 +15,7 @@ import { BadInputError } from '../errors';
 import { accuracyOf, forwardMlp } from '../quantize/forward';
 import { quantizeValue } from '../quantize/int8';
 import { TfliteModel } from '../runtime/tfliteRuntime';
+import { LIMITS, readFileLimited } from '../util/safeRead';
 import { fileSizes, h5Stats, tfliteStats, tfjsStats } from './fileStats';
 import { loadLayersModelFromDisk, predictLayersModel } from './tfjsRuntime';
 
@@ -155,7 +156,7 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
     return { model: opts.model ?? baseName, format: 'keras-h5', variant: 'float32', path: relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime: 'js forward pass (h5 weights)', latencyUs };
   }
   if (kind === 'tflite') {
-    const bytes = new Uint8Array(await fs.readFile(file));
+    const bytes = new Uint8Array(await readFileLimited(file, { what: 'TFLite model', maxBytes: LIMITS.model }));
     const g = readTflite(bytes, path.basename(file));
     const stats = tfliteStats(g);
     const sizes = await fileSizes([file]);

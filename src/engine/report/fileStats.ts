@@ -2,7 +2,6 @@
  * Sizes and sparsity measured from saved model files (never from the in-memory model), so
  * the comparison table shows what a deployment actually gets.
  */
-import { promises as fs } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readKerasH5 } from '../export/kerasH5';
 import type { ReadTflite } from '../export/tflite/reader';
@@ -10,6 +9,7 @@ import { isDenseOp } from '../export/tflite/dense';
 import { BuiltinOperator, TensorType } from '../export/tflite/schema';
 import { decodeWeights, type TfjsFiles } from '../export/tfjsQuantized';
 import type { MlpModel } from '../model/mlp';
+import { LIMITS, readFileLimited } from '../util/safeRead';
 
 export interface WeightStats {
   params: number;
@@ -21,7 +21,7 @@ export async function fileSizes(files: string[]): Promise<{ bytes: number; gzipB
   let bytes = 0;
   let gzipBytes = 0;
   for (const f of files) {
-    const data = await fs.readFile(f);
+    const data = await readFileLimited(f, { what: 'model file', maxBytes: LIMITS.model });
     bytes += data.length;
     gzipBytes += gzipSync(data, { level: 9 }).length;
   }
