@@ -115,5 +115,5 @@ void test('bad models fail before writing; a missing weights file is a clear err
   const ok = path.join(dir, 'ok');
   await saveTfjsQuantized(model, ok, 'float16');
   await fs.rm(path.join(ok, 'group1-shard1of1.bin'));
-  await assert.rejects(readTfjsFiles(ok), (e: Error) => e instanceof BadInputError && /weights file group1-shard1of1\.bin is missing/.test(e.message));
+  await assert.rejects(readTfjsFiles(ok), (e: Error) => e instanceof BadInputError && /weights file 'group1-shard1of1\.bin', which is missing/.test(e.message));
 });

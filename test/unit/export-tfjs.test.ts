@@ -115,7 +115,7 @@ void test('a model saved by tfjs-layers itself loads with loadTfjsModel', async 
     m.dispose();
 
     await fs.rm(path.join(dir, 'w.bin'));
-    await assert.rejects(loadTfjsModel(dir), (err: unknown) => err instanceof BadInputError && /w\.bin is missing/.test(err.message));
+    await assert.rejects(loadTfjsModel(dir), (err: unknown) => err instanceof BadInputError && /'w\.bin', which is missing/.test(err.message));
     await assert.rejects(loadTfjsModel(path.join(dir, 'nope.json')), BadInputError);
     await fs.writeFile(path.join(dir, 'model.json'), '{"modelTopology": {"class_name": "Model"}}');
     await assert.rejects(loadTfjsModel(dir), (err: unknown) => err instanceof BadInputError && /not Sequential/.test(err.message));

@@ -215,7 +215,7 @@ export async function resolveInside(dir: string, rel: string, what: string, owne
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new BadInputError(`${from} names the ${what} '${rel}', which does not exist in ${dir}. Copy the file next to ${path.basename(from)} (a model's files travel together).`, from);
+      throw new BadInputError(`${from} names the ${what} '${rel}', which is missing from ${dir}. Copy the file next to ${path.basename(from)} (a model's files travel together).`, from);
     }
     throw openError(lexical, what, err);
   }
