@@ -1,12 +1,15 @@
 /**
- * What every layer kind knows, in one module per kind (src/engine/layers/<kind>.ts), the way
+ * What every layer kind knows, in one folder per kind (src/engine/layers/<kind>/index.ts), the way
  * tfjs-layers registers layer classes. The registry (registry.ts) maps Keras class names to
  * these; exporters and analyses walk the graph and ask the node's kind instead of holding
  * per-layer `if`s, so adding a layer kind touches one module (and its tests).
  *
  * `C` is the kind's parsed configuration; it lives in `LayerNode.config` as plain JSON.
  * Exporters that need more of a kind (TFLite op writers, int8 reference kernels) add optional
- * members here rather than switching on `className` elsewhere.
+ * members here rather than switching on `className` elsewhere: the exporter declares its member
+ * type in its own module, puts the kind's implementation in a file beside the kind's index.ts
+ * (e.g. layers/conv2d/tflite.ts) and the index.ts adds it to the kind object. A kind without
+ * the member is one the exporter does not support yet, which the exporter reports clearly.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayerNode, Shape } from '../graph/types';
@@ -19,6 +22,17 @@ export interface WeightSpec {
   shape: number[];
   trainable: boolean;
   init: WeightInit;
+}
+
+/** What a forward pass may need beyond tensors (all optional: inference needs none of it). */
+export interface ForwardContext {
+  /** Seed for this call's random ops (Dropout); a trainer passes a fresh one per step. */
+  seed?: number;
+  /**
+   * Receives a non-trainable weight's new value computed in a training forward pass
+   * (BatchNormalization's moving statistics). The callee owns `value`.
+   */
+  update?(weightName: string, value: tf.Tensor): void;
 }
 
 export interface LayerKind<C extends Record<string, unknown> = Record<string, unknown>> {
@@ -38,7 +52,7 @@ export interface LayerKind<C extends Record<string, unknown> = Record<string, un
   /** Names of the weights magnitude pruning may zero (tfmot's prunable kernels). */
   readonly prunable: readonly string[];
   /** Forward pass on batched NHWC tensors; `training` turns Dropout and BatchNorm batch statistics on. */
-  forward(config: C, weights: tf.Tensor[], inputs: tf.Tensor[], training: boolean): tf.Tensor;
+  forward(config: C, weights: tf.Tensor[], inputs: tf.Tensor[], training: boolean, ctx?: ForwardContext): tf.Tensor;
   /** Multiply-accumulates per sample. */
   macs(config: C, inputShapes: Shape[], outputShape: Shape): number;
 }

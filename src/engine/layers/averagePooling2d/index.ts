@@ -1,0 +1,5 @@
+/** AveragePooling2D (NHWC): the mean of each window ('same' averages only the real pixels, as TensorFlow). */
+import * as tf from '@tensorflow/tfjs-core';
+import { poolKind } from '../common/pool';
+
+export const averagePooling2d = poolKind('AveragePooling2D', (x, c) => tf.avgPool(x, c.poolSize, c.strides, c.padding));

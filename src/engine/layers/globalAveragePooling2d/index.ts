@@ -1,0 +1,5 @@
+/** GlobalAveragePooling2D (NHWC): the mean over height and width, per channel. */
+import * as tf from '@tensorflow/tfjs-core';
+import { globalPoolKind } from '../common/pool';
+
+export const globalAveragePooling2d = globalPoolKind('GlobalAveragePooling2D', (x, keepDims) => tf.mean(x, [1, 2], keepDims));
