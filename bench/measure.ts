@@ -87,7 +87,7 @@ async function trainOurs(epochs: number): Promise<object> {
   const k = await createKernelTrainer(glorotModel(42), LR, 42);
   const order = Int32Array.from({ length: TRAIN }, (_, i) => i);
   const bx = new Uint8Array(BATCH * FEATURES);
-  const by = new Uint8Array(BATCH);
+  const by = new Int32Array(BATCH);
   const r = mulberry32(1);
   const times: number[] = [];
   const valAcc: number[] = [];
@@ -109,7 +109,7 @@ async function trainOurs(epochs: number): Promise<object> {
       k.trainBatch(bx, by, c);
     }
     times.push((performance.now() - t0) / 1000);
-    valAcc.push(k.evaluate(d.valX, d.valY, d.valY.length).accuracy);
+    valAcc.push(k.evaluate(d.valX, Int32Array.from(d.valY), d.valY.length).accuracy);
   }
   const threads = k.threads;
   k.dispose();

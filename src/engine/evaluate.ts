@@ -2,13 +2,13 @@
  * Evaluation helpers: accuracy and Keras' loss of a model on an image set, computed with
  * a trainer's big-batch predict (never batch 32: issue 6).
  */
-import type { ImageSet } from './data/dataset';
+import type { Features, ImageSet } from './data/dataset';
 import type { MlpModel } from './model/mlp';
 import { lossAndCorrect, TfjsTrainer } from './train/tfjsTrainer';
 import type { EvalResult, Trainer } from './train/trainer';
 
 /** Accuracy and mean clipped cross-entropy of predicted probabilities [count, classes]. */
-export function scoreProbabilities(probs: Float32Array, labels: Uint8Array, count: number, classes: number): EvalResult {
+export function scoreProbabilities(probs: Float32Array, labels: ArrayLike<number>, count: number, classes: number): EvalResult {
   if (count === 0) {
     return { loss: NaN, accuracy: NaN };
   }
@@ -26,7 +26,7 @@ export function evaluateSet(trainer: Trainer, set: ImageSet, classes?: number): 
 }
 
 /** Softmax probabilities of a model (TF.js ops on the current backend). */
-export function predictModel(model: MlpModel, images: Uint8Array, count: number): Float32Array {
+export function predictModel(model: MlpModel, images: Features, count: number): Float32Array {
   const trainer = new TfjsTrainer(model, 0);
   try {
     return trainer.predict(images, count);

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { EngineEvent, StartRequest, TerminalEvent } from '../protocol/engine';
 import { initBackend } from './backend';
 import { resolveConfig } from './config';
-import { loadData } from './data/mnist';
+import { loadData } from './data/load';
 import { RunContext } from './jobs/context';
 import type { RunContextDeps } from './jobs/context';
 import { BASELINE_DIR, PRUNED_DIR, runStages, stagesOf } from './jobs/pipeline';

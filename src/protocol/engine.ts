@@ -87,7 +87,26 @@ export interface JobStartedEvent {
   backend: BackendInfo;
   stages: StageKind[];
   startedAt: string;
-  dataset: { name: string; train: number; validation: number; test: number };
+  dataset: DatasetSummary;
+}
+
+/** What was trained on: sizes, and (once loaded) the sample shape, class names and input normalisation. */
+export interface DatasetSummary {
+  name: string;
+  train: number;
+  validation: number;
+  test: number;
+  /** Per-sample shape, NHWC without the batch dimension ([28, 28, 1] for MNIST). */
+  shape?: number[];
+  /** Class names in class-index order. */
+  classNames?: string[];
+  /**
+   * model input = (raw − mean[f mod k]) / std[f mod k], k = mean.length; the exported models
+   * expect inputs normalised this way.
+   */
+  normalization?: { kind: string; mean: number[]; std: number[] };
+  /** The element type of the files read. */
+  dtype?: 'uint8' | 'float32';
 }
 
 /** engine → extension: a stage begins (a training or fine-tuning fit announces its shape). */
@@ -306,7 +325,7 @@ export interface RunRecord {
   durationMs: number;
   config: RunConfig;
   backend: BackendInfo;
-  dataset: { name: string; train: number; validation: number; test: number };
+  dataset: DatasetSummary;
   stages: StageRecord[];
   artifacts: { kind: ArtifactKind; model: string; path: string; bytes: number }[];
   report: ModelReport[];

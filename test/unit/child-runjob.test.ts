@@ -8,16 +8,16 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runJob } from '../../src/engine/run';
 import type { RunContextDeps } from '../../src/engine/jobs/context';
-import type { SplitData, ImageSet } from '../../src/engine/data/dataset';
+import { sampleSet, splitData, type SplitData, type ImageSet } from '../../src/engine/data/dataset';
 import { BadInputError } from '../../src/engine/errors';
 import { TEMP_MARK } from '../../src/engine/util/atomic';
 import type { EngineEvent, RunRecord, StartRequest } from '../../src/protocol/engine';
 import { freshOutDir } from './child-helpers';
 
 function set(count: number): ImageSet {
-  return { images: new Uint8Array(count * 784), labels: new Uint8Array(count), count, features: 784, numClasses: 10 };
+  return sampleSet(new Uint8Array(count * 784), new Uint8Array(count), [28, 28, 1], 10);
 }
-const tinyData = (): Promise<SplitData> => Promise.resolve({ name: 'synthetic', train: set(90), validation: set(10), test: set(20) });
+const tinyData = (): Promise<SplitData> => Promise.resolve(splitData('synthetic', set(90), set(10), set(20)));
 
 function deps(over: Partial<RunContextDeps> = {}): RunContextDeps {
   return {
@@ -50,7 +50,16 @@ void test('an internal error after jobStarted: error internal with stack, record
   const record = JSON.parse(readFileSync(path.join(out, 'runs', 'r1.json'), 'utf8')) as RunRecord;
   assert.equal(record.status, 'failed');
   assert.deepEqual(record.error, { code: 'internal', message: 'trainer exploded' });
-  assert.deepEqual(record.dataset, { name: 'synthetic', train: 90, validation: 10, test: 20 });
+  assert.deepEqual(record.dataset, {
+    name: 'synthetic',
+    train: 90,
+    validation: 10,
+    test: 20,
+    shape: [28, 28, 1],
+    classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    normalization: { kind: 'scale', mean: [0], std: [255] },
+    dtype: 'uint8',
+  });
   assert.deepEqual(record.artifacts, []);
   assert.equal(record.config.backend, 'cpu');
   assert.ok(!readdirSync(out, { recursive: true }).map(String).some((f) => path.basename(f).startsWith(TEMP_MARK)));

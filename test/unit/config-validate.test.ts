@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
 import { resolveConfig, loadConfigFile, configJsonSchema, ConfigError } from '../../src/engine/config';
 import { BadInputError } from '../../src/engine/errors';
+import { CONFIG_SPEC, type ObjectSpec } from '../../src/engine/config/spec';
 import Ajv from 'ajv';
 
 const SRC = 'model-optimizer.json';
@@ -300,7 +301,7 @@ void test('JSON Schema has every DEFAULT_CONFIG field with its default, and no s
   for (const [k, sub] of Object.entries(props)) {
     if (sub.type === 'object') {
       assert.equal(sub.additionalProperties, false, k);
-      const optional = k === 'data' ? ['testImages', 'testLabels', 'trainImages', 'trainLabels'] : k === 'sweep' ? ['epochs'] : [];
+      const optional = k === 'data' ? ((CONFIG_SPEC.fields.data as ObjectSpec).optional ?? []) : k === 'sweep' ? ['epochs'] : [];
       assert.deepEqual(
         Object.keys(sub.properties as S).filter((x) => !optional.includes(x)).sort(),
         Object.keys((DEFAULT_CONFIG as unknown as Record<string, S>)[k]).sort(),
@@ -343,4 +344,28 @@ void test('an independent JSON Schema validator (ajv) agrees with resolveConfig 
     assert.equal(validate(partial), false, `schema accepts ${JSON.stringify(partial)} (resolveConfig rejects it at ${where})`);
   }
   assert.ok(checked >= 45, `${checked} cases checked`);
+});
+
+void test('data: each source names the paths it needs, rejects paths of other sources, checks normalize', () => {
+  const problems = (data: unknown): string[] => {
+    try {
+      resolveConfig({ data });
+      return [];
+    } catch (e) {
+      return (e as ConfigError).problems.map((p) => `${p.where} | ${p.message}`);
+    }
+  };
+  assert.deepEqual(problems({ source: 'idx', trainImages: 'a', trainLabels: 'b', testImages: 'c', testLabels: 'd' }), []);
+  const missing = problems({ source: 'idx', trainImages: 'a' });
+  assert.equal(missing.length, 3);
+  assert.match(missing[0], /data\.trainLabels \| data.source is "idx" but data.trainLabels is missing/);
+  const stray = problems({ source: 'mnist', trainDir: 'x' });
+  assert.equal(stray.length, 1);
+  assert.match(stray[0], /data\.trainDir \| .*belongs to "image-folder".*Remove data.trainDir/);
+  assert.deepEqual(problems({ normalize: 'standardize', validation: 'stratified' }), []);
+  assert.deepEqual(problems({ normalize: { mean: [0.5], std: [0.25] } }), []);
+  assert.match(problems({ normalize: { mean: [0.5, 1], std: [0.25] } })[0], /2 mean values but 1 std/);
+  assert.match(problems({ normalize: { mean: [0.5], std: [0] } })[0], /data\.normalize/);
+  assert.match(problems({ normalize: 'zscore' })[0], /data\.normalize must be/);
+  assert.match(problems({ validation: 'random' })[0], /data\.validation must be one of "tail", "stratified"/);
 });

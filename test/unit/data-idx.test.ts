@@ -6,8 +6,9 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/protocol/config';
 import { parseIdx, readIdxImages, readIdxLabels, IDX_IMAGES_MAGIC } from '../../src/engine/data/idx';
-import { loadData, mnistPackagePaths, validationSplit } from '../../src/engine/data/mnist';
-import type { ImageSet } from '../../src/engine/data/dataset';
+import { mnistPackagePaths, validationSplit } from '../../src/engine/data/mnist';
+import { loadData } from '../../src/engine/data/load';
+import { sampleSet } from '../../src/engine/data/dataset';
 import { BadInputError } from '../../src/engine/errors';
 
 /** Builds an IDX file by hand from the format description (independent of the reader). */
@@ -73,7 +74,7 @@ void test('loadData(mnist) applies limits and the Keras validation split', async
 
 void test('validationSplit follows split_at = floor(n * (1 - split))', () => {
   const n = 7;
-  const set: ImageSet = { images: Uint8Array.from({ length: n * 2 }, (_, i) => i), labels: Uint8Array.from({ length: n }, (_, i) => i), count: n, features: 2, numClasses: 10 };
+  const set = sampleSet(Uint8Array.from({ length: n * 2 }, (_, i) => i), Uint8Array.from({ length: n }, (_, i) => i), [2], 10);
   const a = validationSplit(set, 0.3); // floor(7 * 0.7) = floor(4.8999…) = 4
   assert.equal(a.train.count, 4);
   assert.deepEqual([...a.validation.labels], [4, 5, 6]);

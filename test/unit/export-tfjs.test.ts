@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/engine/backend';
-import { loadData } from '../../src/engine/data/mnist';
+import { loadData } from '../../src/engine/data/load';
 import { loadTfjsModel, saveTfjsModel } from '../../src/engine/export/tfjs';
 import { initMlp } from '../../src/engine/model/init';
 import { BadInputError } from '../../src/engine/errors';

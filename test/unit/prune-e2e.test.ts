@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/protocol/config';
 import type { EngineEvent, PruningStepEvent, EpochEndEvent } from '../../src/protocol/engine';
 import { initBackend } from '../../src/engine/backend';
-import { loadData } from '../../src/engine/data/mnist';
+import { loadData } from '../../src/engine/data/load';
 import { initMlp } from '../../src/engine/model/init';
 import type { MlpModel } from '../../src/engine/model/mlp';
 import { createTrainer } from '../../src/engine/train/createTrainer';

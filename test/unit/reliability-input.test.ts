@@ -12,7 +12,8 @@ import { gzipSync } from 'node:zlib';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/protocol/config';
 import { BadInputError } from '../../src/engine/errors';
 import { IDX_IMAGES_MAGIC, parseIdx, readIdxImages, readIdxLabels } from '../../src/engine/data/idx';
-import { inferClasses, loadData } from '../../src/engine/data/mnist';
+import { inferClasses } from '../../src/engine/data/mnist';
+import { loadData } from '../../src/engine/data/load';
 import { readFileLimited, resolveInside, isInside } from '../../src/engine/util/safeRead';
 import { loadConfigFile } from '../../src/engine/config/load';
 

@@ -5,8 +5,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/protocol/config';
-import type { SplitData, ImageSet } from '../../src/engine/data/dataset';
-import { loadData } from '../../src/engine/data/mnist';
+import { sampleSet, splitData, type SplitData, type ImageSet } from '../../src/engine/data/dataset';
+import { loadData } from '../../src/engine/data/load';
 import { initBackend } from '../../src/engine/backend';
 import { initMlp } from '../../src/engine/model/init';
 import type { MlpModel } from '../../src/engine/model/mlp';
@@ -53,14 +53,14 @@ class RecordingTrainer implements Trainer {
 }
 
 function syntheticData(n: number): SplitData {
-  const set = (count: number, offset: number): ImageSet => ({
-    images: Uint8Array.from({ length: count * 3 }, (_, i) => (Math.floor(i / 3) + offset) % 256),
-    labels: Uint8Array.from({ length: count }, (_, i) => (i + offset) % 256),
-    count,
-    features: 3,
-    numClasses: 256,
-  });
-  return { name: 'synthetic', train: set(n, 0), validation: set(4, n), test: set(4, n + 4) };
+  const set = (count: number, offset: number): ImageSet =>
+    sampleSet(
+      Uint8Array.from({ length: count * 3 }, (_, i) => (Math.floor(i / 3) + offset) % 256),
+      Uint8Array.from({ length: count }, (_, i) => (i + offset) % 256),
+      [3],
+      256,
+    );
+  return splitData('synthetic', set(n, 0), set(4, n), set(4, n + 4));
 }
 
 void test('batches: last partial batch kept, global steps, hooks order, reshuffle per epoch', async () => {

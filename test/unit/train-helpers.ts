@@ -3,7 +3,7 @@ import type { RunConfig } from '../../src/protocol/config';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
 import type { EngineEvent, StageRecord } from '../../src/protocol/engine';
 import type { SplitData } from '../../src/engine/data/dataset';
-import { loadData } from '../../src/engine/data/mnist';
+import { loadData } from '../../src/engine/data/load';
 import { type StageContext } from '../../src/engine/jobs/types';
 import { CancelledError } from '../../src/engine/errors';
 import { TfjsTrainer } from '../../src/engine/train/tfjsTrainer';

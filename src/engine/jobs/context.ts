@@ -27,7 +27,7 @@ import type { StageContext } from './types';
 
 export interface RunContextDeps {
   loadData(config: RunConfig): Promise<SplitData>;
-  createTrainer(model: MlpModel, learningRate: number, backend: BackendInfo, seed: number): Promise<Trainer>;
+  createTrainer(model: MlpModel, learningRate: number, backend: BackendInfo, seed: number, inputDtype?: 'uint8' | 'float32'): Promise<Trainer>;
   /** Injected clock (ms) for tests. */
   now?: () => number;
 }
@@ -94,7 +94,19 @@ export class RunContext implements StageContext {
       const t = this.now();
       this.dataPromise = this.deps.loadData(this.config).then((d) => {
         this.addTiming('data', this.now() - t);
-        this.dataset = { name: d.name, train: d.train.count, validation: d.validation.count, test: d.test.count };
+        this.dataset = {
+          name: d.name,
+          train: d.train.count,
+          validation: d.validation.count,
+          test: d.test.count,
+          shape: [...d.shape],
+          classNames: [...d.classNames],
+          normalization: { kind: d.normalization.kind, mean: d.normalization.mean, std: d.normalization.std },
+          dtype: d.sourceDtype,
+        };
+        for (const w of d.warnings) {
+          this.emit({ type: 'warning', code: w.code, message: w.message });
+        }
         return d;
       });
       // A failed load may be retried by a later call.
@@ -105,7 +117,10 @@ export class RunContext implements StageContext {
 
   async createTrainer(model: MlpModel, learningRate: number): Promise<Trainer> {
     const before = this.backend.trainer;
-    const trainer = await this.deps.createTrainer(model, learningRate, this.backend, this.config.train.seed);
+    // Float data (anything but uint8 bytes scaled by 1/255) trains with the TF.js loop.
+    const data = this.dataPromise ? await this.dataPromise : undefined;
+    const inputDtype = data && !(data.train.images instanceof Uint8Array) ? 'float32' : 'uint8';
+    const trainer = await this.deps.createTrainer(model, learningRate, this.backend, this.config.train.seed, inputDtype);
     this.backend.trainer = trainer.name;
     if (!this.trainerAnnounced || before !== trainer.name) {
       this.trainerAnnounced = true;

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DenseLayer, MlpModel } from '../model/mlp';
 import type { BatchResult, EvalResult, Trainer } from '../train/trainer';
+import type { Features } from '../data/dataset';
 
 /** Keras Adam defaults (the reference workflow compiles with `optimizer='adam'`). */
 export const ADAM_BETA1 = 0.9;
@@ -375,7 +376,7 @@ export class KernelTrainer implements Trainer {
     });
   }
 
-  trainBatch(images: Uint8Array, labels: Uint8Array, count: number): BatchResult {
+  trainBatch(images: Features, labels: ArrayLike<number>, count: number): BatchResult {
     if (count <= 0) {
       return { loss: 0, correct: 0 };
     }
@@ -430,7 +431,7 @@ export class KernelTrainer implements Trainer {
    * Loss and gradients of the mean loss for one batch, without an optimizer step (masks are
    * applied first, as in trainBatch). One thread. For tests and diagnostics.
    */
-  gradients(images: Uint8Array, labels: Uint8Array, count: number): { loss: number; kernels: Float32Array[]; biases: Float32Array[] } {
+  gradients(images: Features, labels: ArrayLike<number>, count: number): { loss: number; kernels: Float32Array[]; biases: Float32Array[] } {
     this.applyMasks();
     this.load(images, labels, 0, count);
     this.writeTable(this.tableA, this.regionA, 0, count, count, this.grads);
@@ -451,7 +452,7 @@ export class KernelTrainer implements Trainer {
     return { loss: loss / count, kernels, biases };
   }
 
-  predict(images: Uint8Array, count: number): Float32Array {
+  predict(images: Features, count: number): Float32Array {
     const out = new Float32Array(count * this.classes);
     const last = this.layers[this.layers.length - 1];
     const act = this.regionA.act[this.layers.length - 1] / 4;
@@ -472,7 +473,7 @@ export class KernelTrainer implements Trainer {
     return out;
   }
 
-  evaluate(images: Uint8Array, labels: Uint8Array, count: number): EvalResult {
+  evaluate(images: Features, labels: ArrayLike<number>, count: number): EvalResult {
     let lossSum = 0;
     let correct = 0;
     for (let start = 0; start < count; start += EVAL_CHUNK) {
@@ -561,7 +562,11 @@ export class KernelTrainer implements Trainer {
   }
 
   /** Copies rows [start, start+count) of images (and labels) into wasm memory. */
-  private load(images: Uint8Array, labels: Uint8Array | null, start: number, count: number): void {
+  private load(images: Features, labels: ArrayLike<number> | null, start: number, count: number): void {
+    if (!(images instanceof Uint8Array)) {
+      // createTrainer picks the TF.js loop for float data; reaching here is a programming error.
+      throw new Error('the SIMD kernel takes uint8 samples (scaled by 1/255) only; float32 data trains with the TF.js loop');
+    }
     this.ensureCapacity(count);
     const d = this.inputDim;
     if (images.length < (start + count) * d) {
@@ -572,13 +577,14 @@ export class KernelTrainer implements Trainer {
       if (labels.length < start + count) {
         throw new Error(`expected ${count} labels, got ${labels.length - start}`);
       }
-      const ls = labels.subarray(start, start + count);
       for (let b = 0; b < count; b++) {
-        if (ls[b] >= this.classes) {
-          throw new Error(`label ${ls[b]} out of range for ${this.classes} classes`);
+        const y = labels[start + b];
+        if (!(y >= 0 && y < this.classes)) {
+          throw new Error(`label ${y} out of range for ${this.classes} classes`);
         }
+        // One byte per label in wasm memory: kernelSupports keeps the class count ≤ 256.
+        this.u8[this.labels + b] = y;
       }
-      this.u8.set(ls, this.labels);
     }
   }
 

@@ -4,6 +4,7 @@
  */
 import type { MlpModel } from '../model/mlp';
 import { softmaxRows } from '../model/softmax';
+import { modelInputs, type Features } from '../data/dataset';
 
 export function applyActivation(out: Float32Array, units: number, activation: string): void {
   if (activation === 'relu') {
@@ -39,13 +40,9 @@ export function denseForward(x: Float32Array, count: number, kernel: Float32Arra
   return out;
 }
 
-export function scalePixels(images: Uint8Array, start: number, count: number, features: number): Float32Array {
-  const x = new Float32Array(count * features);
-  const off = start * features;
-  for (let i = 0; i < x.length; i++) {
-    x[i] = images[off + i] / 255;
-  }
-  return x;
+/** Model inputs of samples [start, start + count) (uint8 bytes scaled by 1/255, float32 copied). */
+export function scalePixels(images: Features, start: number, count: number, features: number): Float32Array {
+  return modelInputs({ images, features }, start, count);
 }
 
 /**
@@ -54,7 +51,7 @@ export function scalePixels(images: Uint8Array, start: number, count: number, fe
  */
 export function forwardMlp(
   model: MlpModel,
-  images: Uint8Array,
+  images: Features,
   count: number,
   start = 0,
   onLayer?: (index: number, pre: Float32Array, post: Float32Array) => void,
@@ -85,7 +82,7 @@ export function argmaxRows(values: ArrayLike<number>, count: number, classes: nu
 }
 
 /** Test accuracy of the float model, in batches to bound memory. */
-export function accuracyOf(model: MlpModel, images: Uint8Array, labels: Uint8Array, count: number, batch = 1000): number {
+export function accuracyOf(model: MlpModel, images: Features, labels: ArrayLike<number>, count: number, batch = 1000): number {
   const classes = model.layers[model.layers.length - 1].units;
   let correct = 0;
   for (let s = 0; s < count; s += batch) {

@@ -6,6 +6,7 @@
 import type { MlpModel } from '../model/mlp';
 import { BadInputError } from '../errors';
 import { forwardMlp } from './forward';
+import { inputValue, type Features } from '../data/dataset';
 import {
   asymmetricParams,
   multiplyByQuantizedMultiplier,
@@ -47,7 +48,8 @@ export interface QuantizedMlp {
 }
 
 export interface RepresentativeData {
-  images: Uint8Array;
+  /** Samples as the data set stores them (uint8 = byte / 255, float32 = model input). */
+  images: Features;
   count: number;
 }
 
@@ -72,8 +74,9 @@ export function quantizeFullInt8(model: MlpModel, rep: RepresentativeData, perCh
   let inMax = -Infinity;
   const x = rep.images.subarray(0, rep.count * model.inputDim);
   for (let i = 0; i < x.length; i++) {
-    inMin = Math.min(inMin, x[i] / 255);
-    inMax = Math.max(inMax, x[i] / 255);
+    const v = inputValue(x, i);
+    inMin = Math.min(inMin, v);
+    inMax = Math.max(inMax, v);
   }
   forwardMlp(model, rep.images, rep.count, 0, (idx, pre, post) => {
     // A fused ReLU's output is the post-activation range; softmax follows its logits.
@@ -203,11 +206,11 @@ export function forwardInt8(qm: QuantizedMlp, xq: Int8Array, count: number, opts
   return x;
 }
 
-export function quantizeInput(qm: QuantizedMlp, images: Uint8Array, start: number, count: number): Int8Array {
+export function quantizeInput(qm: QuantizedMlp, images: Features, start: number, count: number): Int8Array {
   const out = new Int8Array(count * qm.inputDim);
   const off = start * qm.inputDim;
   for (let i = 0; i < out.length; i++) {
-    out[i] = quantizeValue(Math.fround(images[off + i] / 255), qm.input);
+    out[i] = quantizeValue(Math.fround(inputValue(images, off + i)), qm.input);
   }
   return out;
 }

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ModelReport } from '../../protocol/engine';
-import type { ImageSet } from '../data/dataset';
+import { inputValue, type Features, type ImageSet } from '../data/dataset';
 import { readTflite, type ReadTflite } from '../export/tflite/reader';
 import { isDenseOp, storedWeights } from '../export/tflite/dense';
 import { TensorType } from '../export/tflite/schema';
@@ -101,7 +101,7 @@ export async function runTfliteOnTest(
   bytes: Uint8Array,
   test: ImageSet,
   source = 'model',
-): Promise<{ accuracy: number; outputs: Float32Array; classes: number; model: TfliteModel; prepare: (px: Uint8Array) => ArrayLike<number> }> {
+): Promise<{ accuracy: number; outputs: Float32Array; classes: number; model: TfliteModel; prepare: (px: Features) => ArrayLike<number> }> {
   const g = readTflite(bytes, source);
   const model = await TfliteModel.load(bytes, source);
   const inT = g.tensors[g.inputs[0]];
@@ -113,15 +113,15 @@ export async function runTfliteOnTest(
   const buf = new Float32Array(features);
   const ibuf = new Int8Array(features);
   const q = inT.quant ? { scale: inT.quant.scale[0], zeroPoint: inT.quant.zeroPoint[0] } : null;
-  const prepare = (px: Uint8Array): ArrayLike<number> => {
+  const prepare = (px: Features): ArrayLike<number> => {
     if (inT.type === TensorType.INT8 && q) {
       for (let i = 0; i < features; i++) {
-        ibuf[i] = quantizeValue(Math.fround(px[i] / 255), q);
+        ibuf[i] = quantizeValue(Math.fround(inputValue(px, i)), q);
       }
       return ibuf;
     }
     for (let i = 0; i < features; i++) {
-      buf[i] = px[i] / 255;
+      buf[i] = inputValue(px, i);
     }
     return buf;
   };

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { readTfjsFiles } from '../export/tfjsQuantized';
+import { modelInputs, type Features } from '../data/dataset';
 
 export async function loadLayersModelFromDisk(pathToModelJsonOrDir: string): Promise<tfl.LayersModel> {
   const files = await readTfjsFiles(pathToModelJsonOrDir);
@@ -21,15 +22,14 @@ export async function loadLayersModelFromDisk(pathToModelJsonOrDir: string): Pro
   );
 }
 
-/** Class probabilities for uint8 images [count, features] (scaled by 1/255), in batches. */
-export function predictLayersModel(model: tfl.LayersModel, images: Uint8Array, start: number, count: number, features: number, batch = 1000): Float32Array {
+/** Class probabilities for samples [count, features] (uint8 scaled by 1/255, float32 as is), in batches. */
+export function predictLayersModel(model: tfl.LayersModel, images: Features, start: number, count: number, features: number, batch = 1000): Float32Array {
   const classes = (model.outputs[0].shape[1] as number) ?? 0;
   const out = new Float32Array(count * classes);
   for (let s = 0; s < count; s += batch) {
     const n = Math.min(batch, count - s);
-    const px = images.subarray((start + s) * features, (start + s + n) * features);
     const y = tf.tidy(() => {
-      const x = tf.tensor2d(Float32Array.from(px, (v) => v / 255), [n, features]);
+      const x = tf.tensor2d(modelInputs({ images, features }, start + s, n), [n, features]);
       return model.predict(x) as tf.Tensor;
     });
     out.set(y.dataSync(), s * classes);

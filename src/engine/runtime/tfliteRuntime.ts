@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { BadInputError } from '../errors';
+import { inputValue, type Features } from '../data/dataset';
 
 type HeapArray = Float32Array | Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | Float64Array;
 
@@ -185,10 +186,10 @@ export class TfliteModel {
   }
 
   /**
-   * Runs a batch of uint8 images: scales pixels by 1/255 for float inputs; for an int8
+   * Runs a batch of samples (uint8 bytes are scaled by 1/255, float32 used as is) for float inputs; for an int8
    * input tensor quantizes with `inputQuant`. Returns the raw outputs concatenated.
    */
-  runImages(images: Uint8Array, start: number, count: number, features: number, prepare?: (pixels: Uint8Array) => ArrayLike<number>): HeapArray[] {
+  runImages(images: Features, start: number, count: number, features: number, prepare?: (pixels: Features) => ArrayLike<number>): HeapArray[] {
     const outs: HeapArray[] = [];
     const buf = new Float32Array(features);
     for (let n = 0; n < count; n++) {
@@ -198,7 +199,7 @@ export class TfliteModel {
         input = prepare(px);
       } else {
         for (let i = 0; i < features; i++) {
-          buf[i] = px[i] / 255;
+          buf[i] = inputValue(px, i);
         }
         input = buf;
       }

@@ -45,8 +45,10 @@ function configOf(model: MlpModel): Pick<ModelConfig, 'hidden' | 'hiddenActivati
   };
 }
 
-export async function createTrainer(model: MlpModel, lr: number, backend: BackendInfo, seed: number): Promise<Trainer> {
-  if (backend.tfjs === 'wasm') {
+export async function createTrainer(model: MlpModel, lr: number, backend: BackendInfo, seed: number, inputDtype: 'uint8' | 'float32' = 'uint8'): Promise<Trainer> {
+  if (backend.tfjs === 'wasm' && inputDtype === 'float32') {
+    addDetail(backend, 'float32 inputs (the SIMD kernel takes uint8 pixels scaled by 1/255), using TF.js ops');
+  } else if (backend.tfjs === 'wasm') {
     if (chooseTrainer(backend, configOf(model)) === 'simd-kernel' && kernelSupports(model)) {
       try {
         const trainer = await createKernelTrainer(model, lr, seed);

@@ -3,7 +3,7 @@
  * semantics): reshuffle every epoch (seeded), batches of `batchSize` with the last partial
  * batch kept (steps per epoch = ceil(n / batch)), epoch metrics = sample-weighted means
  * over the epoch's batches, validation after each epoch. Batches are gathered from the
- * uint8 arrays into two reused buffers; nothing is sliced from a big tensor.
+ * data set's arrays into two reused buffers; nothing is sliced from a big tensor.
  */
 import type { EpochRecord } from '../../protocol/engine';
 import type { SplitData } from '../data/dataset';
@@ -33,8 +33,9 @@ export async function fit(ctx: StageContext, trainer: Trainer, data: SplitData, 
   for (let i = 0; i < n; i++) {
     order[i] = i;
   }
-  const images = new Uint8Array(batch * f);
-  const labels = new Uint8Array(batch);
+  // The batch buffer has the set's element type: uint8 bytes stay bytes (the SIMD kernel's input).
+  const images = train.images instanceof Uint8Array ? new Uint8Array(batch * f) : new Float32Array(batch * f);
+  const labels = new Int32Array(batch);
   const hooks = opts.hooks ?? {};
   const minGap = 1000 / PROGRESS_PER_SECOND;
   const records: EpochRecord[] = [];

@@ -20,6 +20,7 @@ import type { DenseLayer, MlpModel } from '../model/mlp';
 import type { BatchResult, EvalResult, Trainer } from './trainer';
 import { BadInputError } from '../errors';
 import { softmaxRows } from '../model/softmax';
+import type { Features } from '../data/dataset';
 
 export const ADAM_BETA1 = 0.9;
 export const ADAM_BETA2 = 0.999;
@@ -55,7 +56,7 @@ function transposeInto(src: Float32Array, rows: number, cols: number, dst: Float
 }
 
 /** Keras' sparse categorical cross-entropy on probabilities (clipped) and accuracy. */
-export function lossAndCorrect(probs: Float32Array, labels: Uint8Array, count: number, classes: number): { lossSum: number; correct: number } {
+export function lossAndCorrect(probs: Float32Array, labels: ArrayLike<number>, count: number, classes: number): { lossSum: number; correct: number } {
   let lossSum = 0;
   let correct = 0;
   for (let r = 0; r < count; r++) {
@@ -192,8 +193,8 @@ export class TfjsTrainer implements Trainer {
     }
   }
 
-  /** Fills the X [count, in] and Xᵀ [in, count] buffers with pixels / 255. */
-  private fillBatch(images: Uint8Array, count: number, transposed: boolean): void {
+  /** Fills the X [count, in] and Xᵀ [in, count] buffers with model inputs (bytes / 255, or float32 as is). */
+  private fillBatch(images: Features, count: number, transposed: boolean): void {
     const d = this.inputDim;
     const need = count * d;
     if (this.xBuf.length < need) {
@@ -202,10 +203,11 @@ export class TfjsTrainer implements Trainer {
     }
     const x = this.xBuf;
     const xt = this.xtBuf;
+    const bytes = images instanceof Uint8Array ? images : null;
     for (let r = 0; r < count; r++) {
       const o = r * d;
       for (let c = 0; c < d; c++) {
-        const v = SCALE[images[o + c]];
+        const v = bytes ? SCALE[bytes[o + c]] : images[o + c];
         x[o + c] = v;
         if (transposed) {
           xt[c * count + r] = v;
@@ -236,7 +238,7 @@ export class TfjsTrainer implements Trainer {
     return this.layers.map((l) => ({ k: tf.tensor2d(l.kernel, [l.inputDim, l.units]), b: tf.tensor1d(l.bias) }));
   }
 
-  trainBatch(images: Uint8Array, labels: Uint8Array, count: number): BatchResult {
+  trainBatch(images: Features, labels: ArrayLike<number>, count: number): BatchResult {
     const { grads, loss, correct } = this.gradients(images, labels, count);
     this.adam(grads);
     return { loss, correct };
@@ -246,7 +248,7 @@ export class TfjsTrainer implements Trainer {
    * Mean-loss gradients for every layer (kernel [in, units] row-major, bias) without
    * updating anything; also the batch's mean loss and correct count.
    */
-  gradients(images: Uint8Array, labels: Uint8Array, count: number): { grads: { k: Float32Array; b: Float32Array }[]; loss: number; correct: number } {
+  gradients(images: Features, labels: ArrayLike<number>, count: number): { grads: { k: Float32Array; b: Float32Array }[]; loss: number; correct: number } {
     const L = this.layers.length;
     const C = this.classes;
     this.fillBatch(images, count, true);
@@ -315,7 +317,7 @@ export class TfjsTrainer implements Trainer {
     });
   }
 
-  predict(images: Uint8Array, count: number): Float32Array {
+  predict(images: Features, count: number): Float32Array {
     const C = this.classes;
     const out = new Float32Array(count * C);
     const weights = this.weightTensors();
@@ -341,7 +343,7 @@ export class TfjsTrainer implements Trainer {
     return out;
   }
 
-  evaluate(images: Uint8Array, labels: Uint8Array, count: number): EvalResult {
+  evaluate(images: Features, labels: ArrayLike<number>, count: number): EvalResult {
     if (count === 0) {
       return { loss: NaN, accuracy: NaN };
     }
