@@ -239,7 +239,7 @@ export class GraphTrainer {
       }
     }
     const probs = this.outputIsSoftmax ? r.outputs : softmaxRows(r.outputs, count, this.classes);
-    const { correct } = lossAndCorrect(probs, labels as Uint8Array, count, this.classes);
+    const { correct } = lossAndCorrect(probs, labels, count, this.classes);
     return { loss: r.loss, correct };
   }
 
@@ -270,7 +270,7 @@ export class GraphTrainer {
       return { loss: NaN, accuracy: NaN };
     }
     const p = this.predict(samples, count);
-    const { lossSum, correct } = lossAndCorrect(p, labels as Uint8Array, count, this.classes);
+    const { lossSum, correct } = lossAndCorrect(p, labels, count, this.classes);
     return { loss: lossSum / count, accuracy: correct / count };
   }
 
