@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.code-server/**', '.test-output/**', '.vscode-test/**', 'src/engine/kernel/assembly/**', 'src/engine/kernel/build/**'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.code-server/**', '.test-output/**', '.vscode-test/**', 'src/engine/kernel/assembly/**', 'src/engine/kernel/conv/assembly/**', 'src/engine/kernel/build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,6 +1,8 @@
-// Compiles the AssemblyScript SIMD training kernel (src/engine/kernel/assembly/) to
-// dist/kernel.wasm. Skips the compile when the wasm is newer than every source file, so
-// esbuild.mjs can call it on every build at no cost. Usable as a module or a script.
+// Compiles the AssemblyScript SIMD kernels to wasm: the Dense training kernel
+// (src/engine/kernel/assembly/ → dist/kernel.wasm) and the convolution kernels registered for
+// the TF.js wasm backend (src/engine/kernel/conv/assembly/ → dist/conv-kernel.wasm). Skips a
+// compile when its wasm is newer than every source file, so esbuild.mjs can call it on every
+// build at no cost. Usable as a module or a script.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -8,41 +10,55 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = join(root, 'src/engine/kernel/assembly');
 const outFile = join(root, 'dist/kernel.wasm');
+const convSrcDir = join(root, 'src/engine/kernel/conv/assembly');
+const convOutFile = join(root, 'dist/conv-kernel.wasm');
 /** 1 GiB: the host creates the shared memory with the same maximum (kernelTrainer.ts MAX_PAGES). */
 export const MAX_PAGES = 16384;
 
-function newestSourceMs() {
+function newestSourceMs(dir) {
   let newest = statSync(fileURLToPath(import.meta.url)).mtimeMs;
-  for (const f of readdirSync(srcDir)) {
-    newest = Math.max(newest, statSync(join(srcDir, f)).mtimeMs);
+  for (const f of readdirSync(dir)) {
+    newest = Math.max(newest, statSync(join(dir, f)).mtimeMs);
   }
   return newest;
 }
 
-/** Builds dist/kernel.wasm if missing or stale; returns true if it compiled. */
+/** Builds dist/kernel.wasm and dist/conv-kernel.wasm if missing or stale; returns true if either compiled. */
 export async function buildKernel({ force = false } = {}) {
-  if (!force && existsSync(outFile) && statSync(outFile).mtimeMs >= newestSourceMs()) {
+  const dense = await compile(srcDir, outFile, force, [
+    // One shared memory, created by the host, so a worker thread can run half of each batch.
+    '--enable', 'threads',
+    '--importMemory',
+    '--sharedMemory',
+    '--initialMemory', '16',
+    '--maximumMemory', String(MAX_PAGES),
+  ]);
+  // The conv kernels own a growable memory (exported); the host copies tensors in and out.
+  const conv = await compile(convSrcDir, convOutFile, force, ['--initialMemory', '16', '--maximumMemory', String(CONV_MAX_PAGES)]);
+  return dense || conv;
+}
+
+/** 2 GiB: byte offsets inside the conv kernels are computed in i32. */
+export const CONV_MAX_PAGES = 32768;
+
+async function compile(dir, out, force, memoryArgs) {
+  if (!force && existsSync(out) && statSync(out).mtimeMs >= newestSourceMs(dir)) {
     return false;
   }
-  mkdirSync(dirname(outFile), { recursive: true });
+  mkdirSync(dirname(out), { recursive: true });
   // Compile to a temp name and rename: a concurrent reader (parallel test files) never sees half a file.
-  const tmpFile = `${outFile}.${process.pid}.tmp`;
+  const tmpFile = `${out}.${process.pid}.tmp`;
   const asc = (await import('assemblyscript/asc')).default;
   const { error, stderr } = await asc.main(
     [
-      join(srcDir, 'index.ts'),
+      join(dir, 'index.ts'),
       '--outFile', tmpFile,
       '--optimizeLevel', '3',
       '--shrinkLevel', '0',
       '--runtime', 'stub',
       '--noAssert',
       '--enable', 'simd',
-      '--enable', 'threads',
-      // One shared memory, created by the host, so a worker thread can run half of each batch.
-      '--importMemory',
-      '--sharedMemory',
-      '--initialMemory', '16',
-      '--maximumMemory', String(MAX_PAGES),
+      ...memoryArgs,
     ],
     { stdout: process.stdout, stderr: process.stderr },
   );
@@ -50,12 +66,12 @@ export async function buildKernel({ force = false } = {}) {
     rmSync(tmpFile, { force: true });
     throw new Error(`kernel build failed: ${error.message}\n${stderr.toString()}`);
   }
-  renameSync(tmpFile, outFile);
+  renameSync(tmpFile, out);
   return true;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const t0 = performance.now();
   const built = await buildKernel({ force: process.argv.includes('--force') });
-  console.log(built ? `kernel: built dist/kernel.wasm in ${Math.round(performance.now() - t0)} ms` : 'kernel: dist/kernel.wasm up to date');
+  console.log(built ? `kernel: built dist/kernel.wasm + dist/conv-kernel.wasm in ${Math.round(performance.now() - t0)} ms` : 'kernel: dist/kernel.wasm + dist/conv-kernel.wasm up to date');
 }

@@ -16,6 +16,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice } from '../protocol/config';
 import type { BackendInfo } from '../protocol/engine';
 import { BadInputError } from './errors';
+import { registerWasmConvKernels } from './kernel/conv/register';
 
 const TFJS_NODE = ['@tensorflow', 'tfjs-node'].join('/');
 
@@ -54,7 +55,11 @@ async function initWasm(): Promise<string> {
   }
   await tf.ready();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  return `wasm ${simd ? 'SIMD' : 'without SIMD'}, 1 thread`;
+  // PERF: our SIMD convolution gradients (the backend ships none for filters/depthwise, and a
+  // scalar Conv2DBackpropInput), so CNNs train on wasm through every TF.js path.
+  const convMissing = registerWasmConvKernels();
+  const conv = convMissing === '' ? 'conv gradients: SIMD kernels' : `no conv gradients (${convMissing})`;
+  return `wasm ${simd ? 'SIMD' : 'without SIMD'}, 1 thread; ${conv}`;
 }
 
 async function use(name: string): Promise<void> {

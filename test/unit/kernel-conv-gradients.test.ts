@@ -1,0 +1,204 @@
+/**
+ * The convolution/pooling gradient kernels registered for the TF.js wasm backend
+ * (src/engine/kernel/conv/) against independent references: TF.js autodiff on the cpu backend
+ * (same loss, same inputs), and for dilated depthwise kernels (which TF.js autodiff refuses) a
+ * float64 loop written from the definition. Error: max |ours − ref| / max |ref| ≤ 1e-4.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { initBackend } from '../../src/engine/backend';
+import { WASM_CONV_KERNEL_NAMES } from '../../src/engine/kernel/conv/register';
+import { ensureKernelBuilt, rng } from './kernel-helpers';
+
+const TOL = 1e-4;
+
+function relErr(ours: Float32Array, ref: Float32Array | Float64Array): number {
+  assert.equal(ours.length, ref.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    diff = Math.max(diff, Math.abs(ours[i] - ref[i]));
+    scale = Math.max(scale, Math.abs(ref[i]));
+  }
+  assert.ok(scale > 0, 'reference is all zeros: the case tests nothing');
+  return diff / scale;
+}
+
+function randomArray(n: number, seed: number, ints = false): Float32Array {
+  const r = rng(seed);
+  // Small integers give exact ties (max-pool tie-breaking); otherwise uniform in [-1, 1).
+  return new Float32Array(n).map(() => (ints ? Math.floor(r() * 4) : r() * 2 - 1));
+}
+
+type Shape = number[];
+const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
+
+/**
+ * Gradients of Σ f(inputs) · R (R fixed random, so dy is generic) w.r.t. every input, on a
+ * backend. Returns them as Float32Arrays.
+ */
+async function gradsOn(backend: string, shapes: Shape[], values: Float32Array[], f: (xs: tf.Tensor[]) => tf.Tensor, seed: number): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const xs = shapes.map((s, i) => tf.tensor(values[i], s));
+    const probe = f(xs);
+    const r = tf.tensor(randomArray(size(probe.shape), seed), probe.shape);
+    const g = tf.grads((...args: tf.Tensor[]) => tf.sum(tf.mul(f(args), r)));
+    return g(xs).map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+async function compare(shapes: Shape[], f: (xs: tf.Tensor[]) => tf.Tensor, opts: { ints?: boolean } = {}): Promise<number[]> {
+  const values = shapes.map((s, i) => randomArray(size(s), 100 + i, opts.ints));
+  const ref = await gradsOn('cpu', shapes, values, f, 7);
+  const ours = await gradsOn('wasm', shapes, values, f, 7);
+  return ours.map((g, i) => relErr(g, ref[i]));
+}
+
+before(async () => {
+  ensureKernelBuilt();
+  const info = await initBackend('wasm');
+  assert.match(info.detail ?? '', /conv gradients: SIMD kernels/);
+});
+
+void describe('wasm conv kernels are registered', () => {
+  void it('every kernel name has a wasm kernel, including the ones tfjs-backend-wasm lacks', () => {
+    for (const name of WASM_CONV_KERNEL_NAMES) {
+      assert.ok(tf.getKernel(name, 'wasm'), `${name} not registered for wasm`);
+    }
+    assert.ok(WASM_CONV_KERNEL_NAMES.includes('Conv2DBackpropFilter'));
+    assert.ok(WASM_CONV_KERNEL_NAMES.includes('DepthwiseConv2dNativeBackpropFilter'));
+    assert.ok(WASM_CONV_KERNEL_NAMES.includes('DepthwiseConv2dNativeBackpropInput'));
+  });
+});
+
+type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
+const convCases: { label: string; x: Shape; w: Shape; strides: number | [number, number]; pad: Pad }[] = [
+  { label: '3×3 valid, 5→7 channels (column remainders)', x: [3, 9, 8, 5], w: [3, 3, 5, 7], strides: 1, pad: 'valid' },
+  { label: '3×2 same, stride 2, 6→16', x: [2, 10, 11, 6], w: [3, 2, 6, 16], strides: 2, pad: 'same' },
+  { label: '5×5 same, strides [2, 1], 3→9', x: [2, 7, 7, 3], w: [5, 5, 3, 9], strides: [2, 1], pad: 'same' },
+  { label: '3×3 same, stride 3 (gaps between windows)', x: [2, 11, 10, 4], w: [3, 3, 4, 8], strides: 3, pad: 'same' },
+  { label: 'explicit padding, strides [1, 2]', x: [2, 8, 9, 3], w: [2, 3, 3, 5], strides: [1, 2], pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  { label: '1×1 pointwise, 16→24', x: [2, 6, 6, 16], w: [1, 1, 16, 24], strides: 1, pad: 'valid' },
+  { label: 'MNIST convnet conv 1 (1 channel)', x: [4, 28, 28, 1], w: [3, 3, 1, 32], strides: 1, pad: 'valid' },
+  { label: 'MNIST convnet conv 2 (32→64)', x: [4, 13, 13, 32], w: [3, 3, 32, 64], strides: 1, pad: 'valid' },
+];
+
+void describe('Conv2DBackpropFilter / Conv2DBackpropInput vs cpu autodiff', () => {
+  for (const c of convCases) {
+    void it(`${c.label}: dx, dW and the bias gradient within ${TOL}`, async () => {
+      const errs = await compare([c.x, c.w, [c.w[3]]], ([x, w, b]) =>
+        tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad), b),
+      );
+      assert.ok(errs.every((e) => e <= TOL), `dx ${errs[0]}, dW ${errs[1]}, bias ${errs[2]}`);
+    });
+  }
+  void it('fused conv2d with bias and relu (the tfjs-layers path)', async () => {
+    const errs = await compare([[3, 9, 9, 4], [3, 3, 4, 8], [8]], ([x, w, b]) =>
+      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'relu' }),
+    );
+    assert.ok(errs.every((e) => e <= TOL), `dx ${errs[0]}, dW ${errs[1]}, bias ${errs[2]}`);
+  });
+});
+
+const dwCases: { label: string; x: Shape; w: Shape; strides: number | [number, number]; pad: Pad }[] = [
+  { label: '3×3 same, multiplier 1, 8 channels', x: [2, 9, 9, 8], w: [3, 3, 8, 1], strides: 1, pad: 'same' },
+  { label: '3×3 same, stride 2, multiplier 1, 6 channels (lane remainder)', x: [2, 10, 9, 6], w: [3, 3, 6, 1], strides: 2, pad: 'same' },
+  { label: '3×3 valid, multiplier 2', x: [2, 8, 8, 5], w: [3, 3, 5, 2], strides: 1, pad: 'valid' },
+  { label: '5×3 same, strides [1, 2], multiplier 3', x: [3, 7, 9, 4], w: [5, 3, 4, 3], strides: [1, 2], pad: 'same' },
+];
+
+void describe('DepthwiseConv2dNativeBackpropFilter / Input vs cpu autodiff', () => {
+  for (const c of dwCases) {
+    void it(`${c.label}: dx and dW within ${TOL}`, async () => {
+      const errs = await compare([c.x, c.w], ([x, w]) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad));
+      assert.ok(errs.every((e) => e <= TOL), `dx ${errs[0]}, dW ${errs[1]}`);
+    });
+  }
+});
+
+void describe('dilated depthwise gradients vs a float64 loop from the definition', () => {
+  // TF.js autodiff refuses dilations > 1, but the kernels accept them (Keras DepthwiseConv2D
+  // dilation_rate): y[b, oh, ow, c·M + q] = Σ x[b, oh·s − pt + kh·d, ow·s − pl + kw·d, c] · w[kh, kw, c, q].
+  const [B, H, W, C, M, KH, KW, D] = [2, 9, 10, 3, 2, 3, 3, 2];
+  const OH = H - (KH - 1) * D;
+  const OW = W - (KW - 1) * D;
+  const x = randomArray(B * H * W * C, 1);
+  const w = randomArray(KH * KW * C * M, 2);
+  const dy = randomArray(B * OH * OW * C * M, 3);
+  const refDx = new Float64Array(x.length);
+  const refDw = new Float64Array(w.length);
+  for (let b = 0; b < B; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        for (let kh = 0; kh < KH; kh++) {
+          for (let kw = 0; kw < KW; kw++) {
+            for (let c = 0; c < C; c++) {
+              for (let q = 0; q < M; q++) {
+                const xi = ((b * H + oh + kh * D) * W + ow + kw * D) * C + c;
+                const wi = ((kh * KW + kw) * C + c) * M + q;
+                const g = dy[((b * OH + oh) * OW + ow) * C * M + c * M + q];
+                refDx[xi] += w[wi] * g;
+                refDw[wi] += x[xi] * g;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  void it(`dilation 2, multiplier 2: dx and dW within ${TOL}`, async () => {
+    await tf.setBackend('wasm');
+    const attrs = { strides: [1, 1], dilations: [D, D], pad: 'valid' };
+    const [dx, dw] = tf.tidy(() => {
+      const dyT = tf.tensor4d(dy, [B, OH, OW, C * M]);
+      const gx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dyT, filter: tf.tensor4d(w, [KH, KW, C, M]) }, { ...attrs, inputShape: [B, H, W, C] }) as tf.Tensor;
+      const gw = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor4d(x, [B, H, W, C]), dy: dyT }, { ...attrs, filterShape: [KH, KW, C, M] }) as tf.Tensor;
+      return [gx.dataSync() as Float32Array, gw.dataSync() as Float32Array];
+    });
+    assert.ok(relErr(dx, refDx) <= TOL, `dx ${relErr(dx, refDx)}`);
+    assert.ok(relErr(dw, refDw) <= TOL, `dW ${relErr(dw, refDw)}`);
+  });
+});
+
+void describe('MaxPoolGrad vs cpu autodiff', () => {
+  const cases: { label: string; x: Shape; size: number; strides: number; pad: 'valid' | 'same'; ints?: boolean }[] = [
+    { label: '2×2 stride 2 valid (the convnet pools)', x: [4, 26, 26, 32], size: 2, strides: 2, pad: 'valid' },
+    { label: '3×3 stride 2 same (overlapping, padded), 5 channels (lane remainder)', x: [2, 9, 10, 5], size: 3, strides: 2, pad: 'same' },
+    { label: '2×2 stride 1 with exact ties: the first maximum gets the gradient', x: [2, 6, 7, 8], size: 2, strides: 1, pad: 'valid', ints: true },
+  ];
+  for (const c of cases) {
+    void it(`${c.label}: dx within ${TOL}`, async () => {
+      const [e] = await compare([c.x], ([x]) => tf.maxPool(x as tf.Tensor4D, c.size, c.strides, c.pad), { ints: c.ints });
+      assert.ok(e <= TOL, `dx ${e}`);
+    });
+  }
+});
+
+void describe('Sum (bias gradients) on wasm vs cpu', () => {
+  const x = randomArray(5 * 7 * 6 * 12, 9);
+  const sums = async (backend: string): Promise<Float32Array[]> => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const t = tf.tensor4d(x, [5, 7, 6, 12]);
+      return [
+        tf.sum(t, [0, 1, 2]), // our column sum
+        tf.sum(t, [0, 1, 2], true), // keepDims
+        tf.sum(t, [2, 0, 1]), // same axes, another order
+        tf.sum(t, [1]), // not "all but last": the backend's own kernel
+        tf.sum(t), // every axis: the backend's own kernel
+        tf.sum(tf.tensor2d(Int32Array.from({ length: 12 }, (_, i) => i - 5), [3, 4], 'int32'), 0), // int32: the backend's own
+      ].map((s) => s.dataSync() as Float32Array);
+    });
+  };
+  void it('every reduction matches, whether ours or the fallback', async () => {
+    const ref = await sums('cpu');
+    const ours = await sums('wasm');
+    ours.forEach((s, i) => assert.ok(relErr(Float32Array.from(s), Float32Array.from(ref[i])) <= TOL, `sum #${i}: ${relErr(Float32Array.from(s), Float32Array.from(ref[i]))}`));
+    await tf.setBackend('wasm');
+    assert.deepEqual(tf.tidy(() => tf.sum(tf.tensor4d(x, [5, 7, 6, 12]), [0, 1, 2], true).shape), [1, 1, 1, 12]);
+  });
+});
