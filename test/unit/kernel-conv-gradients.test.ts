@@ -155,8 +155,8 @@ void describe('dilated depthwise gradients vs a float64 loop from the definition
     const attrs = { strides: [1, 1], dilations: [D, D], pad: 'valid' };
     const [dx, dw] = tf.tidy(() => {
       const dyT = tf.tensor4d(dy, [B, OH, OW, C * M]);
-      const gx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dyT, filter: tf.tensor4d(w, [KH, KW, C, M]) }, { ...attrs, inputShape: [B, H, W, C] }) as tf.Tensor;
-      const gw = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor4d(x, [B, H, W, C]), dy: dyT }, { ...attrs, filterShape: [KH, KW, C, M] }) as tf.Tensor;
+      const gx = tf.engine().runKernel<tf.Tensor>('DepthwiseConv2dNativeBackpropInput', { dy: dyT, filter: tf.tensor4d(w, [KH, KW, C, M]) }, { ...attrs, inputShape: [B, H, W, C] });
+      const gw = tf.engine().runKernel<tf.Tensor>('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor4d(x, [B, H, W, C]), dy: dyT }, { ...attrs, filterShape: [KH, KW, C, M] });
       return [gx.dataSync() as Float32Array, gw.dataSync() as Float32Array];
     });
     assert.ok(relErr(dx, refDx) <= TOL, `dx ${relErr(dx, refDx)}`);
