@@ -269,7 +269,7 @@ void describe('bad input', () => {
   void test('corrupt bytes give a clear error from the reader and the runtime', async () => {
     const { data } = tfliteBytes(model, 'float32');
     const corrupt = data.slice(0, 200);
-    assert.throws(() => readTflite(new Uint8Array([1, 2, 3]), 'x.tflite'), (e: Error) => e instanceof BadInputError && /x\.tflite is not a readable TFLite model/.test(e.message));
+    assert.throws(() => readTflite(new Uint8Array([1, 2, 3]), 'x.tflite'), (e: Error) => e instanceof BadInputError && /x\.tflite is not a valid TFLite file/.test(e.message));
     const wrongId = data.slice();
     wrongId.set([88, 88, 88, 88], 4);
     assert.throws(() => readTflite(wrongId, 'y.tflite'), /file identifier is 'XXXX'/);

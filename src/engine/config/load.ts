@@ -30,9 +30,46 @@ export async function resolveConfigFile(file: string): Promise<RunConfig> {
   return resolveConfig(await loadConfigFile(file), path.basename(file));
 }
 
-/** JSON.parse with a line/column and a readable reason on failure. */
+/**
+ * Deepest nesting a JSON document may have. Real configs and model.json files nest fewer than
+ * 20 levels; a 40 KB "[[[[…" would otherwise overflow the stack of whatever walks it
+ * (the validator, JSON.stringify in a message, the syntax-error finder).
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** Offset of the first '[' or '{' nested deeper than `max` (strings skipped), or -1. Iterative. */
+export function jsonDepthExceeded(text: string, max = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) {
+        if (text.charCodeAt(i) === 0x5c /* \ */) {
+          i++;
+        }
+      }
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > max) {
+        return i;
+      }
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return -1;
+}
+
+/** JSON.parse with a line/column and a readable reason on failure; refuses absurd nesting. */
 export function parseJsonText(text: string, name: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const deep = jsonDepthExceeded(body);
+  if (deep >= 0) {
+    const { line, column } = lineColumn(body, deep);
+    throw new BadInputError(
+      `${name} nests more than ${MAX_JSON_DEPTH} levels of brackets (at line ${line}, column ${column}), so it is not read: no config or model file nests that deep. Check that this is the right file and remove the extra nesting.`,
+      `${name}:${line}:${column}`,
+    );
+  }
   try {
     return JSON.parse(body);
   } catch {

@@ -10,6 +10,7 @@ import type { MlpModel } from '../model/mlp';
 import { BadInputError } from '../errors';
 import { kerasDenseConfig } from './kerasDense';
 import { tempPathFor } from '../util/atomic';
+import { guardHdf5 } from '../util/hdf5Guard';
 import { LIMITS, openRegularFile, readAt } from '../util/safeRead';
 import { validateModel } from './validateModel';
 
@@ -150,7 +151,7 @@ export async function readKerasH5(file: string, name = path.basename(file).repla
     throw new BadInputError(`${where} is not a Keras Dense model: ${why}`, where);
   };
   // A regular file within the cap (h5wasm opens the path itself; never /dev/zero or a FIFO).
-  const { fh } = await openRegularFile(file, { what: 'Keras .h5 model', maxBytes: LIMITS.model });
+  const { fh, size } = await openRegularFile(file, { what: 'Keras .h5 model', maxBytes: LIMITS.model });
   let head: Buffer;
   try {
     head = await readAt(fh, 8, 0);
@@ -160,83 +161,94 @@ export async function readKerasH5(file: string, name = path.basename(file).repla
   if (head.toString('latin1') !== '\x89HDF\r\n\x1a\n') {
     fail('not an HDF5 file (bad signature)');
   }
-  const f = new h5.File(file, 'r');
-  try {
-    const attr = (k: string): unknown => (f.attrs[k] ? f.attrs[k].value : undefined);
-    const cfgText = attr('model_config');
-    if (cfgText === undefined) {
-      fail('no model_config attribute');
-    }
-    let modelConfig: KerasH5Contents['modelConfig'];
+  // HDF5 diagnostics stay off the terminal; a damaged file is bad input with the reason.
+  return guardHdf5(file, 'Keras .h5 model', () => {
+    const f = new h5.File(file, 'r');
     try {
-      modelConfig = JSON.parse(asString(cfgText)) as KerasH5Contents['modelConfig'];
-    } catch {
-      return fail('model_config is not JSON');
-    }
-    if (modelConfig.class_name !== 'Sequential' || !Array.isArray(modelConfig.config?.layers)) {
-      fail(`model class '${modelConfig.class_name}' (only Sequential is supported)`);
-    }
-    const mw = f.get('model_weights');
-    if (!mw || !(mw instanceof h5.Group)) {
-      fail('no model_weights group');
-    }
-    const group = mw as InstanceType<H5['Group']>;
-    const layerNames = asStrings(group.attrs['layer_names']?.value ?? []);
-    const weightNames: Record<string, string[]> = {};
-    const dense = modelConfig.config.layers.filter((l) => l.class_name !== 'InputLayer');
-    let inputDim = 0;
-    const first = modelConfig.config.layers[0]?.config as { batch_input_shape?: (number | null)[] } | undefined;
-    if (first?.batch_input_shape) {
-      inputDim = Number(first.batch_input_shape[first.batch_input_shape.length - 1]);
-    }
-    const layers = dense.map((l) => {
-      if (l.class_name !== 'Dense') {
-        fail(`layer '${String(l.config.name)}' is a ${l.class_name} (only Dense layers are supported)`);
+      const attr = (k: string): unknown => (f.attrs[k] ? f.attrs[k].value : undefined);
+      const cfgText = attr('model_config');
+      if (cfgText === undefined) {
+        fail('no model_config attribute');
       }
-      const lname = String(l.config.name);
-      const lg = group.get(lname);
-      if (!lg || !(lg instanceof h5.Group)) {
-        return fail(`no weights for layer '${lname}'`);
+      let modelConfig: KerasH5Contents['modelConfig'];
+      try {
+        modelConfig = JSON.parse(asString(cfgText)) as KerasH5Contents['modelConfig'];
+      } catch {
+        return fail('model_config is not JSON');
       }
-      const wn = asStrings(lg.attrs['weight_names']?.value ?? []);
-      weightNames[lname] = wn;
-      const kName = wn.find((n) => n.endsWith('kernel:0'));
-      const bName = wn.find((n) => n.endsWith('bias:0'));
-      if (!kName || !bName) {
-        return fail(`layer '${lname}' lacks kernel:0 / bias:0 in weight_names`);
+      if (modelConfig.class_name !== 'Sequential' || !Array.isArray(modelConfig.config?.layers)) {
+        fail(`model class '${modelConfig.class_name}' (only Sequential is supported)`);
       }
-      const k = group.get(`${lname}/${kName}`);
-      const b = group.get(`${lname}/${bName}`);
-      if (!(k instanceof h5.Dataset) || !(b instanceof h5.Dataset)) {
-        return fail(`layer '${lname}' weight datasets missing`);
+      const mw = f.get('model_weights');
+      if (!mw || !(mw instanceof h5.Group)) {
+        fail('no model_weights group');
       }
-      const kShape = k.shape ?? [];
-      if (kShape.length !== 2) {
-        return fail(`layer '${lname}' kernel has shape [${kShape.join(',')}]`);
+      const group = mw as InstanceType<H5['Group']>;
+      const layerNames = asStrings(group.attrs['layer_names']?.value ?? []);
+      const weightNames: Record<string, string[]> = {};
+      const dense = modelConfig.config.layers.filter((l) => l.class_name !== 'InputLayer');
+      let inputDim = 0;
+      const first = modelConfig.config.layers[0]?.config as { batch_input_shape?: (number | null)[] } | undefined;
+      if (first?.batch_input_shape) {
+        inputDim = Number(first.batch_input_shape[first.batch_input_shape.length - 1]);
       }
-      const kernel = Float32Array.from(k.value as ArrayLike<number>);
-      const bias = Float32Array.from(b.value as ArrayLike<number>);
+      const layers = dense.map((l) => {
+        if (l.class_name !== 'Dense') {
+          fail(`layer '${String(l.config.name)}' is a ${l.class_name} (only Dense layers are supported)`);
+        }
+        const lname = String(l.config.name);
+        const lg = group.get(lname);
+        if (!lg || !(lg instanceof h5.Group)) {
+          return fail(`no weights for layer '${lname}'`);
+        }
+        const wn = asStrings(lg.attrs['weight_names']?.value ?? []);
+        weightNames[lname] = wn;
+        const kName = wn.find((n) => n.endsWith('kernel:0'));
+        const bName = wn.find((n) => n.endsWith('bias:0'));
+        if (!kName || !bName) {
+          return fail(`layer '${lname}' lacks kernel:0 / bias:0 in weight_names`);
+        }
+        const k = group.get(`${lname}/${kName}`);
+        const b = group.get(`${lname}/${bName}`);
+        if (!(k instanceof h5.Dataset) || !(b instanceof h5.Dataset)) {
+          return fail(`layer '${lname}' weight datasets missing`);
+        }
+        const kShape = k.shape ?? [];
+        if (kShape.length !== 2) {
+          return fail(`layer '${lname}' kernel has shape [${kShape.join(',')}]`);
+        }
+        // No storage layout HDF5 offers inflates more than deflate's 1032:1, so a dataset
+        // claiming more than that is damaged: refuse it before h5wasm allocates it.
+        for (const d of [k, b]) {
+          const n = (d.shape ?? []).reduce((x, y) => x * y, 1);
+          if (n * 4 > 1032 * size) {
+            return fail(`dataset ${d.path} claims ${(d.shape ?? []).join(' × ')} values, more than a ${size}-byte file can hold`);
+          }
+        }
+        const kernel = Float32Array.from(k.value as ArrayLike<number>);
+        const bias = Float32Array.from(b.value as ArrayLike<number>);
+        return {
+          name: lname,
+          inputDim: kShape[0],
+          units: kShape[1],
+          activation: (typeof l.config.activation === 'string' ? l.config.activation : 'linear') as MlpModel['layers'][number]['activation'],
+          kernel,
+          bias,
+        };
+      });
+      const model: MlpModel = { name, inputDim: inputDim || (layers[0]?.inputDim ?? 0), layers };
+      validateModel(model, 'Keras .h5');
       return {
-        name: lname,
-        inputDim: kShape[0],
-        units: kShape[1],
-        activation: (typeof l.config.activation === 'string' ? l.config.activation : 'linear') as MlpModel['layers'][number]['activation'],
-        kernel,
-        bias,
+        model,
+        kerasVersion: asString(attr('keras_version')),
+        backend: asString(attr('backend')),
+        modelConfig,
+        trainingConfig: JSON.parse(asString(attr('training_config') ?? 'null')) as unknown,
+        layerNames,
+        weightNames,
       };
-    });
-    const model: MlpModel = { name, inputDim: inputDim || (layers[0]?.inputDim ?? 0), layers };
-    validateModel(model, 'Keras .h5');
-    return {
-      model,
-      kerasVersion: asString(attr('keras_version')),
-      backend: asString(attr('backend')),
-      modelConfig,
-      trainingConfig: JSON.parse(asString(attr('training_config') ?? 'null')) as unknown,
-      layerNames,
-      weightNames,
-    };
-  } finally {
-    f.close();
-  }
+    } finally {
+      f.close();
+    }
+  });
 }

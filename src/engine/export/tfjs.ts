@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Activation } from '../../protocol/config';
+import { parseJsonText } from '../config/load';
 import { BadInputError } from '../errors';
 import type { DenseLayer, MlpModel } from '../model/mlp';
 import { writeFilesAtomic } from '../util/atomic';
@@ -159,13 +160,16 @@ export async function loadTfjsModel(pathToModelJsonOrDir: string): Promise<MlpMo
     weightsManifest?: { paths: string[]; weights: WeightSpec[] }[];
   };
   try {
-    json = JSON.parse(await readTextLimited(file, { what: 'TF.js model.json', maxBytes: LIMITS.modelJson })) as typeof json;
+    json = parseJsonText(await readTextLimited(file, { what: 'TF.js model.json', maxBytes: LIMITS.modelJson }), file) as typeof json;
   } catch (err) {
     if (err instanceof BadInputError) {
       throw err;
     }
     const e = err as NodeJS.ErrnoException;
     throw new BadInputError(`${file} cannot be read as JSON (${e.code ?? e.message}). Pass a TF.js layers model.json.`, file);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    bad(file, 'it is not a JSON object');
   }
   // Keras' converter nests the topology under model_config; tfjs-layers does not.
   const topo = json.modelTopology?.model_config ?? json.modelTopology;

@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { TfjsQuantMode } from '../../protocol/config';
 import type { MlpModel } from '../model/mlp';
+import { parseJsonText } from '../config/load';
 import { BadInputError } from '../errors';
 import { float16BitsToFloat32, toFloat16 } from '../quantize/float16';
 import { writeFilesAtomic } from '../util/atomic';
@@ -144,11 +145,9 @@ export async function readTfjsFiles(pathToModelJsonOrDir: string): Promise<TfjsF
     }
     throw new BadInputError(`cannot read TF.js model ${modelJsonPath}: ${(err as Error).message}`, where);
   }
-  let json: ModelJson;
-  try {
-    json = JSON.parse(text) as ModelJson;
-  } catch {
-    throw new BadInputError(`${where} is not JSON`, where);
+  const json = parseJsonText(text, where) as ModelJson;
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new BadInputError(`${where} is not a TF.js model: it is not a JSON object. Pass the model.json written by tfjs (model.save) or the tensorflowjs converter.`, where);
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new BadInputError(`${where} is not a TF.js Layers model (no modelTopology / weightsManifest)`, where);

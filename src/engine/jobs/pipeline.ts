@@ -17,6 +17,8 @@ import { runSweep } from './sweep';
 import { runTrainStage } from './train';
 import type { RunContext } from './context';
 import { BadInputError } from '../errors';
+import type { SplitData } from '../data/dataset';
+import { checkClasses, checkInputSize } from '../util/modelFit';
 
 export const BASELINE_DIR = 'mnist_model';
 export const PRUNED_DIR = 'pruned_mnist_model';
@@ -59,11 +61,14 @@ export async function timed<T>(ctx: RunContext, phase: StageKind, fn: () => Prom
   return result;
 }
 
-/** Loads a TF.js model; anything wrong with the file is the user's to fix. */
-export async function loadInputModel(file: string, name: string): Promise<MlpModel> {
+/**
+ * Loads a TF.js model; anything wrong with the file is the user's to fix, including an input
+ * size or class count that does not fit the data it will be trained and evaluated on.
+ */
+export async function loadInputModel(file: string, name: string, data?: () => Promise<SplitData>): Promise<MlpModel> {
+  let model: MlpModel;
   try {
-    const model = await loadTfjsModel(file);
-    return { ...model, name };
+    model = await loadTfjsModel(file);
   } catch (err) {
     if (err instanceof BadInputError) {
       throw err;
@@ -73,6 +78,12 @@ export async function loadInputModel(file: string, name: string): Promise<MlpMod
       file,
     );
   }
+  if (data) {
+    const d = await data();
+    checkInputSize(file, model.inputDim, d.train, d.name);
+    checkClasses(file, model.layers[model.layers.length - 1].units, d.train);
+  }
+  return { ...model, name };
 }
 
 export function modelNameOf(file: string): string {
@@ -87,14 +98,14 @@ export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs
       await timed(ctx, 'train', () => runTrainStage(ctx));
       return;
     case 'prune': {
-      const baseline = await loadInputModel(inputs.models[0], modelNameOf(inputs.models[0]));
+      const baseline = await loadInputModel(inputs.models[0], modelNameOf(inputs.models[0]), () => ctx.data());
       await timed(ctx, 'prune', () => runPruneStage(ctx, baseline));
       return;
     }
     case 'quantize': {
       const models: MlpModel[] = [];
       for (const file of inputs.models) {
-        models.push(await loadInputModel(file, modelNameOf(file)));
+        models.push(await loadInputModel(file, modelNameOf(file), () => ctx.data()));
       }
       await timed(ctx, 'export', () => runExportStage(ctx, models));
       return;

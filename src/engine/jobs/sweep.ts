@@ -146,7 +146,7 @@ export async function runSweep(ctx: RunContext, inputs: JobInputs): Promise<Swee
   let baseline: MlpModel;
   if (inputs.models.length > 0) {
     const file = inputs.models[0];
-    baseline = await loadInputModel(file, modelNameOf(file));
+    baseline = await loadInputModel(file, modelNameOf(file), () => ctx.data());
     const rel = path.relative(ctx.outDir, file);
     ctx.log(`sweep baseline: ${rel.startsWith('..') || path.isAbsolute(rel) ? file : rel.split(path.sep).join('/')} (${baseline.name})`);
   } else {

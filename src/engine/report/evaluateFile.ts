@@ -15,6 +15,7 @@ import { BadInputError } from '../errors';
 import { accuracyOf, forwardMlp } from '../quantize/forward';
 import { quantizeValue } from '../quantize/int8';
 import { TfliteModel } from '../runtime/tfliteRuntime';
+import { checkInputSize } from '../util/modelFit';
 import { LIMITS, readFileLimited } from '../util/safeRead';
 import { fileSizes, h5Stats, tfliteStats, tfjsStats } from './fileStats';
 import { loadLayersModelFromDisk, predictLayersModel } from './tfjsRuntime';
@@ -106,9 +107,11 @@ export async function runTfliteOnTest(
   const model = await TfliteModel.load(bytes, source);
   const inT = g.tensors[g.inputs[0]];
   const features = model.inputSize;
-  if (features !== test.features) {
+  try {
+    checkInputSize(source, features, test, 'the test set');
+  } catch (err) {
     model.dispose();
-    throw new BadInputError(`${source} takes ${features} inputs but the test images have ${test.features} pixels`, source);
+    throw err;
   }
   const buf = new Float32Array(features);
   const ibuf = new Int8Array(features);
@@ -150,6 +153,7 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
     let accuracy: number | null = null;
     let latencyUs: number | null = null;
     if (test) {
+      checkInputSize(path.basename(file), model.inputDim, test, 'the test set');
       accuracy = accuracyOf(model, test.images, test.labels, test.count);
       latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => forwardMlp(model, test.images, 1, i % test.count));
     }
@@ -187,6 +191,8 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
   if (test) {
     const lm = await loadLayersModelFromDisk(files.modelJsonPath);
     try {
+      const inShape = lm.inputs[0].shape.slice(1);
+      checkInputSize(path.basename(path.dirname(files.modelJsonPath)) + '/model.json', inShape.reduce<number>((a, b) => a * (b ?? 1), 1), test, 'the test set');
       const probs = predictLayersModel(lm, test.images, 0, test.count, test.features);
       const classes = probs.length / Math.max(1, test.count);
       let correct = 0;

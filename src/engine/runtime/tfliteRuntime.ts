@@ -147,12 +147,23 @@ export class TfliteModel {
     const { module, variant } = await loadTfliteRuntime();
     const ptr = module._malloc(bytes.length);
     module.HEAPU8.set(bytes, ptr);
-    const status = module.TFLiteWebModelRunner.CreateFromBufferAndOptions(ptr, bytes.length, {
-      // One thread: the Node build has no worker threads, and single-sample latency is what we time.
-      numThreads: 1,
-      enableProfiling: !!opts.profile,
-      maxProfilingBufferEntries: 1024,
-    });
+    let status: EmStatusOr;
+    try {
+      status = module.TFLiteWebModelRunner.CreateFromBufferAndOptions(ptr, bytes.length, {
+        // One thread: the Node build has no worker threads, and single-sample latency is what we time.
+        numThreads: 1,
+        enableProfiling: !!opts.profile,
+        maxProfilingBufferEntries: 1024,
+      });
+    } catch (err) {
+      // The file passed our flatbuffer verifier, yet the runtime trapped on it (a wasm abort
+      // leaves the module unusable: the next load starts a fresh one).
+      modulePromise = null;
+      throw new BadInputError(
+        `the TFLite runtime cannot load ${source}: ${(err as Error).message}. The file is damaged or uses something this runtime does not support: export or convert the model again.`,
+        source,
+      );
+    }
     if (!status.ok()) {
       const msg = status.errorMessage();
       status.delete();

@@ -6,6 +6,7 @@
 import { ByteBuffer } from 'flatbuffers';
 import { BadInputError } from '../../errors';
 import type { OpOptions, TfliteGraph, TfliteOperator, TfliteTensor } from './graph';
+import { FlatbufferInvalid, verifyTfliteFlatbuffer } from './verify';
 import {
   BufferField,
   BuiltinOptions,
@@ -20,6 +21,7 @@ import {
   SoftmaxOptionsField,
   SubGraphField,
   TensorField,
+  TensorType,
   type BuiltinOperatorValue,
   type TensorTypeValue,
 } from './schema';
@@ -55,37 +57,44 @@ class Table {
     const o = this.field(id);
     return o ? new Table(this.bb, this.pos + o + this.bb.readInt32(this.pos + o)) : null;
   }
-  /** [start, length] of a vector field, or null. */
-  vector(id: number): [number, number] | null {
+  /**
+   * [start, length] of a vector field of `elem`-byte elements, or null. Bounds-checked here
+   * too (the verifier checks the fields it knows; options tables are verified generically).
+   */
+  vector(id: number, elem: number): [number, number] | null {
     const o = this.field(id);
     if (!o) {
       return null;
     }
-    const at = this.pos + o + this.bb.readInt32(this.pos + o);
-    return [at + 4, this.bb.readInt32(at)];
+    const at = this.pos + o + this.bb.readUint32(this.pos + o);
+    const n = at + 4 <= this.bb.capacity() ? this.bb.readUint32(at) : -1;
+    if (n < 0 || at + 4 + n * elem > this.bb.capacity()) {
+      throw new FlatbufferInvalid(`a vector at byte ${at} runs past the end of the file`);
+    }
+    return [at + 4, n];
   }
   string(id: number): string {
-    const v = this.vector(id);
+    const v = this.vector(id, 1);
     return v ? new TextDecoder().decode(this.bb.bytes().subarray(v[0], v[0] + v[1])) : '';
   }
   int32s(id: number): number[] {
-    const v = this.vector(id);
+    const v = this.vector(id, 4);
     return v ? Array.from({ length: v[1] }, (_, i) => this.bb.readInt32(v[0] + 4 * i)) : [];
   }
   float32s(id: number): number[] {
-    const v = this.vector(id);
+    const v = this.vector(id, 4);
     return v ? Array.from({ length: v[1] }, (_, i) => this.bb.readFloat32(v[0] + 4 * i)) : [];
   }
   int64s(id: number): number[] {
-    const v = this.vector(id);
+    const v = this.vector(id, 8);
     return v ? Array.from({ length: v[1] }, (_, i) => Number(this.bb.readInt64(v[0] + 8 * i))) : [];
   }
   bytes(id: number): Uint8Array | null {
-    const v = this.vector(id);
+    const v = this.vector(id, 1);
     return v ? this.bb.bytes().subarray(v[0], v[0] + v[1]) : null;
   }
   tables(id: number): Table[] {
-    const v = this.vector(id);
+    const v = this.vector(id, 4);
     if (!v) {
       return [];
     }
@@ -130,9 +139,22 @@ function readOptions(t: Table, type: number): OpOptions {
   }
 }
 
+/** Bytes per element of the tensor types whose constant data the reader checks against the shape. */
+const ELEMENT_BYTES: Partial<Record<number, number>> = {
+  [TensorType.FLOAT32]: 4,
+  [TensorType.FLOAT16]: 2,
+  [TensorType.INT32]: 4,
+  [TensorType.UINT8]: 1,
+  [TensorType.INT64]: 8,
+  [TensorType.INT8]: 1,
+};
+
 export function readTflite(file: Uint8Array, source = 'model'): ReadTflite {
   const fail = (why: string): never => {
-    throw new BadInputError(`${source} is not a readable TFLite model: ${why}`, source);
+    throw new BadInputError(
+      `${source} is not a valid TFLite file: ${why}. The file is damaged or is not a TFLite model: export or convert the model again (model-optimizer export, or tf.lite.TFLiteConverter) and copy it without changes (no text-mode transfer).`,
+      source,
+    );
   };
   if (file.length < 16) {
     fail(`only ${file.length} bytes`);
@@ -142,6 +164,7 @@ export function readTflite(file: Uint8Array, source = 'model'): ReadTflite {
     fail(`file identifier is '${ident.replace(/[^\x20-\x7e]/g, '?')}', expected '${FILE_IDENTIFIER}'`);
   }
   try {
+    verifyTfliteFlatbuffer(file);
     const bb = new ByteBuffer(file);
     const root = new Table(bb, bb.readInt32(0));
     const buffers = root.tables(ModelField.buffers).map((t) => t.bytes(BufferField.data));
@@ -164,10 +187,19 @@ export function readTflite(file: Uint8Array, source = 'model'): ReadTflite {
         fail(`tensor buffer index ${bufIdx} out of range`);
       }
       const data = buffers[bufIdx];
+      const shape = t.int32s(TensorField.shape);
+      const type = t.int8(TensorField.type) as TensorTypeValue;
+      const elem = ELEMENT_BYTES[type];
+      if (data && data.length > 0 && elem !== undefined) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        if (shape.some((d) => d < 0) || data.length !== n * elem) {
+          fail(`tensor '${t.string(TensorField.name)}' has shape [${shape.join(', ')}] but ${data.length} bytes of data`);
+        }
+      }
       const tensor: TfliteTensor = {
         name: t.string(TensorField.name),
-        shape: t.int32s(TensorField.shape),
-        type: t.int8(TensorField.type) as TensorTypeValue,
+        shape,
+        type,
         data: data && data.length > 0 ? data : undefined,
       };
       const sig = t.int32s(TensorField.shape_signature);
@@ -199,6 +231,22 @@ export function readTflite(file: Uint8Array, source = 'model'): ReadTflite {
         options: readOptions(o, o.int8(OperatorField.builtin_options_type)),
       };
     });
+    const checkIndex = (where: string, i: number, optional: boolean): void => {
+      if (!(Number.isInteger(i) && i < tensors.length && (i >= 0 || (optional && i === -1)))) {
+        fail(`${where} names tensor ${i} but the model has ${tensors.length} tensors`);
+      }
+    };
+    const inputs = sg.int32s(SubGraphField.inputs);
+    const outputs = sg.int32s(SubGraphField.outputs);
+    if (inputs.length === 0 || outputs.length === 0) {
+      fail(`the graph has ${inputs.length} inputs and ${outputs.length} outputs`);
+    }
+    inputs.forEach((i) => checkIndex('the graph input', i, false));
+    outputs.forEach((i) => checkIndex('the graph output', i, false));
+    operators.forEach((o, k) => {
+      o.inputs.forEach((i) => checkIndex(`operator ${k}'s input`, i, true));
+      o.outputs.forEach((i) => checkIndex(`operator ${k}'s output`, i, false));
+    });
     return {
       bytes: file.length,
       version: root.int32(ModelField.version),
@@ -207,13 +255,14 @@ export function readTflite(file: Uint8Array, source = 'model'): ReadTflite {
       name: sg.string(SubGraphField.name),
       tensors,
       operators,
-      inputs: sg.int32s(SubGraphField.inputs),
-      outputs: sg.int32s(SubGraphField.outputs),
+      inputs,
+      outputs,
     };
   } catch (err) {
     if (err instanceof BadInputError) {
       throw err;
     }
-    throw new BadInputError(`${source} is not a readable TFLite model: ${(err as Error).message}`, source);
+    // FlatbufferInvalid from the verifier, or anything the reader tripped on.
+    return fail((err as Error).message);
   }
 }
