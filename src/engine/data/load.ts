@@ -3,9 +3,11 @@
  * (limits, validation split, normalisation) into the SplitData every job uses.
  */
 import type { RunConfig } from '../../protocol/config';
-import { BadInputError } from '../errors';
 import type { SplitData } from './dataset';
+import { loadCsv } from './csv';
+import { loadImageFolder } from './imageFolder';
 import { loadIdxData } from './mnist';
+import { loadNpy } from './npy';
 import { prepareData, type RawData } from './prepare';
 
 /** Progress while files are read and decoded (image folders report per file). */
@@ -20,15 +22,18 @@ export interface LoadOptions {
   signal?: AbortSignal;
 }
 
-export async function readRawData(config: RunConfig, _opts: LoadOptions = {}): Promise<RawData> {
+export async function readRawData(config: RunConfig, opts: LoadOptions = {}): Promise<RawData> {
   const source = config.data.source;
   switch (source) {
     case 'mnist':
     case 'idx':
       return loadIdxData(config);
-    default:
-      // The config schema offers only the sources implemented so far.
-      throw new BadInputError(`data.source "${source}" is not supported by this version. Use "mnist" or "idx".`, 'data.source');
+    case 'image-folder':
+      return loadImageFolder(config, opts);
+    case 'csv':
+      return loadCsv(config);
+    case 'npy':
+      return loadNpy(config);
   }
 }
 

@@ -191,6 +191,10 @@ export function normalizeSet(set: RawSet, norm: Normalization, shape: SampleShap
   if (set.x instanceof Uint8Array && norm.kind === 'scale') {
     return { ...base, images: set.x };
   }
+  if (norm.kind === 'scale' && isByteValued(set.x)) {
+    // Float data holding whole numbers 0…255 (a pixel CSV): stored as bytes, losslessly, so the SIMD kernel can train on it.
+    return { ...base, images: Uint8Array.from(set.x) };
+  }
   const k = norm.mean.length;
   const invStd = norm.std.map((s) => 1 / s);
   const n = set.count * features;
@@ -209,6 +213,16 @@ export function normalizeSet(set: RawSet, norm: Normalization, shape: SampleShap
     }
   }
   return { ...base, images: out };
+}
+
+function isByteValued(x: Features): boolean {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (!(v >= 0 && v <= 255 && Math.floor(v) === v)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** Limits, validation split and normalisation: the SplitData every job reads. */

@@ -19,6 +19,7 @@ import type {
 import { mergeReport, upsertArtifact } from '../../protocol/engine';
 import type { SweepSummary } from '../../protocol/sweep';
 import type { SplitData } from '../data/dataset';
+import type { LoadOptions, LoadProgress } from '../data/load';
 import type { MlpModel } from '../model/mlp';
 import type { Trainer } from '../train/trainer';
 import { writeFileAtomic } from '../util/atomic';
@@ -26,7 +27,7 @@ import { CancelledError } from '../errors';
 import type { StageContext } from './types';
 
 export interface RunContextDeps {
-  loadData(config: RunConfig): Promise<SplitData>;
+  loadData(config: RunConfig, opts?: LoadOptions): Promise<SplitData>;
   createTrainer(model: MlpModel, learningRate: number, backend: BackendInfo, seed: number, inputDtype?: 'uint8' | 'float32'): Promise<Trainer>;
   /** Injected clock (ms) for tests. */
   now?: () => number;
@@ -92,7 +93,8 @@ export class RunContext implements StageContext {
   data(): Promise<SplitData> {
     if (!this.dataPromise) {
       const t = this.now();
-      this.dataPromise = this.deps.loadData(this.config).then((d) => {
+      const onProgress = (p: LoadProgress): void => this.log(`loading data: ${p.phase} ${p.done} / ${p.total}`);
+      this.dataPromise = this.deps.loadData(this.config, { onProgress, signal: this.signal }).then((d) => {
         this.addTiming('data', this.now() - t);
         this.dataset = {
           name: d.name,
