@@ -105,6 +105,11 @@ export class HumanPrinter {
         );
         return;
       }
+      case 'stageProgress':
+        if (this.verbose) {
+          this.err(`  ${e.stage} ${e.done + 1}/${e.total}: ${e.task}`);
+        }
+        return;
       case 'pruningStep':
         if (this.verbose) {
           this.err(`  pruning step ${e.step}: target ${e.targetSparsity.toFixed(4)}; ${e.layers.map((l) => `${l.name} ${l.sparsity.toFixed(4)}`).join(', ')}`);

@@ -70,13 +70,72 @@ export async function historyOutDir(folder: vscode.WorkspaceFolder): Promise<str
   }
 }
 
+/** A setting's value only when the user set it somewhere (the engine's defaults stay the one source otherwise). */
+function explicitSetting<T>(folder: vscode.WorkspaceFolder, key: string): T | undefined {
+  const i = vscode.workspace.getConfiguration('modelOptimizer', folder.uri).inspect<T>(key);
+  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+}
+
+/**
+ * The settings users change most, applied under `model-optimizer.json`: a value in the file
+ * always wins; a setting fills in only what the file leaves out.
+ */
+export function applySettings(folder: vscode.WorkspaceFolder, config: PartialRunConfig): PartialRunConfig {
+  let out = config;
+  if (out.backend === undefined) {
+    out = { ...out, backend: vscode.workspace.getConfiguration('modelOptimizer', folder.uri).get<BackendChoice>('backend', 'auto') };
+  }
+  const epochs = explicitSetting<number>(folder, 'defaultEpochs');
+  if (epochs !== undefined && out.train?.epochs === undefined) {
+    out = { ...out, train: { ...out.train, epochs } };
+  }
+  const sparsities = explicitSetting<number[]>(folder, 'sweepSparsities');
+  if (sparsities !== undefined && out.sweep?.sparsities === undefined) {
+    out = { ...out, sweep: { ...out.sweep, sparsities } };
+  }
+  return out;
+}
+
+let lastFolder: string | undefined;
+
+/**
+ * The folder a run works in. With several workspace folders the user picks one (the folder of
+ * the active editor, else the last one used, is offered first), so no run silently lands in
+ * the first folder.
+ */
+export async function runFolder(): Promise<vscode.WorkspaceFolder | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (folders.length <= 1) {
+    return folders[0];
+  }
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const preferred = (active ? vscode.workspace.getWorkspaceFolder(active)?.uri.toString() : undefined) ?? lastFolder;
+  const ordered = [...folders].sort((a, b) => Number(b.uri.toString() === preferred) - Number(a.uri.toString() === preferred));
+  const pick = await vscode.window.showQuickPick(
+    ordered.map((f) => ({ label: f.name, description: f.uri.fsPath, folder: f })),
+    { title: 'Model Optimizer: workspace folder to run in', placeHolder: 'Its model-optimizer.json and output folder are used' },
+  );
+  if (pick) {
+    lastFolder = pick.folder.uri.toString();
+  }
+  return pick?.folder;
+}
+
 /** Checks trust, folder, config and output folder; shows the problem and returns undefined when one fails. */
 export async function prepareRun(): Promise<PreparedRun | undefined> {
   if (!vscode.workspace.isTrusted) {
     await explainUntrusted();
     return undefined;
   }
+  if ((vscode.workspace.workspaceFolders?.length ?? 0) > 1) {
+    const folder = await runFolder();
+    return folder ? prepareIn(folder) : undefined;
+  }
   const folder = vscode.workspace.workspaceFolders?.[0];
+  return prepareIn(folder);
+}
+
+async function prepareIn(folder: vscode.WorkspaceFolder | undefined): Promise<PreparedRun | undefined> {
   if (!folder) {
     const open = 'Open Folder';
     const pick = await vscode.window.showErrorMessage('Model Optimizer needs a workspace folder: its results are written inside it.', open);
@@ -100,10 +159,7 @@ export async function prepareRun(): Promise<PreparedRun | undefined> {
       throw err;
     }
   }
-  if (config.backend === undefined) {
-    const backend = vscode.workspace.getConfiguration('modelOptimizer', folder.uri).get<BackendChoice>('backend', 'auto');
-    config = { ...config, backend };
-  }
+  config = applySettings(folder, config);
   let outDir: string;
   try {
     outDir = outputDirFor(folder, config);

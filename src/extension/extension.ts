@@ -9,7 +9,7 @@ import { Ctx } from './ctx';
 import { loadHistory } from './history';
 import { RunsTreeProvider } from './views/runsTree';
 
-type Handler = (ctx: Ctx, arg?: unknown) => Promise<void>;
+type Handler = (ctx: Ctx, ...args: unknown[]) => Promise<void>;
 
 /** One file per command, loaded on first use. */
 const COMMANDS: Record<string, Handler> = {
@@ -24,6 +24,16 @@ const COMMANDS: Record<string, Handler> = {
   'modelOptimizer.createConfig': async () => (await import('./commands/createConfig')).createConfig(),
   'modelOptimizer.revealArtifact': async (ctx, arg) => (await import('./commands/revealArtifact')).revealArtifact(ctx, arg),
   'modelOptimizer.refreshRuns': async (ctx) => (await import('./commands/refreshRuns')).refreshRuns(ctx),
+  'modelOptimizer.openArtifact': async (ctx, arg) => (await import('./commands/openArtifact')).openArtifact(ctx, arg),
+  'modelOptimizer.revealArtifactInOS': async (ctx, arg) => (await import('./commands/revealArtifactInOS')).revealArtifactInOS(ctx, arg),
+  'modelOptimizer.copyArtifactPath': async (ctx, arg) => (await import('./commands/copyArtifactPath')).copyArtifactPath(ctx, arg),
+  'modelOptimizer.evaluateArtifact': async (ctx, arg) => (await import('./commands/evaluateArtifact')).evaluateArtifact(ctx, arg),
+  'modelOptimizer.compareArtifact': async (ctx, arg) => (await import('./commands/compareArtifact')).compareArtifact(ctx, arg),
+  'modelOptimizer.openInNetron': async (ctx, arg) => (await import('./commands/openInNetron')).openInNetron(ctx, arg),
+  'modelOptimizer.openTensorBoard': async (ctx, arg) => (await import('./commands/openTensorBoard')).openTensorBoard(ctx, arg),
+  'modelOptimizer.revealOutput': async (ctx, arg) => (await import('./commands/revealOutput')).revealOutput(ctx, arg),
+  'modelOptimizer.deleteRun': async (ctx, arg) => (await import('./commands/deleteRun')).deleteRun(ctx, arg),
+  'modelOptimizer.compareRuns': async (ctx, ...args) => (await import('./commands/compareRuns')).compareRuns(ctx, ...args),
 };
 
 let current: Ctx | undefined;
@@ -40,7 +50,8 @@ export function activate(context: vscode.ExtensionContext): void {
     void vscode.commands.executeCommand('setContext', 'modelOptimizer.running', false);
 
     const tree = ctx.pushExt(new RunsTreeProvider(ctx.store));
-    const view = ctx.pushExt(vscode.window.createTreeView('modelOptimizer.runs', { treeDataProvider: tree, showCollapseAll: true }));
+    // canSelectMany: select two or more runs, then right-click → Compare Runs.
+    const view = ctx.pushExt(vscode.window.createTreeView('modelOptimizer.runs', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true }));
     const restricted = (): void => {
       view.message = vscode.workspace.isTrusted || ctx.store.all().length === 0 ? undefined : 'Restricted Mode: past runs only. Trust the workspace to start runs.';
     };
@@ -50,9 +61,9 @@ export function activate(context: vscode.ExtensionContext): void {
 
     for (const [id, handler] of Object.entries(COMMANDS)) {
       ctx.pushExt(
-        vscode.commands.registerCommand(id, async (arg?: unknown) => {
+        vscode.commands.registerCommand(id, async (...args: unknown[]) => {
           try {
-            await handler(ctx, arg);
+            await handler(ctx, ...args);
           } catch (err) {
             ctx.output.appendLine(`${id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
             void vscode.window.showErrorMessage(`Model Optimizer: ${message(err)}`);
@@ -71,14 +82,29 @@ export function activate(context: vscode.ExtensionContext): void {
         }
       }),
     );
-    const folder = ctx.workspaceFolder;
-    if (folder) {
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
       const watcher = ctx.pushExt(vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, CONFIG_FILE)));
       ctx.pushExt(watcher.onDidChange(reload));
       ctx.pushExt(watcher.onDidCreate(reload));
       ctx.pushExt(watcher.onDidDelete(reload));
     }
+    ctx.pushExt(vscode.workspace.onDidChangeWorkspaceFolders?.(reload) ?? { dispose: () => undefined });
     reload();
+
+    // After a window reload the metrics panel comes back by itself.
+    ctx.pushExt(
+      vscode.window.registerWebviewPanelSerializer('modelOptimizer.metrics', {
+        deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+          (await ctx.panel()).restore(panel, state);
+        },
+      }),
+    );
+    // "Open in Netron" only when a Netron extension is there (it may be installed later).
+    const netron = (): void => {
+      void import('./netron').then((m) => m.updateNetronContext()).catch(() => undefined);
+    };
+    netron();
+    ctx.pushExt(vscode.extensions.onDidChange(netron));
   } catch (err) {
     void vscode.window.showErrorMessage(`Model Optimizer failed to activate: ${message(err)}`);
     throw err;

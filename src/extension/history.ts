@@ -1,20 +1,24 @@
-/** Past runs: `<out>/runs/*.json` read at activation and on refresh, so the tree and panel survive reloads. */
+/**
+ * Past runs: `<out>/runs/*.json` of every workspace folder, read at activation and on refresh,
+ * so the tree and panel survive reloads (a multi-root workspace shows the runs of all folders).
+ */
 import type { Ctx } from './ctx';
 import { historyOutDir } from './config';
 import { readHistory } from './runStore';
+import * as vscode from 'vscode';
 
 export async function loadHistory(ctx: Ctx): Promise<void> {
-  const folder = ctx.workspaceFolder;
-  if (!folder) {
-    return;
+  const all: Awaited<ReturnType<typeof readHistory>>['records'] = [];
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    const outDir = await historyOutDir(folder);
+    if (!outDir) {
+      continue;
+    }
+    const { records, skipped } = await readHistory(outDir);
+    if (skipped.length > 0) {
+      ctx.output.appendLine(`history: skipped ${skipped.length} file(s) in ${outDir}/runs that are not run records: ${skipped.join(', ')}`);
+    }
+    all.push(...records);
   }
-  const outDir = await historyOutDir(folder);
-  if (!outDir) {
-    return;
-  }
-  const { records, skipped } = await readHistory(outDir);
-  if (skipped.length > 0) {
-    ctx.output.appendLine(`history: skipped ${skipped.length} file(s) in ${outDir}/runs that are not run records: ${skipped.join(', ')}`);
-  }
-  ctx.store.setHistory(records);
+  ctx.store.setHistory(all);
 }

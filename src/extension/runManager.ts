@@ -13,6 +13,7 @@ import { CONFIG_FILE, showConfigError, type PreparedRun } from './config';
 import type { Ctx, RunScope } from './ctx';
 import { EngineProcess } from './engineProcess';
 import { isRunRecord } from './runStore';
+import { showRunProgress } from './runProgress';
 import { RunStatusBar } from './statusBar';
 
 export interface StartOptions {
@@ -65,8 +66,12 @@ export class RunManager {
     scope.add(engine.onOutput((text) => out.append(text)));
     scope.add(new RunStatusBar(this.ctx.store, runId, JOB_TITLE[job]));
 
-    // Open the panel without stealing focus from the editor.
-    void this.ctx.panel().then((p) => p.show(runId, true));
+    showRunProgress(this.ctx.store, scope, runId, JOB_TITLE[job], () => this.stop(runId));
+
+    // Open the panel without stealing focus from the editor (unless the user turned that off).
+    if (vscode.workspace.getConfiguration('modelOptimizer', prepared.folder.uri).get<boolean>('openPanelOnRun', true)) {
+      void this.ctx.panel().then((p) => p.show(runId, true));
+    }
 
     const req: StartRequest = {
       type: 'start',
@@ -109,9 +114,17 @@ export class RunManager {
           .map(([m, a]) => `${m} ${(a * 100).toFixed(2)} %`)
           .join(', ');
         const show = 'Show Metrics';
-        const pick = await vscode.window.showInformationMessage(`Model Optimizer: ${runId} finished${acc ? ` — test accuracy ${acc}` : ''}.`, show);
+        const reveal = 'Reveal Output';
+        const compare = 'Compare with Previous Run';
+        const previous = this.previousRun(runId);
+        const actions = previous ? [show, reveal, compare] : [show, reveal];
+        const pick = await vscode.window.showInformationMessage(`Model Optimizer: ${runId} finished${acc ? ` — test accuracy ${acc}` : ''}.`, ...actions);
         if (pick === show) {
           await vscode.commands.executeCommand('modelOptimizer.showPanel', runId);
+        } else if (pick === reveal) {
+          await vscode.commands.executeCommand('modelOptimizer.revealOutput', runId);
+        } else if (pick === compare && previous) {
+          await vscode.commands.executeCommand('modelOptimizer.compareRuns', [previous, runId]);
         }
         return;
       }
@@ -134,6 +147,15 @@ export class RunManager {
       default:
         assertNever(t, 'terminal event');
     }
+  }
+
+  /** The newest finished run of the same job before `runId` (what "Compare with Previous Run" compares with). */
+  private previousRun(runId: string): string | undefined {
+    const run = this.ctx.store.get(runId);
+    return this.ctx.store
+      .all()
+      .filter((r) => r.runId !== runId && r.job === run?.job && r.status === 'done' && r.startedAt <= (run?.startedAt ?? ''))
+      .pop()?.runId;
   }
 
   /** The engine writes `<out>/runs/<runId>.json`; attach it so the tree shows the final data. */

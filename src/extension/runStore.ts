@@ -20,6 +20,22 @@ export interface StageSummary {
   sparsity?: Record<string, number>;
 }
 
+/** What a running run is doing now, as the status bar, the tree and the progress notification say it. */
+export interface Activity {
+  stage: StageKind;
+  /** 'training mnist_model · epoch 2/5 · 43 %', 'export · writing pruned_mnist_model.h5 (2/6)'. */
+  text: string;
+  /** Of the whole run, 0…1, from the stages the job announced; null when unknown. */
+  overall: number | null;
+}
+
+const STAGE_VERB: Record<StageKind, string> = {
+  train: 'training',
+  prune: 'pruning',
+  export: 'export',
+  evaluate: 'evaluating',
+};
+
 export interface RunEntry {
   runId: string;
   job: JobKind;
@@ -31,6 +47,10 @@ export interface RunEntry {
   /** Every event in order; batchProgress only the latest (kept in `progress`). */
   events: EngineEvent[];
   progress: Extract<EngineEvent, { type: 'batchProgress' }> | null;
+  /** Running runs only: the stage at work and how far it is. */
+  activity: Activity | null;
+  /** The stages the job announced (jobStarted), for the overall fraction. */
+  plannedStages: StageKind[];
   stages: StageSummary[];
   artifacts: { kind: ArtifactKind; model: string; path: string; bytes: number }[];
   report: ModelReport[];
@@ -88,6 +108,8 @@ export class RunStore {
       backend: null,
       events: [],
       progress: null,
+      activity: null,
+      plannedStages: [],
       stages: [],
       artifacts: [],
       report: [],
@@ -108,7 +130,7 @@ export class RunStore {
     }
     if (e.type === 'batchProgress') {
       r.progress = e;
-    } else if (e.type !== 'ready') {
+    } else if (e.type !== 'ready' && e.type !== 'stageProgress') {
       r.events.push(e);
     }
     applyToEntry(r, e);
@@ -131,6 +153,15 @@ export class RunStore {
       this.runs.set(record.runId, entryFromRecord(record, outDir));
     }
     this.fire({ kind: 'runs' });
+  }
+
+  /** Forgets a finished run (Delete Run removed its files). */
+  remove(runId: string): void {
+    const r = this.runs.get(runId);
+    if (r && r.status !== 'running') {
+      this.runs.delete(runId);
+      this.fire({ kind: 'runs' });
+    }
   }
 
   /** Attaches the saved record to a finished live run (it has the final stage data). */
@@ -158,14 +189,40 @@ function stageOf(r: RunEntry, stage: StageKind, model: string): StageSummary {
   return s;
 }
 
+/** `fraction` of the current stage as a fraction of the whole run (stages weigh the same). */
+function overall(r: RunEntry, stage: StageKind, fraction: number): number | null {
+  const i = r.plannedStages.indexOf(stage);
+  if (i < 0) {
+    return null;
+  }
+  return Math.min(1, (i + Math.max(0, Math.min(1, fraction))) / r.plannedStages.length);
+}
+
+function setActivity(r: RunEntry, stage: StageKind, text: string, fraction: number): void {
+  r.activity = { stage, text, overall: overall(r, stage, fraction) };
+}
+
 function applyToEntry(r: RunEntry, e: EngineEvent): void {
   switch (e.type) {
     case 'jobStarted':
       r.backend = e.backend;
       r.job = e.job;
+      r.plannedStages = e.stages.slice();
       return;
     case 'stageStarted':
       stageOf(r, e.stage, e.model).epochs = e.epochs ?? 0;
+      // A new stage: the last fit's "epoch 1/1 · 100 %" no longer describes the run.
+      r.progress = null;
+      setActivity(r, e.stage, `${STAGE_VERB[e.stage]} ${e.model}`, 0);
+      return;
+    case 'batchProgress': {
+      const frac = e.batches > 0 ? e.batch / e.batches : 0;
+      const model = r.stages.filter((s) => s.stage === e.stage).pop()?.model;
+      setActivity(r, e.stage, `${STAGE_VERB[e.stage]}${model ? ` ${model}` : ''} · epoch ${e.epoch}/${e.epochs} · ${Math.round(frac * 100)} %`, (e.epoch - 1 + frac) / Math.max(1, e.epochs));
+      return;
+    }
+    case 'stageProgress':
+      setActivity(r, e.stage, `${STAGE_VERB[e.stage]} · ${e.task} (${Math.min(e.done + 1, e.total)}/${e.total})`, e.total > 0 ? e.done / e.total : 0);
       return;
     case 'epochEnd': {
       const s = stageOf(r, e.stage, e.model);
@@ -191,6 +248,7 @@ function applyToEntry(r: RunEntry, e: EngineEvent): void {
       r.status = 'done';
       r.durationMs = e.durationMs;
       r.progress = null;
+      r.activity = null;
       for (const s of r.stages) {
         if (e.testAccuracy[s.model] !== undefined) {
           s.testAccuracy = e.testAccuracy[s.model];
@@ -201,17 +259,17 @@ function applyToEntry(r: RunEntry, e: EngineEvent): void {
       r.status = 'cancelled';
       r.durationMs = e.durationMs;
       r.progress = null;
+      r.activity = null;
       return;
     case 'error':
       r.status = 'failed';
       r.error = { code: e.code, message: e.message, where: e.where };
       r.progress = null;
+      r.activity = null;
       return;
     case 'ready':
     case 'log':
-    case 'batchProgress':
     case 'pruningStep':
-      // Nothing to summarise (batchProgress is kept as `progress` by the caller).
       return;
     default:
       assertNever(e, 'engine event');
@@ -228,6 +286,8 @@ export function entryFromRecord(record: RunRecord, outDir: string): RunEntry {
     backend: record.backend,
     events: [],
     progress: null,
+    activity: null,
+    plannedStages: [],
     stages: record.stages.map((s) => {
       const last = s.epochs[s.epochs.length - 1];
       return {

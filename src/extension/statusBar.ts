@@ -25,12 +25,10 @@ export class RunStatusBar implements vscode.Disposable {
 
   private render(): void {
     const r = this.store.get(this.runId);
-    const p = r?.progress;
-    const stage = p ? (p.stage === 'prune' ? 'pruning' : p.stage === 'train' ? 'training' : p.stage) : 'starting';
-    const detail = p ? ` ${stage} ${p.epoch}/${p.epochs} · ${Math.round((p.batch / Math.max(1, p.batches)) * 100)} %` : ` ${stage}…`;
+    const detail = r?.activity ? ` ${r.activity.text}` : ' starting…';
     this.item.text = `$(sync~spin) ${this.title}:${detail}`;
     this.item.tooltip = `Model Optimizer run ${this.runId}${r?.backend ? ` on ${r.backend.tfjs} (${r.backend.trainer})` : ''}. Click to show the metrics.`;
-    this.item.accessibilityInformation = { label: `Model Optimizer ${this.title} ${detail}` };
+    this.item.accessibilityInformation = { label: `Model Optimizer ${this.title}:${detail}` };
   }
 
   dispose(): void {

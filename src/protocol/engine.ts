@@ -132,6 +132,20 @@ export interface BatchProgressEvent {
   accuracy: number;
 }
 
+/**
+ * engine → extension: progress of a stage that is not a fit (export: writing each file,
+ * calibrating full-int8; evaluation of each file), so no one sees a stale "epoch 1/1 · 100 %"
+ * while the export runs. `done` of `total` steps are finished; `task` is what runs now.
+ */
+export interface StageProgressEvent {
+  type: 'stageProgress';
+  stage: StageKind;
+  /** What runs now, for people: 'writing pruned_mnist_model.h5', 'evaluating mnist_model.h5'. */
+  task: string;
+  done: number;
+  total: number;
+}
+
 export interface EpochMetrics {
   loss: number;
   accuracy: number;
@@ -257,6 +271,7 @@ export type EngineEvent =
   | JobStartedEvent
   | StageStartedEvent
   | BatchProgressEvent
+  | StageProgressEvent
   | EpochEndEvent
   | PruningStepEvent
   | WarningEvent

@@ -26,6 +26,8 @@ export interface SnapshotMessage {
   selectedRunId: string | null;
   /** False in an untrusted workspace: the panel hides start buttons. */
   canRun: boolean;
+  /** Compare Runs: the runs to show side by side (oldest first); null = one run. */
+  compare?: string[] | null;
 }
 
 /** extension → webview: one live engine event of a run. */
@@ -68,7 +70,51 @@ export interface SelectRunMessage {
   runId: string;
 }
 
-export type FromWebview = ReadyMessage | StopRunMessage | StartJobMessage | RevealArtifactMessage | SelectRunMessage;
+/** A chart the user exports: PNG as a `data:image/png;base64,` URL, SVG as markup the panel drew from the chart's own geometry. */
+export interface ChartImage {
+  /** File-name stem: 'accuracy', 'loss', 'sparsity', 'tradeoff', 'compare-accuracy'. */
+  name: string;
+  title: string;
+  png: string;
+  svg: string;
+}
+
+/** webview → extension: save one chart (the host asks where). */
+export interface SaveChartMessage {
+  type: 'saveChart';
+  format: 'png' | 'svg';
+  chart: ChartImage;
+}
+
+/** webview → extension: write report.md for the runs shown (one, or the compared ones) with these charts beside it. */
+export interface ExportReportMessage {
+  type: 'exportReport';
+  runIds: string[];
+  charts: ChartImage[];
+}
+
+export type FromWebview = ReadyMessage | StopRunMessage | StartJobMessage | RevealArtifactMessage | SelectRunMessage | SaveChartMessage | ExportReportMessage;
+
+/** Largest chart image accepted from the panel (a 4K PNG is ~2 MB). */
+export const MAX_CHART_CHARS = 12 * 1024 * 1024;
+const NAME = /^[a-z0-9][a-z0-9-]{0,40}$/;
+
+function parseChart(v: unknown): ChartImage | null {
+  if (typeof v !== 'object' || v === null) {
+    return null;
+  }
+  const c = v as Record<string, unknown>;
+  if (typeof c.name !== 'string' || !NAME.test(c.name) || typeof c.title !== 'string' || c.title.length > 200) {
+    return null;
+  }
+  if (typeof c.png !== 'string' || !c.png.startsWith('data:image/png;base64,') || c.png.length > MAX_CHART_CHARS) {
+    return null;
+  }
+  if (typeof c.svg !== 'string' || !c.svg.startsWith('<svg') || c.svg.length > MAX_CHART_CHARS) {
+    return null;
+  }
+  return { name: c.name, title: c.title, png: c.png, svg: c.svg };
+}
 
 const JOBS: readonly JobKind[] = ['train', 'prune', 'quantize', 'evaluate', 'pipeline', 'sweep'];
 
@@ -92,6 +138,17 @@ export function parseFromWebview(raw: unknown): FromWebview | null {
       return typeof m.runId === 'string' && typeof m.path === 'string'
         ? { type: 'revealArtifact', runId: m.runId, path: m.path }
         : null;
+    case 'saveChart': {
+      const chart = parseChart(m.chart);
+      return chart && (m.format === 'png' || m.format === 'svg') ? { type: 'saveChart', format: m.format, chart } : null;
+    }
+    case 'exportReport': {
+      if (!Array.isArray(m.runIds) || !m.runIds.every((x) => typeof x === 'string') || !Array.isArray(m.charts) || m.charts.length > 20) {
+        return null;
+      }
+      const charts = m.charts.map(parseChart);
+      return charts.every((c): c is ChartImage => c !== null) ? { type: 'exportReport', runIds: m.runIds, charts } : null;
+    }
     default:
       return null;
   }

@@ -101,8 +101,20 @@ function renderHeader(run: PanelRun | null): void {
 
 function renderProgress(run: PanelRun | null): void {
   const p = run?.status === 'running' ? run.progress : null;
-  el('progress-section').hidden = !p;
+  const sp = run?.status === 'running' ? run.stageProgress : null;
+  el('progress-section').hidden = !p && !sp;
   const bar = el<HTMLElement & { value: number; max: number }>('epoch-progress');
+  if (sp) {
+    const frac = sp.total > 0 ? sp.done / sp.total : 0;
+    bar.max = 1;
+    bar.value = frac;
+    bar.dataset.value = frac.toFixed(4);
+    bar.dataset.stage = sp.stage;
+    bar.setAttribute('aria-label', `Progress of the ${sp.stage} stage`);
+    bar.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
+    el('progress-text').textContent = `${sp.stage === 'export' ? 'Export' : 'Evaluation'} · ${sp.task} (${Math.min(sp.done + 1, sp.total)} of ${sp.total})`;
+    return;
+  }
   if (!p) {
     bar.dataset.value = '0';
     return;
@@ -111,6 +123,8 @@ function renderProgress(run: PanelRun | null): void {
   bar.max = 1;
   bar.value = frac;
   bar.dataset.value = frac.toFixed(4);
+  bar.dataset.stage = p.stage;
+  bar.setAttribute('aria-label', 'Progress inside the epoch');
   bar.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
   const stage = p.stage === 'prune' ? 'Pruning' : p.stage === 'train' ? 'Training' : p.stage;
   el('progress-text').textContent =
@@ -213,7 +227,7 @@ function onMessage(msg: ToWebview): void {
         renderRunSelect();
         return;
       }
-      if (msg.event.type === 'batchProgress') {
+      if (msg.event.type === 'batchProgress' || msg.event.type === 'stageProgress') {
         renderProgress(run);
         return;
       }

@@ -8,6 +8,7 @@ import type {
   BackendInfo,
   BatchProgressEvent,
   EngineEvent,
+  StageProgressEvent,
   JobKind,
   ModelReport,
   RunRecord,
@@ -46,6 +47,8 @@ export interface PanelRun {
   points: EpochPoint[];
   /** Latest progress inside the current epoch; null when no fit is running. */
   progress: BatchProgressEvent | null;
+  /** Latest progress of a stage that is not a fit (export, evaluation); null otherwise. */
+  stageProgress: StageProgressEvent | null;
   /** Per pruned layer: measured sparsity over optimizer steps. */
   sparsity: Map<string, SparsityPoint[]>;
   /** The schedule's target sparsity at each mask update. */
@@ -73,6 +76,7 @@ export function emptyRun(runId: string, job: JobKind, status: RunStatus, started
     stages: [],
     points: [],
     progress: null,
+    stageProgress: null,
     sparsity: new Map(),
     targetSparsity: [],
     warnings: [],
@@ -193,10 +197,16 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
         run.stages.push({ stage: e.stage, model: e.model, epochs: e.epochs });
       }
       run.progress = null;
+      run.stageProgress = null;
       return false;
     }
     case 'batchProgress':
       run.progress = e;
+      run.stageProgress = null;
+      return false;
+    case 'stageProgress':
+      run.progress = null;
+      run.stageProgress = e;
       return false;
     case 'epochEnd':
       run.points.push({
@@ -242,16 +252,19 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
       run.durationMs = e.durationMs;
       run.testAccuracy = { ...e.testAccuracy };
       run.progress = null;
+      run.stageProgress = null;
       return false;
     case 'cancelled':
       run.status = 'cancelled';
       run.durationMs = e.durationMs;
       run.progress = null;
+      run.stageProgress = null;
       return false;
     case 'error':
       run.status = 'failed';
       run.error = { code: e.code, message: e.message, where: e.where };
       run.progress = null;
+      run.stageProgress = null;
       return false;
     default:
       return assertNever(e, 'engine event');

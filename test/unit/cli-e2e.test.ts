@@ -18,7 +18,7 @@ interface CliResult {
   events: EngineEvent[];
 }
 
-const EVENT_TYPES = new Set(['ready', 'jobStarted', 'stageStarted', 'batchProgress', 'epochEnd', 'pruningStep', 'warning', 'log', 'artifactWritten', 'report', 'done', 'cancelled', 'error']);
+const EVENT_TYPES = new Set(['ready', 'jobStarted', 'stageStarted', 'batchProgress', 'stageProgress', 'epochEnd', 'pruningStep', 'warning', 'log', 'artifactWritten', 'report', 'done', 'cancelled', 'error']);
 
 /** Runs the CLI; `onEvent` may act on parsed --json events while it runs (e.g. send SIGINT). */
 async function cli(args: string[], cwd: string, onEvent?: (e: EngineEvent, kill: (s: NodeJS.Signals) => void) => void): Promise<CliResult> {

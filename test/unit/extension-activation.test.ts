@@ -82,6 +82,7 @@ function vscodeStub(workspace: string, registered: string[], contextKeys: Map<st
         registered.push(id);
         return noop;
       },
+      getCommands: () => Promise.resolve(registered.slice()),
       executeCommand: (id: string, key?: string, value?: unknown) => {
         if (id === 'setContext' && key !== undefined) {
           contextKeys.set(key, value);
@@ -94,9 +95,11 @@ function vscodeStub(workspace: string, registered: string[], contextKeys: Map<st
         trees.set(id, options);
         return { ...noop, message: undefined };
       },
+      registerWebviewPanelSerializer: () => noop,
       createOutputChannel: () => ({ ...noop, appendLine: () => undefined, append: () => undefined, show: () => undefined }),
       showErrorMessage: (m: string) => Promise.reject(new Error(`unexpected error message during activation: ${m}`)),
     },
+    extensions: { onDidChange: () => noop },
     workspace: {
       isTrusted: true,
       workspaceFolders: [{ uri: makeUri(workspace), name: 'ws', index: 0 }],
@@ -152,7 +155,11 @@ void describe('extension activation (real bundle, stubbed vscode API)', () => {
       backend: { tfjs: 'wasm', trainer: 'tfjs', requested: 'auto' },
       dataset: { name: 'mnist', train: 54000, validation: 6000, test: 10000 },
       stages: [{ stage: 'train', model: 'mnist_model', durationMs: 1, testAccuracy: 0.9771, epochs: [] }],
-      artifacts: [{ kind: 'tfjs', model: 'mnist_model', path: 'mnist_model/model.json', bytes: 409_000 }],
+      artifacts: [
+        { kind: 'tfjs', model: 'mnist_model', path: 'mnist_model/model.json', bytes: 409_000 },
+        { kind: 'tensorboard', model: 'mnist_model', path: 'logs/train/events.out.tfevents.1.host', bytes: 2_000 },
+        { kind: 'run-record', model: '', path: 'runs/20261127-200000-train.json', bytes: 3_000 },
+      ],
       report: [],
       warnings: [],
       timings: {},
@@ -209,20 +216,34 @@ void describe('extension activation (real bundle, stubbed vscode API)', () => {
       assert.ok(first, 'the past run is shown');
       const item = tree.getTreeItem(first);
       assert.equal(item.contextValue, 'run.done');
-      assert.equal(item.accessibilityInformation?.label, `Run ${record.runId}, Train baseline, done`);
-      const children = tree.getChildren(first).map((c) => tree.getTreeItem(c));
+      // Key figures: duration and best test accuracy (no evaluated files in this run).
+      assert.match(item.description ?? '', / · 1 min 0 s · 97\.71 %$/);
+      assert.match(item.accessibilityInformation?.label ?? '', new RegExp(`^Run ${record.runId}, Train baseline, done, .* · 1 min 0 s · 97\\.71 %$`));
+      // Files sit under the stage that wrote them; TensorBoard event files under one node; the record is the run itself.
+      const childNodes = tree.getChildren(first);
+      const children = childNodes.map((c) => tree.getTreeItem(c));
       assert.deepEqual(
-        children.map((c) => [c.label, c.description]),
+        children.map((c) => [c.label, c.description, c.contextValue]),
         [
-          ['Baseline training', 'test 97.71 %'],
-          ['mnist_model/ (TF.js)', '399.4 KiB'],
+          ['Baseline training', 'test 97.71 %', 'stage'],
+          ['TensorBoard logs', '1 event file', 'tensorboard'],
         ],
+      );
+      const files = tree.getChildren(childNodes[0]).map((c) => tree.getTreeItem(c));
+      assert.deepEqual(
+        files.map((c) => [c.label, c.description, c.contextValue]),
+        [['mnist_model/ (TF.js)', '399.4 KiB', 'artifact.model.tfjs']],
+      );
+      const events = tree.getChildren(childNodes[1]).map((c) => tree.getTreeItem(c));
+      assert.deepEqual(
+        events.map((c) => [c.label, c.contextValue]),
+        [['logs/train/events.out.tfevents.1.host', 'artifact.file']],
       );
       const sweepRun = tree.getChildren()[1];
       assert.ok(sweepRun, 'the older sweep run is listed second');
       assert.equal(tree.getTreeItem(sweepRun).label, 'Sparsity sweep');
       const [deploy] = tree.getChildren(sweepRun).map((c) => tree.getTreeItem(c));
-      assert.deepEqual([deploy?.label, deploy?.description, deploy?.contextValue], ['Deploy pruned_s75_quant.tflite', 'gzip 37.3 KiB · acc 90.85 %', 'artifact']);
+      assert.deepEqual([deploy?.label, deploy?.description, deploy?.contextValue], ['Deploy pruned_s75_quant.tflite', 'gzip 37.3 KiB · acc 90.85 %', 'artifact.model.tflite']);
       await ext.deactivate();
     } finally {
       M._load = original;

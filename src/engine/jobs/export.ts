@@ -41,7 +41,12 @@ export interface Written {
  * Writes `model` in each TFLite variant into `<out>/<subdir>/` (atomically, announced as
  * artifacts); full-int8 is calibrated on the first quantize.representativeSamples training images.
  */
-export async function writeTfliteVariants(ctx: StageContext, model: MlpModel, modes: readonly TfliteMode[], subdir = ''): Promise<Written[]> {
+/** Tells the UI which file the export stage works on (`done` of `total` finished). */
+function exportProgress(ctx: StageContext, task: string, done: number, total: number): void {
+  ctx.emit({ type: 'stageProgress', stage: 'export', task, done, total });
+}
+
+export async function writeTfliteVariants(ctx: StageContext, model: MlpModel, modes: readonly TfliteMode[], subdir = '', progress = { done: 0, total: modes.length }): Promise<Written[]> {
   const q = ctx.config.quantize;
   const data = await ctx.data();
   const n = Math.min(q.representativeSamples, data.train.count);
@@ -51,6 +56,7 @@ export async function writeTfliteVariants(ctx: StageContext, model: MlpModel, mo
     ctx.throwIfCancelled();
     const rel = subdir ? `${subdir}/${tfliteFileName(model.name, mode)}` : tfliteFileName(model.name, mode);
     const abs = path.join(ctx.outDir, ...rel.split('/'));
+    exportProgress(ctx, `${mode === 'full-int8' ? 'calibrating and writing' : 'writing'} ${rel}`, progress.done++, progress.total);
     const { bytes } = await saveTflite(model, mode, abs, {
       representative,
       perChannel: q.perChannel,
@@ -68,8 +74,9 @@ export async function writeTfliteVariants(ctx: StageContext, model: MlpModel, mo
 export async function evaluateWritten(ctx: StageContext, items: readonly Written[]): Promise<ModelReport[]> {
   const data = await ctx.data();
   const rows: ModelReport[] = [];
-  for (const w of items) {
+  for (const [i, w] of items.entries()) {
     ctx.throwIfCancelled();
+    exportProgress(ctx, `evaluating ${w.rel}`, i, items.length);
     const row = await evaluateModelFile(w.evalPath, { model: w.model, relPath: w.rel, test: data.test });
     ctx.log(`${w.rel}: ${row.bytes} bytes (gzip ${row.gzipBytes}), accuracy ${row.accuracy === null ? 'n/a' : row.accuracy.toFixed(4)} in ${row.runtime}`);
     rows.push(row);
@@ -97,18 +104,21 @@ export async function runExportStage(ctx: StageContext, models: MlpModel[]): Pro
   const written: Written[] = [];
   const abs = (rel: string): string => path.join(ctx.outDir, rel);
 
+  const progress = { done: 0, total: models.length + q.tflite.length + q.tfjs.length };
   for (const m of models) {
     ctx.throwIfCancelled();
     const rel = `${m.name}.h5`;
+    exportProgress(ctx, `writing ${rel}`, progress.done++, progress.total);
     const bytes = await saveKerasH5(m, abs(rel), { learningRate: cfg.train.learningRate });
     ctx.addArtifact('keras-h5', m.name, rel, bytes);
     written.push({ kind: 'keras-h5', model: m.name, rel, evalPath: abs(rel) });
   }
 
-  written.push(...(await writeTfliteVariants(ctx, target, q.tflite)));
+  written.push(...(await writeTfliteVariants(ctx, target, q.tflite, '', progress)));
   for (const mode of q.tfjs) {
     ctx.throwIfCancelled();
     const dir = tfjsQuantDirName(target.name, mode);
+    exportProgress(ctx, `writing ${dir}/`, progress.done++, progress.total);
     const { bytes } = await saveTfjsQuantized(target, abs(dir), mode);
     ctx.addArtifact('tfjs-quantized', target.name, `${dir}/model.json`, bytes);
     written.push({ kind: 'tfjs-quantized', model: target.name, rel: `${dir}/model.json`, evalPath: abs(dir) });

@@ -6,11 +6,14 @@
 import * as vscode from 'vscode';
 import { DEFAULT_CONFIG } from '../../protocol/config';
 import { writeFileAtomic } from '../../engine/util/atomic';
-import { CONFIG_FILE } from '../config';
+import { CONFIG_FILE, runFolder } from '../config';
 
 export async function createConfig(): Promise<void> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
+  const folder = await runFolder();
   if (!folder) {
+    if ((vscode.workspace.workspaceFolders?.length ?? 0) > 1) {
+      return; // the user dismissed the folder pick
+    }
     void vscode.window.showErrorMessage(`Model Optimizer: open a folder first; ${CONFIG_FILE} goes at its root.`);
     return;
   }

@@ -5,9 +5,15 @@ import { startJob } from './startJob';
 
 export function evaluate(ctx: Ctx): Promise<void> {
   return startJob(ctx, 'evaluate', async (prepared) => {
-    const inputModel = await pickModel(prepared, 'evaluate', ['pruned_mnist_model', 'mnist_model'], {
-      'Models (TF.js model.json, TFLite, Keras HDF5)': ['json', 'tflite', 'h5'],
-    });
+    // Every model file the runs wrote (.tflite, .h5, TF.js), not only model.json folders.
+    const inputModel = await pickModel(
+      prepared,
+      'evaluate',
+      ['pruned_mnist_model', 'mnist_model'],
+      { 'Models (TF.js model.json, TFLite, Keras HDF5)': ['json', 'tflite', 'h5'] },
+      ctx,
+      ['tflite', 'keras-h5', 'tfjs', 'tfjs-quantized'],
+    );
     return inputModel ? { inputModel } : undefined;
   });
 }

@@ -2,6 +2,7 @@
  * The metrics webview panel (host side). One panel; it keeps no state of its own: on every
  * (re)load the webview posts `ready` and gets a `snapshot` of the runs, then live events.
  * Messages from the webview are validated (parseFromWebview) before anything is done.
+ * After a window reload VS Code hands the panel back through the serializer (`restore`).
  */
 import * as vscode from 'vscode';
 import { assertNever } from '../../protocol/assert';
@@ -9,46 +10,82 @@ import type { FromWebview, ToWebview } from '../../protocol/webview';
 import { parseFromWebview } from '../../protocol/webview';
 import type { Ctx } from '../ctx';
 import type { StoreChange } from '../runStore';
+import { exportReport, saveChart } from './exports';
 import { makeNonce, panelHtml } from './html';
 
-const VIEW_TYPE = 'modelOptimizer.metrics';
+export const VIEW_TYPE = 'modelOptimizer.metrics';
 /** How many runs the panel's selector offers. */
 const SNAPSHOT_RUNS = 20;
 
-export class MetricsPanel {
+/** What the webview keeps with `setState` (and VS Code hands back after a reload). */
+function stateRunId(state: unknown): string | undefined {
+  const s = state as { selectedRunId?: unknown } | null | undefined;
+  return typeof s?.selectedRunId === 'string' ? s.selectedRunId : undefined;
+}
+
+export class MetricsPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
+  private panelSubs: vscode.Disposable[] = [];
   private ready = false;
   private selectedRunId: string | null = null;
+  private compareIds: string[] | null = null;
+  private readonly subs: vscode.Disposable[] = [];
 
   constructor(private readonly ctx: Ctx) {
-    ctx.pushExt(ctx.store.onDidChange((c) => this.onStoreChange(c)));
-    ctx.pushExt(vscode.workspace.onDidGrantWorkspaceTrust(() => this.postSnapshot()));
-    ctx.pushExt({
-      dispose: () => {
-        this.panel?.dispose();
-      },
-    });
+    this.subs.push(
+      ctx.store.onDidChange((c) => this.onStoreChange(c)),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.postSnapshot()),
+    );
+    ctx.pushExt(this);
   }
 
   /** Opens (or reveals) the panel, showing `runId` or the newest run. */
   show(runId?: string, preserveFocus = false): void {
     if (runId) {
       this.selectedRunId = runId;
+      this.compareIds = null;
     }
     if (this.panel) {
       this.panel.reveal(undefined, preserveFocus);
       this.postSnapshot();
       return;
     }
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Model Optimizer Metrics', { viewColumn: vscode.ViewColumn.Active, preserveFocus }, this.options());
+    this.adopt(panel);
+  }
+
+  /** Compare Runs: the given runs side by side. */
+  compare(runIds: string[]): void {
+    this.compareIds = runIds;
+    this.selectedRunId = runIds[runIds.length - 1] ?? this.selectedRunId;
+    if (this.panel) {
+      this.panel.reveal(undefined, false);
+      this.postSnapshot();
+      return;
+    }
+    this.adopt(vscode.window.createWebviewPanel(VIEW_TYPE, 'Model Optimizer Metrics', { viewColumn: vscode.ViewColumn.Active }, this.options()));
+  }
+
+  /** The serializer's panel after a window reload: take it over with the run it showed. */
+  restore(panel: vscode.WebviewPanel, state: unknown): void {
+    if (this.panel && this.panel !== panel) {
+      panel.dispose();
+      return;
+    }
+    this.selectedRunId = stateRunId(state) ?? this.selectedRunId;
+    panel.webview.options = this.options();
+    this.adopt(panel);
+  }
+
+  private options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    const ext = this.ctx.extension.extensionUri;
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(ext, 'dist'), vscode.Uri.joinPath(ext, 'media')], enableFindWidget: true };
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
     const ext = this.ctx.extension.extensionUri;
     const dist = vscode.Uri.joinPath(ext, 'dist');
     const media = vscode.Uri.joinPath(ext, 'media');
-    const panel = vscode.window.createWebviewPanel(
-      VIEW_TYPE,
-      'Model Optimizer Metrics',
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus },
-      { enableScripts: true, localResourceRoots: [dist, media], enableFindWidget: true },
-    );
     panel.iconPath = vscode.Uri.joinPath(media, 'model-optimizer.svg');
     this.panel = panel;
     this.ready = false;
@@ -59,7 +96,7 @@ export class MetricsPanel {
       scriptUri: w.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js')).toString(),
       styleUris: [w.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css')).toString()],
     });
-    const subs = [
+    this.panelSubs = [
       w.onDidReceiveMessage((raw: unknown) => {
         const msg = parseFromWebview(raw);
         if (!msg) {
@@ -76,14 +113,18 @@ export class MetricsPanel {
           this.ready = false;
         }
       }),
+      panel.onDidDispose(() => {
+        this.disposePanelSubs();
+        this.panel = undefined;
+        this.ready = false;
+      }),
     ];
-    panel.onDidDispose(() => {
-      for (const s of subs) {
-        s.dispose();
-      }
-      this.panel = undefined;
-      this.ready = false;
-    });
+  }
+
+  private disposePanelSubs(): void {
+    for (const s of this.panelSubs.splice(0)) {
+      s.dispose();
+    }
   }
 
   private async onMessage(msg: FromWebview): Promise<void> {
@@ -113,7 +154,18 @@ export class MetricsPanel {
       case 'selectRun':
         if (this.ctx.store.has(msg.runId)) {
           this.selectedRunId = msg.runId;
+          if (this.compareIds) {
+            // Leaving the comparison for one of its runs.
+            this.compareIds = null;
+            this.postSnapshot();
+          }
         }
+        return;
+      case 'saveChart':
+        await saveChart(this.ctx, msg.chart, msg.format);
+        return;
+      case 'exportReport':
+        await exportReport(this.ctx, msg.runIds.filter((id) => this.ctx.store.has(id)), msg.charts);
         return;
       default:
         assertNever(msg, 'webview message');
@@ -132,13 +184,17 @@ export class MetricsPanel {
   }
 
   private postSnapshot(): void {
-    const runs = this.ctx.store.all().slice(-SNAPSHOT_RUNS);
+    const all = this.ctx.store.all();
+    const compare = this.compareIds?.filter((id) => this.ctx.store.has(id)) ?? null;
+    // The newest runs, plus any compared run older than those.
+    const runs = all.filter((r, i) => i >= all.length - SNAPSHOT_RUNS || compare?.includes(r.runId));
     const selected = this.selectedRunId !== null && runs.some((r) => r.runId === this.selectedRunId) ? this.selectedRunId : (runs[runs.length - 1]?.runId ?? null);
     this.post({
       type: 'snapshot',
       runs: runs.map((r) => this.ctx.store.view(r)),
       selectedRunId: selected,
       canRun: this.ctx.canRun,
+      compare: compare && compare.length >= 2 ? compare : null,
     });
   }
 
@@ -146,5 +202,14 @@ export class MetricsPanel {
     if (this.panel && this.ready) {
       void this.panel.webview.postMessage(msg);
     }
+  }
+
+  dispose(): void {
+    this.disposePanelSubs();
+    for (const s of this.subs.splice(0)) {
+      s.dispose();
+    }
+    this.panel?.dispose();
+    this.panel = undefined;
   }
 }
