@@ -7,12 +7,22 @@
  *                              (threads: MODEL_OPTIMIZER_KERNEL_THREADS=2 for the worker split; default 1)
  *   train-fit   --epochs N     tfjs-layers model.fit on the wasm backend, same data/settings
  *   inference   --out DIR      single-sample latency and 10 000-sample batch time per model/runtime
+ *   cnn-ours    --steps N      the MNIST convnet (Conv32-Pool-Conv64-Pool-Flatten-Dropout-Dense10)
+ *                              in our GraphTrainer on wasm + our conv gradient kernels: N steps of
+ *                              batch 64 (median scaled to an epoch), then 10 000 test images
+ *                              (--epoch: one real full epoch instead, also timed whole)
+ *   cnn-fit     --batches N    tfjs-layers model.fit of the same convnet, N timed batches after one
+ *                              warm-up (--backend cpu|wasm; wasm only trains it with our kernels)
+ *   cnn-gflops                 GFLOP/s of each convolution kernel on the convnet's shapes (and a
+ *                              MobileNet-style depthwise layer), through TF.js ops on wasm
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/engine/backend';
+import { buildSequential, type LayerDef } from '../src/engine/graph/build';
+import { GraphTrainer } from '../src/engine/train/graphTrainer';
 import { createKernelTrainer } from '../src/engine/kernel/kernelTrainer';
 import type { MlpModel } from '../src/engine/model/mlp';
 import { mulberry32 } from '../src/engine/util/random';
@@ -305,6 +315,209 @@ async function inference(outDir: string | undefined): Promise<object> {
   return { inference_us: us, inference_batch_ms: batchMs, test_accuracy: accuracy, batch_samples: N, notes };
 }
 
+// ---------------------------------------------------------------------------------------
+// CNN (issue 15)
+// ---------------------------------------------------------------------------------------
+
+/** The simple MNIST convnet of the Keras examples. */
+const CNN_LAYERS: LayerDef[] = [
+  { className: 'Conv2D', config: { filters: 32, kernel_size: [3, 3], activation: 'relu' } },
+  { className: 'MaxPooling2D', config: { pool_size: [2, 2] } },
+  { className: 'Conv2D', config: { filters: 64, kernel_size: [3, 3], activation: 'relu' } },
+  { className: 'MaxPooling2D', config: { pool_size: [2, 2] } },
+  { className: 'Flatten', config: {} },
+  { className: 'Dropout', config: { rate: 0.5 } },
+  { className: 'Dense', config: { units: 10, activation: 'softmax' } },
+];
+const STEPS_PER_EPOCH = Math.ceil(TRAIN / BATCH);
+
+/** Samples of a shuffled order, copied into a batch buffer. */
+function fillBatch(d: ReturnType<typeof mnist>, order: Int32Array, start: number, count: number, bx: Uint8Array, by: Uint8Array): void {
+  for (let b = 0; b < count; b++) {
+    const src = order[start + b];
+    bx.set(d.trainX.subarray(src * FEATURES, (src + 1) * FEATURES), b * FEATURES);
+    by[b] = d.trainY[src];
+  }
+}
+
+function shuffled(n: number, seed: number): Int32Array {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const r = mulberry32(seed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  return order;
+}
+
+async function cnnOurs(steps: number, fullEpoch: boolean): Promise<object> {
+  const backend = await initBackend('wasm');
+  const d = mnist();
+  const trainer = new GraphTrainer(buildSequential('mnist_cnn', [28, 28, 1], CNN_LAYERS, 42), LR, 42);
+  const order = shuffled(TRAIN, 1);
+  const bx = new Uint8Array(BATCH * FEATURES);
+  const by = new Uint8Array(BATCH);
+  const stepMs: number[] = [];
+  const stepCpuMs: number[] = [];
+  const losses: number[] = [];
+  const n = fullEpoch ? STEPS_PER_EPOCH : steps;
+  const t0 = performance.now();
+  for (let s = 0; s < n; s++) {
+    const start = (s * BATCH) % TRAIN;
+    const c = Math.min(BATCH, TRAIN - start);
+    fillBatch(d, order, start, c, bx, by);
+    const ts = performance.now();
+    const cpu = process.cpuUsage();
+    losses.push(trainer.trainBatch(bx, by, c).loss);
+    stepMs.push(performance.now() - ts);
+    const used = process.cpuUsage(cpu);
+    stepCpuMs.push((used.user + used.system) / 1000);
+  }
+  const wallS = (performance.now() - t0) / 1000;
+  // The first steps compile wasm code and size buffers: the median ignores them.
+  const medianStepMs = median(stepMs.slice(Math.min(5, stepMs.length - 1)));
+  // CPU time of this (single-threaded) process: what a step costs when it is not waiting for a
+  // core on a shared machine.
+  const medianStepCpuMs = median(stepCpuMs.slice(Math.min(5, stepCpuMs.length - 1)));
+  const val = trainer.evaluate(d.valX, d.valY, d.valY.length);
+  const te = performance.now();
+  const test = trainer.evaluate(d.testX, d.testY, d.testY.length);
+  const evalS = (performance.now() - te) / 1000;
+  trainer.dispose();
+  return {
+    backend: backend.detail ?? backend.tfjs,
+    trainer: trainer.name,
+    steps: n,
+    median_step_ms: medianStepMs,
+    epoch_s_from_median: (medianStepMs * STEPS_PER_EPOCH) / 1000,
+    median_step_cpu_ms: medianStepCpuMs,
+    epoch_cpu_s_from_median: (medianStepCpuMs * STEPS_PER_EPOCH) / 1000,
+    full_epoch_s: fullEpoch ? wallS : null,
+    loss_first: losses[0],
+    loss_last10: losses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, losses.length),
+    val_accuracy: val.accuracy,
+    test_accuracy: test.accuracy,
+    eval_10k_s: evalS,
+  };
+}
+
+function cnnLayersModel(): tfl.Sequential {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dropout({ rate: 0.5 }),
+      tfl.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+}
+
+async function cnnFit(batches: number, backendName: 'cpu' | 'wasm'): Promise<object> {
+  const backend = await initBackend(backendName);
+  const d = mnist();
+  const model = cnnLayersModel();
+  model.compile({ optimizer: tf.train.adam(LR, 0.9, 0.999, 1e-7), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  // One warm-up batch, then `batches` timed ones, as one fit over (1 + batches) × 64 samples.
+  const n = (batches + 1) * BATCH;
+  const x = tf.tidy(() => tf.div(tf.tensor4d(d.trainX.subarray(0, n * FEATURES), [n, 28, 28, 1], 'float32'), 255));
+  const y = tf.tensor1d(d.trainY.subarray(0, n), 'float32');
+  const ms: number[] = [];
+  const cpuMs: number[] = [];
+  let t0 = 0;
+  let c0 = process.cpuUsage();
+  await model.fit(x, y, {
+    epochs: 1,
+    batchSize: BATCH,
+    shuffle: false,
+    verbose: 0,
+    callbacks: {
+      onBatchBegin: () => {
+        t0 = performance.now();
+        c0 = process.cpuUsage();
+        return Promise.resolve();
+      },
+      onBatchEnd: () => {
+        ms.push(performance.now() - t0);
+        const used = process.cpuUsage(c0);
+        cpuMs.push((used.user + used.system) / 1000);
+        return Promise.resolve();
+      },
+    },
+  });
+  const timed = ms.slice(1);
+  const timedCpu = cpuMs.slice(1);
+  return {
+    backend: backend.detail ?? backend.tfjs,
+    batches_timed: timed.length,
+    batch_ms: timed,
+    median_batch_ms: median(timed),
+    epoch_s_from_median: (median(timed) * STEPS_PER_EPOCH) / 1000,
+    epoch_cpu_s_from_median: (median(timedCpu) * STEPS_PER_EPOCH) / 1000,
+  };
+}
+
+/** Median ms of `fn` (which returns a tensor; its data is read so the work is done) after one warm-up. */
+function kernelMs(fn: () => tf.Tensor, runs: number): { median: number; best: number } {
+  const w = fn();
+  w.dataSync();
+  w.dispose();
+  const ts: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const t = fn();
+    t.dataSync();
+    ts.push(performance.now() - t0);
+    t.dispose();
+  }
+  return { median: median(ts), best: Math.min(...ts) };
+}
+
+async function cnnGflops(): Promise<object> {
+  const backend = await initBackend('wasm');
+  const runs = 9;
+  const out: Record<string, { ms: number; gflops: number; best_gflops: number; shape: string }> = {};
+  const put = (name: string, flops: number, shape: string, fn: () => tf.Tensor): void => {
+    const t = kernelMs(fn, runs);
+    // Median, and the best run (what the kernel does when the shared machine lets it run).
+    out[name] = { ms: Math.round(t.median * 100) / 100, gflops: Math.round((flops / t.median / 1e6) * 10) / 10, best_gflops: Math.round((flops / t.best / 1e6) * 10) / 10, shape };
+  };
+  const B = BATCH;
+  const convs = [
+    { name: 'conv1', x: [B, 28, 28, 1], w: [3, 3, 1, 32], y: [B, 26, 26, 32] },
+    { name: 'conv2', x: [B, 13, 13, 32], w: [3, 3, 32, 64], y: [B, 11, 11, 64] },
+  ] as const;
+  for (const c of convs) {
+    const x = tf.randomNormal<tf.Rank.R4>([...c.x]);
+    const w = tf.randomNormal<tf.Rank.R4>([...c.w]);
+    const dy = tf.randomNormal<tf.Rank.R4>([...c.y]);
+    const flops = 2 * c.y.reduce((a, b) => a * b, 1) * c.w[0] * c.w[1] * c.w[2];
+    const shape = `x [${c.x.join(', ')}], filter [${c.w.join(', ')}]`;
+    put(`${c.name}_forward (Conv2D, XNNPACK)`, flops, shape, () => tf.conv2d(x, w, 1, 'valid'));
+    put(`${c.name}_filter_grad (Conv2DBackpropFilter, ours)`, flops, shape, () => tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [...c.w] }));
+    if (c.name === 'conv2') {
+      // conv1's input gradient is never needed (its input is the data).
+      put(`${c.name}_input_grad (Conv2DBackpropInput, ours)`, flops, shape, () => tf.conv2dTranspose(dy, w, [...c.x], 1, 'valid'));
+    }
+    tf.dispose([x, w, dy]);
+  }
+  // A MobileNet-style depthwise 3×3 layer (stride 1, same padding, 56×56×128, batch 8).
+  const dx = tf.randomNormal<tf.Rank.R4>([8, 56, 56, 128]);
+  const dw = tf.randomNormal<tf.Rank.R4>([3, 3, 128, 1]);
+  const ddy = tf.randomNormal<tf.Rank.R4>([8, 56, 56, 128]);
+  const dflops = 2 * 8 * 56 * 56 * 128 * 9;
+  const dshape = 'x [8, 56, 56, 128], filter [3, 3, 128, 1], same';
+  put('depthwise_forward (DepthwiseConv2dNative, XNNPACK)', dflops, dshape, () => tf.depthwiseConv2d(dx, dw, 1, 'same'));
+  put('depthwise_filter_grad (ours)', dflops, dshape, () => tf.engine().runKernel<tf.Tensor>('DepthwiseConv2dNativeBackpropFilter', { x: dx, dy: ddy }, { strides: 1, dilations: 1, pad: 'same', filterShape: [3, 3, 128, 1] }));
+  put('depthwise_input_grad (ours)', dflops, dshape, () => tf.engine().runKernel<tf.Tensor>('DepthwiseConv2dNativeBackpropInput', { dy: ddy, filter: dw }, { strides: 1, dilations: 1, pad: 'same', inputShape: [8, 56, 56, 128] }));
+  tf.dispose([dx, dw, ddy]);
+  return { backend: backend.detail ?? backend.tfjs, runs, kernels: out };
+}
+
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
   const arg = (name: string): string | undefined => {
@@ -321,6 +534,15 @@ async function main(): Promise<void> {
       break;
     case 'inference':
       result = await inference(arg('--out'));
+      break;
+    case 'cnn-ours':
+      result = await cnnOurs(Number(arg('--steps') ?? 60), rest.includes('--epoch'));
+      break;
+    case 'cnn-fit':
+      result = await cnnFit(Number(arg('--batches') ?? 3), arg('--backend') === 'wasm' ? 'wasm' : 'cpu');
+      break;
+    case 'cnn-gflops':
+      result = await cnnGflops();
       break;
     default:
       throw new Error(`unknown measurement '${cmd}'`);

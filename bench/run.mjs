@@ -13,6 +13,9 @@ const resultsFile = join(root, 'bench', 'results.json');
 const OURS_EPOCHS = 5;
 const FIT_EPOCHS = 3;
 const PIPELINE_TIMEOUT_S = 360;
+// CNN (issue 15): one full epoch of the MNIST convnet on ours; a few batches of tfjs-layers fit on cpu.
+const CNN_FIT_BATCHES = 2;
+const CNN_FIT_WASM_BATCHES = 10;
 
 const log = (msg) => process.stdout.write(`[bench] ${msg}\n`);
 const round = (x, d = 3) => (x === null || x === undefined ? null : Math.round(x * 10 ** d) / 10 ** d);
@@ -79,6 +82,12 @@ const results = {
   inference_batch_ms: {},
   inference_test_accuracy: {},
   activation_ms: null,
+  cnn_workload: { model: 'Conv2D 32 3×3 relu → MaxPool 2 → Conv2D 64 3×3 relu → MaxPool 2 → Flatten → Dropout 0.5 → Dense 10 softmax', train_samples: 54000, batch_size: 64, steps_per_epoch: 844, optimizer: 'Adam lr 1e-3 (Keras defaults)' },
+  cnn_train_epoch_s: { ours: null, tfjs_layers_fit: null },
+  cnn_speedup_vs_fit: null,
+  cnn_gflops: {},
+  cnn_eval_10k_s: null,
+  cnn_accuracy: {},
   notes: [],
   targets: {},
 };
@@ -106,6 +115,52 @@ if (fit.backend) {
 }
 if (ours.median_s && fit.median_s) {
   results.speedup_vs_fit = round(fit.median_s / ours.median_s, 2);
+}
+
+// 1b. The MNIST convnet (issue 15): ours = GraphTrainer (TF.js ops + autodiff) on wasm with our
+// conv gradient kernels, one full epoch (the median step × 844 is the figure, the whole epoch's wall
+// time is kept beside it); fit = tfjs-layers model.fit on cpu (the fastest TF.js backend that trains
+// a CNN without our kernels), a few batches after a warm-up one, median × 844.
+log('CNN: one epoch of the MNIST convnet in our GraphTrainer on wasm + our conv kernels…');
+const cnnOurs = await measure('cnn-ours', ['--epoch']);
+log(`cnn ours: ${JSON.stringify(cnnOurs)}`);
+log(`CNN: ${CNN_FIT_BATCHES} batches of tfjs-layers model.fit on cpu (≈ 20 s each on an idle machine)…`);
+const cnnFit = await measure('cnn-fit', ['--batches', String(CNN_FIT_BATCHES), '--backend', 'cpu']);
+log(`cnn fit (cpu): ${JSON.stringify(cnnFit)}`);
+log(`CNN: ${CNN_FIT_WASM_BATCHES} batches of tfjs-layers model.fit on wasm (trains only with our kernels)…`);
+const cnnFitWasm = await measure('cnn-fit', ['--batches', String(CNN_FIT_WASM_BATCHES), '--backend', 'wasm']);
+log(`cnn fit (wasm): ${JSON.stringify(cnnFitWasm)}`);
+log('CNN: GFLOP/s per convolution kernel…');
+const cnnGflops = await measure('cnn-gflops');
+results.cnn_train_epoch_s = {
+  ours: round(cnnOurs.epoch_s_from_median, 2),
+  ours_full_epoch_wall: round(cnnOurs.full_epoch_s, 2),
+  tfjs_layers_fit: round(cnnFit.epoch_s_from_median, 1),
+  tfjs_layers_fit_wasm_with_our_kernels: round(cnnFitWasm.epoch_s_from_median, 2),
+  // CPU seconds of the measuring process (single-threaded work): less inflated by a loaded machine.
+  cpu_time: { ours: round(cnnOurs.epoch_cpu_s_from_median, 2), tfjs_layers_fit: round(cnnFit.epoch_cpu_s_from_median, 1), tfjs_layers_fit_wasm_with_our_kernels: round(cnnFitWasm.epoch_cpu_s_from_median, 2) },
+  how: `ours: median of ${cnnOurs.steps ?? '?'} steps (after 5 warm-up) × 844, one epoch run whole; tfjs_layers_fit: median of ${cnnFit.batches_timed ?? '?'} batches × 844 (after 1 warm-up batch)`,
+};
+results.cnn_backend = { ours: cnnOurs.backend ?? null, tfjs_layers_fit: cnnFit.backend ?? null, tfjs_layers_fit_wasm: cnnFitWasm.backend ?? null };
+results.cnn_fit_batch_ms = cnnFit.batch_ms?.map((x) => round(x, 0)) ?? null;
+if (cnnOurs.epoch_s_from_median && cnnFit.epoch_s_from_median) {
+  results.cnn_speedup_vs_fit = round(cnnFit.epoch_s_from_median / cnnOurs.epoch_s_from_median, 1);
+}
+results.cnn_eval_10k_s = round(cnnOurs.eval_10k_s, 2);
+results.cnn_accuracy = { ours_after_1_epoch: { validation: round(cnnOurs.val_accuracy, 4), test: round(cnnOurs.test_accuracy, 4) }, loss_first_batch: round(cnnOurs.loss_first, 3), loss_last_10_batches: round(cnnOurs.loss_last10, 3) };
+results.cnn_gflops = { ...(cnnGflops.kernels ?? {}) };
+if (ours.median_s) {
+  // The Dense kernel, in dense-equivalent FLOPs (it skips zero inputs, so this overstates its arithmetic rate).
+  const denseFlops = 6 * (784 * 128 + 128 * 10) * 54000;
+  results.cnn_gflops['dense_kernel (MLP epoch, dense-equivalent FLOPs)'] = { gflops: round(denseFlops / ours.median_s / 1e9, 1) };
+}
+if (cnnOurs.epoch_s_from_median) {
+  results.notes.push(`CNN reference (issue 15, not measured here): PyTorch on one thread of this machine ≈ 14 s per epoch; ours ${round(cnnOurs.epoch_s_from_median, 1)} s is ${round(cnnOurs.epoch_s_from_median / 14, 2)}× that at this run's load`);
+}
+for (const [what, r] of [['cnn-ours', cnnOurs], ['cnn-fit', cnnFit], ['cnn-fit wasm', cnnFitWasm], ['cnn-gflops', cnnGflops]]) {
+  if (r.error) {
+    results.notes.push(`${what} failed: ${r.error}`);
+  }
 }
 
 // 2. The whole reference pipeline through the CLI, under /usr/bin/time for the peak RSS.
@@ -194,6 +249,7 @@ const epochsBoth = Math.min(results.val_accuracy_by_epoch.ours?.length ?? 0, res
 const accOurs = epochsBoth ? results.val_accuracy_by_epoch.ours[epochsBoth - 1] : null;
 const accFit = epochsBoth ? results.val_accuracy_by_epoch.tfjs_layers_fit[epochsBoth - 1] : null;
 target('same validation accuracy as fit after the same epochs (within 1 %)', accOurs === null ? null : Math.abs(accOurs - accFit) <= 0.01, `after ${epochsBoth} epochs: ours ${accOurs} vs fit ${accFit}`);
+target('CNN training ≥ 100× faster than tfjs-layers fit (cpu)', results.cnn_speedup_vs_fit === null ? null : results.cnn_speedup_vs_fit >= 100, `${results.cnn_speedup_vs_fit}× (${results.cnn_train_epoch_s.ours} s vs ${results.cnn_train_epoch_s.tfjs_layers_fit} s per epoch)`);
 target('extension activation < 100 ms', results.activation_ms === null ? null : results.activation_ms < 100, `${results.activation_ms} ms`);
 target('engine peak RSS < 1 GiB (full pipeline)', results.engine_peak_rss_mb === null ? null : results.engine_peak_rss_mb < 1024, `${results.engine_peak_rss_mb} MB`);
 const int8 = Object.entries(results.inference_us).find(([m]) => m.endsWith('_full_int8'));
@@ -209,4 +265,5 @@ if (int8 && f32) {
 writeFileSync(`${resultsFile}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
 renameSync(`${resultsFile}.tmp`, resultsFile);
 log(`wrote ${resultsFile}`);
+process.stdout.write(`cnn_speedup_vs_fit=${results.cnn_speedup_vs_fit ?? 'NaN'}\n`);
 process.stdout.write(`speedup_vs_fit=${results.speedup_vs_fit ?? 'NaN'}\n`);
