@@ -33,13 +33,12 @@ export async function buildKernel({ force = false } = {}) {
     '--initialMemory', '16',
     '--maximumMemory', String(MAX_PAGES),
   ]);
-  // The conv kernels own a growable memory (exported); the host copies tensors in and out.
-  const conv = await compile(convSrcDir, convOutFile, force, ['--initialMemory', '16', '--maximumMemory', String(CONV_MAX_PAGES)]);
+  // The conv kernels run inside tfjs-backend-wasm's memory (imported, any size, not shared): they
+  // read and write tensors where the backend keeps them. The module has no data segment, so
+  // instantiating it writes nothing into that memory.
+  const conv = await compile(convSrcDir, convOutFile, force, ['--importMemory', '--initialMemory', '1']);
   return dense || conv;
 }
-
-/** 2 GiB: byte offsets inside the conv kernels are computed in i32. */
-export const CONV_MAX_PAGES = 32768;
 
 async function compile(dir, out, force, memoryArgs) {
   if (!force && existsSync(out) && statSync(out).mtimeMs >= newestSourceMs(dir)) {

@@ -4,6 +4,8 @@
  * (same loss, same inputs), and for dilated depthwise kernels (which TF.js autodiff refuses) a
  * float64 loop written from the definition. Error: max |ours − ref| / max |ref| ≤ 1e-4.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,7 +13,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initBackend } from '../../src/engine/backend';
 import { WASM_CONV_KERNEL_NAMES } from '../../src/engine/kernel/conv/register';
-import { ensureKernelBuilt, rng } from './kernel-helpers';
+import { ensureKernelBuilt, repoRoot, rng } from './kernel-helpers';
 
 const TOL = 1e-4;
 
@@ -200,5 +202,29 @@ void describe('Sum (bias gradients) on wasm vs cpu', () => {
     ours.forEach((s, i) => assert.ok(relErr(Float32Array.from(s), Float32Array.from(ref[i])) <= TOL, `sum #${i}: ${relErr(Float32Array.from(s), Float32Array.from(ref[i]))}`));
     await tf.setBackend('wasm');
     assert.deepEqual(tf.tidy(() => tf.sum(tf.tensor4d(x, [5, 7, 6, 12]), [0, 1, 2], true).shape), [1, 1, 1, 12]);
+  });
+});
+
+void describe('conv-kernel.wasm is safe to instantiate inside the backend memory', () => {
+  void it('imports its memory and has no data segment (which would overwrite the backend heap)', () => {
+    const bytes = readFileSync(join(repoRoot, 'dist', 'conv-kernel.wasm'));
+    const mod = new WebAssembly.Module(bytes);
+    assert.deepEqual(WebAssembly.Module.imports(mod), [{ module: 'env', name: 'memory', kind: 'memory' }]);
+    const sections: number[] = [];
+    for (let i = 8; i < bytes.length;) {
+      const id = bytes[i++];
+      let size = 0;
+      for (let shift = 0; ; shift += 7) {
+        const b = bytes[i++];
+        size |= (b & 0x7f) << shift;
+        if ((b & 0x80) === 0) {
+          break;
+        }
+      }
+      sections.push(id);
+      i += size;
+    }
+    assert.ok(sections.includes(10), 'no code section: the parse is wrong');
+    assert.ok(!sections.includes(11), `data section present (sections ${sections.join(', ')})`);
   });
 });

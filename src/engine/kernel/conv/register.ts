@@ -7,7 +7,8 @@
  * scalar loop (≈ 2 GFLOP/s here, ten times slower than the XNNPACK forward pass). Registering
  * our SIMD kernels (./wasmConv.ts) under those names for backendName 'wasm' gives every TF.js
  * path CNN training on wasm. Reads inputs straight from the backend's heap and writes the result
- * into a tensor made by the backend (`makeOutput`), the way the backend's own kernels do.
+ * into a tensor made by the backend (`makeOutput`), the way the backend's own kernels do: the
+ * kernels run inside the backend's memory (./wasmConv.ts), so nothing is copied.
  */
 import {
   backend_util,
@@ -23,10 +24,12 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { convKernels, convKernelsUnavailableReason, type ConvGeometry, type ConvKernels } from './wasmConv';
+import { convKernelsAvailable, convKernelsFor, convKernelsUnavailableReason, type ConvGeometry, type ConvKernels } from './wasmConv';
 
-/** The part of tfjs-backend-wasm's BackendWasm these kernels use. */
+/** The part of tfjs-backend-wasm's BackendWasm (and its Emscripten module) these kernels use. */
 interface WasmBackendLike {
+  wasm: { _malloc(bytes: number): number; _free(ptr: number): void; asm?: { memory?: unknown } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
 }
@@ -54,31 +57,39 @@ function geometry(info: backend_util.Conv2DInfo): ConvGeometry {
   };
 }
 
-function floats(backend: WasmBackendLike, t: TensorInfo): Float32Array {
-  const a = backend.typedArrayFromHeap(t);
-  return a instanceof Float32Array ? a : Float32Array.from(a);
+/** The kernels instantiated on this backend's memory. */
+function kernelsOf(backend: WasmBackendLike): ConvKernels {
+  const memory = backend.wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new Error('Convolution gradients on the wasm backend: this tfjs-backend-wasm build does not expose its memory (expected module.asm.memory).');
+  }
+  return convKernelsFor({ memory, malloc: (n) => backend.wasm._malloc(n), free: (p) => backend.wasm._free(p) });
 }
 
-/** A float32 tensor of `shape` on the wasm heap holding `values` (copied: the kernels' memory is reused). */
-function output(backend: WasmBackendLike, shape: number[], values: Float32Array): TensorInfo {
+/** Byte offset of a float32 tensor's data in the backend's heap. */
+function at(backend: WasmBackendLike, t: TensorInfo, kernel: string): number {
+  if (t.dtype !== 'float32') {
+    throw new Error(`${kernel} on the wasm backend takes float32 tensors, got ${t.dtype}.`);
+  }
+  const d = backend.dataIdMap.get(t.dataId);
+  if (!d) {
+    throw new Error(`${kernel}: a tensor's data is not on the wasm backend.`);
+  }
+  return d.memoryOffset >>> 0;
+}
+
+/** A zero-filled float32 output tensor on the backend's heap, and its byte offset. */
+function zeroOutput(backend: WasmBackendLike, shape: number[]): { out: TensorInfo; offset: number } {
   const out = backend.makeOutput(shape, 'float32');
-  // After makeOutput: its malloc may have grown (and so replaced) the heap's ArrayBuffer.
-  (backend.typedArrayFromHeap(out) as Float32Array).set(values);
-  return out;
+  // Views made after makeOutput: its malloc may have grown (and so replaced) the heap's buffer.
+  backend.typedArrayFromHeap(out).fill(0);
+  return { out, offset: backend.dataIdMap.get(out.dataId)!.memoryOffset >>> 0 };
 }
 
 function requireNhwc(kernel: string, dataFormat: string | undefined): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC') {
     throw new Error(`${kernel} on the wasm backend supports NHWC (channels-last) only, got ${dataFormat}: use channels-last layers.`);
   }
-}
-
-function kernels(): ConvKernels {
-  const k = convKernels();
-  if (!k) {
-    throw new Error(`Convolution gradients on the wasm backend need the conv kernel: ${convKernelsUnavailableReason()}`);
-  }
-  return k;
 }
 
 /** What the engine passes a kernel; inputs are indexed by the names the kernel declares. */
@@ -90,8 +101,9 @@ const conv2dBackpropFilter = ({ inputs, backend, attrs }: Args): TensorInfo => {
   const a = attrs as unknown as { strides: Pair; pad: Pad; dataFormat?: string; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number] };
   requireNhwc(Conv2DBackpropFilter, a.dataFormat);
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-  const dw = kernels().conv2dFilterGrad(geometry(info), floats(b, x), floats(b, dy));
-  return output(b, [...a.filterShape], dw);
+  const { out, offset } = zeroOutput(b, [...a.filterShape]);
+  kernelsOf(b).conv2dFilterGrad(geometry(info), at(b, x, Conv2DBackpropFilter), at(b, dy, Conv2DBackpropFilter), offset);
+  return out;
 };
 
 const conv2dBackpropInput = ({ inputs, backend, attrs }: Args): TensorInfo => {
@@ -100,8 +112,9 @@ const conv2dBackpropInput = ({ inputs, backend, attrs }: Args): TensorInfo => {
   const a = attrs as unknown as { strides: Pair; pad: Pad; dataFormat?: string; dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: [number, number, number, number] };
   requireNhwc(Conv2DBackpropInput, a.dataFormat);
   const info = backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-  const dx = kernels().conv2dInputGrad(geometry(info), floats(b, dy), floats(b, filter));
-  return output(b, [...a.inputShape], dx);
+  const { out, offset } = zeroOutput(b, [...a.inputShape]);
+  kernelsOf(b).conv2dInputGrad(geometry(info), at(b, dy, Conv2DBackpropInput), at(b, filter, Conv2DBackpropInput), offset);
+  return out;
 };
 
 const depthwiseBackpropFilter = ({ inputs, backend, attrs }: Args): TensorInfo => {
@@ -109,8 +122,9 @@ const depthwiseBackpropFilter = ({ inputs, backend, attrs }: Args): TensorInfo =
   const { x, dy } = inputs;
   const a = attrs as unknown as { strides: Pair; dilations: Pair; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number] };
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
-  const dw = kernels().depthwiseFilterGrad(geometry(info), floats(b, x), floats(b, dy));
-  return output(b, [...a.filterShape], dw);
+  const { out, offset } = zeroOutput(b, [...a.filterShape]);
+  kernelsOf(b).depthwiseFilterGrad(geometry(info), at(b, x, DepthwiseConv2dNativeBackpropFilter), at(b, dy, DepthwiseConv2dNativeBackpropFilter), offset);
+  return out;
 };
 
 const depthwiseBackpropInput = ({ inputs, backend, attrs }: Args): TensorInfo => {
@@ -118,8 +132,9 @@ const depthwiseBackpropInput = ({ inputs, backend, attrs }: Args): TensorInfo =>
   const { dy, filter } = inputs;
   const a = attrs as unknown as { strides: Pair; dilations: Pair; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: [number, number, number, number] };
   const info = backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
-  const dx = kernels().depthwiseInputGrad(geometry(info), floats(b, dy), floats(b, filter));
-  return output(b, [...a.inputShape], dx);
+  const { out, offset } = zeroOutput(b, [...a.inputShape]);
+  kernelsOf(b).depthwiseInputGrad(geometry(info), at(b, dy, DepthwiseConv2dNativeBackpropInput), at(b, filter, DepthwiseConv2dNativeBackpropInput), offset);
+  return out;
 };
 
 /** The backend's MaxPoolGrad is a scalar loop (≈ 95 ms per MNIST-convnet batch here, 40 % of a step). */
@@ -128,8 +143,9 @@ const maxPoolGrad = ({ inputs, backend, attrs }: Args): TensorInfo => {
   const { dy, input } = inputs;
   const a = attrs as unknown as { filterSize: Pair; strides: Pair; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
   const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
-  const dx = kernels().maxPoolGrad(geometry(info), floats(b, input), floats(b, dy));
-  return output(b, [...input.shape], dx);
+  const { out, offset } = zeroOutput(b, [...input.shape]);
+  kernelsOf(b).maxPoolGrad(geometry(info), at(b, input, MaxPoolGrad), at(b, dy, MaxPoolGrad), offset);
+  return out;
 };
 
 /**
@@ -148,8 +164,9 @@ const sum = (args: Args): TensorInfo => {
     return (replaced.get(Sum)!.kernelFunc as unknown as (args: Args) => TensorInfo)(args);
   }
   const n = x.shape[rank - 1];
-  const out = kernels().sumRows(floats(b, x), util.sizeFromShape(x.shape) / Math.max(n, 1), n);
-  return output(b, a.keepDims ? [...x.shape.slice(0, -1).map(() => 1), n] : [n], out);
+  const { out, offset } = zeroOutput(b, a.keepDims ? [...x.shape.slice(0, -1).map(() => 1), n] : [n]);
+  kernelsOf(b).sumRows(at(b, x, Sum), util.sizeFromShape(x.shape) / Math.max(n, 1), n, offset);
+  return out;
 };
 
 const OURS: [string, (args: Args) => TensorInfo][] = [
@@ -176,7 +193,7 @@ export function registerWasmConvKernels(): string {
   if (ours.size > 0) {
     return '';
   }
-  if (!convKernels()) {
+  if (!convKernelsAvailable()) {
     return convKernelsUnavailableReason();
   }
   for (const [kernelName, fn] of OURS) {

@@ -1,14 +1,14 @@
 /**
  * Loads dist/conv-kernel.wasm (the AssemblyScript SIMD convolution kernels, see
- * assembly/index.ts) and runs its convolutions on plain Float32Arrays: the module owns a
- * growable memory; each call copies its operands in, runs, and hands back a view of the result
- * (valid until the next call). Used by the TF.js wasm-backend kernels in ./register.ts and by
- * the bench for per-kernel GFLOP/s.
+ * assembly/index.ts) INTO the TF.js wasm backend's own memory: the module imports that memory
+ * (it has no data segment, so instantiating it writes nothing there), reads tensors where the
+ * backend keeps them and writes into tensors the backend made, with scratch space from the
+ * backend's malloc. No copies in or out. Used by the kernels in ./register.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** NHWC geometry of one 2-D convolution (TF.js' Conv2DInfo, reduced to what the kernels read). */
+/** NHWC geometry of one 2-D convolution or pooling (TF.js' Conv2DInfo, reduced to what the kernels read). */
 export interface ConvGeometry {
   batch: number;
   inH: number;
@@ -27,9 +27,14 @@ export interface ConvGeometry {
   padLeft: number;
 }
 
-interface ConvExports {
+/** What the kernels need of tfjs-backend-wasm's Emscripten module. */
+export interface WasmHeap {
   memory: WebAssembly.Memory;
-  heapBase(): number;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+}
+
+interface ConvExports {
   setGeometry(h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number): void;
   gemm(M: number, N: number, K: number, a: number, ars: number, acs: number, b: number, ldb: number, c: number, ldc: number, accumulate: number): void;
   im2col(x: number, m0: number, m1: number, col: number): void;
@@ -41,7 +46,7 @@ interface ConvExports {
   sumRows(x: number, rows: number, n: number, out: number, tmp: number): void;
 }
 
-/** Bytes of im2col rows per GEMM chunk: small enough to stay in L2 next to the operands. */
+/** Bytes of im2col rows (plus their dy rows) per GEMM chunk: small enough to stay in L2. */
 const CHUNK_BYTES = 256 * 1024;
 
 /** Where dist/conv-kernel.wasm may be: next to the bundle (dist/*.js, the .vsix), or from src/ under tsx. */
@@ -58,76 +63,80 @@ function candidates(): string[] {
   return out;
 }
 
-let instance: ConvKernels | null | undefined;
+let compiled: WebAssembly.Module | null | undefined;
 let unavailable = '';
 
-/** The loaded kernels, or null (reason in convKernelsUnavailableReason()) when the wasm is missing or does not compile. */
-export function convKernels(): ConvKernels | null {
-  if (instance !== undefined) {
-    return instance;
+/** The compiled module, or null (reason in convKernelsUnavailableReason()). */
+function convModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) {
+    return compiled;
   }
   const file = candidates().find((p) => existsSync(p));
   if (!file) {
     unavailable = 'dist/conv-kernel.wasm not found (run `npm run build`)';
-    instance = null;
+    compiled = null;
     return null;
   }
   try {
-    const mod = new WebAssembly.Module(readFileSync(file));
-    const exports = new WebAssembly.Instance(mod, {}).exports as unknown as ConvExports;
-    instance = new ConvKernels(exports);
+    compiled = new WebAssembly.Module(readFileSync(file));
   } catch (err) {
     // E.g. a runtime without WebAssembly SIMD.
-    unavailable = `conv-kernel.wasm did not load: ${(err as Error).message}`;
-    instance = null;
+    unavailable = `conv-kernel.wasm did not compile: ${(err as Error).message}`;
+    compiled = null;
   }
-  return instance;
+  return compiled;
+}
+
+/** True when dist/conv-kernel.wasm is present and compiles here; else see convKernelsUnavailableReason(). */
+export function convKernelsAvailable(): boolean {
+  return convModule() !== null;
 }
 
 export function convKernelsUnavailableReason(): string {
-  convKernels();
+  convModule();
   return unavailable;
 }
 
+/** One instance per backend memory (a re-created backend gets a new memory). */
+const instances = new WeakMap<WebAssembly.Memory, ConvKernels>();
+
+/** The kernels running in `heap`'s memory; throws with the reason when they cannot. */
+export function convKernelsFor(heap: WasmHeap): ConvKernels {
+  const cached = instances.get(heap.memory);
+  if (cached) {
+    return cached;
+  }
+  const mod = convModule();
+  if (!mod) {
+    throw new Error(`the convolution kernels are unavailable: ${unavailable}`);
+  }
+  const exports = new WebAssembly.Instance(mod, { env: { memory: heap.memory } }).exports as unknown as ConvExports;
+  const k = new ConvKernels(exports, heap);
+  instances.set(heap.memory, k);
+  return k;
+}
+
+/**
+ * The kernels on byte offsets into the backend's heap. Outputs must be zeroed by the caller
+ * where a method says so (the kernels accumulate into them).
+ */
 export class ConvKernels {
-  private top = 0;
-  private readonly base: number;
+  constructor(
+    private readonly k: ConvExports,
+    private readonly heap: WasmHeap,
+  ) {}
 
-  constructor(private readonly k: ConvExports) {
-    this.base = (k.heapBase() + 15) & ~15;
-  }
-
-  // ---- scratch memory: a bump allocator reset at the start of every call ----------------
-
-  private reset(): void {
-    this.top = this.base;
-  }
-
-  /** Reserves `floats` floats (16-byte aligned), growing the memory when needed; returns the byte offset. */
-  private alloc(floats: number): number {
-    const at = this.top;
-    this.top = (at + floats * 4 + 15) & ~15;
-    const need = this.top - this.k.memory.buffer.byteLength;
-    if (need > 0) {
-      this.k.memory.grow(Math.ceil(need / 65536));
+  /** Runs `fn` with `bytes` of scratch memory from the backend's malloc. */
+  private withScratch<T>(bytes: number, fn: (at: number) => T): T {
+    const at = this.heap.malloc(bytes) >>> 0;
+    if (at === 0) {
+      throw new Error(`out of wasm memory (${bytes} bytes of convolution scratch space)`);
     }
-    return at;
-  }
-
-  private f32(at: number, floats: number): Float32Array {
-    return new Float32Array(this.k.memory.buffer, at, floats);
-  }
-
-  private put(src: Float32Array): number {
-    const at = this.alloc(src.length);
-    this.f32(at, src.length).set(src);
-    return at;
-  }
-
-  private zeros(floats: number): number {
-    const at = this.alloc(floats);
-    this.f32(at, floats).fill(0);
-    return at;
+    try {
+      return fn(at);
+    } finally {
+      this.heap.free(at);
+    }
   }
 
   private setGeometry(g: ConvGeometry): void {
@@ -139,96 +148,62 @@ export class ConvKernels {
     return Math.max(4, Math.min(rows, Math.floor(CHUNK_BYTES / (4 * floats))));
   }
 
-  // ---- regular convolution --------------------------------------------------------------
-
-  /** dW = Σ colᵀ · dy: x [B, H, W, CI], dy [B, OH, OW, CO] → [KH, KW, CI, CO]. */
-  conv2dFilterGrad(g: ConvGeometry, x: Float32Array, dy: Float32Array): Float32Array {
-    this.reset();
+  /** dW[KH, KW, CI, CO] += Σ colᵀ · dy (x [B, H, W, CI], dy [B, OH, OW, CO]); dW zeroed by the caller. */
+  conv2dFilterGrad(g: ConvGeometry, x: number, dy: number, dw: number): void {
     this.setGeometry(g);
     const K = g.kH * g.kW * g.inC;
     const M = g.batch * g.outH * g.outW;
-    const xp = this.put(x);
-    const dyp = this.put(dy);
-    const dw = this.zeros(K * g.outC);
     const rows = ConvKernels.chunkRows(K + g.outC, M);
-    const col = this.alloc(rows * K);
-    for (let m0 = 0; m0 < M; m0 += rows) {
-      const m1 = Math.min(M, m0 + rows);
-      this.k.im2col(xp, m0, m1, col);
-      // A = colᵀ: element (k, m) at col[m·K + k].
-      this.k.gemm(K, g.outC, m1 - m0, col, 1, K, dyp + m0 * g.outC * 4, g.outC, dw, g.outC, 1);
-    }
-    return this.f32(dw, K * g.outC);
+    this.withScratch(rows * K * 4, (col) => {
+      for (let m0 = 0; m0 < M; m0 += rows) {
+        const m1 = Math.min(M, m0 + rows);
+        this.k.im2col(x, m0, m1, col);
+        // A = colᵀ: element (k, m) at col[m·K + k].
+        this.k.gemm(K, g.outC, m1 - m0, col, 1, K, dy + m0 * g.outC * 4, g.outC, dw, g.outC, 1);
+      }
+    });
   }
 
-  /** dx = col2im(dy · Wᵀ): dy [B, OH, OW, CO], w [KH, KW, CI, CO] → [B, H, W, CI]. */
-  conv2dInputGrad(g: ConvGeometry, dy: Float32Array, w: Float32Array): Float32Array {
-    this.reset();
+  /** dx[B, H, W, CI] += col2im(dy · Wᵀ) (w [KH, KW, CI, CO]); dx zeroed by the caller. */
+  conv2dInputGrad(g: ConvGeometry, dy: number, w: number, dx: number): void {
     this.setGeometry(g);
     const K = g.kH * g.kW * g.inC;
     const M = g.batch * g.outH * g.outW;
-    const dyp = this.put(dy);
-    const wp = this.put(w);
-    const wt = this.alloc(K * g.outC);
-    this.k.transpose(wp, K, g.outC, wt);
-    const dxN = g.batch * g.inH * g.inW * g.inC;
-    const dx = this.zeros(dxN);
     const rows = ConvKernels.chunkRows(K + g.outC, M);
-    const dcol = this.alloc(rows * K);
-    for (let m0 = 0; m0 < M; m0 += rows) {
-      const m1 = Math.min(M, m0 + rows);
-      this.k.gemm(m1 - m0, K, g.outC, dyp + m0 * g.outC * 4, g.outC, 1, wt, K, dcol, K, 0);
-      this.k.col2imAdd(dcol, m0, m1, dx);
-    }
-    return this.f32(dx, dxN);
+    this.withScratch((K * g.outC + rows * K) * 4, (wt) => {
+      const dcol = wt + K * g.outC * 4;
+      this.k.transpose(w, K, g.outC, wt);
+      for (let m0 = 0; m0 < M; m0 += rows) {
+        const m1 = Math.min(M, m0 + rows);
+        this.k.gemm(m1 - m0, K, g.outC, dy + m0 * g.outC * 4, g.outC, 1, wt, K, dcol, K, 0);
+        this.k.col2imAdd(dcol, m0, m1, dx);
+      }
+    });
   }
 
-  // ---- depthwise convolution (filter [KH, KW, C, CM], outC = C·CM) -------------------------
-
-  depthwiseFilterGrad(g: ConvGeometry, x: Float32Array, dy: Float32Array): Float32Array {
-    this.reset();
+  /** Depthwise (filter [KH, KW, C, CM], outC = C·CM) filter gradient; dW zeroed by the caller. */
+  depthwiseFilterGrad(g: ConvGeometry, x: number, dy: number, dw: number): void {
     this.setGeometry(g);
-    const cm = g.outC / g.inC;
-    const xp = this.put(x);
-    const dyp = this.put(dy);
-    const n = g.kH * g.kW * g.outC;
-    const dw = this.zeros(n);
-    this.k.depthwiseFilterGrad(xp, dyp, dw, g.batch, cm);
-    return this.f32(dw, n);
+    this.k.depthwiseFilterGrad(x, dy, dw, g.batch, g.outC / g.inC);
   }
 
-  depthwiseInputGrad(g: ConvGeometry, dy: Float32Array, w: Float32Array): Float32Array {
-    this.reset();
+  /** Depthwise input gradient; dx zeroed by the caller. */
+  depthwiseInputGrad(g: ConvGeometry, dy: number, w: number, dx: number): void {
     this.setGeometry(g);
-    const cm = g.outC / g.inC;
-    const dyp = this.put(dy);
-    const wp = this.put(w);
-    const n = g.batch * g.inH * g.inW * g.inC;
-    const dx = this.zeros(n);
-    this.k.depthwiseInputGrad(dyp, wp, dx, g.batch, cm);
-    return this.f32(dx, n);
+    this.k.depthwiseInputGrad(dy, w, dx, g.batch, g.outC / g.inC);
   }
 
-  // ---- pooling and reduction ---------------------------------------------------------------
-
-  /** Max-pool gradient (kH×kW window in the geometry; first maximum of each window gets its dy). */
-  maxPoolGrad(g: ConvGeometry, x: Float32Array, dy: Float32Array): Float32Array {
-    this.reset();
+  /** Max-pool gradient (kH×kW window in the geometry; the first maximum of each window gets its dy); dx zeroed by the caller. */
+  maxPoolGrad(g: ConvGeometry, x: number, dy: number, dx: number): void {
     this.setGeometry(g);
-    const xp = this.put(x);
-    const dyp = this.put(dy);
-    const dx = this.zeros(x.length);
-    this.k.maxPoolGrad(xp, dyp, dx, g.batch);
-    return this.f32(dx, x.length);
+    this.k.maxPoolGrad(x, dy, dx, g.batch);
   }
 
-  /** Column sums of a rows×n matrix. */
-  sumRows(x: Float32Array, rows: number, n: number): Float32Array {
-    this.reset();
-    const xp = this.put(x);
-    const out = this.zeros(n);
-    const tmp = this.zeros(n);
-    this.k.sumRows(xp, rows, n, out, tmp);
-    return this.f32(out, n);
+  /** out[n] = column sums of a rows×n matrix; out zeroed by the caller. */
+  sumRows(x: number, rows: number, n: number, out: number): void {
+    this.withScratch(n * 4, (tmp) => {
+      new Float32Array(this.heap.memory.buffer, tmp, n).fill(0);
+      this.k.sumRows(x, rows, n, out, tmp);
+    });
   }
 }

@@ -1,8 +1,9 @@
 // Convolution gradient kernels for training CNNs on the TF.js wasm backend: NHWC float32, any strides,
 // explicit paddings and dilations. AssemblyScript compiled to WASM with 128-bit SIMD
-// (scripts/build-kernel.mjs → dist/conv-kernel.wasm). The host (../wasmConv.ts) copies tensors
-// into this module's own memory, passes byte offsets and copies results back; nothing here
-// allocates.
+// (scripts/build-kernel.mjs → dist/conv-kernel.wasm). It runs inside the TF.js wasm backend's
+// memory (imported): the host (../wasmConv.ts) passes byte offsets of the backend's tensors and
+// of scratch space from the backend's malloc. Nothing here allocates, and there is no static
+// data (a data segment would overwrite the backend's memory when instantiated).
 //
 // Regular convolutions go through one GEMM (C = A·B, a 4×8 register tile: 8 accumulators, 2 B
 // vectors, 4 splatted A values and a product fit the 16 SIMD registers of x64 with V8's scratch) on im2col rows:
@@ -35,10 +36,6 @@ export function setGeometry(
 ): void {
   gH = h; gW = w; gC = c; gOH = oh; gOW = ow; gKH = kh; gKW = kw;
   gSH = sh; gSW = sw; gDH = dh; gDW = dw; gPT = pt; gPL = pl;
-}
-
-export function heapBase(): usize {
-  return __heap_base;
 }
 
 // ---------------------------------------------------------------------------------------
