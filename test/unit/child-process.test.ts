@@ -55,7 +55,16 @@ void test('a tiny training run: events in order, model and run record on disk, n
 
   const started = events.find((e) => e.type === 'jobStarted');
   assert.ok(started?.type === 'jobStarted');
-  assert.deepEqual(started.dataset, { name: 'mnist', train: 2700, validation: 300, test: 1000 });
+  assert.deepEqual(started.dataset, {
+    name: 'mnist',
+    train: 2700,
+    validation: 300,
+    test: 1000,
+    shape: [28, 28, 1],
+    classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    normalization: { kind: 'scale', mean: [0], std: [255] },
+    dtype: 'uint8',
+  });
   assert.equal(started.backend.tfjs, 'wasm');
   assert.equal(started.config.train.epochs, 1);
 

@@ -69,7 +69,16 @@ void test('pipeline --json on a small subset: every stdout line is an event, exi
   assert.equal(started.config.train.epochs, 1, 'the flag wins over the file');
   assert.equal(started.config.prune.epochs, 1);
   assert.deepEqual(started.config.quantize.tflite, ['dynamic-int8']);
-  assert.deepEqual(started.dataset, { name: 'mnist', train: 2700, validation: 300, test: 1000 });
+  assert.deepEqual(started.dataset, {
+    name: 'mnist',
+    train: 2700,
+    validation: 300,
+    test: 1000,
+    shape: [28, 28, 1],
+    classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    normalization: { kind: 'scale', mean: [0], std: [255] },
+    dtype: 'uint8',
+  });
   const stages = r.events.filter((e) => e.type === 'stageStarted').map((e) => e.type === 'stageStarted' && e.stage);
   assert.deepEqual(stages, ['train', 'prune', 'export']);
   const epochEnds = r.events.filter((e) => e.type === 'epochEnd');
