@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import * as path from 'node:path';
+import { BadInputError } from '../errors';
 import { readTfjsFiles } from '../export/tfjsQuantized';
 import { modelInputs, type Features } from '../data/dataset';
 
@@ -12,14 +14,23 @@ export async function loadLayersModelFromDisk(pathToModelJsonOrDir: string): Pro
   const files = await readTfjsFiles(pathToModelJsonOrDir);
   const weightSpecs = files.json.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
   const weightData = files.weightData.slice().buffer;
-  return tfl.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: files.json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
-      weightSpecs,
-      weightData,
-      format: files.json.format,
-    }),
-  );
+  try {
+    return await tfl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: files.json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+        weightSpecs,
+        weightData,
+        format: files.json.format,
+      }),
+    );
+  } catch (err) {
+    // tfjs-layers throws plain Errors for a topology or weights it cannot use: the file's fault.
+    const where = path.basename(path.dirname(files.modelJsonPath)) + '/' + path.basename(files.modelJsonPath);
+    throw new BadInputError(
+      `${where} cannot be loaded by tfjs-layers: ${(err as Error).message.slice(0, 300)}. The model.json or its weights are damaged or were not written by tfjs/the tensorflowjs converter: save or convert the model again.`,
+      where,
+    );
+  }
 }
 
 /** Class probabilities for samples [count, features] (uint8 scaled by 1/255, float32 as is), in batches. */
