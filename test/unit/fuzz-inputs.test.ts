@@ -127,8 +127,8 @@ for (const format of Object.keys(COUNTS) as FuzzFormat[]) {
     assert.equal(s.hang, undefined, s.hang);
     assert.deepEqual(s.bugs, []);
     assert.equal(s.inputs, Math.max(1, Math.round(COUNTS[format] * SCALE)));
-    // The mutations must reach the checks: most inputs are refused, some still load.
-    assert.ok(s.badInput >= s.inputs / 4, `only ${s.badInput} of ${s.inputs} inputs were refused`);
+    // The mutations must reach the checks (a fuzzer whose inputs all load tests nothing).
+    assert.ok(s.badInput >= s.inputs / 10, `only ${s.badInput} of ${s.inputs} inputs were refused`);
     assert.ok(s.worstRss < MAX_RSS_GROWTH, `RSS grew by ${mb(s.worstRss)} on ${s.worstRssInput}`);
   });
 }

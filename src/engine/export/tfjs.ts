@@ -13,6 +13,7 @@ import type { DenseLayer, MlpModel } from '../model/mlp';
 import { writeFilesAtomic } from '../util/atomic';
 import { LIMITS, readFileLimited, readTextLimited, resolveInside } from '../util/safeRead';
 import { kerasDenseConfig } from './kerasDense';
+import { checkWeightBytes, checkWeightsManifest } from './tfjsManifest';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_FILE = 'group1-shard1of1.bin';
@@ -182,6 +183,8 @@ export async function loadTfjsModel(pathToModelJsonOrDir: string): Promise<MlpMo
   if (!json.weightsManifest || json.weightsManifest.length === 0) {
     bad(file, 'it has no weightsManifest');
   }
+  const declared = checkWeightsManifest(json.weightsManifest, file);
+  let actual = 0;
   // Read every shard of every group, in order, and decode weights by name.
   const weights = new Map<string, { spec: WeightSpec; values: Float32Array }>();
   for (const group of json.weightsManifest) {
@@ -191,6 +194,7 @@ export async function loadTfjsModel(pathToModelJsonOrDir: string): Promise<MlpMo
       parts.push(await readFileLimited(shard, { what: 'TF.js weights file', maxBytes: LIMITS.model }));
     }
     const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    actual += buf.length;
     let offset = 0;
     for (const spec of group.weights) {
       const { values, bytes } = decodeWeight(spec, buf, offset, file);
@@ -198,6 +202,19 @@ export async function loadTfjsModel(pathToModelJsonOrDir: string): Promise<MlpMo
       weights.set(spec.name.replace(/:0$/, ''), { spec, values });
     }
   }
+  checkWeightBytes(declared, actual, file);
+  try {
+    return denseLayersOf(file, layersJson, weights, modelName);
+  } catch (err) {
+    if (err instanceof BadInputError) {
+      throw err;
+    }
+    // A topology of unexpected shape (a layer without config, a number where a list belongs).
+    return bad(file, `its modelTopology has an unexpected structure (${(err as Error).message})`);
+  }
+}
+
+function denseLayersOf(file: string, layersJson: LayerJson[], weights: Map<string, { spec: WeightSpec; values: Float32Array }>, modelName: string): MlpModel {
   const layers: DenseLayer[] = [];
   let inputDim = 0;
   for (const lj of layersJson) {

@@ -16,6 +16,7 @@ import { float16BitsToFloat32, toFloat16 } from '../quantize/float16';
 import { writeFilesAtomic } from '../util/atomic';
 import { LIMITS, readFileLimited, readTextLimited, resolveInside } from '../util/safeRead';
 import { tfjsModelJson } from './tfjs';
+import { checkWeightBytes, checkWeightsManifest } from './tfjsManifest';
 import { validateModel } from './validateModel';
 
 export interface WeightQuantization {
@@ -150,8 +151,9 @@ export async function readTfjsFiles(pathToModelJsonOrDir: string): Promise<TfjsF
     throw new BadInputError(`${where} is not a TF.js model: it is not a JSON object. Pass the model.json written by tfjs (model.save) or the tensorflowjs converter.`, where);
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new BadInputError(`${where} is not a TF.js Layers model (no modelTopology / weightsManifest)`, where);
+    throw new BadInputError(`${where} is not a TF.js Layers model (no modelTopology / weightsManifest). Pass the model.json written by tfjs (model.save) or the tensorflowjs converter.`, where);
   }
+  const declared = checkWeightsManifest(json.weightsManifest, where);
   const dir = path.dirname(modelJsonPath);
   const files = [modelJsonPath];
   const chunks: Uint8Array[] = [];
@@ -163,6 +165,7 @@ export async function readTfjsFiles(pathToModelJsonOrDir: string): Promise<TfjsF
     }
   }
   const weightData = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  checkWeightBytes(declared, weightData.length, where);
   let off = 0;
   for (const c of chunks) {
     weightData.set(c, off);

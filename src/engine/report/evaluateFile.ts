@@ -193,7 +193,17 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
     try {
       const inShape = lm.inputs[0].shape.slice(1);
       checkInputSize(path.basename(path.dirname(files.modelJsonPath)) + '/model.json', inShape.reduce<number>((a, b) => a * (b ?? 1), 1), test, 'the test set');
-      const probs = predictLayersModel(lm, test.images, 0, test.count, test.features);
+      let probs: Float32Array;
+      try {
+        probs = predictLayersModel(lm, test.images, 0, test.count, test.features);
+      } catch (err) {
+        // The model loaded but tfjs-layers cannot run it on inputs of the right size (e.g. an
+        // input layer whose dtype is not a number type): the model file's fault.
+        throw new BadInputError(
+          `${path.basename(path.dirname(files.modelJsonPath))}/model.json cannot be run by tfjs-layers: ${(err as Error).message.slice(0, 300)}. Save or convert the model again.`,
+          files.modelJsonPath,
+        );
+      }
       const classes = probs.length / Math.max(1, test.count);
       let correct = 0;
       for (let n = 0; n < test.count; n++) {
