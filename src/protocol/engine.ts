@@ -227,6 +227,22 @@ export interface ModelReport {
   latencyUs: number | null;
   /** Sweep rows only: the pruning target of this file's model (0 = the unpruned baseline). */
   targetSparsity?: number;
+  /** Per-class results on the test set (when evaluated). */
+  classes?: ClassReport;
+}
+
+/** A model's results per class, in class-index order. */
+export interface ClassReport {
+  /** Class names (folder names, string labels, or '0', '1', …). */
+  names: string[];
+  /** Test samples of each class. */
+  support: number[];
+  /** Correct / samples of the class (recall); null for a class without test samples. */
+  accuracy: (number | null)[];
+  /** Correct / predictions of the class; null when the model never predicts it. */
+  precision: (number | null)[];
+  /** confusion[true][predicted] counts; left out above 100 classes. */
+  confusion?: number[][];
 }
 
 /** engine → extension: the comparison table was (re)computed. */

@@ -15,7 +15,7 @@ import { runEvaluateStage } from '../../src/engine/jobs/evaluate';
 import { runExportStage } from '../../src/engine/jobs/export';
 import { readTflite } from '../../src/engine/export/tflite/reader';
 import { BuiltinOperator } from '../../src/engine/export/tflite/schema';
-import { accuracyOf } from '../../src/engine/quantize/forward';
+import { accuracyOf, argmaxRows, forwardMlp } from '../../src/engine/quantize/forward';
 import type { MlpModel } from '../../src/engine/model/mlp';
 import { listDir, pruneMagnitude, tempDir, trainMlp } from './export-helpers';
 import { fakeContext } from './train-helpers';
@@ -107,12 +107,36 @@ void test('writes the reference files and every variant, evaluates each, writes 
   assert.ok(quant.bytes < by('pruned_mnist_model_float32.tflite').bytes / 3);
   assert.ok(by('pruned_mnist_model_float16.tflite').bytes < by('pruned_mnist_model_float32.tflite').bytes / 1.8);
 
+  // Per class: names of the data set, supports = the test labels' counts, the diagonal = the accuracy.
+  const support = new Array<number>(10).fill(0);
+  data.test.labels.forEach((y) => support[y]++);
+  for (const r of rows) {
+    const c = r.classes!;
+    assert.deepEqual(c.names, data.test.classNames, r.path);
+    assert.deepEqual(c.support, support, r.path);
+    const diag = c.confusion!.reduce((a, row, i) => a + row[i], 0);
+    assert.equal(diag / data.test.count, r.accuracy, r.path);
+    c.confusion!.forEach((row, i) => assert.equal(row.reduce((a, b) => a + b, 0), support[i]));
+  }
+  // The h5 row's matrix against predictions of an independent forward pass.
+  const pred = argmaxRows(forwardMlp(baseline, data.test.images, data.test.count), data.test.count, 10);
+  const h5 = by('mnist_model.h5').classes!.confusion!;
+  for (let i = 0; i < 10; i++) {
+    for (let j = 0; j < 10; j++) {
+      let n = 0;
+      pred.forEach((p, k) => (n += data.test.labels[k] === i && p === j ? 1 : 0));
+      assert.equal(h5[i][j], n, `confusion[${i}][${j}]`);
+    }
+  }
+
   const json = JSON.parse(await fs.readFile(path.join(out, 'comparison.json'), 'utf8')) as { rows: ModelReport[] };
   assert.deepEqual(json.rows, rows);
   const md = await fs.readFile(path.join(out, 'comparison.md'), 'utf8');
   for (const r of rows) {
     assert.ok(md.includes(`| ${r.path} |`), r.path);
   }
+  assert.match(md, /## Accuracy per class\n/);
+  assert.match(md, new RegExp(`\\| 3 \\| ${support[3]} \\| `));
 });
 
 void test('honours the configured variant lists', async () => {

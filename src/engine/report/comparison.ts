@@ -42,7 +42,25 @@ export function renderComparisonMarkdown(rows: ModelReport[], title = 'Model com
       `| ${r.path} | ${r.format} | ${r.variant} | ${formatBytes(r.bytes)} | ${formatBytes(r.gzipBytes)} | ${r.params} | ${r.nonzeros} | ${sparsity} | ${pct(r.accuracy)} | ${delta(r.accuracyDelta)} | ${r.latencyUs === null ? '—' : r.latencyUs.toFixed(1)} | ${r.runtime} |`,
     );
   }
+  lines.push(...perClassMarkdown(rows));
   return lines.join('\n') + '\n';
+}
+
+/** Per-class accuracy, one column per evaluated file (the class names of the data set as rows). */
+function perClassMarkdown(rows: ModelReport[]): string[] {
+  const withClasses = rows.filter((r) => r.classes);
+  const first = withClasses[0]?.classes;
+  if (!first) {
+    return [];
+  }
+  const out = ['', '## Accuracy per class', '', 'Correct / test samples of each class (the full confusion matrices are in comparison.json).', ''];
+  out.push(`| Class | Samples | ${withClasses.map((r) => r.path).join(' | ')} |`);
+  out.push(`|---|---:|${withClasses.map(() => '---:').join('|')}|`);
+  first.names.forEach((name, i) => {
+    const cells = withClasses.map((r) => pct(r.classes?.accuracy[i] ?? null, 1));
+    out.push(`| ${name.replace(/\|/g, '\\|')} | ${first.support[i]} | ${cells.join(' | ')} |`);
+  });
+  return out;
 }
 
 export async function writeComparison(outDir: string, rows: ModelReport[]): Promise<{ md: number; json: number }> {

@@ -5,18 +5,19 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { ModelReport } from '../../protocol/engine';
+import type { ClassReport, ModelReport } from '../../protocol/engine';
 import { inputValue, type Features, type ImageSet } from '../data/dataset';
 import { readTflite, type ReadTflite } from '../export/tflite/reader';
 import { isDenseOp, storedWeights } from '../export/tflite/dense';
 import { TensorType } from '../export/tflite/schema';
 import { readTfjsFiles } from '../export/tfjsQuantized';
 import { BadInputError } from '../errors';
-import { accuracyOf, forwardMlp } from '../quantize/forward';
+import { forwardMlp } from '../quantize/forward';
 import { quantizeValue } from '../quantize/int8';
 import { TfliteModel } from '../runtime/tfliteRuntime';
 import { checkInputSize } from '../util/modelFit';
 import { LIMITS, readFileLimited } from '../util/safeRead';
+import { classReport } from './classReport';
 import { fileSizes, h5Stats, tfliteStats, tfjsStats } from './fileStats';
 import { loadLayersModelFromDisk, predictLayersModel } from './tfjsRuntime';
 
@@ -141,6 +142,12 @@ export async function runTfliteOnTest(
   return { accuracy: test.count ? correct / test.count : 0, outputs, classes, model, prepare };
 }
 
+/** Overall accuracy = the confusion matrix's diagonal over all samples (0 for an empty set, as before). */
+function overall(c: ClassReport, count: number): number {
+  const correct = c.accuracy.reduce<number>((sum, a, i) => sum + (a ?? 0) * c.support[i], 0);
+  return count ? Math.round(correct) / count : 0;
+}
+
 export async function evaluateModelFile(file: string, opts: EvaluateOptions): Promise<ModelReport> {
   const kind = await detectKind(file);
   const latencyRuns = opts.latencyRuns ?? 200;
@@ -152,12 +159,20 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
     const sizes = await fileSizes([file]);
     let accuracy: number | null = null;
     let latencyUs: number | null = null;
+    let classes: ClassReport | undefined;
     if (test) {
       checkInputSize(path.basename(file), model.inputDim, test, 'the test set');
-      accuracy = accuracyOf(model, test.images, test.labels, test.count);
+      const width = model.layers[model.layers.length - 1].units;
+      const outputs = new Float32Array(test.count * width);
+      for (let s = 0; s < test.count; s += 1000) {
+        const n = Math.min(1000, test.count - s);
+        outputs.set(forwardMlp(model, test.images, n, s), s * width);
+      }
+      classes = classReport(outputs, width, test.labels, test.count, test.classNames);
+      accuracy = overall(classes, test.count);
       latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => forwardMlp(model, test.images, 1, i % test.count));
     }
-    return { model: opts.model ?? baseName, format: 'keras-h5', variant: 'float32', path: relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime: 'js forward pass (h5 weights)', latencyUs };
+    return { model: opts.model ?? baseName, format: 'keras-h5', variant: 'float32', path: relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime: 'js forward pass (h5 weights)', latencyUs, ...(classes ? { classes } : {}) };
   }
   if (kind === 'tflite') {
     const bytes = new Uint8Array(await readFileLimited(file, { what: 'TFLite model', maxBytes: LIMITS.model }));
@@ -167,10 +182,12 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
     let accuracy: number | null = null;
     let latencyUs: number | null = null;
     let runtime = 'tflite';
+    let classes: ClassReport | undefined;
     if (test) {
       const r = await runTfliteOnTest(bytes, test, path.basename(file));
       try {
         accuracy = r.accuracy;
+        classes = classReport(r.outputs, r.classes, test.labels, test.count, test.classNames);
         runtime = `TFLite wasm (${r.model.runtimeVariant}, tfjs-tflite)`;
         latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => {
           r.model.run(r.prepare(test.images.subarray(i * test.features, (i + 1) * test.features)));
@@ -179,7 +196,7 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
         r.model.dispose();
       }
     }
-    return { model: opts.model ?? baseName, format: 'tflite', variant: tfliteVariant(g), path: relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime, latencyUs };
+    return { model: opts.model ?? baseName, format: 'tflite', variant: tfliteVariant(g), path: relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime, latencyUs, ...(classes ? { classes } : {}) };
   }
   const files = await readTfjsFiles(file);
   const stats = tfjsStats(files);
@@ -188,6 +205,7 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
   const qd = specs.find((s) => s.quantization)?.quantization?.dtype;
   let accuracy: number | null = null;
   let latencyUs: number | null = null;
+  let classes: ClassReport | undefined;
   if (test) {
     const lm = await loadLayersModelFromDisk(files.modelJsonPath);
     try {
@@ -204,14 +222,9 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
           files.modelJsonPath,
         );
       }
-      const classes = probs.length / Math.max(1, test.count);
-      let correct = 0;
-      for (let n = 0; n < test.count; n++) {
-        if (argmax(probs, n * classes, classes) === test.labels[n]) {
-          correct++;
-        }
-      }
-      accuracy = test.count ? correct / test.count : 0;
+      const width = probs.length / Math.max(1, test.count);
+      classes = classReport(probs, width, test.labels, test.count, test.classNames);
+      accuracy = overall(classes, test.count);
       latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => predictLayersModel(lm, test.images, i, 1, test.features));
     } finally {
       lm.dispose();
@@ -229,5 +242,6 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
     accuracyDelta: null,
     runtime: 'tfjs-layers (loadLayersModel)',
     latencyUs,
+    ...(classes ? { classes } : {}),
   };
 }
