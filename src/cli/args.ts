@@ -16,6 +16,8 @@ export interface CliArgs {
   out?: string;
   json: boolean;
   verbose: boolean;
+  /** Another run writing to --out: wait for it instead of refusing. */
+  wait: boolean;
   model?: string;
   /** Flag overrides, applied over the config file. */
   overrides: PartialRunConfig;
@@ -54,6 +56,8 @@ Options:
   --test-limit N      use only the first N test images (data.testLimit; 0 = all)
   --sparsities LIST   sweep only: comma-separated target sparsities in [0, 1), e.g.
                       0.5,0.8,0.9 (sweep.sparsities; default 0.25,0.5,0.75,0.9)
+  --wait              when another run is writing to --out, wait for it to finish
+                      (default: refuse with exit 2, naming the running one)
   --verbose           also print debug logs and stack traces
   -h, --help          show this help;  -v, --version  show the version
 
@@ -77,7 +81,7 @@ Sparsity sweep (size vs accuracy in one command):
   ("all" | "last" | names), tflite (variants), epochs, maxAccuracyDrop.`;
 
 const VALUE_FLAGS = ['--config', '--out', '--model', '--backend', '--epochs', '--prune-epochs', '--train-limit', '--test-limit', '--sparsities'] as const;
-const BOOL_FLAGS = ['--json', '--verbose', '--help', '-h', '--version', '-v'] as const;
+const BOOL_FLAGS = ['--json', '--verbose', '--wait', '--help', '-h', '--version', '-v'] as const;
 const BACKENDS: BackendChoice[] = ['auto', 'wasm', 'cpu', 'node'];
 
 function wholeNumber(flag: string, raw: string, min: number): number {
@@ -88,7 +92,7 @@ function wholeNumber(flag: string, raw: string, min: number): number {
 }
 
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { command: 'help', json: false, verbose: false, overrides: {} };
+  const args: CliArgs = { command: 'help', json: false, verbose: false, wait: false, overrides: {} };
   const positional: string[] = [];
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -138,6 +142,7 @@ export function parseArgs(argv: string[]): CliArgs {
   args.command = command as JobKind;
   args.json = values.has('--json');
   args.verbose = values.has('--verbose');
+  args.wait = values.has('--wait');
   args.config = values.get('--config');
   args.out = values.get('--out');
   args.model = values.get('--model');

@@ -71,7 +71,7 @@ export class HumanPrinter {
         this.out(`  data      ${e.dataset.name}: ${e.dataset.train} train / ${e.dataset.validation} validation / ${e.dataset.test} test`);
         this.out(`  stages    ${e.stages.join(' → ')}`);
         if (this.outDir) {
-          this.out(`  output    ${this.outDir}`);
+          this.out(`  output    ${this.outDir}${e.runDir ? ` (this run's files: ${e.runDir}/, published to the top when it completes)` : ''}`);
         }
         return;
       }

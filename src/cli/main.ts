@@ -122,7 +122,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     const { runJob } = await import('../engine/run');
     const terminal = await runJob(
-      { type: 'start', runId, job, config: partial, configSource: source, outDir, ...(args.model ? { inputModel: path.resolve(args.model) } : {}) },
+      { type: 'start', runId, job, config: partial, configSource: source, outDir, wait: args.wait, ...(args.model ? { inputModel: path.resolve(args.model) } : {}) },
       emit,
       controller.signal,
     );

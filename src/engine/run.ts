@@ -2,23 +2,33 @@
  * `runJob`: one run from a StartRequest to its terminal event. Shared by the child process
  * (dist/engine.js), the CLI (in-process) and the tests.
  *
- * Before `jobStarted` (config, output folder, input model, backend, data) a problem is
- * reported as an `error` event and nothing is written. After it, every ending — done,
- * failed or cancelled — writes the run record `<out>/runs/<runId>.json`.
+ * Before `jobStarted` (config, output folder, input model, backend, data, memory estimate,
+ * the output folder's run lock) a problem is reported as an `error` event and nothing but the
+ * lock is written. After it, the run writes only into its own folder `<out>/runs/<runId>/`,
+ * its record `<out>/runs/<runId>.json` says 'running' (with the pid, so a killed run is seen
+ * as such), and every ending — done, failed or cancelled — rewrites the record. Only a run
+ * that completes publishes its files to the top of the output folder (output/publish.ts).
  */
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
+import type { RunConfig } from '../protocol/config';
 import type { EngineEvent, StartRequest, TerminalEvent } from '../protocol/engine';
 import { initBackend } from './backend';
 import { resolveConfig } from './config';
+import type { SplitData } from './data/dataset';
 import { loadData } from './data/load';
 import { RunContext } from './jobs/context';
 import type { RunContextDeps } from './jobs/context';
 import { BASELINE_DIR, PRUNED_DIR, runStages, stagesOf } from './jobs/pipeline';
 import type { JobInputs } from './jobs/pipeline';
 import { BadInputError, CancelledError } from './errors';
+import { assertFitsInMemory, defaultMemoryLimitBytes, denseStackFootprint, estimateTrainingMemory } from './memory/estimate';
+import { userFixableFsError } from './output/fsErrors';
+import { publishRun, runDirOf } from './output/publish';
+import { acquireRunLock, describeHolder } from './output/runLock';
+import type { RunLock } from './output/runLock';
 import { chooseTrainer, createTrainer } from './train/createTrainer';
-import { TEMP_MARK } from './util/atomic';
+import { TEMP_MARK, confineWrites, mkdirSafe } from './util/atomic';
 import { isAlive } from './util/process';
 
 export type Emit = (event: EngineEvent) => void;
@@ -28,90 +38,151 @@ const DEFAULT_DEPS: RunContextDeps = { loadData, createTrainer };
 export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal, deps: RunContextDeps = DEFAULT_DEPS): Promise<TerminalEvent> {
   const t0 = performance.now();
   const runId = typeof req.runId === 'string' ? req.runId : '';
+  let lock: RunLock | undefined;
+  let unconfine: (() => void) | undefined;
   const finish = <T extends TerminalEvent>(event: T): T => {
     emit(event);
     return event;
   };
-  const failEarly = (err: unknown): TerminalEvent => {
+  const failEarly = (err: unknown, outDir: string): TerminalEvent => {
     if (err instanceof CancelledError || signal.aborted) {
       return finish({ type: 'cancelled', runId, durationMs: performance.now() - t0 });
     }
-    if (err instanceof BadInputError) {
-      return finish({ type: 'error', runId, code: 'bad-input', message: err.message, ...(err.where ? { where: err.where } : {}) });
+    const fixable = err instanceof BadInputError ? err : userFixableFsError(err, outDir);
+    if (fixable) {
+      return finish({ type: 'error', runId, code: 'bad-input', message: fixable.message, ...(fixable.where ? { where: fixable.where } : {}) });
     }
     const e = err instanceof Error ? err : new Error(String(err));
     return finish({ type: 'error', runId, code: 'internal', message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
   };
 
-  // ---- before the job starts: nothing is written -------------------------------------
-  let ctx: RunContext;
-  let inputs: JobInputs;
   try {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId)) {
-      throw new BadInputError(`The run id ${JSON.stringify(req.runId)} cannot be used as a file name. Use letters, digits, '.', '_' and '-' only.`, 'runId');
+    // ---- before the job starts: nothing is written but the lock ---------------------------
+    let ctx: RunContext;
+    let inputs: JobInputs;
+    let outDir = typeof req.outDir === 'string' ? path.resolve(req.outDir) : '';
+    try {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId)) {
+        throw new BadInputError(`The run id ${JSON.stringify(req.runId)} cannot be used as a file name. Use letters, digits, '.', '_' and '-' only.`, 'runId');
+      }
+      const config = resolveConfig(req.config ?? {}, req.configSource ?? 'config');
+      if (typeof req.outDir !== 'string' || req.outDir.trim() === '') {
+        throw new BadInputError('No output folder was given. Pass --out DIR (or set output.dir).', 'outDir');
+      }
+      checkOutDir(outDir);
+      inputs = findInputs(req, outDir);
+      const backend = await initBackend(config.backend);
+      // The loop that will train, decided now so jobStarted (panel, CLI header) names it.
+      backend.trainer = chooseTrainer(backend, config.model);
+      throwIfAborted(signal);
+      const tData = performance.now();
+      const data = await deps.loadData(config);
+      const dataMs = performance.now() - tData;
+      throwIfAborted(signal);
+      checkMemory(req, config, data, inputs);
+      await fs.mkdir(outDir, { recursive: true });
+      // Writes go to the real folder; links further down are refused (util/atomic.ts).
+      outDir = await fs.realpath(outDir);
+      lock = await acquireRunLock(outDir, { runId, job: req.job, startedAt: new Date().toISOString() }, {
+        wait: req.wait === true,
+        signal,
+        onWait: (h) => emit({ type: 'log', level: 'info', message: `waiting for ${describeHolder(h)} to finish writing to ${outDir}` }),
+        onStale: (h) => emit({ type: 'log', level: 'info', message: `took over the lock of ${describeHolder(h)}: its process is gone` }),
+      });
+      unconfine = confineWrites(outDir);
+      const runDir = path.join(outDir, ...runDirOf(runId).split('/'));
+      ctx = new RunContext(runId, req.job, config, runDir, backend, emit, signal, { ...deps, loadData: () => Promise.resolve(data) }, outDir);
+      await ctx.data();
+      ctx.addTiming('data', dataMs);
+      await removeTempFilesOfDeadRuns(outDir);
+      await mkdirSafe(runDir);
+      await ctx.writeRecord('running');
+      ctx.emit({
+        type: 'jobStarted',
+        runId,
+        job: req.job,
+        config,
+        backend,
+        stages: stagesOf(req.job, config, inputs),
+        startedAt: ctx.startedAt,
+        dataset: ctx.dataset,
+        runDir: runDirOf(runId),
+      });
+    } catch (err) {
+      return failEarly(err, outDir);
     }
-    const config = resolveConfig(req.config ?? {}, req.configSource ?? 'config');
-    if (typeof req.outDir !== 'string' || req.outDir.trim() === '') {
-      throw new BadInputError('No output folder was given. Pass --out DIR (or set output.dir).', 'outDir');
-    }
-    const outDir = path.resolve(req.outDir);
-    checkOutDir(outDir);
-    inputs = findInputs(req, outDir);
-    const backend = await initBackend(config.backend);
-    // The loop that will train, decided now so jobStarted (panel, CLI header) names it.
-    backend.trainer = chooseTrainer(backend, config.model);
-    throwIfAborted(signal);
-    ctx = new RunContext(runId, req.job, config, outDir, backend, emit, signal, deps);
-    await ctx.data();
-    throwIfAborted(signal);
-    await fs.mkdir(outDir, { recursive: true });
-    await removeTempFilesOfDeadRuns(outDir);
-    ctx.emit({
-      type: 'jobStarted',
-      runId,
-      job: req.job,
-      config,
-      backend,
-      stages: stagesOf(req.job, config, inputs),
-      startedAt: ctx.startedAt,
-      dataset: ctx.dataset,
-    });
-  } catch (err) {
-    return failEarly(err);
-  }
 
-  // ---- the job: every ending writes the run record ------------------------------------
-  try {
-    await runStages(ctx, req.job, inputs);
-    ctx.throwIfCancelled();
-    const recordPath = await ctx.writeRecord('done');
-    return finish({ type: 'done', runId, durationMs: ctx.elapsedMs(), testAccuracy: ctx.testAccuracy(), recordPath });
-  } catch (err) {
-    const cancelled = err instanceof CancelledError || signal.aborted;
+    // ---- the job: every ending writes the run record ------------------------------------
     try {
-      await removeOwnTempFiles(ctx.outDir);
-    } catch (cleanupErr) {
-      ctx.warn('temp-cleanup', `Could not remove temporary files in ${ctx.outDir}: ${(cleanupErr as Error).message}`);
+      await runStages(ctx, req.job, inputs);
+      ctx.throwIfCancelled();
+      const published = await publishRun(ctx.outRoot, runId, req.job, inputs.models, ctx.artifacts);
+      if (published) {
+        ctx.log(
+          `published ${published.published.length} file(s) of this run to ${ctx.outRoot}` +
+            (published.withdrawn.length > 0
+              ? `; ${published.withdrawn.length} file(s) of earlier runs no longer match it and were taken off the top (they stay in runs/<run-id>/): ` +
+                `${published.withdrawn.slice(0, 5).join(', ')}${published.withdrawn.length > 5 ? ` and ${published.withdrawn.length - 5} more` : ''}`
+              : ''),
+        );
+        if (published.kept.length > 0) {
+          ctx.warn('publish-kept', `Left ${published.kept.join(', ')} at the top of ${ctx.outRoot}: changed since an earlier run wrote it, so it is not part of the current set (see current-set.json).`);
+        }
+      }
+      const recordPath = await ctx.writeRecord('done');
+      return finish({ type: 'done', runId, durationMs: ctx.elapsedMs(), testAccuracy: ctx.testAccuracy(), recordPath });
+    } catch (err) {
+      const cancelled = err instanceof CancelledError || signal.aborted;
+      try {
+        await removeOwnTempFiles(ctx.outRoot);
+        // A run that completed no file leaves no empty run folder behind.
+        await removeEmptyFolders(ctx.outDir);
+      } catch (cleanupErr) {
+        ctx.warn('temp-cleanup', `Could not remove temporary files in ${ctx.outRoot}: ${(cleanupErr as Error).message}`);
+      }
+      let terminal: TerminalEvent;
+      const fixable = err instanceof BadInputError ? err : userFixableFsError(err, ctx.outRoot);
+      if (cancelled) {
+        terminal = { type: 'cancelled', runId, durationMs: ctx.elapsedMs() };
+      } else if (fixable) {
+        terminal = { type: 'error', runId, code: 'bad-input', message: fixable.message, ...(fixable.where ? { where: fixable.where } : {}) };
+      } else {
+        const e = err instanceof Error ? err : new Error(String(err));
+        terminal = { type: 'error', runId, code: 'internal', message: e.message, ...(e.stack ? { stack: e.stack } : {}) };
+      }
+      try {
+        await ctx.writeRecord(
+          cancelled ? 'cancelled' : 'failed',
+          terminal.type === 'error' ? { code: terminal.code, message: terminal.message, ...(terminal.where ? { where: terminal.where } : {}) } : undefined,
+        );
+      } catch (recordErr) {
+        ctx.warn('run-record', `Could not write the run record: ${(recordErr as Error).message}`);
+      }
+      return finish(terminal);
     }
-    let terminal: TerminalEvent;
-    if (cancelled) {
-      terminal = { type: 'cancelled', runId, durationMs: ctx.elapsedMs() };
-    } else if (err instanceof BadInputError) {
-      terminal = { type: 'error', runId, code: 'bad-input', message: err.message, ...(err.where ? { where: err.where } : {}) };
-    } else {
-      const e = err instanceof Error ? err : new Error(String(err));
-      terminal = { type: 'error', runId, code: 'internal', message: e.message, ...(e.stack ? { stack: e.stack } : {}) };
-    }
-    try {
-      await ctx.writeRecord(
-        cancelled ? 'cancelled' : 'failed',
-        terminal.type === 'error' ? { code: terminal.code, message: terminal.message, ...(terminal.where ? { where: terminal.where } : {}) } : undefined,
-      );
-    } catch (recordErr) {
-      ctx.warn('run-record', `Could not write the run record: ${(recordErr as Error).message}`);
-    }
-    return finish(terminal);
+  } finally {
+    unconfine?.();
+    await lock?.release();
   }
+}
+
+/** Refuses a config-defined model that cannot fit in memory before anything is allocated. */
+function checkMemory(req: StartRequest, config: RunConfig, data: SplitData, inputs: JobInputs): void {
+  const trains = req.job === 'train' || req.job === 'pipeline' || (req.job === 'sweep' && inputs.models.length === 0);
+  if (!trains) {
+    return;
+  }
+  const limit = config.train.memoryLimitMB > 0 ? config.train.memoryLimitMB * 1024 * 1024 : defaultMemoryLimitBytes();
+  const sets = [data.train, data.validation, data.test];
+  const estimate = estimateTrainingMemory({
+    layers: denseStackFootprint(data.train.features, config.model.hidden, data.train.numClasses),
+    inputValues: data.train.features,
+    batchSize: config.train.batchSize,
+    datasetBytes: sets.reduce((n, s) => n + s.images.byteLength + s.labels.byteLength, 0),
+    // Pruning keeps a mask per weight (and fine-tunes a copy) in pipelines and sweeps.
+    extraCopies: req.job === 'train' ? 0 : 2,
+  });
+  assertFitsInMemory(estimate, limit, `${req.configSource ?? 'config'}: model.hidden`, 'Use fewer or narrower hidden layers (model.hidden), a smaller train.batchSize, or less data (data.trainLimit).');
 }
 
 function throwIfAborted(signal: AbortSignal): void {
@@ -184,6 +255,22 @@ function findInputs(req: StartRequest, outDir: string): JobInputs {
       return { models: [model] };
     }
   }
+}
+
+/** Removes `dir` and its sub-folders when they hold no file (links are not followed). */
+async function removeEmptyFolders(dir: string): Promise<void> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (e.isDirectory()) {
+      await removeEmptyFolders(path.join(dir, e.name));
+    }
+  }
+  await fs.rmdir(dir).catch(() => undefined);
 }
 
 async function walkTemps(dir: string, visit: (file: string, pid: number) => Promise<void>): Promise<void> {

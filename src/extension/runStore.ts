@@ -9,6 +9,7 @@ import type { ArtifactKind, BackendInfo, EngineEvent, JobKind, ModelReport, RunR
 import { mergeReport, upsertArtifact } from '../protocol/engine';
 import type { RunView } from '../protocol/webview';
 import { assertNever } from '../protocol/assert';
+import { isAlive } from '../engine/util/process';
 
 export interface StageSummary {
   stage: StageKind;
@@ -41,8 +42,10 @@ export interface RunEntry {
   job: JobKind;
   status: RunStatus;
   startedAt: string;
-  /** Absolute output folder the run's artifact paths are relative to. */
+  /** Absolute folder the run's artifact paths are relative to: its run folder (`<out>/runs/<id>`) when the engine reported one. */
   outDir: string;
+  /** The output folder itself. */
+  outRoot: string;
   backend: BackendInfo | null;
   /** Every event in order; batchProgress only the latest (kept in `progress`). */
   events: EngineEvent[];
@@ -105,6 +108,7 @@ export class RunStore {
       status: 'running',
       startedAt,
       outDir,
+      outRoot: outDir,
       backend: null,
       events: [],
       progress: null,
@@ -140,14 +144,15 @@ export class RunStore {
   /** Replaces the past runs read from one output folder; live runs are kept. */
   setHistory(records: { record: RunRecord; outDir: string }[]): void {
     for (const [id, r] of this.runs) {
-      if (r.record && r.status !== 'running') {
+      // Past runs (read from records, including runs another process still runs) are re-read.
+      if (r.record) {
         this.runs.delete(id);
       }
     }
     const newest = records.sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt)).slice(-HISTORY_LIMIT);
     for (const { record, outDir } of newest) {
       const live = this.runs.get(record.runId);
-      if (live && live.status === 'running') {
+      if (live && live.status === 'running' && !live.record) {
         continue;
       }
       this.runs.set(record.runId, entryFromRecord(record, outDir));
@@ -208,6 +213,9 @@ function applyToEntry(r: RunEntry, e: EngineEvent): void {
       r.backend = e.backend;
       r.job = e.job;
       r.plannedStages = e.stages.slice();
+      if (e.runDir) {
+        r.outDir = runFolder(r.outRoot, e.runDir);
+      }
       return;
     case 'stageStarted':
       stageOf(r, e.stage, e.model).epochs = e.epochs ?? 0;
@@ -276,13 +284,23 @@ function applyToEntry(r: RunEntry, e: EngineEvent): void {
   }
 }
 
-export function entryFromRecord(record: RunRecord, outDir: string): RunEntry {
+/** `<outRoot>/<runDir>`, or outRoot when runDir would leave it. */
+function runFolder(outRoot: string, runDir: string): string {
+  const p = path.resolve(outRoot, ...runDir.split('/'));
+  const rel = path.relative(outRoot, p);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? p : outRoot;
+}
+
+export function entryFromRecord(record: RunRecord, outDir: string, alive: (pid: number) => boolean = isAlive): RunEntry {
+  // A record still saying 'running' whose process is gone: the run was killed.
+  const killed = record.status === 'running' && (record.pid === undefined || !alive(record.pid));
   return {
     runId: record.runId,
     job: record.job,
-    status: record.status,
+    status: killed ? 'failed' : record.status,
     startedAt: record.startedAt,
-    outDir,
+    outDir: record.runDir ? runFolder(outDir, record.runDir) : outDir,
+    outRoot: outDir,
     backend: record.backend,
     events: [],
     progress: null,
@@ -303,9 +321,11 @@ export function entryFromRecord(record: RunRecord, outDir: string): RunEntry {
     artifacts: record.artifacts.slice(),
     report: record.report.slice(),
     warnings: record.warnings.length,
-    error: record.error ?? null,
+    error: killed
+      ? { code: 'killed', message: `The run's process${record.pid !== undefined ? ` (pid ${record.pid})` : ''} ended before the run finished (killed, out of memory, or the machine stopped); files it completed are in its run folder.` }
+      : (record.error ?? null),
     durationMs: record.durationMs,
-    record,
+    record: killed ? { ...record, status: 'failed' } : record,
   };
 }
 
@@ -319,7 +339,7 @@ export function isRunRecord(v: unknown): v is RunRecord {
     r.version === 1 &&
     typeof r.runId === 'string' &&
     typeof r.job === 'string' &&
-    (r.status === 'done' || r.status === 'failed' || r.status === 'cancelled') &&
+    (r.status === 'done' || r.status === 'failed' || r.status === 'cancelled' || r.status === 'running') &&
     typeof r.startedAt === 'string' &&
     Array.isArray(r.stages) &&
     Array.isArray(r.artifacts) &&

@@ -71,6 +71,11 @@ export interface TrainConfig {
   validationSplit: number;
   shuffle: boolean;
   seed: number;
+  /**
+   * Refuse a run whose estimated memory (weights, gradients, optimizer state, batch
+   * activations, dataset) exceeds this many MiB; 0 = half of the machine's memory.
+   */
+  memoryLimitMB: number;
 }
 
 export interface PolynomialDecaySchedule {
@@ -177,7 +182,7 @@ export type PartialRunConfig = { [K in keyof RunConfig]?: Partial<RunConfig[K]> 
 export const DEFAULT_CONFIG: RunConfig = {
   data: { source: 'mnist', labelColumn: 'label', header: 'auto', colorMode: 'rgb', validation: 'tail', trainLimit: 0, testLimit: 0 },
   model: { hidden: [128], hiddenActivation: 'relu', outputActivation: 'softmax' },
-  train: { epochs: 5, batchSize: 64, learningRate: 1e-3, validationSplit: 0.1, shuffle: true, seed: 42 },
+  train: { epochs: 5, batchSize: 64, learningRate: 1e-3, validationSplit: 0.1, shuffle: true, seed: 42, memoryLimitMB: 0 },
   prune: {
     enabled: true,
     epochs: 3,

@@ -59,6 +59,8 @@ export interface StartRequest {
   outDir: string;
   /** Absolute path of an input model (TF.js model.json or a folder) for prune/quantize/evaluate. */
   inputModel?: string;
+  /** Another run writing to outDir: wait for it to end (true) instead of refusing (bad input). */
+  wait?: boolean;
 }
 
 /** extension → engine: stop as soon as the current batch ends; remove temp files. */
@@ -88,6 +90,11 @@ export interface JobStartedEvent {
   stages: StageKind[];
   startedAt: string;
   dataset: DatasetSummary;
+  /**
+   * This run's own folder, relative to outDir (POSIX), e.g. 'runs/<runId>': artifact paths
+   * and report rows of the run are relative to it. Absent (older engines): relative to outDir.
+   */
+  runDir?: string;
 }
 
 /** What was trained on: sizes, and (once loaded) the sample shape, class names and input normalisation. */
@@ -199,7 +206,11 @@ export interface ArtifactWrittenEvent {
   kind: ArtifactKind;
   /** Logical model name, e.g. 'mnist_model'. */
   model: string;
-  /** Path relative to the output folder (POSIX separators). For a TF.js model: its model.json. */
+  /**
+   * Path relative to the run's folder (jobStarted.runDir; POSIX separators), except the
+   * run record ('runs/<runId>.json'), which is relative to the output folder. For a TF.js
+   * model: its model.json.
+   */
   path: string;
   /** Bytes on disk (all files of a TF.js model). */
   bytes: number;
@@ -306,8 +317,9 @@ export function isTerminal(e: EngineEvent): e is TerminalEvent {
 }
 
 // ---------------------------------------------------------------------------------------
-// The run record: `<out>/runs/<runId>.json`, written atomically at the end of every run
-// (also for failed and cancelled runs), read by the extension to rebuild history.
+// The run record: `<out>/runs/<runId>.json`, written atomically when the run starts (status
+// 'running', with the pid: a run whose process is gone was killed) and again at its end (also
+// for failed and cancelled runs), read by the extension to rebuild history.
 // ---------------------------------------------------------------------------------------
 
 export interface StageRecord {
@@ -350,9 +362,15 @@ export interface RunRecord {
   version: 1;
   runId: string;
   job: JobKind;
-  status: Exclude<RunStatus, 'running'>;
+  /** 'running' only while the run's process (pid) lives; see recordStatus. */
+  status: RunStatus;
   startedAt: string;
+  /** When the record was written last ('' while running). */
   finishedAt: string;
+  /** The engine process that wrote the record. */
+  pid?: number;
+  /** The run's own folder relative to the output folder (its artifacts are relative to it). */
+  runDir?: string;
   durationMs: number;
   config: RunConfig;
   backend: BackendInfo;

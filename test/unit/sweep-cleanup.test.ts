@@ -92,11 +92,16 @@ void test('[0.5, 0.75] then a cancelled [0.5] keeps s75; a completed [0.5] remov
   assert.deepEqual(present(out, DECOYS), DECOYS, 'names outside the pattern stay');
   assert.deepEqual(readdirSync(path.join(out, 'sweep', 'pruned_s75'), { recursive: true }).map(String).sort(), ['mine', path.join('mine', 'keep.txt')]);
   assert.equal(readFileSync(path.join(out, 'pruned_s75_quant.tflite'), 'utf8'), 'outside');
-  assert.ok(existsSync(logs75), 'TensorBoard logs outside sweep/ stay');
+  // s75's TensorBoard logs belong to the s75 point too: off the top, kept in the first sweep's run folder.
+  assert.ok(!existsSync(logs75), 'the s75 TensorBoard logs left the top with the point');
+  assert.ok(existsSync(path.join(out, 'runs', 'a', 'logs', 'sweep', 'pruned_s75')), 'and stay in the first sweep\'s run folder');
+  assert.deepEqual(present(path.join(out, 'runs', 'a'), S75), S75, 'as do its s75 files');
   assert.ok(existsSync(path.join(out, 'sweep', 'mnist_model_quant.tflite')));
-  const removal = logs.filter((m) => m.startsWith('sweep: removed'));
-  assert.deepEqual(removal, [`sweep: removed 3 file(s) of earlier sweep points not in this sweep: sweep/pruned_s75/model.json, sweep/pruned_s75/group1-shard1of1.bin, sweep/pruned_s75_quant.tflite`]);
-  assert.ok(logs.includes('sweep: kept sweep/pruned_s75/ (an earlier sweep point\'s folder): it holds files the sweep did not write'));
+  const removal = logs.filter((m) => m.startsWith('published '));
+  assert.equal(removal.length, 1, logs.join('\n'));
+  for (const f of ['sweep/pruned_s75/model.json', 'sweep/pruned_s75/group1-shard1of1.bin', 'sweep/pruned_s75_quant.tflite']) {
+    assert.ok(removal[0].includes(f) || /and \d+ more/.test(removal[0]), `${f} announced: ${removal[0]}`);
+  }
   // What is left of the points is what sweep.json lists.
   const summary = JSON.parse(readFileSync(path.join(out, 'sweep', 'sweep.json'), 'utf8')) as SweepSummary;
   assert.equal(summary.complete, true);

@@ -38,8 +38,10 @@ function tempFiles(dir: string): string[] {
     .filter((f) => path.basename(f).startsWith(TEMP_MARK));
 }
 
-void test('cancel inside the second point: cancelled, the first point kept in sweep.json (incomplete), no partial files; the next sweep reuses the baseline', async () => {
+void test('cancel inside the second point: cancelled, the first point kept in its run folder\'s sweep.json (incomplete), nothing published, no partial files; the next sweep reuses the baseline', async () => {
   const out = freshOutDir('sweep-cancel');
+  const trained = await runJob({ ...start(out, 'c0'), job: 'train' }, () => undefined, new AbortController().signal);
+  assert.equal(trained.type, 'done', JSON.stringify(trained));
   const ac = new AbortController();
   const events: EngineEvent[] = [];
   const terminal = await runJob(
@@ -54,16 +56,17 @@ void test('cancel inside the second point: cancelled, the first point kept in sw
   );
   assert.equal(terminal.type, 'cancelled');
   assert.equal(events.filter((e) => e.type === 'epochEnd' && e.model === 'pruned_s80').length, 0, 'the cancel landed inside the point, before its epoch ended');
-  assert.ok(!existsSync(path.join(out, 'sweep', 'pruned_s80')), 'no model of the cancelled point');
-  assert.ok(!existsSync(path.join(out, 'sweep', 'pruned_s80_quant.tflite')));
+  assert.ok(!existsSync(path.join(out, 'runs', 'c1', 'sweep', 'pruned_s80')), 'no model of the cancelled point');
+  assert.ok(!existsSync(path.join(out, 'runs', 'c1', 'sweep', 'pruned_s80_quant.tflite')));
+  assert.ok(!existsSync(path.join(out, 'sweep')), 'a cancelled run publishes nothing to the top');
   assert.deepEqual(tempFiles(out), []);
-  const partial = JSON.parse(readFileSync(path.join(out, 'sweep', 'sweep.json'), 'utf8')) as SweepSummary;
+  const partial = JSON.parse(readFileSync(path.join(out, 'runs', 'c1', 'sweep', 'sweep.json'), 'utf8')) as SweepSummary;
   assert.equal(partial.complete, false);
   assert.deepEqual(
     partial.rows.map((r) => r.path),
     ['sweep/mnist_model_float32.tflite', 'sweep/mnist_model_quant.tflite', 'sweep/pruned_s50_quant.tflite'],
   );
-  assert.match(readFileSync(path.join(out, 'sweep', 'sweep.md'), 'utf8'), /\*\*Incomplete\*\*/);
+  assert.match(readFileSync(path.join(out, 'runs', 'c1', 'sweep', 'sweep.md'), 'utf8'), /\*\*Incomplete\*\*/);
   const record = JSON.parse(readFileSync(path.join(out, 'runs', 'c1.json'), 'utf8')) as RunRecord;
   assert.equal(record.status, 'cancelled');
   assert.deepEqual(record.sweep, partial);

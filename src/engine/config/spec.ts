@@ -190,6 +190,7 @@ export const CONFIG_SPEC: ObjectSpec = {
         validationSplit: { kind: 'number', min: 0, exclusiveMax: 1, doc: 'Fraction taken from the END of the training set before shuffling, like Keras (reference: 0.1).' },
         shuffle: { kind: 'bool', doc: 'Shuffle the training data every epoch.' },
         seed: { kind: 'int', min: 0, max: 4294967295, doc: 'Seed for weight initialisation and shuffling.' },
+        memoryLimitMB: { kind: 'int', min: 0, doc: 'Refuse a run whose estimated memory (weights, gradients, Adam state, batch activations, dataset) exceeds this many MiB; 0 = half of the machine\'s memory.' },
       },
     },
     prune: {

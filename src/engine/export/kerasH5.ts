@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { MlpModel } from '../model/mlp';
 import { BadInputError } from '../errors';
 import { kerasDenseConfig } from './kerasDense';
-import { tempPathFor } from '../util/atomic';
+import { assertSafeTarget, mkdirSafe, tempPathFor } from '../util/atomic';
 import { guardHdf5 } from '../util/hdf5Guard';
 import { LIMITS, openRegularFile, readAt } from '../util/safeRead';
 import { validateModel } from './validateModel';
@@ -86,7 +86,8 @@ function fixedStrings(names: string[]): { data: string[]; dtype: string } {
 export async function saveKerasH5(model: MlpModel, file: string, training?: TrainingInfo): Promise<number> {
   validateModel(model, 'Keras .h5');
   const h5 = await loadH5wasm();
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  await mkdirSafe(path.dirname(file));
+  await assertSafeTarget(file);
   const tmp = tempPathFor(file);
   try {
     const f = new h5.File(tmp, 'w');

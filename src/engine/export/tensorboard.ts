@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { StageContext } from '../jobs/types';
-import { writeFileAtomic } from '../util/atomic';
+import { removeSafe, writeFileAtomic } from '../util/atomic';
 
 // ---------------------------------------------------------------------------------------
 // CRC32C (Castagnoli), table-driven
@@ -183,7 +183,9 @@ export async function removeOldEventFiles(dir: string): Promise<string[]> {
     return [];
   }
   const old = names.filter((n) => n.startsWith(EVENT_FILE_MARK));
-  await Promise.all(old.map((n) => fs.rm(path.join(dir, n), { force: true })));
+  for (const n of old) {
+    await removeSafe(path.join(dir, n));
+  }
   return old;
 }
 

@@ -60,6 +60,8 @@ export class RunContext implements StageContext {
     private readonly sink: (event: EngineEvent) => void,
     readonly signal: AbortSignal,
     private readonly deps: RunContextDeps,
+    /** The output folder (the run record goes to `<outRoot>/runs/`); default outDir. */
+    readonly outRoot: string = outDir,
   ) {
     this.now = deps.now ?? (() => performance.now());
     this.t0 = this.now();
@@ -168,13 +170,16 @@ export class RunContext implements StageContext {
 
   buildRecord(status: RunRecord['status'], error?: RunRecord['error']): RunRecord {
     const durationMs = this.elapsedMs();
+    const runDir = path.relative(this.outRoot, this.outDir).split(path.sep).join('/');
     return {
       version: 1,
       runId: this.runId,
       job: this.job,
       status,
       startedAt: this.startedAt,
-      finishedAt: new Date().toISOString(),
+      finishedAt: status === 'running' ? '' : new Date().toISOString(),
+      pid: process.pid,
+      ...(runDir ? { runDir } : {}),
       durationMs,
       config: this.config,
       backend: this.backend,
@@ -198,8 +203,11 @@ export class RunContext implements StageContext {
   async writeRecord(status: RunRecord['status'], error?: RunRecord['error']): Promise<string> {
     const rel = `runs/${this.runId}.json`;
     const record = this.buildRecord(status, error);
-    const bytes = await writeFileAtomic(path.join(this.outDir, 'runs', `${this.runId}.json`), `${JSON.stringify(record, null, 2)}\n`);
-    this.sink({ type: 'artifactWritten', kind: 'run-record', model: '', path: rel, bytes });
+    const bytes = await writeFileAtomic(path.join(this.outRoot, 'runs', `${this.runId}.json`), `${JSON.stringify(record, null, 2)}\n`);
+    // The 'running' record written at the start is not announced: only the final one is an artifact.
+    if (status !== 'running') {
+      this.sink({ type: 'artifactWritten', kind: 'run-record', model: '', path: rel, bytes });
+    }
     return rel;
   }
 }

@@ -9,8 +9,10 @@ import type { StageContext } from './types';
 
 export async function runEvaluateStage(ctx: StageContext, modelPath: string): Promise<ModelReport[]> {
   ctx.throwIfCancelled();
-  const abs = path.resolve(ctx.outDir, modelPath);
-  const rel = path.relative(ctx.outDir, abs);
+  // Shown relative to the output folder the user knows (the run writes into a folder of its own).
+  const base = ctx.outRoot ?? ctx.outDir;
+  const abs = path.resolve(base, modelPath);
+  const rel = path.relative(base, abs);
   const shown = rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel.split(path.sep).join('/');
   ctx.emit({ type: 'stageStarted', stage: 'evaluate', model: path.basename(abs) });
   const data = await ctx.data();

@@ -6,16 +6,15 @@
  * measured from disk and in the TFLite runtime. Rows are emitted as `report` events as they
  * accumulate; `<out>/sweep/sweep.md` + `sweep.json` (Pareto marks, the file to deploy under the
  * accuracy budget) are rewritten atomically after every point, so a cancelled sweep keeps the
- * table of the points it finished. Only once every point is done are the files of earlier
- * sweeps' points that this sweep did not run removed from `<out>/sweep/` (see removeStalePoints).
+ * table of the points it finished. The sweep writes into its run folder; only a completed sweep
+ * is published to the top of the output folder, replacing the earlier sweep's points there
+ * (output/publish.ts).
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { PruningSchedule, TfliteMode } from '../../protocol/config';
 import type { ModelReport } from '../../protocol/engine';
 import type { SweepSummary } from '../../protocol/sweep';
 import { sparsityLabel } from '../config/validate';
-import { MODEL_JSON, WEIGHTS_FILE } from '../export/tfjs';
 import type { MlpModel } from '../model/mlp';
 import { withDeltas } from '../report/comparison';
 import { buildSweepSummary, writeSweepFiles } from '../report/sweep';
@@ -55,62 +54,6 @@ export function sweepPointOf(entry: string, isDirectory: boolean): string | null
   return ALL_TFLITE_MODES.some((mode) => tfliteFileName(name, mode) === entry) ? name : null;
 }
 
-/**
- * After a sweep completed: removes from `<out>/sweep/` the files of points that earlier sweeps
- * wrote and this one did not run (they are no longer in sweep.json). Only a point's own names
- * are touched (sweepPointOf): its TFLite files, and in its TF.js folder model.json and the
- * weights file, the folder itself only if that leaves it empty. Symlinks, other files and
- * anything outside `<out>/sweep/` stay. A file that cannot be removed is a warning, not a failure.
- * Returns the removed paths relative to the output folder (POSIX).
- */
-export async function removeStalePoints(ctx: RunContext, sparsities: readonly number[]): Promise<string[]> {
-  const sweepDir = path.join(ctx.outDir, SWEEP_DIR);
-  const current = new Set(sparsities.map(sweepModelName));
-  const entries = (await fs.readdir(sweepDir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
-  const removed: string[] = [];
-  const remove = async (rel: string): Promise<void> => {
-    try {
-      await fs.rm(path.join(sweepDir, ...rel.split('/')));
-      removed.push(`${SWEEP_DIR}/${rel}`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        ctx.warn('sweep-cleanup', `Could not remove ${SWEEP_DIR}/${rel} (a file of an earlier sweep point): ${(err as Error).message}`);
-      }
-    }
-  };
-  for (const e of entries) {
-    const isDir = e.isDirectory();
-    if (!isDir && !e.isFile()) {
-      continue;
-    }
-    const point = sweepPointOf(e.name, isDir);
-    if (point === null || current.has(point)) {
-      continue;
-    }
-    if (!isDir) {
-      await remove(e.name);
-      continue;
-    }
-    // The manifest first, so the folder never holds a model.json without its weights.
-    await remove(`${e.name}/${MODEL_JSON}`);
-    await remove(`${e.name}/${WEIGHTS_FILE}`);
-    try {
-      await fs.rmdir(path.join(sweepDir, e.name));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
-        ctx.log(`sweep: kept ${SWEEP_DIR}/${e.name}/ (an earlier sweep point's folder): it holds files the sweep did not write`);
-      } else if (code !== 'ENOENT') {
-        ctx.warn('sweep-cleanup', `Could not remove the folder ${SWEEP_DIR}/${e.name}/ (an earlier sweep point): ${(err as Error).message}`);
-      }
-    }
-  }
-  if (removed.length > 0) {
-    ctx.log(`sweep: removed ${removed.length} file(s) of earlier sweep points not in this sweep: ${removed.join(', ')}`);
-  }
-  return removed;
-}
-
 /** The user's prune schedule, aimed at one point's sparsity (same kind, steps and frequency). */
 export function scheduleFor(base: PruningSchedule, sparsity: number): PruningSchedule {
   if (base.kind === 'constant_sparsity') {
@@ -147,7 +90,7 @@ export async function runSweep(ctx: RunContext, inputs: JobInputs): Promise<Swee
   if (inputs.models.length > 0) {
     const file = inputs.models[0];
     baseline = await loadInputModel(file, modelNameOf(file), () => ctx.data());
-    const rel = path.relative(ctx.outDir, file);
+    const rel = path.relative(ctx.outRoot, file);
     ctx.log(`sweep baseline: ${rel.startsWith('..') || path.isAbsolute(rel) ? file : rel.split(path.sep).join('/')} (${baseline.name})`);
   } else {
     ctx.log('sweep baseline: no trained model in the output folder, training one first');
@@ -214,8 +157,5 @@ export async function runSweep(ctx: RunContext, inputs: JobInputs): Promise<Swee
 
   const summary = ctx.sweep?.complete ? ctx.sweep : await summarize(true);
   ctx.log(summary.recommendation);
-  // Only a completed sweep replaces the earlier one: a cancel or a failure before this line keeps its files.
-  ctx.throwIfCancelled();
-  await removeStalePoints(ctx, cfg.sparsities);
   return summary;
 }

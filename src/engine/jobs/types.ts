@@ -11,8 +11,13 @@ import type { Trainer } from '../train/trainer';
 export interface StageContext {
   runId: string;
   config: RunConfig;
-  /** Absolute output folder: every file written goes inside it, via atomic writes. */
+  /**
+   * Absolute folder this run writes into (`<out>/runs/<runId>/`, laid out like the top of the
+   * output folder): every file written goes inside it, via atomic writes.
+   */
   outDir: string;
+  /** The output folder itself (the top, where completed runs are published), when known. */
+  outRoot?: string;
   backend: BackendInfo;
   emit(event: EngineEvent): void;
   /** Aborted by `cancel`; check with `throwIfCancelled()` between batches. */
