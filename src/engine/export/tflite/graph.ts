@@ -24,12 +24,32 @@ export interface TfliteTensor {
   quant?: TensorQuant;
 }
 
+export type FusedActivation = 'NONE' | 'RELU' | 'RELU6';
+
+/** A convolution's window in TFLite's terms ([height, width] pairs). */
+export interface ConvWindowOptions {
+  padding: 'SAME' | 'VALID';
+  strides: [number, number];
+  dilation: [number, number];
+}
+
 export type OpOptions =
   | { kind: 'none' }
-  | { kind: 'fullyConnected'; fusedActivation: 'NONE' | 'RELU'; asymmetricQuantizeInputs: boolean; keepNumDims: boolean }
+  | { kind: 'fullyConnected'; fusedActivation: FusedActivation; asymmetricQuantizeInputs: boolean; keepNumDims: boolean }
   | { kind: 'softmax'; beta: number }
-  /** 1×1 stride-1 VALID convolution: how a per-channel int8 Dense layer reaches XNNPACK's QC8 kernels (see build.ts). */
-  | { kind: 'conv2d'; fusedActivation: 'NONE' | 'RELU' }
+  /**
+   * CONV_2D. Without a window (strides, padding, dilation) it is the 1×1 stride-1 VALID form a
+   * per-channel int8 Dense layer takes to reach XNNPACK's QC8 kernels (see build.ts).
+   */
+  | { kind: 'conv2d'; fusedActivation: FusedActivation; window?: ConvWindowOptions }
+  | { kind: 'depthwiseConv2d'; fusedActivation: FusedActivation; window: ConvWindowOptions; depthMultiplier: number }
+  | { kind: 'pool2d'; fusedActivation: FusedActivation; padding: 'SAME' | 'VALID'; strides: [number, number]; filter: [number, number] }
+  | { kind: 'concatenation'; axis: number; fusedActivation: FusedActivation }
+  | { kind: 'add'; fusedActivation: FusedActivation }
+  | { kind: 'mul'; fusedActivation: FusedActivation }
+  | { kind: 'reducer'; keepDims: boolean }
+  | { kind: 'pad' }
+  | { kind: 'hardSwish' }
   | { kind: 'reshape'; newShape: number[] }
   | { kind: 'quantize' }
   | { kind: 'dequantize' };

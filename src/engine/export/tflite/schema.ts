@@ -20,13 +20,26 @@ export type TensorTypeValue = (typeof TensorType)[keyof typeof TensorType];
 
 /** enum BuiltinOperator : int32 (the old byte field holds the same value when < 127). */
 export const BuiltinOperator = {
+  ADD: 0,
+  AVERAGE_POOL_2D: 1,
+  CONCATENATION: 2,
   CONV_2D: 3,
+  DEPTHWISE_CONV_2D: 4,
   DEQUANTIZE: 6,
   FULLY_CONNECTED: 9,
+  LOGISTIC: 14,
+  MAX_POOL_2D: 17,
+  MUL: 18,
   RELU: 19,
+  RELU6: 21,
   RESHAPE: 22,
   SOFTMAX: 25,
+  TANH: 28,
+  PAD: 34,
+  MEAN: 40,
+  REDUCE_MAX: 82,
   QUANTIZE: 114,
+  HARD_SWISH: 117,
 } as const;
 export type BuiltinOperatorValue = (typeof BuiltinOperator)[keyof typeof BuiltinOperator];
 
@@ -34,15 +47,23 @@ export type BuiltinOperatorValue = (typeof BuiltinOperator)[keyof typeof Builtin
 export const BuiltinOptions = {
   NONE: 0,
   Conv2DOptions: 1,
+  DepthwiseConv2DOptions: 2,
+  Pool2DOptions: 5,
   FullyConnectedOptions: 8,
   SoftmaxOptions: 9,
+  ConcatenationOptions: 10,
+  AddOptions: 11,
   ReshapeOptions: 17,
+  MulOptions: 21,
+  PadOptions: 22,
+  ReducerOptions: 27,
   DequantizeOptions: 38,
   QuantizeOptions: 89,
+  HardSwishOptions: 91,
 } as const;
 
 /** enum ActivationFunctionType : byte */
-export const ActivationFunctionType = { NONE: 0, RELU: 1 } as const;
+export const ActivationFunctionType = { NONE: 0, RELU: 1, RELU6: 3 } as const;
 
 /** Field ids per table. */
 export const ModelField = { version: 0, operator_codes: 1, subgraphs: 2, description: 3, buffers: 4 } as const;
@@ -56,6 +77,20 @@ export const FullyConnectedOptionsField = { fused_activation_function: 0, weight
 export const SoftmaxOptionsField = { beta: 0 } as const;
 export const Conv2DOptionsField = { padding: 0, stride_w: 1, stride_h: 2, fused_activation_function: 3, dilation_w_factor: 4, dilation_h_factor: 5 } as const;
 export const ReshapeOptionsField = { new_shape: 0 } as const;
+export const DepthwiseConv2DOptionsField = {
+  padding: 0,
+  stride_w: 1,
+  stride_h: 2,
+  depth_multiplier: 3,
+  fused_activation_function: 4,
+  dilation_w_factor: 5,
+  dilation_h_factor: 6,
+} as const;
+export const Pool2DOptionsField = { padding: 0, stride_w: 1, stride_h: 2, filter_width: 3, filter_height: 4, fused_activation_function: 5 } as const;
+export const ConcatenationOptionsField = { axis: 0, fused_activation_function: 1 } as const;
+export const AddOptionsField = { fused_activation_function: 0 } as const;
+export const MulOptionsField = { fused_activation_function: 0 } as const;
+export const ReducerOptionsField = { keep_dims: 0 } as const;
 
 /** enum Padding : byte */
 export const Padding = { SAME: 0, VALID: 1 } as const;
@@ -73,6 +108,12 @@ export const FieldCount = {
   SoftmaxOptions: 1,
   Conv2DOptions: 6,
   ReshapeOptions: 1,
+  DepthwiseConv2DOptions: 7,
+  Pool2DOptions: 6,
+  ConcatenationOptions: 2,
+  AddOptions: 1,
+  MulOptions: 1,
+  ReducerOptions: 1,
   Empty: 0,
 } as const;
 

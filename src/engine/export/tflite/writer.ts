@@ -5,10 +5,16 @@
  * code and the int32 builtin code.
  */
 import { Builder } from 'flatbuffers';
-import type { TfliteGraph, TfliteOperator, TfliteTensor } from './graph';
+import type { FusedActivation, TfliteGraph, TfliteOperator, TfliteTensor } from './graph';
 import {
   ActivationFunctionType,
+  AddOptionsField,
   BufferField,
+  ConcatenationOptionsField,
+  DepthwiseConv2DOptionsField,
+  MulOptionsField,
+  Pool2DOptionsField,
+  ReducerOptionsField,
   BuiltinOptions,
   Conv2DOptionsField,
   FieldCount,
@@ -27,6 +33,9 @@ import {
 } from './schema';
 
 const slot = (id: number): number => id;
+
+const act = (a: FusedActivation): number => ActivationFunctionType[a];
+const padding = (p: 'SAME' | 'VALID'): number => (p === 'SAME' ? Padding.SAME : Padding.VALID);
 
 function int32Vector(b: Builder, values: readonly number[]): number {
   b.startVector(4, values.length, 4);
@@ -76,11 +85,7 @@ function writeOptions(b: Builder, op: TfliteOperator): { type: number; offset: n
       return { type: BuiltinOptions.NONE, offset: 0 };
     case 'fullyConnected':
       b.startObject(FieldCount.FullyConnectedOptions);
-      b.addFieldInt8(
-        slot(FullyConnectedOptionsField.fused_activation_function),
-        o.fusedActivation === 'RELU' ? ActivationFunctionType.RELU : ActivationFunctionType.NONE,
-        0,
-      );
+      b.addFieldInt8(slot(FullyConnectedOptionsField.fused_activation_function), act(o.fusedActivation), 0);
       b.addFieldInt8(slot(FullyConnectedOptionsField.keep_num_dims), o.keepNumDims ? 1 : 0, 0);
       b.addFieldInt8(slot(FullyConnectedOptionsField.asymmetric_quantize_inputs), o.asymmetricQuantizeInputs ? 1 : 0, 0);
       return { type: BuiltinOptions.FullyConnectedOptions, offset: b.endObject() };
@@ -88,19 +93,61 @@ function writeOptions(b: Builder, op: TfliteOperator): { type: number; offset: n
       b.startObject(FieldCount.SoftmaxOptions);
       b.addFieldFloat32(slot(SoftmaxOptionsField.beta), o.beta, 0);
       return { type: BuiltinOptions.SoftmaxOptions, offset: b.endObject() };
-    case 'conv2d':
+    case 'conv2d': {
+      const w = o.window ?? { padding: 'VALID', strides: [1, 1], dilation: [1, 1] };
       b.startObject(FieldCount.Conv2DOptions);
-      b.addFieldInt8(slot(Conv2DOptionsField.padding), Padding.VALID, Padding.SAME);
-      b.addFieldInt32(slot(Conv2DOptionsField.stride_w), 1, 0);
-      b.addFieldInt32(slot(Conv2DOptionsField.stride_h), 1, 0);
-      b.addFieldInt8(
-        slot(Conv2DOptionsField.fused_activation_function),
-        o.fusedActivation === 'RELU' ? ActivationFunctionType.RELU : ActivationFunctionType.NONE,
-        0,
-      );
-      b.addFieldInt32(slot(Conv2DOptionsField.dilation_w_factor), 1, 0);
-      b.addFieldInt32(slot(Conv2DOptionsField.dilation_h_factor), 1, 0);
+      b.addFieldInt8(slot(Conv2DOptionsField.padding), padding(w.padding), Padding.SAME);
+      b.addFieldInt32(slot(Conv2DOptionsField.stride_w), w.strides[1], 0);
+      b.addFieldInt32(slot(Conv2DOptionsField.stride_h), w.strides[0], 0);
+      b.addFieldInt8(slot(Conv2DOptionsField.fused_activation_function), act(o.fusedActivation), 0);
+      b.addFieldInt32(slot(Conv2DOptionsField.dilation_w_factor), w.dilation[1], 0);
+      b.addFieldInt32(slot(Conv2DOptionsField.dilation_h_factor), w.dilation[0], 0);
       return { type: BuiltinOptions.Conv2DOptions, offset: b.endObject() };
+    }
+    case 'depthwiseConv2d': {
+      const w = o.window;
+      b.startObject(FieldCount.DepthwiseConv2DOptions);
+      b.addFieldInt8(slot(DepthwiseConv2DOptionsField.padding), padding(w.padding), Padding.SAME);
+      b.addFieldInt32(slot(DepthwiseConv2DOptionsField.stride_w), w.strides[1], 0);
+      b.addFieldInt32(slot(DepthwiseConv2DOptionsField.stride_h), w.strides[0], 0);
+      b.addFieldInt32(slot(DepthwiseConv2DOptionsField.depth_multiplier), o.depthMultiplier, 0);
+      b.addFieldInt8(slot(DepthwiseConv2DOptionsField.fused_activation_function), act(o.fusedActivation), 0);
+      b.addFieldInt32(slot(DepthwiseConv2DOptionsField.dilation_w_factor), w.dilation[1], 0);
+      b.addFieldInt32(slot(DepthwiseConv2DOptionsField.dilation_h_factor), w.dilation[0], 0);
+      return { type: BuiltinOptions.DepthwiseConv2DOptions, offset: b.endObject() };
+    }
+    case 'pool2d':
+      b.startObject(FieldCount.Pool2DOptions);
+      b.addFieldInt8(slot(Pool2DOptionsField.padding), padding(o.padding), Padding.SAME);
+      b.addFieldInt32(slot(Pool2DOptionsField.stride_w), o.strides[1], 0);
+      b.addFieldInt32(slot(Pool2DOptionsField.stride_h), o.strides[0], 0);
+      b.addFieldInt32(slot(Pool2DOptionsField.filter_width), o.filter[1], 0);
+      b.addFieldInt32(slot(Pool2DOptionsField.filter_height), o.filter[0], 0);
+      b.addFieldInt8(slot(Pool2DOptionsField.fused_activation_function), act(o.fusedActivation), 0);
+      return { type: BuiltinOptions.Pool2DOptions, offset: b.endObject() };
+    case 'concatenation':
+      b.startObject(FieldCount.ConcatenationOptions);
+      b.addFieldInt32(slot(ConcatenationOptionsField.axis), o.axis, 0);
+      b.addFieldInt8(slot(ConcatenationOptionsField.fused_activation_function), act(o.fusedActivation), 0);
+      return { type: BuiltinOptions.ConcatenationOptions, offset: b.endObject() };
+    case 'add':
+      b.startObject(FieldCount.AddOptions);
+      b.addFieldInt8(slot(AddOptionsField.fused_activation_function), act(o.fusedActivation), 0);
+      return { type: BuiltinOptions.AddOptions, offset: b.endObject() };
+    case 'mul':
+      b.startObject(FieldCount.MulOptions);
+      b.addFieldInt8(slot(MulOptionsField.fused_activation_function), act(o.fusedActivation), 0);
+      return { type: BuiltinOptions.MulOptions, offset: b.endObject() };
+    case 'reducer':
+      b.startObject(FieldCount.ReducerOptions);
+      b.addFieldInt8(slot(ReducerOptionsField.keep_dims), o.keepDims ? 1 : 0, 0);
+      return { type: BuiltinOptions.ReducerOptions, offset: b.endObject() };
+    case 'pad':
+      b.startObject(FieldCount.Empty);
+      return { type: BuiltinOptions.PadOptions, offset: b.endObject() };
+    case 'hardSwish':
+      b.startObject(FieldCount.Empty);
+      return { type: BuiltinOptions.HardSwishOptions, offset: b.endObject() };
     case 'reshape': {
       const shape = int32Vector(b, o.newShape);
       b.startObject(FieldCount.ReshapeOptions);

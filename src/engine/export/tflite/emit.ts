@@ -1,0 +1,346 @@
+/**
+ * Lowered → TfliteGraph in each variant, the way the TFLite converter writes it:
+ * - float32: float constants;
+ * - float16: every float constant (filters, weights, biases, BatchNormalization's MUL/ADD
+ *   vectors) stored as float16 and DEQUANTIZE'd to float32 at load;
+ * - dynamic-int8: CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED weights with at least 1024
+ *   elements stored as symmetric int8 (per-channel along the output channels for convolutions,
+ *   per-tensor for FULLY_CONNECTED) and DEQUANTIZE'd (the weight-only form XNNPACK folds at load,
+ *   see build.ts for why it is preferred over hybrid kernels);
+ * - full-int8: int8 activations with the calibrated parameters (quantizeLowered), int8 weights,
+ *   int32 biases, float or int8 I/O.
+ * Operator versions are the lowest the features used need (the converter's op_version rules:
+ * int8 raises most builtin ops to 2, CONV_2D / DEPTHWISE_CONV_2D to 3, FULLY_CONNECTED to 4;
+ * dilated depthwise needs 2).
+ */
+import type { TfliteMode } from '../../../protocol/config';
+import { toFloat16 } from '../../quantize/float16';
+import { DYNAMIC_RANGE_MIN_ELEMENTS } from './build';
+import type { FusedActivation, TensorQuant, TfliteGraph, TfliteOperator, TfliteTensor } from './graph';
+import type { LOp, Lowered } from './lowered';
+import type { QuantizedLowered } from './quantizeLowered';
+import { BuiltinOperator, TensorType } from './schema';
+
+const bytesOf = (a: Float32Array | Int8Array | Int32Array | Uint16Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
+const perTensor = (scale: number, zeroPoint: number): TensorQuant => ({ scale: [scale], zeroPoint: [zeroPoint], quantizedDimension: 0 });
+
+/** Symmetric int8 per channel along `axis` of `shape` (or per tensor): scale = max|w| / 127, all-zero channels scale 1. */
+export function quantizeWeights(w: Float32Array, shape: number[], axis: number | null): { q: Int8Array; scales: Float32Array } {
+  const channels = axis === null ? 1 : shape[axis];
+  const inner = axis === null ? 1 : shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const chan = (i: number): number => (axis === null ? 0 : Math.floor(i / inner) % channels);
+  const maxAbs = new Float64Array(channels);
+  for (let i = 0; i < w.length; i++) {
+    maxAbs[chan(i)] = Math.max(maxAbs[chan(i)], Math.abs(w[i]));
+  }
+  const scales = Float32Array.from(maxAbs, (m) => (m > 0 ? m / 127 : 1));
+  const q = new Int8Array(w.length);
+  for (let i = 0; i < w.length; i++) {
+    const v = w[i] / scales[chan(i)];
+    q[i] = Math.max(-127, Math.min(127, v < 0 ? -Math.round(-v) : Math.round(v)));
+  }
+  return { q, scales };
+}
+
+/** The axis weights are quantized along per channel: OHWI axis 0, 1HWC axis 3, FC [out, in] axis 0. */
+export function weightAxis(op: LOp): number {
+  return op.type === 'depthwise' ? 3 : 0;
+}
+
+class Builder {
+  readonly tensors: TfliteTensor[] = [];
+  readonly operators: TfliteOperator[] = [];
+  add(t: TfliteTensor): number {
+    return this.tensors.push(t) - 1;
+  }
+  op(op: number, version: number, inputs: number[], outputs: number[], options: TfliteOperator['options'] = { kind: 'none' }): void {
+    this.operators.push({ op: op as TfliteOperator['op'], version, inputs, outputs, options });
+  }
+  int32(name: string, values: number[], shape = [values.length]): number {
+    return this.add({ name, shape, type: TensorType.INT32, data: bytesOf(Int32Array.from(values)) });
+  }
+}
+
+const batched = (shape: number[]): number[] => [1, ...shape];
+const window = (op: LOp & { padding: 'same' | 'valid'; strides: [number, number] }, dilation: [number, number] = [1, 1]) => ({
+  padding: op.padding === 'same' ? ('SAME' as const) : ('VALID' as const),
+  strides: op.strides,
+  dilation,
+});
+
+interface EmitContext {
+  b: Builder;
+  /** Tensor index of each lowered tensor. */
+  t: number[];
+  mode: TfliteMode;
+  q?: QuantizedLowered;
+}
+
+/** A float constant in the variant's storage: float32, or float16 + DEQUANTIZE. */
+function floatConst(c: EmitContext, name: string, data: Float32Array, shape: number[]): number {
+  if (c.mode === 'float16') {
+    const h = c.b.add({ name: `${name}_fp16`, shape, type: TensorType.FLOAT16, data: bytesOf(toFloat16(data)) });
+    const f = c.b.add({ name, shape, type: TensorType.FLOAT32 });
+    c.b.op(BuiltinOperator.DEQUANTIZE, 3, [h], [f], { kind: 'dequantize' });
+    return f;
+  }
+  return c.b.add({ name, shape, type: TensorType.FLOAT32, data: bytesOf(data) });
+}
+
+/** A float op's weights: dynamic-int8 stores big ones as int8 + DEQUANTIZE. */
+function weightConst(c: EmitContext, op: LOp, name: string, data: Float32Array, shape: number[]): number {
+  if (c.mode === 'dynamic-int8' && data.length >= DYNAMIC_RANGE_MIN_ELEMENTS) {
+    const axis = op.type === 'fc' ? null : weightAxis(op);
+    const { q, scales } = quantizeWeights(data, shape, axis);
+    const quant: TensorQuant = { scale: Array.from(scales), zeroPoint: new Array<number>(scales.length).fill(0), quantizedDimension: axis ?? 0 };
+    const qi = c.b.add({ name: `${name}_int8`, shape, type: TensorType.INT8, data: bytesOf(q), quant });
+    const f = c.b.add({ name, shape, type: TensorType.FLOAT32 });
+    c.b.op(BuiltinOperator.DEQUANTIZE, 2, [qi], [f], { kind: 'dequantize' });
+    return f;
+  }
+  return floatConst(c, name, data, shape);
+}
+
+const ACT_OPS: Partial<Record<LOp['type'], number>> = {
+  softmax: BuiltinOperator.SOFTMAX,
+  logistic: BuiltinOperator.LOGISTIC,
+  tanh: BuiltinOperator.TANH,
+  hardSwish: BuiltinOperator.HARD_SWISH,
+  relu: BuiltinOperator.RELU,
+  relu6: BuiltinOperator.RELU6,
+};
+
+function emitFloatOp(c: EmitContext, op: LOp, l: Lowered): void {
+  const { b, t } = c;
+  const x = t[op.inputs[0]];
+  const y = t[op.output];
+  const name = l.tensors[op.output].name;
+  const act = (a: FusedActivation): FusedActivation => a;
+  switch (op.type) {
+    case 'conv2d':
+    case 'depthwise': {
+      const f = weightConst(c, op, `${op.layer}/${op.type === 'conv2d' ? 'Conv2D' : 'depthwise'}`, op.filter, op.filterShape);
+      const bias = floatConst(c, `${op.layer}/BiasAdd/ReadVariableOp`, op.bias, [op.bias.length]);
+      if (op.type === 'conv2d') {
+        b.op(BuiltinOperator.CONV_2D, 1, [x, f, bias], [y], { kind: 'conv2d', fusedActivation: act(op.act), window: window(op, op.dilation) });
+      } else {
+        const dilated = op.dilation[0] > 1 || op.dilation[1] > 1;
+        b.op(BuiltinOperator.DEPTHWISE_CONV_2D, dilated ? 2 : 1, [x, f, bias], [y], {
+          kind: 'depthwiseConv2d',
+          fusedActivation: op.act,
+          window: window(op, op.dilation),
+          depthMultiplier: op.depthMultiplier,
+        });
+      }
+      return;
+    }
+    case 'fc': {
+      const inN = op.weights.length / op.units;
+      const w = weightConst(c, op, `${op.layer}/MatMul`, op.weights, [op.units, inN]);
+      const bias = floatConst(c, `${op.layer}/BiasAdd/ReadVariableOp`, op.bias, [op.units]);
+      b.op(BuiltinOperator.FULLY_CONNECTED, 1, [x, w, bias], [y], { kind: 'fullyConnected', fusedActivation: op.act, keepNumDims: false, asymmetricQuantizeInputs: false });
+      return;
+    }
+    case 'affine': {
+      const c0 = op.scale.length;
+      const s = floatConst(c, `${op.layer}/mul`, op.scale, [c0]);
+      const hasShift = op.shift.some((v) => v !== 0);
+      const mid = hasShift ? b.add({ name: `${name}_mul`, shape: batched(l.tensors[op.output].shape), type: TensorType.FLOAT32 }) : y;
+      b.op(BuiltinOperator.MUL, 1, [x, s], [mid], { kind: 'mul', fusedActivation: 'NONE' });
+      if (hasShift) {
+        const sh = floatConst(c, `${op.layer}/add`, op.shift, [op.shift.length]);
+        b.op(BuiltinOperator.ADD, 1, [mid, sh], [y], { kind: 'add', fusedActivation: 'NONE' });
+      }
+      return;
+    }
+    default:
+      emitStructuralOp(c, op, l, 1);
+  }
+}
+
+/** Ops whose form is the same in every variant (only the version differs for int8). */
+function emitStructuralOp(c: EmitContext, op: LOp, l: Lowered, version: number): void {
+  const { b, t } = c;
+  const x = t[op.inputs[0]];
+  const y = t[op.output];
+  const outShape = l.tensors[op.output].shape;
+  switch (op.type) {
+    case 'maxPool':
+    case 'avgPool':
+      b.op(op.type === 'maxPool' ? BuiltinOperator.MAX_POOL_2D : BuiltinOperator.AVERAGE_POOL_2D, version, [x], [y], {
+        kind: 'pool2d',
+        fusedActivation: 'NONE',
+        padding: op.padding === 'same' ? 'SAME' : 'VALID',
+        strides: op.strides,
+        filter: op.pool,
+      });
+      return;
+    case 'mean':
+    case 'reduceMax': {
+      const axes = b.int32(`${op.layer}/${op.type === 'mean' ? 'Mean' : 'Max'}/reduction_indices`, [1, 2]);
+      b.op(op.type === 'mean' ? BuiltinOperator.MEAN : BuiltinOperator.REDUCE_MAX, version, [x, axes], [y], { kind: 'reducer', keepDims: op.keepDims });
+      return;
+    }
+    case 'reshape': {
+      const shape = batched(outShape);
+      const s = b.int32(`${op.layer}/Const`, shape);
+      b.op(BuiltinOperator.RESHAPE, 1, [x, s], [y], { kind: 'reshape', newShape: shape });
+      return;
+    }
+    case 'add':
+      b.op(BuiltinOperator.ADD, version, [x, t[op.inputs[1]]], [y], { kind: 'add', fusedActivation: op.act });
+      return;
+    case 'concat':
+      b.op(
+        BuiltinOperator.CONCATENATION,
+        version,
+        op.inputs.map((i) => t[i]),
+        [y],
+        { kind: 'concatenation', axis: op.axis + 1, fusedActivation: op.act },
+      );
+      return;
+    case 'pad': {
+      const p = b.int32(`${op.layer}/Pad/paddings`, [0, 0, op.paddings[0][0], op.paddings[0][1], op.paddings[1][0], op.paddings[1][1], 0, 0], [4, 2]);
+      b.op(BuiltinOperator.PAD, version, [x, p], [y], { kind: 'pad' });
+      return;
+    }
+    case 'softmax':
+      b.op(BuiltinOperator.SOFTMAX, version, [x], [y], { kind: 'softmax', beta: 1 });
+      return;
+    case 'hardSwish':
+      b.op(BuiltinOperator.HARD_SWISH, 1, [x], [y], { kind: 'hardSwish' });
+      return;
+    case 'logistic':
+    case 'tanh':
+    case 'relu':
+    case 'relu6':
+      b.op(ACT_OPS[op.type] as number, version, [x], [y]);
+      return;
+    default:
+      throw new Error(`emitStructuralOp: ${op.type} is not structural`);
+  }
+}
+
+function emitFloat(l: Lowered, mode: 'float32' | 'float16' | 'dynamic-int8'): TfliteGraph {
+  const b = new Builder();
+  const t = l.tensors.map((x, i) =>
+    b.add({
+      name: i === l.output ? 'StatefulPartitionedCall:0' : x.name,
+      shape: batched(x.shape),
+      shapeSignature: [-1, ...x.shape],
+      type: TensorType.FLOAT32,
+    }),
+  );
+  const c: EmitContext = { b, t, mode };
+  for (const op of l.ops) {
+    emitFloatOp(c, op, l);
+  }
+  return { description: `model-optimizer ${mode}`, name: 'main', tensors: b.tensors, operators: b.operators, inputs: [t[l.input]], outputs: [t[l.output]] };
+}
+
+function emitFullInt8(l: Lowered, q: QuantizedLowered, int8Io: boolean): TfliteGraph {
+  const b = new Builder();
+  const t = l.tensors.map((x, i) =>
+    b.add({
+      name: i === l.output && int8Io ? 'StatefulPartitionedCall:0' : x.name,
+      shape: batched(x.shape),
+      shapeSignature: [-1, ...x.shape],
+      type: TensorType.INT8,
+      quant: perTensor(q.params[i].scale, q.params[i].zeroPoint),
+    }),
+  );
+  const c: EmitContext = { b, t, mode: 'full-int8', q };
+  let input = t[l.input];
+  if (!int8Io) {
+    input = b.add({ name: 'serving_default_input:0', shape: batched(l.tensors[l.input].shape), shapeSignature: [-1, ...l.tensors[l.input].shape], type: TensorType.FLOAT32 });
+    b.op(BuiltinOperator.QUANTIZE, 1, [input], [t[l.input]], { kind: 'quantize' });
+  }
+  for (const [k, op] of l.ops.entries()) {
+    const x = t[op.inputs[0]];
+    const y = t[op.output];
+    switch (op.type) {
+      case 'conv2d':
+      case 'depthwise':
+      case 'fc': {
+        const qw = q.weights[k];
+        if (!qw) {
+          throw new Error(`full-int8: no quantized weights for op ${k}`);
+        }
+        const zeros = new Array<number>(qw.scales.length).fill(0);
+        const axis = qw.scales.length > 1 ? weightAxis(op) : 0;
+        const shape = op.type === 'fc' ? [op.units, op.weights.length / op.units] : op.filterShape;
+        const w = b.add({
+          name: `${op.layer}/${op.type === 'fc' ? 'MatMul' : op.type === 'conv2d' ? 'Conv2D' : 'depthwise'}`,
+          shape,
+          type: TensorType.INT8,
+          data: bytesOf(qw.q),
+          quant: { scale: Array.from(qw.scales), zeroPoint: zeros, quantizedDimension: axis },
+        });
+        const bias = b.add({
+          name: `${op.layer}/BiasAdd/ReadVariableOp`,
+          shape: [qw.bias.length],
+          type: TensorType.INT32,
+          data: bytesOf(qw.bias),
+          quant: { scale: Array.from(qw.biasScales), zeroPoint: zeros, quantizedDimension: 0 },
+        });
+        if (op.type === 'conv2d') {
+          b.op(BuiltinOperator.CONV_2D, 3, [x, w, bias], [y], { kind: 'conv2d', fusedActivation: op.act, window: window(op, op.dilation) });
+        } else if (op.type === 'depthwise') {
+          b.op(BuiltinOperator.DEPTHWISE_CONV_2D, 3, [x, w, bias], [y], {
+            kind: 'depthwiseConv2d',
+            fusedActivation: op.act,
+            window: window(op, op.dilation),
+            depthMultiplier: op.depthMultiplier,
+          });
+        } else {
+          b.op(BuiltinOperator.FULLY_CONNECTED, 4, [x, w, bias], [y], { kind: 'fullyConnected', fusedActivation: op.act, keepNumDims: false, asymmetricQuantizeInputs: false });
+        }
+        break;
+      }
+      case 'affine': {
+        const aq = q.affine[k];
+        if (!aq) {
+          throw new Error(`full-int8: no quantized constants for op ${k}`);
+        }
+        const c0 = aq.scaleQ.length;
+        const s = b.add({ name: `${op.layer}/mul`, shape: [c0], type: TensorType.INT8, data: bytesOf(aq.scaleQ), quant: perTensor(aq.scaleParams.scale, aq.scaleParams.zeroPoint) });
+        const hasShift = !!aq.shiftQ;
+        const mid = hasShift
+          ? b.add({ name: `${l.tensors[op.output].name}_mul`, shape: batched(l.tensors[op.output].shape), type: TensorType.INT8, quant: perTensor(aq.mid.scale, aq.mid.zeroPoint) })
+          : y;
+        b.op(BuiltinOperator.MUL, 2, [x, s], [mid], { kind: 'mul', fusedActivation: 'NONE' });
+        if (aq.shiftQ && aq.shiftParams) {
+          const sh = b.add({ name: `${op.layer}/add`, shape: [aq.shiftQ.length], type: TensorType.INT8, data: bytesOf(aq.shiftQ), quant: perTensor(aq.shiftParams.scale, aq.shiftParams.zeroPoint) });
+          b.op(BuiltinOperator.ADD, 2, [mid, sh], [y], { kind: 'add', fusedActivation: 'NONE' });
+        }
+        break;
+      }
+      default:
+        emitStructuralOp(c, op, l, op.type === 'hardSwish' ? 1 : 2);
+    }
+  }
+  let output = t[l.output];
+  if (!int8Io) {
+    const os = l.tensors[l.output].shape;
+    output = b.add({ name: 'StatefulPartitionedCall:0', shape: batched(os), shapeSignature: [-1, ...os], type: TensorType.FLOAT32 });
+    b.op(BuiltinOperator.DEQUANTIZE, 2, [t[l.output]], [output], { kind: 'dequantize' });
+  }
+  return {
+    description: `model-optimizer full-int8 (${q.perChannel ? 'per-channel' : 'per-tensor'} weights, ${int8Io ? 'int8' : 'float'} I/O, ${q.calibration})`,
+    name: 'main',
+    tensors: b.tensors,
+    operators: b.operators,
+    inputs: [input],
+    outputs: [output],
+  };
+}
+
+export function emitLowered(l: Lowered, mode: TfliteMode, opts: { quantized?: QuantizedLowered; int8Io?: boolean } = {}): TfliteGraph {
+  if (mode === 'full-int8') {
+    if (!opts.quantized) {
+      throw new Error('full-int8 export needs the calibrated model (quantizeLowered)');
+    }
+    return emitFullInt8(l, opts.quantized, !!opts.int8Io);
+  }
+  return emitFloat(l, mode);
+}
