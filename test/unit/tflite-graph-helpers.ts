@@ -125,6 +125,43 @@ export function functional(seed = 2, extras = false): ModelGraph {
   return m.graph('functional_bn_dw_add_gap', x, y);
 }
 
+/** The parsed-config fields tfjsForward reads. */
+interface RefConfig {
+  shape: number[];
+  strides: [number, number];
+  padding: 'same' | 'valid';
+  dilationRate: [number, number];
+  poolSize: [number, number];
+  activation: string;
+  useBias: boolean;
+  keepdims: boolean;
+  epsilon: number;
+  maxValue: number | null;
+  axis: number;
+  paddings: never;
+}
+
+/** The tfjs-layers getConfig() fields graphFromTfjsLayers reads. */
+interface TfjsLayerConfig {
+  batchInputShape: number[];
+  filters: number;
+  kernelSize: number | number[];
+  strides: number | number[];
+  padding: string;
+  dilationRate: number | number[];
+  depthMultiplier?: number;
+  activation: string;
+  useBias: boolean;
+  units: number;
+  poolSize: number | number[];
+  momentum: number;
+  epsilon: number;
+  center: boolean;
+  scale: boolean;
+  maxValue?: number;
+  rate: number;
+}
+
 function act(name: unknown, y: tf.Tensor): tf.Tensor {
   switch (name) {
     case 'relu':
@@ -147,7 +184,7 @@ export function tfjsForward(g: ModelGraph, x: Float32Array, n: number): Float32A
   return tf.tidy(() => {
     const out = new Map<string, tf.Tensor>();
     for (const l of g.layers) {
-      const c = l.config as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const c = l.config as unknown as RefConfig;
       const w = (name: string): tf.Tensor => {
         const t = l.weights.find((q) => q.name === name) as WeightTensor;
         return tf.tensor(t.data, t.shape);
@@ -156,7 +193,7 @@ export function tfjsForward(g: ModelGraph, x: Float32Array, n: number): Float32A
       let y: tf.Tensor;
       switch (l.className) {
         case 'InputLayer':
-          y = tf.tensor(x, [n, ...(c.shape as number[])]);
+          y = tf.tensor(x, [n, ...(c.shape)]);
           break;
         case 'Conv2D':
           y = tf.conv2d(ins[0] as tf.Tensor4D, w('kernel') as tf.Tensor4D, c.strides, c.padding, 'NHWC', c.dilationRate);
@@ -207,7 +244,7 @@ export function tfjsForward(g: ModelGraph, x: Float32Array, n: number): Float32A
           y = tf.concat(ins, c.axis);
           break;
         case 'ZeroPadding2D':
-          y = tf.pad(ins[0], [[0, 0], c.padding[0], c.padding[1], [0, 0]]);
+          y = tf.pad(ins[0], [[0, 0], ...(l.config.padding as [number, number][]), [0, 0]]);
           break;
         default:
           throw new Error(`tfjsForward: ${l.className}`);
@@ -218,7 +255,89 @@ export function tfjsForward(g: ModelGraph, x: Float32Array, n: number): Float32A
   });
 }
 
-/** MNIST images as the models take them: float [n, 28, 28, 1] in [0, 1]. */
-export function pixelsOf(images: Uint8Array, start: number, count: number): Float32Array {
-  return Float32Array.from(images.subarray(start * 784, (start + count) * 784), (v) => v / 255);
+/** MNIST images as the models take them: float [n, 28, 28, 1] in [0, 1] (bytes scaled by 1/255). */
+export function pixelsOf(images: Uint8Array | Float32Array, start: number, count: number): Float32Array {
+  const part = images.subarray(start * 784, (start + count) * 784);
+  return images instanceof Uint8Array ? Float32Array.from(part, (v) => v / 255) : Float32Array.from(part);
+}
+
+/**
+ * A ModelGraph from a trained tfjs-layers model (Sequential or Functional) made of the layers
+ * these tests use: configs in the kinds' parsed form, weights in Keras layouts.
+ */
+export function graphFromTfjsLayers(model: import('@tensorflow/tfjs-layers').LayersModel, name: string): ModelGraph {
+  const layers: LayerNode[] = [];
+  const weightNames: Record<string, string[]> = {
+    Conv2D: ['kernel', 'bias'],
+    DepthwiseConv2D: ['depthwise_kernel', 'bias'],
+    SeparableConv2D: ['depthwise_kernel', 'pointwise_kernel', 'bias'],
+    Dense: ['kernel', 'bias'],
+    BatchNormalization: ['gamma', 'beta', 'moving_mean', 'moving_variance'],
+  };
+  const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number]);
+  const inputName = model.inputs[0].name.replace(/\/.*$/, '');
+  const hasInputLayer = model.layers[0].getClassName() === 'InputLayer';
+  if (!hasInputLayer) {
+    layers.push({ name: inputName, className: 'InputLayer', config: { shape: model.inputs[0].shape.slice(1) }, inbound: [], weights: [] });
+  }
+  for (const l of model.layers) {
+    const cls = l.getClassName();
+    const k = l.getConfig() as unknown as TfjsLayerConfig;
+    const inbound = cls === 'InputLayer' ? [] : (l.inboundNodes[0]?.inboundLayers ?? []).map((x) => x.name);
+    const config: Record<string, unknown> = {};
+    switch (cls) {
+      case 'InputLayer':
+        config.shape = (k.batchInputShape).slice(1);
+        break;
+      case 'Conv2D':
+      case 'DepthwiseConv2D':
+      case 'SeparableConv2D':
+        Object.assign(config, {
+          filters: k.filters,
+          kernelSize: pair(k.kernelSize),
+          strides: pair(k.strides),
+          padding: k.padding,
+          dilationRate: pair(k.dilationRate),
+          depthMultiplier: k.depthMultiplier ?? 1,
+          activation: k.activation,
+          useBias: k.useBias,
+        });
+        break;
+      case 'Dense':
+        Object.assign(config, { units: k.units, activation: k.activation, useBias: k.useBias });
+        break;
+      case 'MaxPooling2D':
+      case 'AveragePooling2D':
+        Object.assign(config, { poolSize: pair(k.poolSize), strides: pair(k.strides ?? k.poolSize), padding: k.padding });
+        break;
+      case 'GlobalAveragePooling2D':
+      case 'GlobalMaxPooling2D':
+        config.keepdims = false;
+        break;
+      case 'BatchNormalization':
+        Object.assign(config, { axis: -1, momentum: k.momentum, epsilon: k.epsilon, center: k.center, scale: k.scale });
+        break;
+      case 'Activation':
+        config.activation = k.activation;
+        break;
+      case 'ReLU':
+        Object.assign(config, { maxValue: k.maxValue ?? null, negativeSlope: 0, threshold: 0 });
+        break;
+      case 'Dropout':
+        config.rate = k.rate;
+        break;
+      default:
+        break;
+    }
+    const names = (weightNames[cls] ?? []).filter((n) => n !== 'bias' || k.useBias !== false);
+    const ws = l.getWeights();
+    layers.push({
+      name: l.name,
+      className: cls,
+      config,
+      inbound: cls !== 'InputLayer' && inbound.length === 0 ? [inputName] : inbound,
+      weights: ws.map((w, i) => ({ name: names[i], shape: w.shape, data: Float32Array.from(w.dataSync()), trainable: !names[i].startsWith('moving') })),
+    });
+  }
+  return { name, layers, inputs: [hasInputLayer ? model.layers[0].name : inputName], outputs: [model.layers[model.layers.length - 1].name] };
 }

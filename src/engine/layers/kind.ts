@@ -13,6 +13,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { LayerNode, Shape } from '../graph/types';
+import type { TfliteLowering } from '../export/tflite/lowered';
 
 /** How a fresh weight is initialised (Keras' names and semantics). */
 export type WeightInit = 'glorot_uniform' | 'he_normal' | 'zeros' | 'ones';
@@ -55,4 +56,6 @@ export interface LayerKind<C extends Record<string, unknown> = Record<string, un
   forward(config: C, weights: tf.Tensor[], inputs: tf.Tensor[], training: boolean, ctx?: ForwardContext): tf.Tensor;
   /** Multiply-accumulates per sample. */
   macs(config: C, inputShapes: Shape[], outputShape: Shape): number;
+  /** How this kind is written to TFLite (export/tflite/lowered.ts; beside the kind in tflite.ts). Absent = not exportable to TFLite yet. */
+  readonly tflite?: TfliteLowering;
 }

@@ -209,7 +209,7 @@ export function runInt8Op(op: LOp, k: number, q: QuantizedLowered, ins: Int8Arra
     }
     case 'tanh':
     case 'hardSwish': {
-      const fn = op.type === 'logistic' ? (v: number) => 1 / (1 + Math.exp(-v)) : op.type === 'tanh' ? Math.tanh : (v: number) => (v * Math.min(6, Math.max(0, v + 3))) / 6;
+      const fn = op.type === 'tanh' ? Math.tanh : (v: number) => (v * Math.min(6, Math.max(0, v + 3))) / 6;
       const t = lut(pin, pout, fn);
       return Int8Array.from(x, (v) => t[v + 128]);
     }

@@ -1,5 +1,6 @@
 /**
- * ModelGraph → Lowered (lowered.ts): each layer lowers itself, then the converter's cross-layer
+ * ModelGraph → Lowered (lowered.ts): each layer lowers itself (its kind's `tflite` member,
+ * src/engine/layers/<kind>/tflite.ts), then the converter's cross-layer
  * rewrites run: BatchNormalization folded into the CONV_2D / DEPTHWISE_CONV_2D /
  * FULLY_CONNECTED before it (its per-channel scale multiplies that op's output channels, its
  * shift joins the bias), ReLU/ReLU6 fused into the op before it, Dropout gone. Only when the
@@ -8,7 +9,7 @@
  */
 import { BadInputError } from '../../errors';
 import type { ModelGraph, WeightTensor } from '../../graph/types';
-import { TFLITE_LOWERINGS } from './kinds';
+import { kindOfNode } from '../../layers/registry';
 import type { AffineOp, FusedAct, LOp, Lowered, LTensor, TfliteLowerContext } from './lowered';
 
 function inputShapeOf(graph: ModelGraph): number[] {
@@ -63,7 +64,7 @@ export function lowerGraph(graph: ModelGraph): Lowered {
     },
   };
   for (const node of graph.layers) {
-    const lowering = TFLITE_LOWERINGS[node.className];
+    const lowering = kindOfNode(node).tflite;
     if (!lowering) {
       throw new BadInputError(`TFLite export: layer '${node.name}' is a ${node.className}, which has no TFLite form here yet.`, node.name);
     }

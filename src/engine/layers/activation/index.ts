@@ -3,6 +3,7 @@ import type { LayerKind } from '../kind';
 import { ConfigReader, kerasBase } from '../common/config';
 import { applyActivation, readActivation, type ActivationName } from '../common/activations';
 import { singleInput } from '../common/conv';
+import { activationTflite } from './tflite';
 
 export interface ActivationConfig extends Record<string, unknown> {
   activation: ActivationName;
@@ -10,6 +11,7 @@ export interface ActivationConfig extends Record<string, unknown> {
 
 export const activation: LayerKind<ActivationConfig> = {
   className: 'Activation',
+  tflite: activationTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     if (!r.has('activation')) {

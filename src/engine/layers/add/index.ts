@@ -3,9 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerKind } from '../kind';
 import { kerasBase } from '../common/config';
 import { BadInputError } from '../../errors';
+import { addTflite } from './tflite';
 
 export const add: LayerKind = {
   className: 'Add',
+  tflite: addTflite,
   parseConfig() {
     return {};
   },

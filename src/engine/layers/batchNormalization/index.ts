@@ -11,6 +11,7 @@ import type { LayerKind, WeightSpec } from '../kind';
 import { ConfigReader, kerasBase } from '../common/config';
 import { singleInput } from '../common/conv';
 import { BadInputError } from '../../errors';
+import { batchNormalizationTflite } from './tflite';
 
 export interface BatchNormalizationConfig extends Record<string, unknown> {
   /** As written (batch axis counted): -1 or the last axis' index. */
@@ -32,6 +33,7 @@ function readAxis(r: ConfigReader): number {
 
 export const batchNormalization: LayerKind<BatchNormalizationConfig> = {
   className: 'BatchNormalization',
+  tflite: batchNormalizationTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     r.refuseUnless('renorm', (v) => v === false, 'batch renormalization is not supported.');

@@ -4,6 +4,7 @@ import type { LayerKind } from '../kind';
 import { ConfigReader, kerasBase } from '../common/config';
 import { BadInputError } from '../../errors';
 import type { Shape } from '../../graph/types';
+import { concatenateTflite } from './tflite';
 
 export interface ConcatenateConfig extends Record<string, unknown> {
   /** As written (batch axis counted), e.g. -1 or 3. */
@@ -21,6 +22,7 @@ function sampleAxis(axis: number, rank: number): number {
 
 export const concatenate: LayerKind<ConcatenateConfig> = {
   className: 'Concatenate',
+  tflite: concatenateTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     return { axis: r.int('axis', -1, -64) };

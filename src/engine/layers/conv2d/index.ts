@@ -7,6 +7,7 @@ import type { LayerKind, WeightSpec } from '../kind';
 import { applyActivation, readActivation, type ActivationName } from '../common/activations';
 import { imageShape, kerasWindow, readConvWindow, windowOut, type ConvWindow } from '../common/conv';
 import { ConfigReader, kerasBase, GLOROT, NO_REGULARIZERS, ZEROS } from '../common/config';
+import { conv2dTflite } from './tflite';
 
 export interface Conv2DConfig extends ConvWindow, Record<string, unknown> {
   filters: number;
@@ -16,6 +17,7 @@ export interface Conv2DConfig extends ConvWindow, Record<string, unknown> {
 
 export const conv2d: LayerKind<Conv2DConfig> = {
   className: 'Conv2D',
+  tflite: conv2dTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     return { filters: r.int('filters'), ...readConvWindow(r), activation: readActivation(r), useBias: r.bool('use_bias', true) };

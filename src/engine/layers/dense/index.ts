@@ -8,6 +8,7 @@ import { ConfigReader, GLOROT, kerasBase, NO_REGULARIZERS, ZEROS } from '../comm
 import { applyActivation, readActivation, type ActivationName } from '../common/activations';
 import { singleInput, product } from '../common/conv';
 import { BadInputError } from '../../errors';
+import { denseTflite } from './tflite';
 
 export interface DenseConfig extends Record<string, unknown> {
   units: number;
@@ -17,6 +18,7 @@ export interface DenseConfig extends Record<string, unknown> {
 
 export const dense: LayerKind<DenseConfig> = {
   className: 'Dense',
+  tflite: denseTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     return { units: r.int('units'), activation: readActivation(r), useBias: r.bool('use_bias', true) };

@@ -8,6 +8,7 @@ import type { LayerKind, WeightSpec } from '../kind';
 import { applyActivation, readActivation, type ActivationName } from '../common/activations';
 import { imageShape, kerasWindow, readConvWindow, windowOut, type ConvWindow } from '../common/conv';
 import { ConfigReader, kerasBase, GLOROT, ZEROS } from '../common/config';
+import { depthwiseConv2dTflite } from './tflite';
 
 export interface DepthwiseConv2DConfig extends ConvWindow, Record<string, unknown> {
   depthMultiplier: number;
@@ -17,6 +18,7 @@ export interface DepthwiseConv2DConfig extends ConvWindow, Record<string, unknow
 
 export const depthwiseConv2d: LayerKind<DepthwiseConv2DConfig> = {
   className: 'DepthwiseConv2D',
+  tflite: depthwiseConv2dTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     return { ...readConvWindow(r), depthMultiplier: r.int('depth_multiplier', 1), activation: readActivation(r), useBias: r.bool('use_bias', true) };

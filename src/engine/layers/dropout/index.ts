@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerKind } from '../kind';
 import { ConfigReader, kerasBase } from '../common/config';
 import { singleInput } from '../common/conv';
+import { dropoutTflite } from './tflite';
 
 export interface DropoutConfig extends Record<string, unknown> {
   rate: number;
@@ -13,6 +14,7 @@ export interface DropoutConfig extends Record<string, unknown> {
 
 export const dropout: LayerKind<DropoutConfig> = {
   className: 'Dropout',
+  tflite: dropoutTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     r.refuseUnless('noise_shape', (v) => v === null, 'only element-wise dropout (noise_shape null) is supported.');

@@ -3,9 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerKind } from '../kind';
 import { ConfigReader, kerasBase } from '../common/config';
 import { product, singleInput } from '../common/conv';
+import { flattenTflite } from './tflite';
 
 export const flatten: LayerKind = {
   className: 'Flatten',
+  tflite: flattenTflite,
   parseConfig(keras, where) {
     new ConfigReader(keras, where).channelsLast();
     return {};

@@ -7,6 +7,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Shape } from '../../graph/types';
 import type { LayerKind } from '../kind';
 import { ConfigReader } from '../common/config';
+import { inputLayerTflite } from './tflite';
 
 export interface InputLayerConfig extends Record<string, unknown> {
   shape: number[];
@@ -37,6 +38,7 @@ function checkDims(r: ConfigReader, key: string, dims: unknown[]): number[] {
 
 export const inputLayer: LayerKind<InputLayerConfig> = {
   className: 'InputLayer',
+  tflite: inputLayerTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     r.refuseUnless('sparse', (v) => v === false || v === null, 'sparse inputs are not supported.');

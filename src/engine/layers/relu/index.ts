@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerKind } from '../kind';
 import { ConfigReader, kerasBase } from '../common/config';
 import { singleInput } from '../common/conv';
+import { reluTflite } from './tflite';
 
 export interface ReLUConfig extends Record<string, unknown> {
   maxValue: number | null;
@@ -16,6 +17,7 @@ export interface ReLUConfig extends Record<string, unknown> {
 
 export const relu: LayerKind<ReLUConfig> = {
   className: 'ReLU',
+  tflite: reluTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     return {

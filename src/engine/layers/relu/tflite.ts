@@ -10,7 +10,7 @@ export const reluTflite: TfliteLowering = (ctx, node, [x]) => {
     return ctx.activation(x, max === 6 ? 'relu6' : 'relu', node);
   }
   throw new BadInputError(
-    `TFLite export: ReLU layer '${node.name}' (max_value ${String(max)}, negative_slope ${slope}, threshold ${threshold}) has no TFLite op here yet; plain ReLU and ReLU6 are supported.`,
+    `TFLite export: ReLU layer '${node.name}' (max_value ${JSON.stringify(max)}, negative_slope ${slope}, threshold ${threshold}) has no TFLite op here yet; plain ReLU and ReLU6 are supported.`,
     node.name,
   );
 };

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerKind } from '../kind';
 import { ConfigReader, kerasBase } from '../common/config';
 import { singleInput } from '../common/conv';
+import { rescalingTflite } from './tflite';
 
 export interface RescalingConfig extends Record<string, unknown> {
   scale: number;
@@ -11,6 +12,7 @@ export interface RescalingConfig extends Record<string, unknown> {
 
 export const rescaling: LayerKind<RescalingConfig> = {
   className: 'Rescaling',
+  tflite: rescalingTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     return { scale: r.num('scale'), offset: r.num('offset', 0) };

@@ -4,6 +4,7 @@ import type { LayerKind } from '../kind';
 import { ConfigReader, kerasBase } from '../common/config';
 import { product, singleInput } from '../common/conv';
 import { BadInputError } from '../../errors';
+import { reshapeTflite } from './tflite';
 
 export interface ReshapeConfig extends Record<string, unknown> {
   targetShape: number[];
@@ -11,6 +12,7 @@ export interface ReshapeConfig extends Record<string, unknown> {
 
 export const reshape: LayerKind<ReshapeConfig> = {
   className: 'Reshape',
+  tflite: reshapeTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     const v = r.get('target_shape');

@@ -8,6 +8,7 @@ import type { LayerKind, WeightSpec } from '../kind';
 import { applyActivation, readActivation, type ActivationName } from '../common/activations';
 import { imageShape, kerasWindow, readConvWindow, windowOut, type ConvWindow } from '../common/conv';
 import { ConfigReader, kerasBase, GLOROT, ZEROS } from '../common/config';
+import { separableConv2dTflite } from './tflite';
 
 export interface SeparableConv2DConfig extends ConvWindow, Record<string, unknown> {
   filters: number;
@@ -18,6 +19,7 @@ export interface SeparableConv2DConfig extends ConvWindow, Record<string, unknow
 
 export const separableConv2d: LayerKind<SeparableConv2DConfig> = {
   className: 'SeparableConv2D',
+  tflite: separableConv2dTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     return { filters: r.int('filters'), ...readConvWindow(r), depthMultiplier: r.int('depth_multiplier', 1), activation: readActivation(r), useBias: r.bool('use_bias', true) };

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerKind } from '../kind';
 import { ConfigReader, kerasBase } from '../common/config';
 import { imageShape } from '../common/conv';
+import { zeroPadding2dTflite } from './tflite';
 
 export interface ZeroPadding2DConfig extends Record<string, unknown> {
   /** [[top, bottom], [left, right]]. */
@@ -30,6 +31,7 @@ function readPadding(r: ConfigReader): [[number, number], [number, number]] {
 
 export const zeroPadding2d: LayerKind<ZeroPadding2DConfig> = {
   className: 'ZeroPadding2D',
+  tflite: zeroPadding2dTflite,
   parseConfig(keras, where) {
     const r = new ConfigReader(keras, where);
     r.channelsLast();

@@ -5,7 +5,7 @@ import type { TfliteLowering } from '../../export/tflite/lowered';
 
 export const zeroPadding2dTflite: TfliteLowering = (ctx, node, [x]) => {
   const [h, w, c] = imageShapeOf(ctx.shape(x), node);
-  const p = node.config.padding as unknown;
+  const p = node.config.padding;
   const ok = Array.isArray(p) && p.length === 2 && p.every((q) => Array.isArray(q) && q.length === 2 && q.every((v) => Number.isInteger(v) && (v as number) >= 0));
   if (!ok) {
     throw new BadInputError(`TFLite export: ZeroPadding2D layer '${node.name}' has no valid padding.`, node.name);

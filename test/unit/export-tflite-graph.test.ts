@@ -1,0 +1,284 @@
+/**
+ * Layer-graph models (issue 10) as TFLite in all four variants, checked in both runtimes — the
+ * tfjs-tflite wasm build and Google's current LiteRT.js — against independent references:
+ * stock tfjs-core ops for float (tflite-graph-helpers.ts), our int8 reference kernels for
+ * full-int8 (bit for bit), and hand-checked quantization parameters.
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend } from '../../src/engine/backend';
+import type { ImageSet } from '../../src/engine/data/dataset';
+import { BadInputError } from '../../src/engine/errors';
+import { graphTfliteBytes, type GraphTfliteOptions } from '../../src/engine/export/tflite/graphExport';
+import { forwardInt8Lowered, quantizeInputValues } from '../../src/engine/export/tflite/int8Ref';
+import { readTflite } from '../../src/engine/export/tflite/reader';
+import { BuiltinOperator, operatorName, TensorType } from '../../src/engine/export/tflite/schema';
+import type { ModelGraph } from '../../src/engine/graph/types';
+import { LitertModel } from '../../src/engine/runtime/litertRuntime';
+import { TfliteModel } from '../../src/engine/runtime/tfliteRuntime';
+import type { TfliteMode } from '../../src/protocol/config';
+import { mnist } from './export-helpers';
+import { convnet, functional, graphFromTfjsLayers, pixelsOf, tfjsForward } from './tflite-graph-helpers';
+
+let train: ImageSet;
+let test_: ImageSet;
+let calibration: GraphTfliteOptions['calibration'];
+let trained: ModelGraph;
+
+const MODELS: [string, () => ModelGraph][] = [
+  ['convnet (Conv-Pool-Conv-Pool-Flatten-Dropout-Dense)', () => convnet()],
+  ['functional (Conv-BN-ReLU, DepthwiseConv-BN-ReLU, 1x1 Conv, Add, GAP, Dense)', () => functional()],
+  ['functional with SeparableConv, ZeroPadding, AvgPool, Concatenate, sigmoid, tanh, ReLU6, GMP, unfoldable BN', () => functional(3, true)],
+];
+
+before(async () => {
+  ({ train, test: test_ } = await mnist(4000, 1000));
+  calibration = { samples: pixelsOf(train.images, 0, 100), count: 100 };
+  // A trained convnet for the accuracy checks: tfjs-layers fit on the wasm backend (with the
+  // engine's conv gradient kernels), 4 000 samples, 3 epochs.
+  await initBackend('wasm');
+  const m = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dropout({ rate: 0.5, seed: 3 }),
+      tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }),
+    ],
+  });
+  m.compile({ optimizer: tf.train.adam(0.003), loss: 'sparseCategoricalCrossentropy' });
+  const x = tf.tensor4d(pixelsOf(train.images, 0, train.count), [train.count, 28, 28, 1]);
+  const y = tf.tensor1d(Float32Array.from(train.labels));
+  await m.fit(x, y, { epochs: 3, batchSize: 64, shuffle: false, verbose: 0 });
+  tf.dispose([x, y]);
+  trained = graphFromTfjsLayers(m, 'trained_convnet');
+  m.dispose();
+  await tf.setBackend('cpu');
+});
+
+const opsOf = (data: Uint8Array): string[] => readTflite(data).operators.map((o) => `${operatorName(o.op)}:${o.version}`);
+
+async function both(data: Uint8Array, name: string): Promise<{ tm: TfliteModel; lm: LitertModel }> {
+  const tm = await TfliteModel.load(data, name);
+  const lm = await LitertModel.load(data, name);
+  return { tm, lm };
+}
+
+void describe('float variants in both runtimes', () => {
+  for (const [name, make] of MODELS) {
+    void test(`${name}: float32 within 1e-5 of stock tfjs ops; float16 and dynamic-int8 close`, async () => {
+      const g = make();
+      const N = 20;
+      const x = pixelsOf(test_.images, 0, N);
+      const ref = tfjsForward(g, x, N);
+      for (const mode of ['float32', 'float16', 'dynamic-int8'] as TfliteMode[]) {
+        const { data } = graphTfliteBytes(g, mode);
+        const { tm, lm } = await both(data, `${name} ${mode}`);
+        try {
+          assert.deepEqual(tm.inputs[0].shape, [1, 28, 28, 1]);
+          let dt = 0;
+          let dl = 0;
+          for (let n = 0; n < N; n++) {
+            const xi = x.subarray(n * 784, (n + 1) * 784);
+            const a = tm.run(xi);
+            const b = await lm.run(xi);
+            for (let c = 0; c < 10; c++) {
+              dt = Math.max(dt, Math.abs(a[c] - ref[n * 10 + c]));
+              dl = Math.max(dl, Math.abs(b[c] - ref[n * 10 + c]));
+            }
+          }
+          const tol = mode === 'float32' ? 1e-5 : 0.02;
+          assert.ok(dt <= tol, `${mode}: tfjs-tflite max |Δ| ${dt}`);
+          assert.ok(dl <= tol, `${mode}: LiteRT.js max |Δ| ${dl}`);
+        } finally {
+          tm.dispose();
+          lm.dispose();
+        }
+      }
+    });
+  }
+
+  void test('float16 stores every float constant as FLOAT16 + DEQUANTIZE v3; dynamic-int8 stores big kernels as int8 (conv per channel on axis 0, FC per tensor)', () => {
+    const g = convnet(1, 32, 64);
+    const f16 = readTflite(graphTfliteBytes(g, 'float16').data);
+    const consts = f16.tensors.filter((t) => t.data && t.type !== TensorType.INT32);
+    assert.ok(consts.length >= 6 && consts.every((t) => t.type === TensorType.FLOAT16));
+    assert.ok(f16.operators.filter((o) => o.op === BuiltinOperator.DEQUANTIZE).every((o) => o.version === 3));
+    const dyn = readTflite(graphTfliteBytes(g, 'dynamic-int8').data);
+    const int8 = dyn.tensors.filter((t) => t.type === TensorType.INT8);
+    // conv2d_1 (3·3·32·64) and dense (1600·10) are ≥ 1024 elements; conv2d (3·3·1·32) stays float.
+    assert.equal(int8.length, 2);
+    const convW = int8.find((t) => t.shape.length === 4)!;
+    assert.deepEqual(convW.shape, [64, 3, 3, 32]);
+    assert.equal(convW.quant?.scale.length, 64);
+    assert.equal(convW.quant?.quantizedDimension, 0);
+    assert.equal(int8.find((t) => t.shape.length === 2)!.quant?.scale.length, 1);
+  });
+});
+
+/** Full-int8 outputs against the int8 reference, in both runtimes (LiteRT.js float I/O only). */
+async function checkBitExact(g: ModelGraph, opts: GraphTfliteOptions, N: number): Promise<void> {
+  const io8 = graphTfliteBytes(g, 'full-int8', { calibration, ...opts, int8Io: true });
+  const fio = graphTfliteBytes(g, 'full-int8', { calibration, ...opts });
+  const q = io8.quantized!;
+  const outP = q.params[io8.lowered.output];
+  const tm8 = await TfliteModel.load(io8.data, 'int8 I/O');
+  const { tm, lm } = await both(fio.data, 'float I/O');
+  let mismatches = 0;
+  try {
+    assert.equal(tm8.inputs[0].dataType, 'int8');
+    for (let n = 0; n < N; n++) {
+      const xf = pixelsOf(test_.images, n, 1);
+      const xq = quantizeInputValues(q, io8.lowered, xf);
+      const ref = forwardInt8Lowered(io8.lowered, q, xq);
+      const a = tm8.run(xq);
+      const b = tm.run(xf);
+      const c = await lm.run(xf);
+      for (let j = 0; j < ref.length; j++) {
+        const deq = Math.fround(Math.fround(outP.scale) * (ref[j] - outP.zeroPoint));
+        mismatches += (a[j] !== ref[j] ? 1 : 0) + (b[j] !== deq ? 1 : 0) + (c[j] !== deq ? 1 : 0);
+      }
+    }
+  } finally {
+    tm8.dispose();
+    tm.dispose();
+    lm.dispose();
+  }
+  assert.equal(mismatches, 0, `${mismatches} outputs differ from the int8 reference`);
+}
+
+void describe('full-integer int8 is bit-exact against our int8 reference in both runtimes', () => {
+  for (const [name, make] of MODELS) {
+    for (const perChannel of [true, false]) {
+      void test(`${name}, ${perChannel ? 'per-channel' : 'per-tensor'} weights`, async () => {
+        await checkBitExact(make(), { perChannel }, 60);
+      });
+    }
+  }
+
+  void test('a degenerate (all-zero) activation still gets valid parameters, and the file runs bit-exact', async () => {
+    const g = convnet(4);
+    const c = g.layers.find((l) => l.name === 'conv2d_1')!;
+    c.weights[0].data.fill(0);
+    c.weights[1].data.fill(-1); // ReLU(−1) = 0 everywhere
+    const { lowered, quantized } = graphTfliteBytes(g, 'full-int8', { calibration });
+    const t = lowered.ops.find((o) => o.layer === 'conv2d_1')!.output;
+    assert.equal(quantized!.ranges[t].max, 0);
+    const p = quantized!.params[t];
+    assert.ok(p.scale > 0 && Number.isFinite(p.scale));
+    assert.ok(Math.abs(p.scale - 1 / 255) < 1e-9, `scale ${p.scale}`);
+    assert.equal(p.zeroPoint, -128);
+    await checkBitExact(g, {}, 10);
+  });
+
+  void test('percentile calibration clips outliers (ranges within min-max) and stays bit-exact', async () => {
+    const g = functional();
+    const mm = graphTfliteBytes(g, 'full-int8', { calibration }).quantized!;
+    const pc = graphTfliteBytes(g, 'full-int8', { calibration, method: { kind: 'percentile', percentile: 99.9 } });
+    assert.match(readTflite(pc.data).description, /percentile 99\.9/);
+    let narrower = 0;
+    pc.quantized!.ranges.forEach((r, i) => {
+      assert.ok(r.min >= mm.ranges[i].min - 1e-6 && r.max <= mm.ranges[i].max + 1e-6, `tensor ${i}`);
+      narrower += r.max < mm.ranges[i].max - 1e-6 ? 1 : 0;
+    });
+    assert.ok(narrower > 0, 'some range is clipped');
+    await checkBitExact(g, { method: { kind: 'percentile', percentile: 99.9 } }, 20);
+  });
+});
+
+void describe('the file is what the converter writes', () => {
+  void test('BatchNormalization folded, Dropout removed, ReLU fused; op versions the lowest the features need', () => {
+    assert.deepEqual(opsOf(graphTfliteBytes(convnet(), 'float32').data), ['CONV_2D:1', 'MAX_POOL_2D:1', 'CONV_2D:1', 'MAX_POOL_2D:1', 'RESHAPE:1', 'FULLY_CONNECTED:1', 'SOFTMAX:1']);
+    const fn = graphTfliteBytes(functional(), 'full-int8', { calibration });
+    assert.deepEqual(opsOf(fn.data), ['QUANTIZE:1', 'CONV_2D:3', 'DEPTHWISE_CONV_2D:3', 'CONV_2D:3', 'ADD:2', 'MEAN:2', 'FULLY_CONNECTED:4', 'SOFTMAX:2', 'DEQUANTIZE:2']);
+    // Both ReLUs fused: the conv and the depthwise conv carry them.
+    const g = readTflite(fn.data);
+    const relu = (o: (typeof g.operators)[number]) => (o.options.kind === 'conv2d' || o.options.kind === 'depthwiseConv2d') && o.options.fusedActivation === 'RELU';
+    assert.deepEqual(g.operators.filter(relu).map((o) => operatorName(o.op)), ['CONV_2D', 'DEPTHWISE_CONV_2D']);
+    // The BatchNormalization after a Concatenate cannot be folded: MUL + ADD.
+    const ex = opsOf(graphTfliteBytes(functional(3, true), 'float32').data);
+    assert.ok(ex.includes('MUL:1') && ex.includes('PAD:1') && ex.includes('REDUCE_MAX:1'), ex.join(', '));
+    assert.equal(ex.filter((o) => o === 'DEPTHWISE_CONV_2D:1').length, 2, 'SeparableConv2D = depthwise + 1×1 conv');
+  });
+
+  void test('quantization parameters follow the TFLite spec', () => {
+    const { data, quantized } = graphTfliteBytes(functional(3, true), 'full-int8', { calibration });
+    const g = readTflite(data);
+    const q = (t: number) => g.tensors[t].quant!;
+    const same = (a: number, b: number) => q(a).scale[0] === q(b).scale[0] && q(a).zeroPoint[0] === q(b).zeroPoint[0];
+    let checked = 0;
+    for (const o of g.operators) {
+      const name = operatorName(o.op);
+      if (name === 'CONV_2D' || name === 'DEPTHWISE_CONV_2D' || name === 'FULLY_CONNECTED') {
+        const [x, w, b] = o.inputs;
+        const wq = q(w);
+        const axis = name === 'DEPTHWISE_CONV_2D' ? 3 : 0;
+        assert.equal(wq.quantizedDimension, axis);
+        assert.equal(wq.scale.length, g.tensors[w].shape[axis], `${name}: one scale per output channel`);
+        assert.ok(wq.zeroPoint.every((z) => z === 0));
+        const wv = new Int8Array(g.tensors[w].data!.buffer, g.tensors[w].data!.byteOffset, g.tensors[w].data!.length);
+        assert.ok(wv.every((v) => v >= -127));
+        assert.equal(g.tensors[b].type, TensorType.INT32);
+        q(b).scale.forEach((s, c) => assert.ok(Math.abs(s - Math.fround(q(x).scale[0] * wq.scale[c])) <= 1e-6 * s));
+        checked++;
+      }
+      if (['MAX_POOL_2D', 'AVERAGE_POOL_2D', 'RESHAPE', 'PAD', 'REDUCE_MAX'].includes(name)) {
+        assert.ok(same(o.inputs[0], o.outputs[0]), `${name} keeps its input's parameters`);
+        checked++;
+      }
+      if (name === 'CONCATENATION') {
+        assert.ok(o.inputs.every((i) => same(i, o.outputs[0])), 'CONCATENATION inputs and output share');
+        checked++;
+      }
+      const fixed: Record<string, [number, number]> = { SOFTMAX: [1 / 256, -128], LOGISTIC: [1 / 256, -128], TANH: [1 / 128, 0] };
+      if (fixed[name]) {
+        assert.deepEqual([q(o.outputs[0]).scale[0], q(o.outputs[0]).zeroPoint[0]], fixed[name], name);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 14, `checked ${checked}`);
+    assert.match(g.description, /min-max calibration on 100 samples/);
+    assert.ok(quantized!.perChannel);
+  });
+
+  void test('an activation without a TFLite form is a clear error naming the layer', () => {
+    const g = convnet();
+    g.layers.find((l) => l.name === 'conv2d')!.config.activation = 'swish';
+    assert.throws(() => graphTfliteBytes(g, 'float32'), (e: unknown) => e instanceof BadInputError && /conv2d/.test(e.message) && /swish/.test(e.message));
+  });
+});
+
+void describe('a trained convnet: accuracy per variant in both runtimes', () => {
+  void test('full-int8 within 1 point of float32, dynamic-int8 within 0.3 point, float16 equal', async () => {
+    const N = 1000;
+    const acc: Record<string, [number, number]> = {};
+    for (const mode of ['float32', 'float16', 'dynamic-int8', 'full-int8'] as TfliteMode[]) {
+      const { data } = graphTfliteBytes(trained, mode, { calibration });
+      const { tm, lm } = await both(data, mode);
+      let ct = 0;
+      let cl = 0;
+      const argmax = (a: ArrayLike<number>) => Array.from(a).reduce((best, v, i, arr) => (v > arr[best] ? i : best), 0);
+      try {
+        for (let n = 0; n < N; n++) {
+          const x = pixelsOf(test_.images, n, 1);
+          ct += argmax(tm.run(x)) === test_.labels[n] ? 1 : 0;
+          cl += argmax(await lm.run(x)) === test_.labels[n] ? 1 : 0;
+        }
+      } finally {
+        tm.dispose();
+        lm.dispose();
+      }
+      acc[mode] = [(100 * ct) / N, (100 * cl) / N];
+    }
+    const f = acc.float32[0];
+    assert.ok(f > 85, `float32 accuracy ${f} %`);
+    assert.equal(acc.float32[1], f, 'both runtimes agree on float32');
+    assert.ok(Math.abs(acc['full-int8'][0] - f) <= 1 && Math.abs(acc['full-int8'][1] - f) <= 1, JSON.stringify(acc));
+    assert.ok(Math.abs(acc['dynamic-int8'][0] - f) <= 0.3 && Math.abs(acc['dynamic-int8'][1] - f) <= 0.3, JSON.stringify(acc));
+    assert.ok(Math.abs(acc.float16[0] - f) <= 0.3, JSON.stringify(acc));
+  });
+});
