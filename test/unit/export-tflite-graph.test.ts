@@ -196,9 +196,13 @@ void describe('the file is what the converter writes', () => {
     const fn = graphTfliteBytes(functional(), 'full-int8', { calibration });
     assert.deepEqual(opsOf(fn.data), ['QUANTIZE:1', 'CONV_2D:3', 'DEPTHWISE_CONV_2D:3', 'CONV_2D:3', 'ADD:2', 'MEAN:2', 'FULLY_CONNECTED:4', 'SOFTMAX:2', 'DEQUANTIZE:2']);
     // Both ReLUs fused: the conv and the depthwise conv carry them.
-    const g = readTflite(fn.data);
-    const relu = (o: (typeof g.operators)[number]) => (o.options.kind === 'conv2d' || o.options.kind === 'depthwiseConv2d') && o.options.fusedActivation === 'RELU';
-    assert.deepEqual(g.operators.filter(relu).map((o) => operatorName(o.op)), ['CONV_2D', 'DEPTHWISE_CONV_2D']);
+    assert.deepEqual(
+      fn.lowered.ops.map((o) => `${o.type}${'act' in o ? `/${o.act}` : ''}`),
+      ['conv2d/RELU', 'depthwise/RELU', 'conv2d/NONE', 'add/NONE', 'mean', 'fc/NONE', 'softmax'],
+    );
+    // The fused activation is in the file too (read back from CONV_2D's options).
+    const conv = readTflite(fn.data).operators.find((o) => o.op === BuiltinOperator.CONV_2D)!;
+    assert.ok(conv.options.kind === 'conv2d' && conv.options.fusedActivation === 'RELU');
     // The BatchNormalization after a Concatenate cannot be folded: MUL + ADD.
     const ex = opsOf(graphTfliteBytes(functional(3, true), 'float32').data);
     assert.ok(ex.includes('MUL:1') && ex.includes('PAD:1') && ex.includes('REDUCE_MAX:1'), ex.join(', '));
