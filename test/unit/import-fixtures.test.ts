@@ -13,13 +13,12 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/engine/backend';
 import { mnistPackagePaths, readImageSet } from '../../src/engine/data/mnist';
 import { analyzeGraph } from '../../src/engine/graph/analyze';
 import { predictGraph } from '../../src/engine/graph/forward';
 import { loadModelFile } from '../../src/engine/import/index';
-import { FIXTURES, FIXTURES_DIR, pythonReference, requireH5py, type Reference } from './import-helpers';
+import { FIXTURES, FIXTURES_DIR, pythonReference, referenceModel, requireH5py } from './import-helpers';
 
 const MNIST_COUNT = Number(process.env.MODEL_OPTIMIZER_IMPORT_MNIST ?? 2000);
 
@@ -29,55 +28,6 @@ before(async () => {
 after(async () => {
   await tf.setBackend('cpu');
 });
-
-/** The stored Keras JSON in the form tfjs-layers reads (Keras 3 spells a few things differently). */
-function forTfjsLayers(v: unknown): unknown {
-  if (Array.isArray(v)) {
-    return v.map(forTfjsLayers);
-  }
-  if (typeof v !== 'object' || v === null) {
-    return v;
-  }
-  const o: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    if (k === 'batch_shape') {
-      o.batch_input_shape = x;
-    } else if (k === 'dtype' && typeof x === 'object' && x !== null) {
-      o.dtype = 'float32';
-    } else if (!['module', 'registered_name', 'build_config', 'compile_config', 'optional', 'quantization_config'].includes(k)) {
-      o[k] = forTfjsLayers(x);
-    }
-  }
-  return o;
-}
-
-function leafLayers(l: tfl.layers.Layer): tfl.layers.Layer[] {
-  const inner = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
-  return Array.isArray(inner) ? inner.flatMap(leafLayers) : [l];
-}
-
-/** Stock tfjs-layers model from the file's JSON, with h5py's weights set layer by layer. */
-async function referenceModel(ref: Reference): Promise<tfl.LayersModel> {
-  const model = await tfl.models.modelFromJSON({ modelTopology: forTfjsLayers(ref.topology) as tf.io.ModelJSON['modelTopology'] });
-  let set = 0;
-  for (const layer of leafLayers(model)) {
-    if (layer.weights.length === 0) {
-      continue;
-    }
-    const mine = ref.weights.filter((w) => w.layer === layer.name);
-    const values = layer.weights.map((lw, i) => {
-      const short = lw.originalName.split('/').pop()?.replace(/:\d+$/, '');
-      const w = mine.find((r) => (r.name === null ? r.index === i : r.name === short));
-      assert.ok(w, `h5py has ${layer.name}/${short}`);
-      return tf.tensor(w.data, w.shape);
-    });
-    layer.setWeights(values);
-    tf.dispose(values);
-    set += values.length;
-  }
-  assert.equal(set, ref.weights.length, 'every h5py weight went into the reference model');
-  return model;
-}
 
 async function mnistTest(count: number): Promise<{ x: Float32Array; labels: number[] }> {
   const p = mnistPackagePaths();

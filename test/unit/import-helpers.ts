@@ -7,7 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { mnistPackagePaths } from '../../src/engine/data/mnist';
 
 /**
@@ -99,3 +102,53 @@ export async function pythonReference(file: string, mnistCount = 0): Promise<Ref
     await fs.rm(out, { recursive: true, force: true });
   }
 }
+
+/** The stored Keras JSON in the form tfjs-layers reads (Keras 3 spells a few things differently). */
+function forTfjsLayers(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    return v.map(forTfjsLayers);
+  }
+  if (typeof v !== 'object' || v === null) {
+    return v;
+  }
+  const o: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (k === 'batch_shape') {
+      o.batch_input_shape = x;
+    } else if (k === 'dtype' && typeof x === 'object' && x !== null) {
+      o.dtype = 'float32';
+    } else if (!['module', 'registered_name', 'build_config', 'compile_config', 'optional', 'quantization_config'].includes(k)) {
+      o[k] = forTfjsLayers(x);
+    }
+  }
+  return o;
+}
+
+function leafLayers(l: tfl.layers.Layer): tfl.layers.Layer[] {
+  const inner = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
+  return Array.isArray(inner) ? inner.flatMap(leafLayers) : [l];
+}
+
+/** Stock tfjs-layers model from the file's JSON, with h5py's weights set layer by layer. */
+export async function referenceModel(ref: Reference): Promise<tfl.LayersModel> {
+  const model = await tfl.models.modelFromJSON({ modelTopology: forTfjsLayers(ref.topology) as tf.io.ModelJSON['modelTopology'] });
+  let set = 0;
+  for (const layer of leafLayers(model)) {
+    if (layer.weights.length === 0) {
+      continue;
+    }
+    const mine = ref.weights.filter((w) => w.layer === layer.name);
+    const values = layer.weights.map((lw, i) => {
+      const short = lw.originalName.split('/').pop()?.replace(/:\d+$/, '');
+      const w = mine.find((r) => (r.name === null ? r.index === i : r.name === short));
+      assert.ok(w, `h5py has ${layer.name}/${short}`);
+      return tf.tensor(w.data, w.shape);
+    });
+    layer.setWeights(values);
+    tf.dispose(values);
+    set += values.length;
+  }
+  assert.equal(set, ref.weights.length, 'every h5py weight went into the reference model');
+  return model;
+}
+

@@ -10,6 +10,7 @@ import type { Activation } from '../../protocol/config';
 import { parseJsonText } from '../config/load';
 import { BadInputError } from '../errors';
 import type { DenseLayer, MlpModel } from '../model/mlp';
+import { decodeTfjsGroup } from '../import/tfjsWeights';
 import { writeFilesAtomic } from '../util/atomic';
 import { LIMITS, readFileLimited, readTextLimited, resolveInside } from '../util/safeRead';
 import { kerasDenseConfig } from './kerasDense';
@@ -93,51 +94,6 @@ function bad(file: string, problem: string): never {
   throw new BadInputError(`${file}: ${problem}. Pass a TF.js layers model.json of a Sequential stack of Dense layers (as written by Model Optimizer or tfjs-layers' model.save).`, file);
 }
 
-function float16ToFloat32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) {
-    return s * Math.pow(2, -14) * (f / 1024);
-  }
-  if (e === 31) {
-    return f ? NaN : s * Infinity;
-  }
-  return s * Math.pow(2, e - 15) * (1 + f / 1024);
-}
-
-/** Decodes one weight from the concatenated shard bytes; returns the value array and bytes consumed. */
-function decodeWeight(spec: WeightSpec, buf: Uint8Array, offset: number, file: string): { values: Float32Array; bytes: number } {
-  const n = spec.shape.reduce((a, b) => a * b, 1);
-  const q = spec.quantization;
-  const bytesPer = q ? (q.dtype === 'uint8' ? 1 : 2) : spec.dtype === 'float32' ? 4 : 0;
-  if (bytesPer === 0) {
-    bad(file, `weight ${spec.name} has dtype ${spec.dtype}; only float32 (optionally uint8/uint16/float16-quantized) is supported`);
-  }
-  const bytes = n * bytesPer;
-  if (offset + bytes > buf.length) {
-    bad(file, `the weight files hold ${buf.length} bytes but the manifest needs at least ${offset + bytes} (weight ${spec.name}); a weights file is missing or truncated`);
-  }
-  const view = new DataView(buf.buffer, buf.byteOffset + offset, bytes);
-  const values = new Float32Array(n);
-  if (!q) {
-    for (let i = 0; i < n; i++) {
-      values[i] = view.getFloat32(i * 4, true);
-    }
-  } else if (q.dtype === 'float16') {
-    for (let i = 0; i < n; i++) {
-      values[i] = float16ToFloat32(view.getUint16(i * 2, true));
-    }
-  } else {
-    const min = q.min ?? 0;
-    const scale = q.scale ?? 1;
-    for (let i = 0; i < n; i++) {
-      values[i] = min + scale * (q.dtype === 'uint8' ? view.getUint8(i) : view.getUint16(i * 2, true));
-    }
-  }
-  return { values, bytes };
-}
-
 function asActivation(a: string | undefined, file: string, layer: string): Activation {
   const v = a ?? 'linear';
   if (v === 'relu' || v === 'softmax' || v === 'linear') {
@@ -185,8 +141,8 @@ export async function loadTfjsModel(pathToModelJsonOrDir: string): Promise<MlpMo
   }
   const declared = checkWeightsManifest(json.weightsManifest, file);
   let actual = 0;
-  // Read every shard of every group, in order, and decode weights by name.
-  const weights = new Map<string, { spec: WeightSpec; values: Float32Array }>();
+  // Read every shard of every group, check the total against the manifest, then decode by name.
+  const groups: Uint8Array[] = [];
   for (const group of json.weightsManifest) {
     const parts: Uint8Array[] = [];
     for (const p of group.paths) {
@@ -195,14 +151,14 @@ export async function loadTfjsModel(pathToModelJsonOrDir: string): Promise<MlpMo
     }
     const buf = parts.length === 1 ? parts[0] : Buffer.concat(parts);
     actual += buf.length;
-    let offset = 0;
-    for (const spec of group.weights) {
-      const { values, bytes } = decodeWeight(spec, buf, offset, file);
-      offset += bytes;
-      weights.set(spec.name.replace(/:0$/, ''), { spec, values });
-    }
+    groups.push(buf);
   }
   checkWeightBytes(declared, actual, file);
+  const weights = new Map<string, { spec: WeightSpec; values: Float32Array }>();
+  json.weightsManifest.forEach((group, g) => {
+    const decoded = decodeTfjsGroup(group, groups[g], file);
+    group.weights.forEach((spec, i) => weights.set(spec.name.replace(/:0$/, ''), { spec, values: decoded[i].values }));
+  });
   try {
     return denseLayersOf(file, layersJson, weights, modelName);
   } catch (err) {

@@ -12,7 +12,8 @@ import type { TfjsQuantMode } from '../../protocol/config';
 import type { MlpModel } from '../model/mlp';
 import { parseJsonText } from '../config/load';
 import { BadInputError } from '../errors';
-import { float16BitsToFloat32, toFloat16 } from '../quantize/float16';
+import { groupByteLength, decodeTfjsGroup } from '../import/tfjsWeights';
+import { toFloat16 } from '../quantize/float16';
 import { writeFilesAtomic } from '../util/atomic';
 import { LIMITS, readFileLimited, readTextLimited, resolveInside } from '../util/safeRead';
 import { tfjsModelJson } from './tfjs';
@@ -174,45 +175,20 @@ export async function readTfjsFiles(pathToModelJsonOrDir: string): Promise<TfjsF
   return { modelJsonPath, json, weightData, bytes: Buffer.byteLength(text) + weightData.length, files };
 }
 
-/** Decodes every weight (dequantizing as tfjs-core does). */
-export function decodeWeights(files: TfjsFiles): Map<string, { values: Float32Array; shape: number[]; quantization?: WeightQuantization; raw: ArrayLike<number> }> {
-  const out = new Map<string, { values: Float32Array; shape: number[]; quantization?: WeightQuantization; raw: ArrayLike<number> }>();
+/** Decodes every weight, dequantized by tfjs-core's own decoder (tf.io.decodeWeights). */
+export function decodeWeights(files: TfjsFiles): Map<string, { values: Float32Array; shape: number[]; quantization?: WeightQuantization }> {
+  const out = new Map<string, { values: Float32Array; shape: number[]; quantization?: WeightQuantization }>();
+  const where = path.basename(files.modelJsonPath);
   let off = 0;
-  const buf = files.weightData;
   for (const group of files.json.weightsManifest) {
-    for (const spec of group.weights) {
-      const n = spec.shape.reduce((a, b) => a * b, 1);
-      const q = spec.quantization;
-      let values: Float32Array;
-      let raw: ArrayLike<number>;
-      if (!q) {
-        if (spec.dtype !== 'float32') {
-          throw new BadInputError(`weight ${spec.name} has dtype ${String(spec.dtype)}; only float32 weights are supported`);
-        }
-        values = new Float32Array(buf.slice(off, off + 4 * n).buffer);
-        raw = values;
-        off += 4 * n;
-      } else if (q.dtype === 'uint8') {
-        const u = buf.subarray(off, off + n);
-        raw = u;
-        values = Float32Array.from(u, (v) => v * (q.scale ?? 1) + (q.min ?? 0));
-        off += n;
-      } else if (q.dtype === 'uint16') {
-        const u = new Uint16Array(buf.slice(off, off + 2 * n).buffer);
-        raw = u;
-        values = Float32Array.from(u, (v) => v * (q.scale ?? 1) + (q.min ?? 0));
-        off += 2 * n;
-      } else {
-        const h = new Uint16Array(buf.slice(off, off + 2 * n).buffer);
-        raw = h;
-        values = Float32Array.from(h, (v) => float16BitsToFloat32(v));
-        off += 2 * n;
-      }
-      if (off > buf.length) {
-        throw new BadInputError(`weights are shorter than the manifest says (at ${spec.name})`);
-      }
-      out.set(spec.name, { values, shape: spec.shape, quantization: q, raw });
-    }
+    // The shards of all groups are concatenated: each group takes the bytes its manifest describes.
+    const n = groupByteLength(group, where);
+    const decoded = decodeTfjsGroup(group, files.weightData.subarray(off, Math.min(off + n, files.weightData.length)), where);
+    off += n;
+    group.weights.forEach((spec, i) => out.set(spec.name, { values: decoded[i].values, shape: decoded[i].shape, quantization: spec.quantization }));
+  }
+  if (off !== files.weightData.length) {
+    throw new BadInputError(`${where}: the weight files hold ${files.weightData.length} bytes but the manifest describes ${off}. The shards do not belong to this model.json: copy the model folder again.`, where);
   }
   return out;
 }

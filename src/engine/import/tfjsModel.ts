@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { BadInputError } from '../errors';
 import { LIMITS, readFileLimited, readTextLimited, resolveInside } from '../util/safeRead';
+import { checkWeightBytes, checkWeightsManifest } from '../export/tfjsManifest';
 import { flattenTopology } from './topology';
 import { decodeTfjsGroup, type ManifestGroup } from './tfjsWeights';
 import type { ImportedModel, KerasLayerJson } from './types';
@@ -60,18 +61,23 @@ export async function readTfjsLayersModel(modelJsonPath: string): Promise<Import
     throw new BadInputError(`${where} has no weightsManifest. Save the model again with tfjs-layers (model.save) so its weights are written.`, where);
   }
   const dir = path.dirname(modelJsonPath);
-  const named: NamedWeight[] = [];
-  const seen = new Set<string>();
-  for (const group of json.weightsManifest) {
-    if (!isRecord(group) || !Array.isArray(group.paths)) {
-      throw new BadInputError(`${where}: a weightsManifest group has no paths list. Save the model again with tfjs-layers.`, where);
-    }
+  const declared = checkWeightsManifest(json.weightsManifest, where);
+  // Checked just above: paths are strings, weights are well-formed specs.
+  const groups = json.weightsManifest as ManifestGroup[];
+  const data: Buffer[] = [];
+  for (const group of groups) {
     const parts: Buffer[] = [];
-    for (const p of group.paths as unknown[]) {
-      const shard = await resolveInside(dir, String(p), 'weights file', modelJsonPath);
+    for (const p of group.paths) {
+      const shard = await resolveInside(dir, p, 'weights file', modelJsonPath);
       parts.push(await readFileLimited(shard, { what: 'TF.js weights file', maxBytes: LIMITS.model }));
     }
-    for (const w of decodeTfjsGroup(group as unknown as ManifestGroup, parts.length === 1 ? parts[0] : Buffer.concat(parts), where)) {
+    data.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
+  }
+  checkWeightBytes(declared, data.reduce((n, d) => n + d.length, 0), where);
+  const named: NamedWeight[] = [];
+  const seen = new Set<string>();
+  for (const [g, group] of groups.entries()) {
+    for (const w of decodeTfjsGroup(group, data[g], where)) {
       if (seen.has(w.name)) {
         throw new BadInputError(`${where}: the weightsManifest lists '${w.name}' twice. Save the model again with tfjs-layers.`, where);
       }

@@ -6,6 +6,7 @@
  * or lying shard is a clear error, not a RangeError or a silently short tensor.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { BadInputError } from '../errors';
 
 export interface ManifestWeight {
@@ -70,6 +71,11 @@ function checkSpec(w: ManifestWeight, where: string): number {
   return n * BYTES[w.dtype];
 }
 
+/** Bytes a manifest group's weights take in its shards (each weight checked as in decodeTfjsGroup). */
+export function groupByteLength(group: ManifestGroup, where: string): number {
+  return (Array.isArray(group.weights) ? group.weights : []).reduce((n, w) => n + checkSpec(w, where), 0);
+}
+
 /**
  * Decodes one manifest group from its shards' bytes (concatenated in `paths` order).
  * `where` names the model.json for messages.
@@ -91,6 +97,11 @@ export function decodeTfjsGroup(group: ManifestGroup, data: Uint8Array, where: s
   const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
   // Clean specs: tfjs-core tests `'quantization' in spec`, so a `quantization: null` would break it.
   const specs = group.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: w.dtype, ...(w.quantization ? { quantization: w.quantization } : {}) }) as tf.io.WeightsManifestEntry);
+  // decodeWeights makes tensors, which need an active backend. Before the engine has chosen
+  // one (reports, tests), use cpu: it initialises synchronously, so no await is needed.
+  if (!tf.engine().backendName) {
+    void tf.setBackend('cpu');
+  }
   const tensors = tf.io.decodeWeights(buffer, specs);
   try {
     return group.weights.map((w) => {
