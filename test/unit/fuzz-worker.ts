@@ -21,14 +21,18 @@ import { loadData } from '../../src/engine/data/load';
 import { mnistPackagePaths, readImageSet, takeFirst } from '../../src/engine/data/mnist';
 import { evaluateModelFile } from '../../src/engine/report/evaluateFile';
 import type { MlpModel } from '../../src/engine/model/mlp';
+import { loadModelFile } from '../../src/engine/import';
+import { PNG } from 'pngjs';
 
-export type FuzzFormat = 'tflite' | 'h5' | 'model.json' | 'idx' | 'config';
+export type FuzzFormat = 'tflite' | 'h5' | 'keras' | 'model.json' | 'idx' | 'npy' | 'csv' | 'png' | 'config';
 
 export interface FuzzJob {
   format: FuzzFormat;
   seed: number;
   count: number;
   dir: string;
+  /** The real Keras files (../shared/fixtures/keras), when present. */
+  fixturesDir?: string;
 }
 
 export type FuzzMessage =
@@ -149,6 +153,52 @@ function mutateJson(text: string, r: Rand): [string, string] {
   return [text.slice(0, from) + text.slice(from + n), `delete ${n} chars at ${from}`];
 }
 
+/**
+ * Runs every entry point on the same input, each on its own: one refusing the input must not
+ * hide another crashing on it. Rethrows the first non-BadInputError, else the first BadInputError.
+ */
+async function probe(...entryPoints: (() => Promise<unknown>)[]): Promise<void> {
+  let bad: unknown;
+  for (const ep of entryPoints) {
+    try {
+      await ep();
+    } catch (err) {
+      if (!(err instanceof BadInputError)) {
+        throw err;
+      }
+      bad ??= err;
+    }
+  }
+  if (bad) {
+    throw bad;
+  }
+}
+
+/** A .npy file by hand (format 1.0), as numpy.save writes it. */
+function npyBytes(descr: string, shape: number[], data: Uint8Array): Buffer {
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const pad = 64 - ((10 + dict.length + 1) % 64);
+  const header = Buffer.from(dict + ' '.repeat(pad % 64) + '\n', 'latin1');
+  const pre = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 255, header.length >> 8]);
+  return Buffer.concat([pre, header, data]);
+}
+
+/** Replaces one number in the first `span` bytes (a header written as text) with a huge or odd one. */
+function mutateHeaderNumber(b: Uint8Array, r: Rand, span: number): [Uint8Array, string] {
+  if (identity) {
+    return [b, 'unmutated'];
+  }
+  const text = Buffer.from(b.subarray(0, span)).toString('latin1');
+  const nums = [...text.matchAll(/\d+/g)];
+  if (!nums.length) {
+    return [b, 'unmutated'];
+  }
+  const m = nums[int(r, nums.length)];
+  const v = ['4294967295', '99999999999', '0', '18446744073709551615', '-1', '1e9'][int(r, 6)];
+  const out = Buffer.concat([Buffer.from(b.subarray(0, m.index)), Buffer.from(v, 'latin1'), Buffer.from(b.subarray(m.index + m[0].length))]);
+  return [out, `header number ${m[0]} → ${v}`];
+}
+
 function smallModel(name: string): MlpModel {
   const r = rng(42);
   const dims = [784, 12, 10];
@@ -215,13 +265,22 @@ async function main(): Promise<void> {
     case 'h5': {
       const f0 = path.join(dir, 'base.h5');
       await saveKerasH5(model, f0);
-      const base = await fs.readFile(f0);
-      run = async (_i, r) => {
-        const [bytes, mutation] = mutateBytes(base, r, true, r() < 0.5 ? 1 : 8);
+      const bases = [await fs.readFile(f0)];
+      // A real Keras 2.14 CNN as well, when the fixtures are beside the repository (CI).
+      if (job.fixturesDir) {
+        bases.push(await fs.readFile(path.join(job.fixturesDir, 'mnist_cnn_keras2.14.h5')));
+      }
+      run = async (i, r) => {
+        const base = bases[i % bases.length];
+        const [bytes, mutation] = mutateBytes(base, r, true, r() < 0.5 ? 1 : 8, (rr) => (rr() < 0.7 ? int(rr, Math.min(base.length, 8192)) : int(rr, base.length)));
         const f = path.join(dir, 'input.h5');
         await fs.writeFile(f, bytes);
-        Object.assign(current, { mutation, input: f });
-        await evaluateModelFile(f, { test, latencyRuns: 0 });
+        Object.assign(current, { mutation: `${i % bases.length ? 'keras2.14 ' : ''}${mutation}`, input: f });
+        // evaluate's reader, and the importer prune/quantize/train use for a user's model.
+        await probe(
+          () => evaluateModelFile(f, { test, latencyRuns: 0 }),
+          () => loadModelFile(f),
+        );
       };
       break;
     }
@@ -247,8 +306,11 @@ async function main(): Promise<void> {
         await fs.writeFile(path.join(m, shardName), weights);
         Object.assign(current, { mutation, input: path.join(m, mutation.startsWith('weights') ? shardName : 'model.json') });
         // The two ways a model.json is read: as the model to prune/quantize, and evaluated in tfjs-layers.
-        await loadTfjsModel(m);
-        await evaluateModelFile(path.join(m, 'model.json'), { test, latencyRuns: 0 });
+        await probe(
+          () => loadTfjsModel(m),
+          () => evaluateModelFile(path.join(m, 'model.json'), { test, latencyRuns: 0 }),
+          () => loadModelFile(m),
+        );
       };
       break;
     }
@@ -286,6 +348,98 @@ async function main(): Promise<void> {
         }
         await fs.writeFile(target, bytes);
         Object.assign(current, { mutation: `${path.basename(target)}: ${mutation}`, input: target });
+        await loadData(config);
+      };
+      break;
+    }
+    case 'keras': {
+      if (!job.fixturesDir) {
+        throw new Error('the Keras fixtures are missing');
+      }
+      const base = await fs.readFile(path.join(job.fixturesDir, 'mnist_cnn_keras3.13.keras'));
+      // Zip structure lives in the local headers and the central directory at the end.
+      const pick = (rr: Rand): number => (rr() < 0.5 ? base.length - 1 - int(rr, Math.min(base.length, 4096)) : int(rr, base.length));
+      run = async (_i, r) => {
+        const [bytes, mutation] = mutateBytes(base, r, true, r() < 0.5 ? 1 : 2, pick);
+        const f = path.join(dir, 'input.keras');
+        await fs.writeFile(f, bytes);
+        Object.assign(current, { mutation, input: f });
+        await loadModelFile(f);
+      };
+      break;
+    }
+    case 'npy': {
+      const n = 40;
+      const files = { x: path.join(dir, 'x.npy'), y: path.join(dir, 'y.npy'), tx: path.join(dir, 'tx.npy'), ty: path.join(dir, 'ty.npy') };
+      const x = npyBytes('|u1', [n, 8, 8], Uint8Array.from({ length: n * 64 }, (_, k) => (k * 13) & 255));
+      const yLabels = new BigInt64Array(Array.from({ length: n }, (_, k) => BigInt(k % 4)));
+      const y = npyBytes('<i8', [n], new Uint8Array(yLabels.buffer));
+      const config: RunConfig = {
+        ...DEFAULT_CONFIG,
+        data: { ...DEFAULT_CONFIG.data, source: 'npy', trainImages: files.x, trainLabels: files.y, testImages: files.tx, testLabels: files.ty },
+      };
+      run = async (i, r) => {
+        await Promise.all([fs.writeFile(files.x, x), fs.writeFile(files.y, y), fs.writeFile(files.tx, x), fs.writeFile(files.ty, y)]);
+        const which = i % 4;
+        const target = [files.x, files.y, files.tx, files.ty][which];
+        const base = which % 2 === 0 ? x : y;
+        const [bytes, mutation] = r() < 0.3 ? mutateHeaderNumber(base, r, 128) : mutateBytes(base, r, true, 4, (rr) => (rr() < 0.6 ? int(rr, 128) : int(rr, base.length)));
+        await fs.writeFile(target, bytes);
+        Object.assign(current, { mutation: `${path.basename(target)}: ${mutation}`, input: target });
+        await loadData(config);
+      };
+      break;
+    }
+    case 'csv': {
+      const rows = ['label,' + Array.from({ length: 6 }, (_, k) => `f${k}`).join(',')];
+      for (let k = 0; k < 30; k++) {
+        rows.push([k % 3, ...Array.from({ length: 6 }, (_, j) => ((k * 7 + j * 3) % 50) / 10)].join(','));
+      }
+      const base = rows.join('\n') + '\n';
+      const files = { train: path.join(dir, 'train.csv'), test: path.join(dir, 'test.csv') };
+      const config: RunConfig = { ...DEFAULT_CONFIG, data: { ...DEFAULT_CONFIG.data, source: 'csv', trainFile: files.train, testFile: files.test } };
+      run = async (i, r) => {
+        const [text, mutation] = mutateJson(base, r);
+        const target = i % 2 ? files.test : files.train;
+        await fs.writeFile(files.train, base);
+        await fs.writeFile(files.test, base);
+        await fs.writeFile(target, text, 'latin1');
+        Object.assign(current, { mutation: `${path.basename(target)}: ${mutation}`, input: target });
+        await loadData(config);
+      };
+      break;
+    }
+    case 'png': {
+      // Two classes of 8×8 grayscale PNGs, three each, in train/ and test/.
+      const png = (v: number): Buffer => {
+        const img = new PNG({ width: 8, height: 8 });
+        for (let k = 0; k < 64; k++) {
+          img.data.set([(v * 40 + k) & 255, (v * 40 + k) & 255, (v * 40 + k) & 255, 255], 4 * k);
+        }
+        return PNG.sync.write(img);
+      };
+      const images = [0, 1, 2].map(png);
+      for (const split of ['train', 'test']) {
+        for (const c of ['a', 'b']) {
+          await fs.mkdir(path.join(dir, split, c), { recursive: true });
+        }
+      }
+      const config: RunConfig = {
+        ...DEFAULT_CONFIG,
+        data: { ...DEFAULT_CONFIG.data, source: 'image-folder', trainDir: path.join(dir, 'train'), testDir: path.join(dir, 'test'), colorMode: 'grayscale' },
+      };
+      run = async (i, r) => {
+        for (const split of ['train', 'test']) {
+          for (const c of ['a', 'b']) {
+            for (let k = 0; k < 3; k++) {
+              await fs.writeFile(path.join(dir, split, c, `${k}.png`), images[k]);
+            }
+          }
+        }
+        const target = path.join(dir, i % 2 ? 'test' : 'train', i % 3 ? 'a' : 'b', `${i % 3}.png`);
+        const [bytes, mutation] = mutateBytes(images[i % 3], r, false, 4);
+        await fs.writeFile(target, bytes);
+        Object.assign(current, { mutation: `${path.relative(dir, target)}: ${mutation}`, input: target });
         await loadData(config);
       };
       break;
