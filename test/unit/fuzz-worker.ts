@@ -158,7 +158,7 @@ function mutateJson(text: string, r: Rand): [string, string] {
  * hide another crashing on it. Rethrows the first non-BadInputError, else the first BadInputError.
  */
 async function probe(...entryPoints: (() => Promise<unknown>)[]): Promise<void> {
-  let bad: unknown;
+  let bad: BadInputError | undefined;
   for (const ep of entryPoints) {
     try {
       await ep();
