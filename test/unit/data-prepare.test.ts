@@ -105,3 +105,12 @@ void test('featureStats matches a two-pass computation', () => {
     assert.ok(Math.abs(std[f] - Math.sqrt(v / 100)) < 1e-9);
   }
 });
+
+void test('float data with large values and no normalize setting warns and suggests "scale" or "standardize"', () => {
+  const x = Float32Array.from({ length: 20 }, (_, i) => i * 20);
+  const set: RawSet = { x, labels: Int32Array.from({ length: 10 }, (_, i) => i % 2), count: 10, source: 'f' };
+  const d = prepareData(data(set, 2), { ...base, validation: 'stratified' });
+  assert.deepEqual(d.warnings.map((w) => w.code), ['unscaled-inputs']);
+  assert.match(d.warnings[0].message, /reach 380 .*"scale" for 0…255 pixel values or "standardize"/);
+  assert.deepEqual(prepareData(data(set, 2), { ...base, validation: 'stratified', normalize: 'none' }).warnings, [], 'an explicit "none" is respected');
+});

@@ -215,6 +215,17 @@ export function normalizeSet(set: RawSet, norm: Normalization, shape: SampleShap
   return { ...base, images: out };
 }
 
+function largestMagnitude(x: Features): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i]);
+    if (a > m) {
+      m = a;
+    }
+  }
+  return m;
+}
+
 function isByteValued(x: Features): boolean {
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
@@ -261,6 +272,17 @@ export function prepareData(raw: RawData, opts: PrepareOptions): SplitData {
   }
   const test = takeFirstRaw(raw.test, opts.testLimit, features);
   const normalization = resolveNormalization(opts.normalize, dtype, train, raw.shape);
+  if (opts.normalize === undefined && normalization.kind === 'none') {
+    const big = largestMagnitude(train.x);
+    if (big > 10) {
+      warnings.push({
+        code: 'unscaled-inputs',
+        message:
+          `The features reach ${Number(big.toPrecision(4))} and are used as they are (data.normalize defaults to "none" for float data such as CSV), which slows or stalls training. ` +
+          `Set data.normalize to "scale" for 0…255 pixel values or "standardize" for other measurements.`,
+      });
+    }
+  }
   const make = (s: RawSet): SampleSet => normalizeSet(s, normalization, raw.shape, numClasses, raw.classNames);
   return {
     name: raw.name,
