@@ -6,9 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PartialRunConfig } from '../protocol/config';
-import type { EngineEvent, TerminalEvent } from '../protocol/engine';
+import type { EngineEvent, StartRequest, TerminalEvent } from '../protocol/engine';
 import { loadConfigFile, resolveConfig } from '../engine/config';
 import { BadInputError } from '../engine/errors';
+import { finalizeKilledRun } from '../engine/output/finalize';
+import { EngineProcess } from '../extension/engineProcess';
 import { applyOverrides, HELP, parseArgs, UsageError } from './args';
 import type { CliArgs } from './args';
 import { HumanPrinter } from './human';
@@ -101,39 +103,106 @@ async function run(argv: string[]): Promise<number> {
     // stdout carries only events: library chatter (console.log in a runtime) goes to stderr.
     console.log = console.info = console.debug = (...a: unknown[]): void => console.error(...a);
   }
-  const printer = new HumanPrinter({ out: process.stdout, err: process.stderr }, args.verbose);
+  // A closed stdout (`model-optimizer train --json | head`) is a stop request, not a crash.
+  let stdoutClosed = false;
+  const stop = new AbortController();
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (!stdoutClosed) {
+      stdoutClosed = true;
+      process.stderr.write(`model-optimizer: standard output was closed (${err.code ?? err.message}); cancelling the run.\n`);
+      stop.abort();
+    }
+  });
+  const out = {
+    write: (chunk: string): boolean => (stdoutClosed ? true : process.stdout.write(chunk)),
+    get isTTY(): boolean | undefined {
+      return process.stdout.isTTY;
+    },
+  } as unknown as NodeJS.WritableStream & { isTTY?: boolean };
+  const printer = new HumanPrinter({ out, err: process.stderr }, args.verbose);
   printer.setOutDir(outDir);
-  const emit = args.json ? printJson : (e: EngineEvent): void => printer.handle(e);
+  const emit = args.json ? (e: EngineEvent): void => void out.write(`${JSON.stringify(e)}\n`) : (e: EngineEvent): void => printer.handle(e);
 
-  const controller = new AbortController();
   let interrupts = 0;
-  const onSigint = (): void => {
+  let quitNow: (() => void) | undefined;
+  const onSignal = (): void => {
     interrupts++;
     if (interrupts === 1) {
-      controller.abort();
-      process.stderr.write('\nCancelling at the end of the current batch… (press Ctrl-C again to quit immediately)\n');
+      stop.abort();
+      process.stderr.write(`\nCancelling at the end of the current batch (stopped outright after ${STOP_GRACE_MS / 1000} s)… press Ctrl-C again to quit immediately\n`);
     } else {
-      process.stderr.write('Quitting without cleanup.\n');
-      process.exit(1);
+      process.stderr.write('Quitting now.\n');
+      quitNow?.();
     }
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const req: StartRequest = { type: 'start', runId, job, config: partial, configSource: source, outDir, wait: args.wait, ...(args.model ? { inputModel: path.resolve(args.model) } : {}) };
   try {
-    const { runJob } = await import('../engine/run');
-    const terminal = await runJob(
-      { type: 'start', runId, job, config: partial, configSource: source, outDir, wait: args.wait, ...(args.model ? { inputModel: path.resolve(args.model) } : {}) },
-      emit,
-      controller.signal,
-    );
+    const terminal = await runEngine(req, emit, stop.signal, (fn) => (quitNow = fn));
     if (args.json && terminal.type === 'error' && terminal.code === 'bad-input') {
       process.stderr.write(badInput(terminal.message, terminal.where));
     }
     return exitCodeOf(terminal);
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
+}
+
+/** After a stop request, how long the engine may take to stop at a batch boundary before it is killed. */
+const STOP_GRACE_MS = 3000;
+
+/**
+ * Runs the job in the engine child process (dist/engine.js beside dist/cli.js), so this
+ * process stays responsive whatever the engine does: a stop request (Ctrl-C, SIGTERM, a closed
+ * stdout) asks the engine to cancel, and if it has not ended within STOP_GRACE_MS (blocked in
+ * a read or a long synchronous step) it is killed and its run record and lock are finished
+ * here. Without the bundle (running from source) the engine runs in-process.
+ */
+async function runEngine(req: StartRequest, emit: (e: EngineEvent) => void, signal: AbortSignal, onQuitNow: (fn: () => void) => void): Promise<TerminalEvent> {
+  const enginePath = path.join(__dirname, 'engine.js');
+  if (!existsSync(enginePath)) {
+    const { runJob } = await import('../engine/run');
+    return runJob(req, emit, signal);
+  }
+  const engine = new EngineProcess(enginePath, { killTimeoutMs: STOP_GRACE_MS, disposeGraceMs: 200, execArgv: process.execArgv });
+  // The engine's own stdout/stderr (library chatter) never mixes with our stdout.
+  engine.onOutput((text) => process.stderr.write(text));
+  engine.onEvent((e) => {
+    if (e.type !== 'ready') {
+      emit(e);
+    }
+  });
+  let killed = false;
+  const cancel = (): void => engine.cancel();
+  signal.addEventListener('abort', cancel, { once: true });
+  onQuitNow(() => {
+    killed = true;
+    engine.dispose();
+  });
+  const pidAtStart = (): number | undefined => engine.pid;
+  let enginePid: number | undefined;
+  const off = engine.onEvent((e) => {
+    if (e.type === 'ready') {
+      enginePid = e.pid;
+    }
+  });
+  const t0 = performance.now();
+  const terminal = await engine.start(req);
+  off.dispose();
+  signal.removeEventListener('abort', cancel);
+  const pid = enginePid ?? pidAtStart();
+  if (pid !== undefined && (signal.aborted || killed)) {
+    // Killed before it could finish its record: finish it here (no-op when the engine did).
+    await finalizeKilledRun(req.outDir, req.runId, pid, 'cancelled', `The run did not stop within ${STOP_GRACE_MS / 1000} s of the stop request and was ended.`);
+  } else if (pid !== undefined && terminal.type === 'error') {
+    await finalizeKilledRun(req.outDir, req.runId, pid, 'failed', terminal.message);
+  }
+  if (terminal.type === 'cancelled' && terminal.durationMs === 0) {
+    return { ...terminal, durationMs: performance.now() - t0 };
+  }
+  return terminal;
 }
 
 run(process.argv.slice(2)).then(

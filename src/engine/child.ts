@@ -109,6 +109,11 @@ process.on('disconnect', () => {
   controller.abort();
   setTimeout(() => process.exit(started ? 1 : 0), 2000).unref();
 });
+// A terminal's Ctrl-C reaches the whole process group: here it is a cancel like the parent's
+// (which decides whether to wait or to kill), never an exit without the run record.
+const onSignal = (): void => controller.abort();
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 void send({ type: 'ready', pid: process.pid });
