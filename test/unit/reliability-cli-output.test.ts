@@ -3,18 +3,19 @@
  * requests end the process even while the engine is blocked in a read or a synchronous step,
  * a closed stdout cancels cleanly, a killed engine leaves a finished record, a config too big
  * for memory is refused before anything is allocated, and file-system problems are exit 2.
- * The blocked engine is simulated by cli-stall-preload.cjs (node -r), never by real hangs.
+ * The blocked engine is simulated by cli-stall-preload.mjs (node --import), never by real hangs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { EngineEvent, RunRecord } from '../../src/protocol/engine';
 import { entryFromRecord } from '../../src/extension/runStore';
 import { buildBundles, freshOutDir } from './child-helpers';
 
-const PRELOAD = path.join(import.meta.dirname, 'cli-stall-preload.cjs');
+const PRELOAD = pathToFileURL(path.join(import.meta.dirname, 'cli-stall-preload.mjs')).href;
 
 interface Running {
   child: ChildProcessWithoutNullStreams;
@@ -28,7 +29,7 @@ interface Running {
 
 async function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, preload = false): Promise<Running> {
   const { cli } = await buildBundles();
-  const child = spawn(process.execPath, [...(preload ? ['-r', PRELOAD] : []), cli, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(preload ? ['--import', PRELOAD] : []), cli, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const events: EngineEvent[] = [];
   let err = '';
   let pending = '';

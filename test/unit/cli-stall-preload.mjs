@@ -1,10 +1,9 @@
-// Preloaded (node -r) into the CLI and, through execArgv, into its engine child by
+// Preloaded (node --import) into the CLI and, through execArgv, into its engine child by
 // reliability-cli-output.test.ts: makes the ENGINE process hang the way issue 13 saw it, so
 // the test can prove a stop request still ends the process.
 //   MO_TEST_STALL=read       every open() of an MNIST data file never completes (a blocked read)
 //   MO_TEST_STALL=sync:FILE  once FILE exists, the next performance.now() spins forever (a long synchronous step)
-'use strict';
-const fs = require('node:fs');
+import fs from 'node:fs';
 const mode = process.env.MO_TEST_STALL || '';
 if (typeof process.send === 'function') {
   if (mode === 'read') {
