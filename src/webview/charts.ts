@@ -21,6 +21,8 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryS
 
 export interface Theme {
   foreground: string;
+  /** The card background, for boxes behind text drawn over lines. */
+  background: string;
   muted: string;
   grid: string;
   font: string;
@@ -37,6 +39,7 @@ export function readTheme(): Theme {
   const fg = cssVar(s, '--vscode-foreground', '#cccccc');
   return {
     foreground: fg,
+    background: cssVar(s, '--vscode-sideBar-background', cssVar(s, '--vscode-editor-background', '#1e1e1e')),
     muted: cssVar(s, '--vscode-descriptionForeground', fg),
     grid: cssVar(s, '--vscode-editorWidget-border', cssVar(s, '--vscode-panel-border', 'rgba(128,128,128,0.25)')),
     font: cssVar(s, '--vscode-font-family', 'sans-serif'),

@@ -8,7 +8,11 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { assertNever } from '../protocol/assert';
 import { JOB_TITLE } from '../protocol/engine';
 import type { FromWebview, ToWebview } from '../protocol/webview';
+import { Chart } from 'chart.js';
+import { chartImage } from './chartExport';
+import { curveTable, decorateCard, fillTable, sparsityTable, tradeoffTable, type DataTable } from './chartData';
 import { MetricsCharts } from './charts';
+import { CompareView } from './compare';
 import { applyEvent, emptyRun, formatBytes, formatDuration, fromView, type PanelRun } from './model';
 import { ComparisonTable } from './table';
 import { buildTradeoff } from './tradeoff';
@@ -16,6 +20,8 @@ import { TradeoffChart } from './tradeoffChart';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
+  /** Kept by VS Code with the panel; the serializer hands it back after a window reload. */
+  setState(state: { selectedRunId: string | null }): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -32,6 +38,8 @@ function el<T extends HTMLElement = HTMLElement>(id: string): T {
 const runs = new Map<string, PanelRun>();
 let selectedId: string | null = null;
 let canRun = true;
+/** Compare Runs: the runs shown side by side; null = one run. */
+let compareIds: string[] | null = null;
 
 const charts = new MetricsCharts(
   el<HTMLCanvasElement>('chart-accuracy'),
@@ -40,6 +48,76 @@ const charts = new MetricsCharts(
 );
 const tradeoffChart = new TradeoffChart(el<HTMLCanvasElement>('chart-tradeoff'));
 const table = new ComparisonTable(el<HTMLTableRowElement>('comparison-head'), el<HTMLTableSectionElement>('comparison-body'));
+const compareView = new CompareView({
+  title: el('compare-title'),
+  runs: el<HTMLTableElement>('compare-runs'),
+  config: el<HTMLTableElement>('compare-config'),
+  configNote: el('compare-config-note'),
+  configAll: el<HTMLInputElement>('compare-config-all'),
+  files: el<HTMLTableElement>('compare-files'),
+  accuracy: el<HTMLCanvasElement>('chart-compare-accuracy'),
+  loss: el<HTMLCanvasElement>('chart-compare-loss'),
+});
+
+/** Each chart card: its canvas, a title for exports, and the data as a table. */
+interface CardSpec {
+  name: string;
+  title: string;
+  canvas: string;
+  data: () => DataTable;
+}
+const CARDS: CardSpec[] = [
+  { name: 'accuracy', title: 'Accuracy', canvas: 'chart-accuracy', data: () => curveTable(selected(), 'accuracy') },
+  { name: 'loss', title: 'Loss', canvas: 'chart-loss', data: () => curveTable(selected(), 'loss') },
+  { name: 'tradeoff', title: 'Size against accuracy', canvas: 'chart-tradeoff', data: () => tradeoffTable(((r) => (r ? buildTradeoff(r) : null))(selected())) },
+  { name: 'sparsity', title: 'Sparsity per pruned layer', canvas: 'chart-sparsity', data: () => sparsityTable(selected()) },
+  { name: 'compare-accuracy', title: 'Validation accuracy by epoch', canvas: 'chart-compare-accuracy', data: () => compareView.curveTable('valAccuracy') },
+  { name: 'compare-loss', title: 'Validation loss by epoch', canvas: 'chart-compare-loss', data: () => compareView.curveTable('valLoss') },
+];
+
+function chartOf(spec: CardSpec): Chart | undefined {
+  return Chart.getChart(el<HTMLCanvasElement>(spec.canvas)) ?? undefined;
+}
+
+const dataTables = new Map<string, HTMLTableElement>();
+for (const spec of CARDS) {
+  const card = document.querySelector<HTMLElement>(`figure[data-chart="${spec.name}"]`);
+  if (card) {
+    dataTables.set(
+      spec.name,
+      decorateCard(card, spec.title, (format) => {
+        const chart = chartOf(spec);
+        if (chart) {
+          vscode.postMessage({ type: 'saveChart', format, chart: chartImage(spec.name, spec.title, chart) });
+        }
+      }),
+    );
+  }
+}
+
+function renderDataTables(): void {
+  for (const spec of CARDS) {
+    const t = dataTables.get(spec.name);
+    if (t) {
+      fillTable(t, spec.data());
+    }
+  }
+}
+
+function comparing(): PanelRun[] | null {
+  const list = compareIds?.map((id) => runs.get(id)).filter((r): r is PanelRun => r !== undefined) ?? [];
+  return list.length >= 2 ? list : null;
+}
+
+function renderMode(): void {
+  const list = comparing();
+  el('app').dataset.mode = list ? 'compare' : 'run';
+  el('compare-section').hidden = !list;
+  if (list) {
+    compareView.update(list);
+  }
+  el('export-report').hidden = !list && !selected();
+}
 
 function selected(): PanelRun | null {
   return selectedId === null ? null : (runs.get(selectedId) ?? null);
@@ -184,6 +262,7 @@ function renderTradeoff(run: PanelRun | null): void {
   el('charts').dataset.job = run?.job ?? 'none';
   el('tradeoff-card').hidden = t === null;
   tradeoffChart.update(t);
+  el('tradeoff-note').textContent = `one point per model file, labelled by ${run?.job === 'sweep' ? 'its sparsity' : 'its variant'}`;
   const rec = el('tradeoff-recommendation');
   rec.hidden = !t?.recommendation;
   rec.textContent = t?.recommendation ?? '';
@@ -192,6 +271,8 @@ function renderTradeoff(run: PanelRun | null): void {
 
 function renderAll(): void {
   const run = selected();
+  vscode.setState({ selectedRunId: selectedId });
+  renderMode();
   renderRunSelect();
   renderHeader(run);
   renderProgress(run);
@@ -200,6 +281,7 @@ function renderAll(): void {
   el('sparsity-card').hidden = !run || run.sparsity.size === 0;
   charts.update(run);
   renderTradeoff(run);
+  renderDataTables();
   el('app').setAttribute('aria-busy', 'false');
 }
 
@@ -211,6 +293,7 @@ function onMessage(msg: ToWebview): void {
         runs.set(v.runId, fromView(v));
       }
       canRun = msg.canRun;
+      compareIds = msg.compare ?? null;
       selectedId = msg.selectedRunId !== null && runs.has(msg.selectedRunId) ? msg.selectedRunId : (Array.from(runs.keys()).pop() ?? null);
       renderAll();
       return;
@@ -244,6 +327,9 @@ function onMessage(msg: ToWebview): void {
       if (['report', 'jobStarted', 'done', 'cancelled', 'error'].includes(msg.event.type)) {
         renderTradeoff(run);
       }
+      if (chartsChanged) {
+        renderDataTables();
+      }
       return;
     }
     default:
@@ -267,10 +353,29 @@ el('stop-button').addEventListener('click', () => {
 el('start-train').addEventListener('click', () => vscode.postMessage({ type: 'startJob', job: 'train' }));
 el('start-pipeline').addEventListener('click', () => vscode.postMessage({ type: 'startJob', job: 'pipeline' }));
 el('start-sweep').addEventListener('click', () => vscode.postMessage({ type: 'startJob', job: 'sweep' }));
+el('compare-back').addEventListener('click', () => {
+  compareIds = null;
+  if (selectedId !== null) {
+    vscode.postMessage({ type: 'selectRun', runId: selectedId });
+  }
+  renderAll();
+});
+el('export-report').addEventListener('click', () => {
+  const list = comparing();
+  const shown = CARDS.filter((spec) => {
+    const card = document.querySelector<HTMLElement>(`figure[data-chart="${spec.name}"]`);
+    // Only the charts on screen: the comparison's in compare mode, the run's otherwise.
+    return card !== null && card.offsetParent !== null && (list ? spec.name.startsWith('compare-') : !spec.name.startsWith('compare-'));
+  });
+  const charts = shown.map((spec) => chartOf(spec)).map((c, i) => (c ? chartImage(shown[i].name, shown[i].title, c) : null)).filter((c) => c !== null);
+  const runIds = list ? list.map((r) => r.runId) : selectedId !== null ? [selectedId] : [];
+  vscode.postMessage({ type: 'exportReport', runIds, charts });
+});
 el<HTMLSelectElement>('run-select').addEventListener('change', (ev) => {
   const id = (ev.target as HTMLSelectElement).value;
   if (runs.has(id)) {
     selectedId = id;
+    compareIds = null;
     vscode.postMessage({ type: 'selectRun', runId: id });
     renderAll();
   }
@@ -291,6 +396,8 @@ new MutationObserver(() => {
   const run = selected();
   charts.retheme(run);
   tradeoffChart.retheme(run ? buildTradeoff(run) : null);
+  compareView.retheme();
+  document.body.dataset.themeForeground = getComputedStyle(document.body).getPropertyValue('--vscode-foreground').trim();
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 // The elapsed time of a running run ticks once a second.

@@ -63,6 +63,8 @@ export interface PanelRun {
   maxAccuracyDrop: number | null;
   /** Sweep runs loaded from a record: the engine's trade-off table and recommendation. */
   sweep: SweepSummary | null;
+  /** The validated config the run used (Compare Runs shows the differences). */
+  config: unknown;
 }
 
 export function emptyRun(runId: string, job: JobKind, status: RunStatus, startedAt: string): PanelRun {
@@ -87,6 +89,7 @@ export function emptyRun(runId: string, job: JobKind, status: RunStatus, started
     durationMs: null,
     maxAccuracyDrop: null,
     sweep: null,
+    config: null,
   };
 }
 
@@ -167,6 +170,7 @@ export function fromView(view: RunView): PanelRun {
     run.error = rec.error ?? null;
     run.maxAccuracyDrop = rec.config.sweep?.maxAccuracyDrop ?? null;
     run.sweep = rec.sweep ?? null;
+    run.config = rec.config;
   }
   // A record already holds everything the events said; replaying them would duplicate points.
   if (!rec) {
@@ -190,6 +194,7 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
       run.startedAt = e.startedAt;
       run.status = 'running';
       run.maxAccuracyDrop = e.config.sweep?.maxAccuracyDrop ?? null;
+      run.config = e.config;
       return false;
     case 'stageStarted': {
       const existing = run.stages.find((s) => s.stage === e.stage && s.model === e.model);

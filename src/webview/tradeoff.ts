@@ -16,6 +16,12 @@ export interface TradeoffPoint {
   group: string;
   /** Kernel sparsity of the file's model: the sweep target, else the largest measured per layer. */
   sparsity: number;
+  /**
+   * The label beside the point: its sparsity in a sweep (what tells the points apart there);
+   * elsewhere its variant (all files of a pipeline share one sparsity, and '50 %' on every
+   * point says nothing), with the sparsity added when the files' sparsities differ.
+   */
+  label: string;
   /** Gzip size in KiB (x). */
   kib: number;
   rawKib: number;
@@ -96,10 +102,14 @@ export function buildTradeoff(run: Pick<PanelRun, 'job' | 'status' | 'report' | 
       ? `${run.status === 'running' ? 'So far the' : 'The'} smallest file within ${budget} of the baseline is ${fileName(best.path)}: ${(best.gzipBytes / 1024).toFixed(1)} KiB gzip, ${pct(best.accuracy)} test accuracy.`
       : `No file is within ${budget} of the baseline${run.status === 'running' ? ' yet' : ''}.`;
   }
+  const sweepRows = run.job === 'sweep' || rows.some((r) => r.targetSparsity !== undefined);
+  const sparsities = new Set(rows.map((r) => sparsityLabel(rowSparsity(r))));
+  const labelOf = (r: ModelReport, group: string): string => (sweepRows ? sparsityLabel(rowSparsity(r)) : sparsities.size > 1 ? `${group} · ${sparsityLabel(rowSparsity(r))}` : group);
   const points: TradeoffPoint[] = rows.map((r, i) => ({
     path: r.path,
     file: fileName(r.path),
     group: mixed ? `${FORMAT_LABEL[r.format] ?? r.format} ${r.variant}` : r.variant,
+    label: labelOf(r, mixed ? `${FORMAT_LABEL[r.format] ?? r.format} ${r.variant}` : r.variant),
     sparsity: rowSparsity(r),
     kib: r.gzipBytes / 1024,
     rawKib: r.bytes / 1024,

@@ -55,10 +55,64 @@ function overlayPlugin(get: () => { tradeoff: Tradeoff | null; theme: Theme }): 
       ctx.lineTo(area.right, y);
       ctx.stroke();
       ctx.font = `11px ${theme.font}`;
-      // Left: the large float32 files sit at the right end of the baseline.
+      // Left: the large float32 files sit at the right end of the baseline. On a box of the
+      // card's colour, clear above the line, so no line or point runs through the words.
+      ctx.setLineDash([]);
       ctx.textAlign = 'left';
-      ctx.fillText(`baseline ${(tradeoff.baseline * 100).toFixed(2)} %`, area.left + 4, y - 4);
+      ctx.textBaseline = 'bottom';
+      const text = `baseline ${(tradeoff.baseline * 100).toFixed(2)} %`;
+      const w = ctx.measureText(text).width;
+      const top = Math.max(area.top, y - 17);
+      ctx.fillStyle = theme.background;
+      ctx.fillRect(area.left + 2, top, w + 6, 14);
+      ctx.fillStyle = theme.muted;
+      ctx.fillText(text, area.left + 5, top + 13);
       ctx.restore();
+    },
+    // Test hook and screen-reader aid: the file under the pointer (the tooltip's title).
+    afterEvent(chart) {
+      const tip = chart.tooltip;
+      const canvas = chart.canvas;
+      const title = tip && tip.opacity > 0 ? (tip.title ?? []).join(' ') : '';
+      if (canvas.dataset.tooltip !== title) {
+        canvas.dataset.tooltip = title;
+      }
+    },
+    // Markers closer than a marker's width are spread sideways around their spot, so every
+    // file stays visible and hoverable (its tooltip gives the exact figures).
+    afterDatasetsUpdate(chart) {
+      const els: { el: { x: number; y: number }; x: number }[] = [];
+      chart.data.datasets.forEach((ds, i) => {
+        if ((ds as { labelPoints?: boolean }).labelPoints === true && chart.isDatasetVisible(i)) {
+          for (const el of chart.getDatasetMeta(i).data) {
+            els.push({ el, x: el.x });
+          }
+        }
+      });
+      const used = new Set<number>();
+      let spread = 0;
+      for (let a = 0; a < els.length; a++) {
+        if (used.has(a)) {
+          continue;
+        }
+        const cluster = [a];
+        for (let b = a + 1; b < els.length; b++) {
+          if (!used.has(b) && cluster.some((c) => Math.hypot(els[c].el.x - els[b].el.x, els[c].el.y - els[b].el.y) < 9)) {
+            cluster.push(b);
+          }
+        }
+        if (cluster.length > 1) {
+          const cx = cluster.reduce((sum, c) => sum + els[c].x, 0) / cluster.length;
+          cluster.forEach((c, k) => {
+            used.add(c);
+            els[c].el.x = cx + (k - (cluster.length - 1) / 2) * 11;
+          });
+          spread += cluster.length;
+        }
+      }
+      chart.canvas.dataset.spread = String(spread);
+      // Where each file's marker is drawn (CSS px in the canvas), in dataset order: a test hook.
+      chart.canvas.dataset.pointXy = els.map((e) => `${Math.round(e.el.x)},${Math.round(e.el.y)}`).join('|');
     },
     afterDatasetsDraw(chart) {
       const { theme } = get();
@@ -82,9 +136,10 @@ function overlayPlugin(get: () => { tradeoff: Tradeoff | null; theme: Theme }): 
           if (!d) {
             return;
           }
-          const text = sparsityLabel(d.sparsity);
+          const text = d.label;
           const w = ctx.measureText(text).width;
-          let x = el.x + 7;
+          // Right of the point, or left of it where the text would leave the plot.
+          let x = el.x + 7 + w > chart.chartArea.right ? el.x - 7 - w : el.x + 7;
           let y = el.y - 6;
           const hit = overlaps(x, y, w);
           if (hit?.text === text || repeats(x, y, text)) {
@@ -195,13 +250,15 @@ export class TradeoffChart {
         label: 'Pareto front',
         data: t.front.map((p) => ({ ...p, x: p.kib, y: p.accuracy })),
         showLine: true,
+        // Drawn over the markers, dashed and 2 px wide: visible even where it joins points.
         borderColor: theme.foreground,
         backgroundColor: theme.foreground,
-        borderWidth: 1.5,
+        borderWidth: 2,
+        borderDash: [6, 3],
         pointRadius: 0,
         pointHoverRadius: 0,
         pointStyle: 'line',
-        order: 2,
+        order: 0,
       });
       t.groups.forEach((g, i) => {
         const color = theme.series[i % theme.series.length];
@@ -244,6 +301,7 @@ export class TradeoffChart {
     c.dataset.baseline = t?.baseline !== null && t?.baseline !== undefined ? String(t.baseline) : '';
     c.dataset.recommended = t?.recommended?.path ?? '';
     c.dataset.scale = t !== null && logScale(t) ? 'logarithmic' : 'linear';
+    c.dataset.labels = t ? t.points.map((p) => p.label).join('|') : '';
     c.setAttribute(
       'aria-label',
       t ? `Gzip size against test accuracy, ${t.points.length} files, ${t.front.length} on the Pareto front${t.recommended ? `, recommended ${t.recommended.file}` : ''}` : 'Size against accuracy: no evaluated files',

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -147,6 +147,24 @@ function sweepPoints(): ModelReport[] {
   });
 }
 
+/** Hovers each trade-off marker (positions from data-point-xy) and checks its tooltip names the file. */
+async function hoverEveryPoint(files: string[]): Promise<void> {
+  await page.locator('#tradeoff-card').scrollIntoViewIfNeeded();
+  const box = await page.locator('#chart-tradeoff').boundingBox();
+  assert.ok(box);
+  const xy = ((await attr('#chart-tradeoff', 'data-point-xy')) ?? '').split('|').map((p) => p.split(',').map(Number));
+  assert.equal(xy.length, files.length);
+  const titles: string[] = [];
+  for (const [x, y] of xy) {
+    await page.mouse.move(box.x + x, box.y + y);
+    await page.waitForFunction(() => (document.getElementById('chart-tradeoff')?.dataset.tooltip ?? '') !== '');
+    titles.push((await attr('#chart-tradeoff', 'data-tooltip')) ?? '');
+    await page.mouse.move(box.x + 2, box.y + 2);
+  }
+  // Dataset order = legend groups; compare as sets of files.
+  assert.deepEqual([...titles].sort(), files.map((f) => f.split('/').pop() ?? f).sort());
+}
+
 /** A finished pipeline run record with `over` replacing its fields. */
 function savedRecord(runId: string, over: Partial<RunRecord>): RunRecord {
   return {
@@ -195,6 +213,8 @@ void describe('metrics panel in headless Chromium', () => {
         '/dist/webview.js': [join(ROOT, 'dist/webview.js'), 'text/javascript'],
         '/media/panel.css': [join(ROOT, 'media/panel.css'), 'text/css'],
         '/theme-dark.css': [join(ROOT, 'test/webview/theme-dark.css'), 'text/css'],
+        '/theme-light.css': [join(ROOT, 'test/webview/theme-light.css'), 'text/css'],
+        '/theme-hc.css': [join(ROOT, 'test/webview/theme-hc.css'), 'text/css'],
       };
       if (url.pathname === '/') {
         let html = panelHtml({
@@ -235,12 +255,13 @@ void describe('metrics panel in headless Chromium', () => {
     await page.addInitScript(`
       window.__name = (f) => f;
       window.__posted = [];
+      window.__state = undefined;
       window.__violations = [];
       document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.effectiveDirective + ' ' + e.blockedURI));
       window.acquireVsCodeApi = () => ({
         postMessage: (m) => window.__posted.push(m),
-        getState: () => undefined,
-        setState: () => undefined,
+        getState: () => window.__state,
+        setState: (st) => { window.__state = st; },
       });
     `);
     await page.goto(`${origin}/`);
@@ -405,6 +426,102 @@ void describe('metrics panel in headless Chromium', () => {
     assert.equal(await page.locator('#tradeoff-recommendation').isVisible(), false);
   });
 
+  void it('the comparison table fits the panel beside the default side bar at 1600 px (no column cut off)', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    // 1600 px window − activity bar (48) − default side bar (~300) ≈ 1250 px of editor.
+    await page.setViewportSize({ width: 1250, height: 1180 });
+    try {
+      const fits = await page.locator('#report-section .table-wrap').evaluate((w) => w.scrollWidth <= w.clientWidth + 1);
+      assert.equal(fits, true, 'no horizontal scrolling in the comparison table');
+      const runtime = await page.locator('#comparison-head th[data-key="runtime"]').boundingBox();
+      const wrap = await page.locator('#report-section .table-wrap').boundingBox();
+      assert.ok(runtime && wrap && runtime.x + runtime.width <= wrap.x + wrap.width + 1, 'the Runtime column is inside the panel');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 1180 });
+    }
+  });
+
+  void it('a pipeline\'s trade-off points are labelled by variant (not "50 %" on every point), with a tooltip per point', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    assert.equal(await attr('#chart-tradeoff', 'data-labels'), 'Keras H5 float32 · 0 %|Keras H5 float32 · 50 %|TFLite dynamic-int8 · 50 %|TFLite float16 · 50 %');
+    await hoverEveryPoint(['mnist_model.h5', 'pruned_mnist_model.h5', 'pruned_mnist_model_quant.tflite', 'pruned_mnist_model_float16.tflite']);
+  });
+
+  void it('each chart has a keyboard-reachable data table, PNG and SVG export, and report.md export', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    const card = page.locator('figure[data-chart="accuracy"]');
+    const summary = card.locator('details.chart-data summary');
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await card.locator('details.chart-data').evaluate((d) => (d as HTMLDetailsElement).open), true, 'Enter opens the data table');
+    const points = Number(await attr('#chart-accuracy', 'data-points'));
+    assert.equal(await card.locator('details.chart-data tbody tr').count(), points, 'one row per epoch point');
+    assert.match(await card.locator('details.chart-data tbody tr').first().innerText(), /baseline\s+mnist_model\s+1\/3\s+91\.50 %\s+91\.90 %/);
+    // Tab order: the summary is followed by the next card's export buttons, all reachable.
+    assert.equal(await page.locator('figure[data-chart="sparsity"] details.chart-data tbody tr').count(), 5, 'sparsity table: one row per step');
+
+    await card.locator('button[data-export="png"]').click();
+    const png = (await posted()).at(-1) as Extract<FromWebview, { type: 'saveChart' }>;
+    assert.equal(png.type, 'saveChart');
+    assert.equal(png.format, 'png');
+    assert.equal(png.chart.name, 'accuracy');
+    assert.ok(png.chart.png.startsWith('data:image/png;base64,') && png.chart.png.length > 2000, 'a real PNG');
+    await card.locator('button[data-export="svg"]').click();
+    const svg = (await posted()).at(-1) as Extract<FromWebview, { type: 'saveChart' }>;
+    assert.equal(svg.format, 'svg');
+    assert.match(svg.chart.svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(svg.chart.svg, /<title>Accuracy<\/title>/);
+    assert.equal((svg.chart.svg.match(/<polyline/g) ?? []).length, 2, 'train and validation curves');
+    assert.ok((svg.chart.svg.match(/<circle/g) ?? []).length >= 2 * points, 'every epoch point');
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(join(OUT, 'webview-chart-accuracy.svg'), svg.chart.svg);
+
+    await page.locator('#export-report').click();
+    const report = (await posted()).at(-1) as Extract<FromWebview, { type: 'exportReport' }>;
+    assert.equal(report.type, 'exportReport');
+    assert.deepEqual(report.runIds, [RUN_ID]);
+    assert.deepEqual(report.charts.map((c) => c.name), ['accuracy', 'loss', 'tradeoff', 'sparsity'], 'the charts on screen, none of the comparison');
+  });
+
+  void it('light, dark and high-contrast themes: the panel and its charts follow the theme (screenshots)', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    const themes = [
+      ['light', 'vscode-light', 'rgb(255, 255, 255)', '#3b3b3b'],
+      ['hc', 'vscode-high-contrast', 'rgb(0, 0, 0)', '#ffffff'],
+      ['dark', 'vscode-dark', 'rgb(31, 31, 31)', '#cccccc'],
+    ] as const;
+    for (const [name, bodyClass, background, foreground] of themes) {
+      await page.evaluate(
+        ([file, cls]) =>
+          new Promise<void>((done) => {
+            const link = document.querySelector<HTMLLinkElement>('link[href*="/theme-"]');
+            if (!link) {
+              throw new Error('no theme stylesheet');
+            }
+            link.addEventListener('load', () => {
+              // VS Code swaps the body class with the theme; the panel re-reads its colours then.
+              document.body.className = cls;
+              requestAnimationFrame(() => done());
+            });
+            link.href = link.href.replace(/theme-[a-z]+\.css/, `theme-${file}.css`);
+          }),
+        [name, bodyClass] as const,
+      );
+      await page.waitForFunction((fg) => document.body.dataset.themeForeground === fg, foreground);
+      assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), background, `${name}: background`);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: join(OUT, `webview-theme-${name}.png`), fullPage: true });
+    }
+  });
+
   void it('stop button posts stopRun; screenshot in a dark theme', async (t) => {
     if (skipReason) {
       return t.skip(skipReason);
@@ -489,6 +606,61 @@ void describe('metrics panel in headless Chromium', () => {
     // 9 mask updates + 2 epoch ends (steps 422 and 844; none coincides with an update).
     assert.equal(await attr('#chart-sparsity', 'data-points'), '11', 'every mask update, not one dot per epoch');
     assert.equal(await attr('#chart-sparsity', 'data-target-points'), '9', 'the schedule target per update');
+  });
+
+  void it('overlapping markers are spread apart, and each keeps its own tooltip', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    const twin = (path: string, variant: string): ModelReport => ({ ...report()[2], path, variant });
+    const record = savedRecord('overlap', { report: [report()[0], twin('a_quant.tflite', 'dynamic-int8'), twin('b_full_int8.tflite', 'full-int8'), report()[3]] });
+    await send({ type: 'snapshot', canRun: true, selectedRunId: 'overlap', runs: [{ runId: 'overlap', job: 'pipeline', status: 'done', startedAt: record.startedAt, backend, events: [], record }] });
+    assert.equal(await attr('#chart-tradeoff', 'data-spread'), '2', 'the two files with the same size and accuracy are moved apart');
+    const xy = ((await attr('#chart-tradeoff', 'data-point-xy')) ?? '').split('|').map((p) => p.split(',').map(Number));
+    const [a, b] = [xy[1], xy[2]];
+    assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1]) >= 9, `markers ${JSON.stringify(a)} and ${JSON.stringify(b)} no longer overlap`);
+    await hoverEveryPoint(['mnist_model.h5', 'a_quant.tflite', 'b_full_int8.tflite', 'pruned_mnist_model_float16.tflite']);
+  });
+
+  void it('Compare Runs: config differences highlighted, curves overlaid, model tables merged; Back returns to one run', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    const curve = (k: number): RunRecord['stages'] => [
+      { stage: 'train', model: 'mnist_model', durationMs: 1, testAccuracy: 0.97, epochs: [1, 2, 3].map((epoch) => ({ epoch, step: epoch * 844, durationMs: 1, loss: 0.3 / epoch, accuracy: 0.9 + epoch / 100, valLoss: 0.25 / epoch + k, valAccuracy: 0.91 + epoch / 100 - k })) },
+    ];
+    const a = savedRecord('run-a', { stages: curve(0), report: report().slice(0, 2) });
+    const b = savedRecord('run-b', { startedAt: '2026-11-27T19:30:00.000Z', stages: curve(0.01), report: report().slice(2), config: { ...DEFAULT_CONFIG, train: { ...DEFAULT_CONFIG.train, epochs: 3 }, prune: { ...DEFAULT_CONFIG.prune, layers: 'all' } } });
+    const view = (r: RunRecord) => ({ runId: r.runId, job: r.job, status: r.status, startedAt: r.startedAt, backend, events: [], record: r });
+    await send({ type: 'snapshot', canRun: true, selectedRunId: 'run-b', runs: [view(a), view(b)], compare: ['run-a', 'run-b'] });
+    assert.equal(await page.locator('#compare-section').isVisible(), true);
+    assert.equal(await attr('#app', 'data-mode'), 'compare');
+    assert.equal(await page.locator('#charts').isVisible(), false, 'the one-run charts make room');
+    assert.equal(await page.locator('#compare-title').textContent(), 'Comparing 2 runs');
+    assert.deepEqual(await page.locator('#compare-runs tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.run)), ['run-a', 'run-b']);
+    const differs = await page.locator('#compare-config tr.differs').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.key));
+    assert.deepEqual(differs, ['train.epochs', 'prune.layers'], 'exactly the settings that differ');
+    assert.match(await page.locator('#compare-config tr[data-key="train.epochs"]').innerText(), /train\.epochs\s+5\s+3/);
+    await page.locator('#compare-config-all').check();
+    assert.ok((await page.locator('#compare-config tbody tr').count()) > 20, 'every setting on request');
+    assert.equal(await page.locator('#compare-config tr.differs').count(), 2, 'still highlighted');
+    assert.equal(await attr('#chart-compare-accuracy', 'data-series'), '2', 'one curve per run');
+    assert.equal(await attr('#chart-compare-loss', 'data-series'), '2');
+    assert.deepEqual(
+      await page.locator('#compare-files tbody tr').evaluateAll((trs) => trs.map((tr) => `${(tr as HTMLElement).dataset.run} ${(tr as HTMLElement).dataset.path}`)),
+      ['run-a mnist_model.h5', 'run-a pruned_mnist_model.h5', 'run-b pruned_mnist_model_quant.tflite', 'run-b pruned_mnist_model_float16.tflite'],
+    );
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(OUT, 'webview-compare.png'), fullPage: true });
+    await page.locator('#export-report').click();
+    const exported = (await posted()).at(-1) as Extract<FromWebview, { type: 'exportReport' }>;
+    assert.deepEqual(exported.runIds, ['run-a', 'run-b']);
+    assert.deepEqual(exported.charts.map((c) => c.name), ['compare-accuracy', 'compare-loss']);
+    await page.locator('#compare-back').click();
+    assert.deepEqual((await posted()).at(-1), { type: 'selectRun', runId: 'run-b' });
+    assert.equal(await page.locator('#compare-section').isVisible(), false);
+    assert.equal(await attr('#app', 'data-mode'), 'run');
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { __state: unknown }).__state), { selectedRunId: 'run-b' }, 'the panel keeps its run for the serializer');
   });
 
   void it('a live sweep: trade-off points accumulate per point, the Pareto front and the recommendation follow', async (t) => {

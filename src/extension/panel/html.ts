@@ -50,6 +50,11 @@ function escapeAttr(s: string): string {
  * (gzip size vs accuracy per model file; #tradeoff-card hidden below two evaluated files),
  * #tradeoff-recommendation[data-path], #comparison-table (th[data-key], tr[data-path][data-pareto], tr.recommended),
  * #artifacts a.artifact-link[data-path], #warnings li, #error-box.
+ * Every chart card has .chart-tools (button[data-export=png|svg]) and details.chart-data > table
+ * (the chart's data as a table, for screen readers and keyboard users); #export-report writes report.md.
+ * Compare Runs: #app[data-mode=compare], #compare-section, #compare-runs tr[data-run],
+ * #compare-config tr[data-key].differs, canvas#chart-compare-accuracy/#chart-compare-loss
+ * [data-series] (one per run), #compare-files tr[data-run][data-path], #compare-back.
  */
 export function panelHtml(o: PanelHtmlOptions): string {
   const nonce = escapeAttr(o.nonce);
@@ -74,6 +79,7 @@ export function panelHtml(o: PanelHtmlOptions): string {
             <select id="run-select" aria-label="Select run"></select>
           </label>
           <vscode-button id="stop-button" secondary hidden aria-label="Stop run">■ Stop</vscode-button>
+          <vscode-button id="export-report" secondary hidden aria-label="Export report.md with the charts">Export report.md</vscode-button>
         </div>
         <dl class="facts">
           <div><dt>Run</dt><dd id="run-id">–</dd></div>
@@ -83,6 +89,30 @@ export function panelHtml(o: PanelHtmlOptions): string {
           <div><dt>Duration</dt><dd id="run-duration">–</dd></div>
         </dl>
       </header>
+      <section id="compare-section" class="compare" hidden aria-labelledby="compare-title">
+        <div class="title-row">
+          <h2 id="compare-title">Comparing runs</h2>
+          <span class="spacer"></span>
+          <vscode-button id="compare-back" secondary>Back to one run</vscode-button>
+        </div>
+        <div class="table-wrap"><table id="compare-runs" aria-label="Compared runs"><thead></thead><tbody></tbody></table></div>
+        <h3>Config differences</h3>
+        <p id="compare-config-note" class="charts-note" hidden>The runs used the same configuration.</p>
+        <label class="toggle"><input type="checkbox" id="compare-config-all"> Show every setting</label>
+        <div class="table-wrap"><table id="compare-config" aria-label="Configuration of each run"><thead></thead><tbody></tbody></table></div>
+        <section class="charts compare-charts">
+          <figure class="chart-card" data-chart="compare-accuracy">
+            <figcaption>Validation accuracy by epoch</figcaption>
+            <div class="chart-box"><canvas id="chart-compare-accuracy" role="img" aria-label="Validation accuracy per epoch of each compared run" data-series="0"></canvas></div>
+          </figure>
+          <figure class="chart-card" data-chart="compare-loss">
+            <figcaption>Validation loss by epoch</figcaption>
+            <div class="chart-box"><canvas id="chart-compare-loss" role="img" aria-label="Validation loss per epoch of each compared run" data-series="0"></canvas></div>
+          </figure>
+        </section>
+        <h3>Model files</h3>
+        <div class="table-wrap"><table id="compare-files" aria-label="Model files of every compared run"><thead></thead><tbody></tbody></table></div>
+      </section>
       <section id="empty-state" class="empty-state" hidden>
         <p>No runs yet. Train the reference MNIST model, run the whole pipeline, or sweep sparsities to find the smallest accurate model.</p>
         <div class="buttons">
@@ -99,20 +129,20 @@ export function panelHtml(o: PanelHtmlOptions): string {
       </section>
       <p id="charts-note" class="charts-note" hidden></p>
       <section id="charts" class="charts" data-job="none">
-        <figure class="chart-card">
+        <figure class="chart-card" data-chart="accuracy">
           <figcaption>Accuracy</figcaption>
           <div class="chart-box"><canvas id="chart-accuracy" role="img" aria-label="Accuracy per epoch" data-points="0"></canvas></div>
         </figure>
-        <figure class="chart-card">
+        <figure class="chart-card" data-chart="loss">
           <figcaption>Loss</figcaption>
           <div class="chart-box"><canvas id="chart-loss" role="img" aria-label="Loss per epoch" data-points="0"></canvas></div>
         </figure>
-        <figure class="chart-card chart-wide" id="tradeoff-card" hidden>
-          <figcaption>Trade-off: size against accuracy <span class="caption-note">one point per model file, labelled with its sparsity</span></figcaption>
+        <figure class="chart-card chart-wide" id="tradeoff-card" data-chart="tradeoff" hidden>
+          <figcaption>Trade-off: size against accuracy <span class="caption-note" id="tradeoff-note">one point per model file</span></figcaption>
           <div class="chart-box chart-tall"><canvas id="chart-tradeoff" role="img" aria-label="Gzip size against test accuracy" data-points="0"></canvas></div>
           <p id="tradeoff-recommendation" class="recommendation" hidden></p>
         </figure>
-        <figure class="chart-card" id="sparsity-card" hidden>
+        <figure class="chart-card" id="sparsity-card" data-chart="sparsity" hidden>
           <figcaption>Sparsity per pruned layer</figcaption>
           <div class="chart-box"><canvas id="chart-sparsity" role="img" aria-label="Sparsity per pruned layer over training steps" data-points="0"></canvas></div>
         </figure>
