@@ -8,7 +8,6 @@
  * .png/.jpg/.jpeg; an empty class folder, a corrupt image or (without data.imageSize) an
  * image of another size is an error naming the file.
  */
-import { promises as fs, type Dirent } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -17,78 +16,12 @@ import { BadInputError, CancelledError } from '../errors';
 import { LIMITS, readFileLimited } from '../util/safeRead';
 import { decodeImage, ImageDecodeError } from './image/decode';
 import type { WorkerReply, WorkerRequest } from './image/protocol';
+import { scanClassFolders, type ClassFiles } from './classFolders';
 import type { LoadOptions } from './load';
 import type { RawData, RawSet } from './prepare';
 
-const IMAGE_EXT = /\.(png|jpe?g)$/i;
 /** Files per worker task: large enough to amortise messages, small enough to balance. */
 const TASK_FILES = 128;
-const MAX_FILES = 5_000_000;
-
-export interface ClassFiles {
-  /** Sorted class folder names. */
-  classes: string[];
-  /** Files per class, sorted, in class order. */
-  files: string[][];
-}
-
-async function readDir(dir: string, what: string): Promise<Dirent[]> {
-  try {
-    return await fs.readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const problem = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `cannot be read (${code ?? (err as Error).message})`;
-    throw new BadInputError(`${dir} (${what}) ${problem}. Point ${what} at a folder with one subfolder per class, e.g. train/cat/*.png and train/dog/*.png.`, dir);
-  }
-}
-
-const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Every image file under `dir`, recursively, sorted (symlinks and hidden entries skipped). */
-async function imagesUnder(dir: string, what: string, out: string[]): Promise<void> {
-  const entries = (await readDir(dir, what)).filter((e) => !e.name.startsWith('.')).sort((a, b) => byName(a.name, b.name));
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      await imagesUnder(p, what, out);
-    } else if (e.isFile() && IMAGE_EXT.test(e.name)) {
-      out.push(p);
-      if (out.length > MAX_FILES) {
-        throw new BadInputError(`${dir} holds more than ${MAX_FILES} images. Point ${what} at a smaller folder.`, dir);
-      }
-    }
-  }
-}
-
-/** The class folders of `dir` and their image files; `classes` = the training classes (for test/validation folders). */
-export async function scanClassFolders(dir: string, what: string, classes?: readonly string[]): Promise<ClassFiles> {
-  const subdirs = (await readDir(dir, what))
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-    .map((e) => e.name)
-    .sort(byName);
-  if (subdirs.length === 0) {
-    throw new BadInputError(`${dir} (${what}) has no class subfolders. Put the images of each class in a subfolder named after the class, e.g. ${path.join(dir, 'cat')}/, ${path.join(dir, 'dog')}/.`, dir);
-  }
-  if (classes) {
-    const unknown = subdirs.filter((s) => !classes.includes(s));
-    if (unknown.length > 0) {
-      throw new BadInputError(
-        `${path.join(dir, unknown[0])} is a class folder that the training folder does not have (its classes: ${classes.join(', ')}). Rename it to one of those classes or remove it; a model cannot predict a class it was not trained on.`,
-        path.join(dir, unknown[0]),
-      );
-    }
-  }
-  const files: string[][] = [];
-  for (const name of subdirs) {
-    const list: string[] = [];
-    await imagesUnder(path.join(dir, name), what, list);
-    if (list.length === 0) {
-      throw new BadInputError(`${path.join(dir, name)} (class "${name}") holds no PNG or JPEG images. Add its images or remove the folder.`, path.join(dir, name));
-    }
-    files.push(list);
-  }
-  return { classes: subdirs, files };
-}
 
 function resolveDir(value: string | undefined, key: string): string {
   if (!value) {
