@@ -19,6 +19,8 @@ import {
   QuantizationField,
   ReshapeOptionsField,
   SoftmaxOptionsField,
+  BuiltinOperator,
+  operatorName,
   SubGraphField,
   TensorField,
   TensorType,
@@ -246,6 +248,11 @@ export function readTflite(file: Uint8Array, source = 'model'): ReadTflite {
     operators.forEach((o, k) => {
       o.inputs.forEach((i) => checkIndex(`operator ${k}'s input`, i, true));
       o.outputs.forEach((i) => checkIndex(`operator ${k}'s output`, i, false));
+      // The inputs every reader of these ops takes for granted: data (and weights) present.
+      const required = o.op === BuiltinOperator.FULLY_CONNECTED || o.op === BuiltinOperator.CONV_2D ? 2 : 1;
+      if (o.inputs.length < required || o.inputs.slice(0, required).some((i) => i < 0) || o.outputs.length < 1) {
+        fail(`operator ${k} (${operatorName(o.op)}) has inputs [${o.inputs.join(', ')}] and outputs [${o.outputs.join(', ')}]; it needs ${required === 2 ? 'its data and weights inputs' : 'an input'} and an output`);
+      }
     });
     return {
       bytes: file.length,
