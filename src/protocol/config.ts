@@ -123,6 +123,14 @@ export interface QuantizeConfig {
   tfjs: TfjsQuantMode[];
   /** Representative samples for full-integer calibration, taken from the training set. */
   representativeSamples: number;
+  /**
+   * How full-int8 finds activation ranges on the representative samples: 'min-max' (the
+   * converter's default) or 'percentile' (clips the rarest values: better resolution when a few
+   * outliers stretch a range).
+   */
+  calibration: 'min-max' | 'percentile';
+  /** For calibration 'percentile': the kept share of values, e.g. 99.99 (clips 0.01 % at each end). */
+  calibrationPercentile: number;
   /** Full-int8 weights: per-channel (default) or per-tensor (some MCU runtimes need it). */
   perChannel: boolean;
   /** Full-int8 model with int8 input/output tensors instead of float. */
@@ -205,6 +213,8 @@ export const DEFAULT_CONFIG: RunConfig = {
     tflite: ['float32', 'float16', 'dynamic-int8', 'full-int8'],
     tfjs: ['uint8', 'float16'],
     representativeSamples: 200,
+    calibration: 'min-max',
+    calibrationPercentile: 99.99,
     perChannel: true,
     int8Io: false,
     perChannelDenseAs: 'conv2d',

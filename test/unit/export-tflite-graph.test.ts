@@ -11,7 +11,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/engine/backend';
 import type { ImageSet } from '../../src/engine/data/dataset';
 import { BadInputError } from '../../src/engine/errors';
+import { tfliteBytes } from '../../src/engine/export/tflite';
 import { graphTfliteBytes, type GraphTfliteOptions } from '../../src/engine/export/tflite/graphExport';
+import { mlpToGraph } from '../../src/engine/graph/mlp';
 import { forwardInt8Lowered, quantizeInputValues } from '../../src/engine/export/tflite/int8Ref';
 import { readTflite } from '../../src/engine/export/tflite/reader';
 import { BuiltinOperator, operatorName, TensorType } from '../../src/engine/export/tflite/schema';
@@ -19,7 +21,7 @@ import type { ModelGraph } from '../../src/engine/graph/types';
 import { LitertModel } from '../../src/engine/runtime/litertRuntime';
 import { TfliteModel } from '../../src/engine/runtime/tfliteRuntime';
 import type { TfliteMode } from '../../src/protocol/config';
-import { mnist } from './export-helpers';
+import { mnist, randomModel } from './export-helpers';
 import { convnet, functional, graphFromTfjsLayers, pixelsOf, tfjsForward } from './tflite-graph-helpers';
 
 let train: ImageSet;
@@ -284,5 +286,21 @@ void describe('a trained convnet: accuracy per variant in both runtimes', () => 
     assert.ok(Math.abs(acc['full-int8'][0] - f) <= 1 && Math.abs(acc['full-int8'][1] - f) <= 1, JSON.stringify(acc));
     assert.ok(Math.abs(acc['dynamic-int8'][0] - f) <= 0.3 && Math.abs(acc['dynamic-int8'][1] - f) <= 0.3, JSON.stringify(acc));
     assert.ok(Math.abs(acc.float16[0] - f) <= 0.3, JSON.stringify(acc));
+  });
+});
+
+void describe('saveTflite takes a layer graph', () => {
+  void test('a Dense-stack graph gives the MLP writer\'s exact bytes; a convnet goes through the graph exporter with the chosen calibration', () => {
+    const mlp = randomModel('mnist_model', [784, 16, 10], 5);
+    const rep = { images: train.images.subarray(0, 100 * 784), count: 100 };
+    for (const mode of ['float32', 'full-int8'] as TfliteMode[]) {
+      const a = tfliteBytes(mlp, mode, { representative: rep });
+      const b = tfliteBytes(mlpToGraph(mlp), mode, { representative: rep });
+      assert.deepEqual(b.data, a.data, mode);
+    }
+    const c = tfliteBytes(convnet(), 'full-int8', { representative: rep, calibration: { kind: 'percentile', percentile: 99.99 } });
+    const g = readTflite(c.data);
+    assert.match(g.description, /percentile 99\.99 calibration on 100 samples/);
+    assert.ok(g.operators.some((o) => o.op === BuiltinOperator.MAX_POOL_2D));
   });
 });

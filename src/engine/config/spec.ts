@@ -254,6 +254,12 @@ export const CONFIG_SPEC: ObjectSpec = {
           doc: 'Weight-quantized TF.js variants to write.',
         },
         representativeSamples: { kind: 'int', min: 1, max: 60000, doc: 'Training samples used to calibrate full-integer int8 (100–500 is typical).' },
+        calibration: {
+          kind: 'enum',
+          values: ['min-max', 'percentile'],
+          doc: 'How full-int8 finds activation ranges on the representative samples: "min-max" (the TFLite converter\'s default) or "percentile" (clips the rarest values, see calibrationPercentile; for outlier-heavy activations).',
+        },
+        calibrationPercentile: { kind: 'number', min: 50, max: 100, doc: 'For calibration "percentile": the share of values kept, e.g. 99.99 clips 0.01 % at each end of every range.' },
         perChannel: { kind: 'bool', doc: 'Full-int8 weights per-channel (true) or per-tensor (false, for some MCU runtimes).' },
         int8Io: { kind: 'bool', doc: 'Full-int8 model with int8 input/output tensors instead of float.' },
         perChannelDenseAs: {

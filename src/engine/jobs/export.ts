@@ -11,6 +11,7 @@ import type { ArtifactKind, ModelReport } from '../../protocol/engine';
 import { saveKerasH5 } from '../export/kerasH5';
 import { saveTflite } from '../export/tflite';
 import { saveTfjsQuantized } from '../export/tfjsQuantized';
+import type { ModelGraph } from '../graph/types';
 import type { MlpModel } from '../model/mlp';
 import { withDeltas, writeComparison } from '../report/comparison';
 import { evaluateModelFile } from '../report/evaluateFile';
@@ -46,7 +47,7 @@ function exportProgress(ctx: StageContext, task: string, done: number, total: nu
   ctx.emit({ type: 'stageProgress', stage: 'export', task, done, total });
 }
 
-export async function writeTfliteVariants(ctx: StageContext, model: MlpModel, modes: readonly TfliteMode[], subdir = '', progress = { done: 0, total: modes.length }): Promise<Written[]> {
+export async function writeTfliteVariants(ctx: StageContext, model: MlpModel | ModelGraph, modes: readonly TfliteMode[], subdir = '', progress = { done: 0, total: modes.length }): Promise<Written[]> {
   const q = ctx.config.quantize;
   const data = await ctx.data();
   const n = Math.min(q.representativeSamples, data.train.count);
@@ -63,6 +64,7 @@ export async function writeTfliteVariants(ctx: StageContext, model: MlpModel, mo
       int8Io: q.int8Io,
       perChannelAs: q.perChannelDenseAs === 'fully_connected' ? 'fully-connected' : 'conv2d',
       dynamicForm: q.dynamicRangeForm,
+      calibration: q.calibration === 'percentile' ? { kind: 'percentile', percentile: q.calibrationPercentile } : { kind: 'min-max' },
     });
     ctx.addArtifact('tflite', model.name, rel, bytes);
     written.push({ kind: 'tflite', model: model.name, rel, evalPath: abs });

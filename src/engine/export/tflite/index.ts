@@ -1,13 +1,22 @@
 /**
  * Writes a model as `.tflite` in one of the deployment modes. The whole flatbuffer is
  * built in memory first and written atomically, so an error never leaves a partial file.
+ *
+ * A model is an MlpModel or a layer graph (ModelGraph). A graph that is a plain Dense stack
+ * goes through the MLP writer (build.ts: its XNNPACK-tuned forms, byte-identical files);
+ * any other graph through the layer-graph exporter (graphExport.ts).
  */
 import type { TfliteMode } from '../../../protocol/config';
+import type { ModelGraph } from '../../graph/types';
+import { graphToMlp } from '../../graph/mlp';
+import { toModelInput } from '../../graph/input';
 import type { MlpModel } from '../../model/mlp';
 import { quantizeFullInt8, type QuantizedMlp, type RepresentativeData } from '../../quantize/fullInt8';
 import { writeFileAtomic } from '../../util/atomic';
 import { validateModel } from '../validateModel';
 import { buildTfliteGraph, type BuildOptions } from './build';
+import { graphTfliteBytes } from './graphExport';
+import type { CalibrationMethod, QuantizedLowered } from './quantizeLowered';
 import { writeTflite } from './writer';
 
 export interface TfliteExportOptions {
@@ -19,15 +28,48 @@ export interface TfliteExportOptions {
   perChannelAs?: BuildOptions['perChannelAs'];
   /** Graph form for dynamic-int8 (default 'dequantize': XNNPACK's fast path). */
   dynamicForm?: BuildOptions['dynamicForm'];
+  /** full-int8 of a layer graph: how activation ranges are calibrated (default min-max). */
+  calibration?: CalibrationMethod;
 }
 
 export interface TfliteExportResult {
   bytes: number;
   /** full-int8 only: the quantized model that was written. */
-  quantized?: QuantizedMlp;
+  quantized?: QuantizedMlp | QuantizedLowered;
 }
 
-export function tfliteBytes(model: MlpModel, mode: TfliteMode, opts: TfliteExportOptions = {}): { data: Uint8Array; quantized?: QuantizedMlp } {
+function isGraph(m: MlpModel | ModelGraph): m is ModelGraph {
+  return Array.isArray((m as Partial<ModelGraph>).inputs);
+}
+
+/** Representative samples as float model input (uint8 bytes scaled by 1/255, float32 as stored). */
+function calibrationInput(rep: RepresentativeData | undefined, features: number): { samples: Float32Array; count: number } {
+  if (!rep || rep.count <= 0) {
+    return { samples: new Float32Array(0), count: 0 };
+  }
+  const values = rep.count * features;
+  return { samples: toModelInput(rep.images, new Float32Array(values), values), count: rep.count };
+}
+
+export function tfliteBytes(model: MlpModel, mode: TfliteMode, opts?: TfliteExportOptions): { data: Uint8Array; quantized?: QuantizedMlp };
+export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts?: TfliteExportOptions): { data: Uint8Array; quantized?: QuantizedMlp | QuantizedLowered };
+export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts: TfliteExportOptions = {}): { data: Uint8Array; quantized?: QuantizedMlp | QuantizedLowered } {
+  if (isGraph(model)) {
+    const graph = model;
+    const mlp = graphToMlp(graph).model;
+    if (!mlp) {
+      const input = graph.layers.find((l) => l.name === graph.inputs[0]);
+      const features = ((input?.config.shape as number[] | undefined) ?? []).reduce((a, b) => a * b, 1);
+      const r = graphTfliteBytes(graph, mode, {
+        calibration: mode === 'full-int8' ? calibrationInput(opts.representative, features) : undefined,
+        perChannel: opts.perChannel,
+        int8Io: opts.int8Io,
+        method: opts.calibration,
+      });
+      return { data: r.data, quantized: r.quantized };
+    }
+    model = mlp;
+  }
   validateModel(model, `TFLite ${mode}`);
   let quantized: QuantizedMlp | undefined;
   if (mode === 'full-int8') {
@@ -37,7 +79,7 @@ export function tfliteBytes(model: MlpModel, mode: TfliteMode, opts: TfliteExpor
   return { data, quantized };
 }
 
-export async function saveTflite(model: MlpModel, mode: TfliteMode, file: string, opts: TfliteExportOptions = {}): Promise<TfliteExportResult> {
+export async function saveTflite(model: MlpModel | ModelGraph, mode: TfliteMode, file: string, opts: TfliteExportOptions = {}): Promise<TfliteExportResult> {
   const { data, quantized } = tfliteBytes(model, mode, opts);
   const bytes = await writeFileAtomic(file, data);
   return { bytes, quantized };
