@@ -109,6 +109,9 @@ void describe('Conv2DBackpropFilter / Conv2DBackpropInput vs cpu autodiff', () =
 const dwCases: { label: string; x: Shape; w: Shape; strides: number | [number, number]; pad: Pad }[] = [
   { label: '3×3 same, multiplier 1, 8 channels', x: [2, 9, 9, 8], w: [3, 3, 8, 1], strides: 1, pad: 'same' },
   { label: '3×3 same, stride 2, multiplier 1, 6 channels (lane remainder)', x: [2, 10, 9, 6], w: [3, 3, 6, 1], strides: 2, pad: 'same' },
+  { label: '3×3 same, stride 2, multiplier 1, 8 channels (vector path, strided)', x: [2, 11, 10, 8], w: [3, 3, 8, 1], strides: 2, pad: 'same' },
+  { label: '5×3 valid, strides [1, 2], multiplier 1, 12 channels', x: [2, 9, 12, 12], w: [5, 3, 12, 1], strides: [1, 2], pad: 'valid' },
+  { label: '3×3 explicit padding, stride 2, multiplier 1, 4 channels', x: [1, 7, 8, 4], w: [3, 3, 4, 1], strides: 2, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
   { label: '3×3 valid, multiplier 2', x: [2, 8, 8, 5], w: [3, 3, 5, 2], strides: 1, pad: 'valid' },
   { label: '5×3 same, strides [1, 2], multiplier 3', x: [3, 7, 9, 4], w: [5, 3, 4, 3], strides: [1, 2], pad: 'same' },
 ];
@@ -125,7 +128,12 @@ void describe('DepthwiseConv2dNativeBackpropFilter / Input vs cpu autodiff', () 
 void describe('dilated depthwise gradients vs a float64 loop from the definition', () => {
   // TF.js autodiff refuses dilations > 1, but the kernels accept them (Keras DepthwiseConv2D
   // dilation_rate): y[b, oh, ow, c·M + q] = Σ x[b, oh·s − pt + kh·d, ow·s − pl + kw·d, c] · w[kh, kw, c, q].
-  const [B, H, W, C, M, KH, KW, D] = [2, 9, 10, 3, 2, 3, 3, 2];
+  for (const [B, H, W, C, M, KH, KW, D] of [[2, 9, 10, 3, 2, 3, 3, 2], [2, 10, 9, 8, 1, 3, 2, 3]]) {
+    dilatedCase(B, H, W, C, M, KH, KW, D);
+  }
+});
+
+function dilatedCase(B: number, H: number, W: number, C: number, M: number, KH: number, KW: number, D: number): void {
   const OH = H - (KH - 1) * D;
   const OW = W - (KW - 1) * D;
   const x = randomArray(B * H * W * C, 1);
@@ -152,7 +160,7 @@ void describe('dilated depthwise gradients vs a float64 loop from the definition
       }
     }
   }
-  void it(`dilation 2, multiplier 2: dx and dW within ${TOL}`, async () => {
+  void it(`dilation ${D}, multiplier ${M}, ${C} channels: dx and dW within ${TOL}`, async () => {
     await tf.setBackend('wasm');
     const attrs = { strides: [1, 1], dilations: [D, D], pad: 'valid' };
     const [dx, dw] = tf.tidy(() => {
@@ -164,7 +172,7 @@ void describe('dilated depthwise gradients vs a float64 loop from the definition
     assert.ok(relErr(dx, refDx) <= TOL, `dx ${relErr(dx, refDx)}`);
     assert.ok(relErr(dw, refDw) <= TOL, `dW ${relErr(dw, refDw)}`);
   });
-});
+}
 
 void describe('MaxPoolGrad vs cpu autodiff', () => {
   const cases: { label: string; x: Shape; size: number; strides: number; pad: 'valid' | 'same'; ints?: boolean }[] = [
