@@ -152,7 +152,10 @@ results.cnn_gflops = { ...(cnnGflops.kernels ?? {}) };
 if (ours.median_s) {
   // The Dense kernel, in dense-equivalent FLOPs (it skips zero inputs, so this overstates its arithmetic rate).
   const denseFlops = 6 * (784 * 128 + 128 * 10) * 54000;
-  results.cnn_gflops['dense_kernel (MLP epoch, dense-equivalent FLOPs)'] = { gflops: round(denseFlops / ours.median_s / 1e9, 1) };
+  results.cnn_gflops['dense_kernel (MLP epoch, dense-equivalent FLOPs)'] = {
+    gflops: round(denseFlops / ours.median_s / 1e9, 1),
+    cpu_gflops: ours.median_cpu_s ? round(denseFlops / ours.median_cpu_s / 1e9, 1) : null,
+  };
 }
 if (cnnOurs.epoch_s_from_median) {
   results.notes.push(`CNN reference (issue 15, not measured here): PyTorch on one thread of this machine ≈ 14 s per epoch; ours ${round(cnnOurs.epoch_s_from_median, 1)} s is ${round(cnnOurs.epoch_s_from_median / 14, 2)}× that at this run's load`);
