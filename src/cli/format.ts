@@ -80,3 +80,18 @@ export function sweepTable(rows: ModelReport[], maxAccuracyDrop: number): string
 export function formatAccuracyDelta(delta: number | null): string {
   return delta === null ? '—' : `${delta >= 0 ? '+' : '−'}${Math.abs(delta * 100).toFixed(2)} pt`;
 }
+
+/**
+ * The one stderr style for a problem the user can fix, used for argument, config and run
+ * errors alike: `model-optimizer: bad input in <where>: <message>` (one paragraph).
+ */
+export function problemText(message: string, where?: string): string {
+  // A list of several config problems names each field itself.
+  const prefix = where && !message.includes(`${where}:`) ? `bad input in ${where}: ` : '';
+  return `model-optimizer: ${prefix}${message}\n`;
+}
+
+/** Metrics that may be NaN (val_loss without a validation split) print as '—'. */
+export function metric(x: number | null | undefined): string {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(4) : '—';
+}

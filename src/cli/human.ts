@@ -6,7 +6,7 @@
  */
 import { assertNever } from '../protocol/assert';
 import { mergeReport, type BackendInfo, type EngineEvent, type ModelReport, type WarningEvent } from '../protocol/engine';
-import { bytes, comparisonTable, duration, pct, progressBar, sweepTable } from './format';
+import { bytes, comparisonTable, duration, metric, pct, problemText, progressBar, sweepTable } from './format';
 
 export interface Streams {
   out: NodeJS.WritableStream & { isTTY?: boolean };
@@ -101,7 +101,7 @@ export class HumanPrinter {
               .join(', ')}`
           : '';
         this.out(
-          `  epoch ${e.epoch}/${e.epochs}  loss ${m.loss.toFixed(4)}  accuracy ${m.accuracy.toFixed(4)}  val_loss ${m.valLoss.toFixed(4)}  val_accuracy ${m.valAccuracy.toFixed(4)}  step ${e.step}  ${duration(e.durationMs)}${sp}`,
+          `  epoch ${e.epoch}/${e.epochs}  loss ${metric(m.loss)}  accuracy ${metric(m.accuracy)}  val_loss ${metric(m.valLoss)}  val_accuracy ${metric(m.valAccuracy)}  step ${e.step}  ${duration(e.durationMs)}${sp}`,
         );
         return;
       }
@@ -137,9 +137,11 @@ export class HumanPrinter {
         this.err(`\nRun cancelled after ${duration(e.durationMs)}. Completed files were kept; partial files were removed.`);
         return;
       case 'error':
+        // The same one-paragraph style as argument and config errors (problemText).
         this.err(
-          `\n${e.code === 'bad-input' ? 'Error' : 'Internal error'}${e.where ? ` (${e.where})` : ''}: ${e.message}` +
-            (e.code === 'internal' ? '\nThis is a bug in Model Optimizer; please report it with the run record.' : ''),
+          e.code === 'bad-input'
+            ? `\n${problemText(e.message, e.where).trimEnd()}`
+            : `\nmodel-optimizer: internal error: ${e.message}\nThis is a bug in Model Optimizer; please report it with the run record.`,
         );
         if (e.stack && (this.verbose || e.code === 'internal')) {
           this.err(e.stack);

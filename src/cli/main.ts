@@ -13,6 +13,7 @@ import { finalizeKilledRun } from '../engine/output/finalize';
 import { EngineProcess } from '../extension/engineProcess';
 import { applyOverrides, HELP, parseArgs, UsageError } from './args';
 import type { CliArgs } from './args';
+import { problemText } from './format';
 import { HumanPrinter } from './human';
 
 export function exitCodeOf(t: TerminalEvent): number {
@@ -40,12 +41,7 @@ function version(): string {
   return 'unknown';
 }
 
-/** The one-paragraph stderr message for a problem the user can fix. */
-function badInput(message: string, where?: string): string {
-  // A list of several config problems names each field itself.
-  const prefix = where && !message.includes(`${where}:`) ? `bad input in ${where}: ` : '';
-  return `model-optimizer: ${prefix}${message}\n`;
-}
+const badInput = problemText;
 
 async function run(argv: string[]): Promise<number> {
   let args: CliArgs;

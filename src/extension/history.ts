@@ -16,7 +16,7 @@ export async function loadHistory(ctx: Ctx): Promise<void> {
     }
     const { records, skipped } = await readHistory(outDir);
     if (skipped.length > 0) {
-      ctx.output.appendLine(`history: skipped ${skipped.length} file(s) in ${outDir}/runs that are not run records: ${skipped.join(', ')}`);
+      ctx.output.appendLine(`history: skipped ${skipped.length} file(s) in ${outDir}/runs that are not valid run records (the other runs are shown):\n  ${skipped.join('\n  ')}`);
     }
     all.push(...records);
   }

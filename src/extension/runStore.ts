@@ -9,6 +9,7 @@ import type { ArtifactKind, BackendInfo, EngineEvent, JobKind, ModelReport, RunR
 import { mergeReport, upsertArtifact } from '../protocol/engine';
 import type { RunView } from '../protocol/webview';
 import { assertNever } from '../protocol/assert';
+import { isValidRunRecord, runRecordProblems } from '../protocol/runRecordSchema';
 import { isAlive } from '../engine/util/process';
 
 export interface StageSummary {
@@ -329,26 +330,18 @@ export function entryFromRecord(record: RunRecord, outDir: string, alive: (pid: 
   };
 }
 
-/** Minimal shape check: a file that is not a run record of ours is skipped, not trusted. */
+/** A file that is not a valid run record of ours (checked all the way down) is skipped, not trusted. */
 export function isRunRecord(v: unknown): v is RunRecord {
-  if (typeof v !== 'object' || v === null) {
-    return false;
-  }
-  const r = v as Record<string, unknown>;
-  return (
-    r.version === 1 &&
-    typeof r.runId === 'string' &&
-    typeof r.job === 'string' &&
-    (r.status === 'done' || r.status === 'failed' || r.status === 'cancelled' || r.status === 'running') &&
-    typeof r.startedAt === 'string' &&
-    Array.isArray(r.stages) &&
-    Array.isArray(r.artifacts) &&
-    Array.isArray(r.report) &&
-    Array.isArray(r.warnings)
-  );
+  return isValidRunRecord(v);
 }
 
-/** Reads `<outDir>/runs/*.json`; unreadable or foreign files are reported, not fatal. */
+/** Run records bigger than this are not read (a record is a few hundred KiB at most). */
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads `<outDir>/runs/*.json`; a file that is not a regular file, too big, not JSON or not a
+ * valid record is skipped and reported (`name: where: problem`), and the others are kept.
+ */
 export async function readHistory(outDir: string): Promise<{ records: { record: RunRecord; outDir: string }[]; skipped: string[] }> {
   const dir = path.join(outDir, 'runs');
   let names: string[];
@@ -360,15 +353,26 @@ export async function readHistory(outDir: string): Promise<{ records: { record: 
   const records: { record: RunRecord; outDir: string }[] = [];
   const skipped: string[] = [];
   for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+    const file = path.join(dir, name);
     try {
-      const parsed: unknown = JSON.parse(await fs.readFile(path.join(dir, name), 'utf8'));
-      if (isRunRecord(parsed)) {
-        records.push({ record: parsed, outDir });
-      } else {
-        skipped.push(name);
+      const st = await fs.lstat(file);
+      if (!st.isFile()) {
+        skipped.push(`${name}: not a regular file`);
+        continue;
       }
-    } catch {
-      skipped.push(name);
+      if (st.size > MAX_RECORD_BYTES) {
+        skipped.push(`${name}: ${st.size} bytes, more than a run record can be`);
+        continue;
+      }
+      const parsed: unknown = JSON.parse(await fs.readFile(file, 'utf8'));
+      const problems = runRecordProblems(parsed);
+      if (problems.length === 0) {
+        records.push({ record: parsed as RunRecord, outDir });
+      } else {
+        skipped.push(`${name}: ${problems.map((p) => `${p.where} ${p.message}`).join('; ')}`);
+      }
+    } catch (err) {
+      skipped.push(`${name}: ${err instanceof SyntaxError ? 'not valid JSON' : (err as Error).message}`);
     }
   }
   return { records, skipped };

@@ -108,6 +108,44 @@ void describe('RunStore', () => {
     );
   });
 
+  void it('item 12: one malformed record (deep inside) is skipped and reported; the others are shown, killed runs as failed, artifacts against the run folder', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'mo-history-deep-'));
+    try {
+      mkdirSync(path.join(out, 'runs'));
+      writeFileSync(path.join(out, 'runs', 'good.json'), JSON.stringify({ ...record('good', '2026-11-27T20:00:00.000Z'), runDir: 'runs/good' }));
+      // Shapes the panel would choke on, deep down: an epoch's metrics as text, a report row without its numbers, an escaping artifact path.
+      const badEpoch = record('bad-epoch', '2026-11-27T21:00:00.000Z');
+      (badEpoch.stages[0].epochs[0] as unknown as Record<string, unknown>).valAccuracy = 'high';
+      const badRow = record('bad-row', '2026-11-27T21:30:00.000Z');
+      badRow.report = [{ model: 'm', format: 'tflite', variant: 'x', path: 'm.tflite' } as unknown as RunRecord['report'][number]];
+      const escaping = record('escaping', '2026-11-27T21:40:00.000Z');
+      escaping.artifacts = [{ kind: 'tflite', model: 'm', path: '../../etc/passwd', bytes: 1 }];
+      for (const r of [badEpoch, badRow, escaping]) {
+        writeFileSync(path.join(out, 'runs', `${r.runId}.json`), JSON.stringify(r));
+      }
+      // Written as 'running' by a process that is gone (pid 2^22+12345 does not exist): shown as failed.
+      writeFileSync(path.join(out, 'runs', 'killed.json'), JSON.stringify({ ...record('killed', '2026-11-27T22:00:00.000Z'), status: 'running', finishedAt: '', pid: 2 ** 22 + 12345 }));
+      // NaN metrics (no validation split) come back as null: still a valid record.
+      const noVal = record('no-val', '2026-11-27T22:10:00.000Z');
+      (noVal.stages[0].epochs[0] as unknown as Record<string, unknown>).valLoss = null;
+      writeFileSync(path.join(out, 'runs', 'no-val.json'), JSON.stringify(noVal));
+      const { records, skipped } = await readHistory(out);
+      assert.deepEqual(records.map((r) => r.record.runId).sort(), ['good', 'killed', 'no-val']);
+      assert.deepEqual(skipped, [
+        'bad-epoch.json: stages[0].epochs[0].valAccuracy must be a number or null',
+        'bad-row.json: report[0].bytes is missing; report[0].gzipBytes is missing; report[0].params is missing; report[0].nonzeros is missing; report[0].layers is missing',
+        'escaping.json: artifacts[0].path must be a path inside the output folder',
+      ]);
+      const store = new RunStore();
+      store.setHistory(records);
+      assert.equal(store.get('killed')?.status, 'failed');
+      assert.match(store.get('killed')?.error?.message ?? '', /ended before the run finished/);
+      assert.equal(store.get('good')?.outDir, path.join(out, 'runs', 'good'), 'artifacts resolve in the run folder');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   void it('reads run records from <out>/runs, skips foreign files, keeps live runs', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'mo-history-'));
     try {
@@ -119,7 +157,7 @@ void describe('RunStore', () => {
       writeFileSync(path.join(out, 'runs', 'notes.txt'), 'x');
       const { records, skipped } = await readHistory(out);
       assert.deepEqual(records.map((r) => r.record.runId).sort(), ['a', 'b']);
-      assert.deepEqual(skipped, ['broken.json', 'other.json']);
+      assert.deepEqual(skipped, ['broken.json: not valid JSON', 'other.json: version must be 1 (a run record of this version of Model Optimizer)']);
 
       const store = new RunStore();
       store.addLive('live', 'train', out, '2026-11-27T22:00:00.000Z');

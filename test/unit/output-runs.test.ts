@@ -13,6 +13,7 @@ import { runJob } from '../../src/engine/run';
 import { withFsLayer } from '../../src/engine/util/atomic';
 import { CURRENT_SET_FILE, type CurrentSet } from '../../src/engine/output/publish';
 import { LOCK_FILE } from '../../src/engine/output/runLock';
+import { runRecordProblems } from '../../src/protocol/runRecordSchema';
 import type { PartialRunConfig } from '../../src/protocol/config';
 import type { EngineEvent, JobKind, RunRecord, StartRequest, TerminalEvent } from '../../src/protocol/engine';
 import { freshOutDir } from './child-helpers';
@@ -69,6 +70,7 @@ void test('item 14: pipeline then train: the top shows the new baseline alone, t
   // Nothing is lost: the pipeline's files are all in its run folder, and its record lists only files that exist.
   const rec = JSON.parse(readFileSync(path.join(out, 'runs', 'p1.json'), 'utf8')) as RunRecord;
   assert.equal(rec.runDir, 'runs/p1');
+  assert.deepEqual(runRecordProblems(rec), [], 'the engine\'s records pass the schema the extension checks them with');
   for (const a of rec.artifacts.filter((x) => x.kind !== 'run-record')) {
     assert.ok(existsSync(path.join(out, 'runs', 'p1', ...a.path.split('/'))), a.path);
   }

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EngineEvent, RunRecord } from '../../src/protocol/engine';
@@ -193,4 +194,23 @@ void test('item 8: a too-long output name and <out>/runs being a file are exit 2
   assert.equal((await runsFile.exit).code, 2, runsFile.stderr());
   assert.match(runsFile.stderr(), /runs is a file, but the run needs a folder there.*Move or rename the file, or choose another output folder/s);
   assert.equal(readFileSync(path.join(o, 'runs'), 'utf8'), 'not a folder');
+});
+
+void test('items 15 + 4: validationSplit 0 prints val_loss "—" (not NaN); a run refused by the lock prints the one error style, naming the running run', async () => {
+  const out = freshOutDir('styles');
+  writeFileSync(path.join(out, 'noval.json'), JSON.stringify({ train: { validationSplit: 0, epochs: 1 } }));
+  const r = await startCli(['train', '--config', 'noval.json', '--backend', 'wasm', '--train-limit', '1000', '--test-limit', '200', '--out', path.join(out, 'o')], out);
+  let stdout = '';
+  r.child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  assert.equal((await r.exit).code, 0, r.stderr());
+  assert.match(stdout, /epoch 1\/1 .*val_loss — {2}val_accuracy —/);
+  assert.doesNotMatch(stdout, /NaN/);
+
+  // Another run holds the folder (this test process is alive): exit 2, one paragraph in the CLI's style.
+  const o = path.join(out, 'o');
+  writeFileSync(path.join(o, 'run.lock'), JSON.stringify({ pid: process.pid, host: hostname(), runId: 'the-other-run', job: 'sweep', startedAt: '2026-12-04T20:00:00.000Z' }));
+  const refused = await startCli(['train', '--train-limit', '500', '--test-limit', '100', '--out', o], out);
+  assert.equal((await refused.exit).code, 2, refused.stderr());
+  assert.match(refused.stderr(), /^model-optimizer: (bad input in .*: )?Another run is writing to the output folder .*run the-other-run \(sweep, pid \d+, started 2026-12-04T20:00:00\.000Z\)\. .*--wait/m);
+  assert.doesNotMatch(refused.stderr(), /^Error/m);
 });
