@@ -15,7 +15,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { BadInputError } from '../../src/engine/errors';
 import { analyzeGraph } from '../../src/engine/graph/analyze';
 import { predictGraph } from '../../src/engine/graph/forward';
-import { loadModelFile } from '../../src/engine/import/index';
+import { importModelFile, loadModelFile } from '../../src/engine/import/index';
 import { supportedClassNames } from '../../src/engine/layers/registry';
 import { toFloat16 } from '../../src/engine/quantize/float16';
 import { tempDir } from './import-helpers';
@@ -257,4 +257,19 @@ void test('shard paths outside the model folder, short shards and graph models a
   json.modelTopology = { node: [], library: {}, versions: {} };
   await fs.writeFile(file, JSON.stringify(json));
   await assert.rejects(loadModelFile(path.dirname(file)), (e: Error) => e instanceof BadInputError && /graph model/.test(e.message));
+});
+
+void test("the tensorflowjs converter's model.json (Keras JSON under model_config, Keras weight names) imports too", async () => {
+  const { model } = models()[2];
+  randomize(model, 11);
+  const saved = await saveArtifacts(model);
+  // tensorflowjs_converter --input_format keras nests the Keras model JSON under model_config.
+  const converted = { ...saved, modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: saved.modelTopology } };
+  const file = await writeModelFolder('converted', converted, [{ specs: saved.weightSpecs, data: new Uint8Array(saved.weightData) }]);
+  const imp = await importModelFile(path.dirname(file));
+  assert.equal(imp.format, 'tfjs-layers');
+  assert.equal(imp.file, file);
+  assert.match(imp.writtenBy, /tfjs-layers/);
+  const diff = await compareForward(model, file, 13);
+  assert.ok(diff <= 1e-5, `forward ${diff}`);
 });

@@ -111,8 +111,24 @@ export async function readModelFile(p: string): Promise<ImportedModel> {
   }
 }
 
+/** A model read from a file, with where it came from (for logs, run records, reports). */
+export interface ModelImport {
+  graph: ModelGraph;
+  format: ModelFormat;
+  /** 'keras 2.15.0', 'keras 3.13.2', 'TensorFlow.js tfjs-layers v4.22.0', … as the file says. */
+  writtenBy: string;
+  /** The file read (model.json for a folder). */
+  file: string;
+}
+
+/** Reads a Keras (.h5, .keras) or TF.js (model.json) model: its graph and its provenance. */
+export async function importModelFile(p: string, opts: { name?: string } = {}): Promise<ModelImport> {
+  const imported = await readModelFile(p);
+  const graph = buildGraph(imported, opts.name ?? modelNameOf(p));
+  return { graph, format: imported.format, writtenBy: imported.writtenBy, file: await modelPathOf(p) };
+}
+
 /** Loads a Keras (.h5, .keras) or TF.js (model.json) model as the engine's ModelGraph. */
 export async function loadModelFile(p: string, opts: { name?: string } = {}): Promise<ModelGraph> {
-  const imported = await readModelFile(p);
-  return buildGraph(imported, opts.name ?? modelNameOf(p));
+  return (await importModelFile(p, opts)).graph;
 }
