@@ -1,6 +1,6 @@
 /**
- * Issue 13 fuzz tests: seeded mutations of .tflite, .h5, TF.js model.json (+ weights),
- * IDX/gzip and config files, each fed to the engine through the entry points the CLI uses
+ * Issue 13 fuzz tests: seeded mutations of .tflite, .h5, .keras, TF.js model.json (+ weights),
+ * IDX/gzip, .npy, CSV, PNG/JPEG and config files, each fed to the engine through the entry points the CLI uses
  * (evaluate, load a model to prune, load data, load a config). Every input must end in
  * success or BadInputError (CLI exit 2): never another exception (exit 1 "This is a bug"),
  * a crash, a hang or unbounded memory.
@@ -28,7 +28,7 @@ const WATCHDOG_MS = 30_000;
 /** Bounded memory: the issue's failures grew by gigabytes. */
 const MAX_RSS_GROWTH = 1024 * 1024 * 1024;
 
-const COUNTS: Record<FuzzFormat, number> = { tflite: 120, h5: 60, keras: 30, 'model.json': 100, idx: 150, npy: 100, csv: 100, png: 30, config: 200 };
+const COUNTS: Record<FuzzFormat, number> = { tflite: 120, h5: 60, keras: 30, 'model.json': 100, idx: 150, npy: 100, csv: 100, image: 24, config: 200 };
 
 interface Summary {
   format: FuzzFormat;

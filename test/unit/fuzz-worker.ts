@@ -23,8 +23,9 @@ import { evaluateModelFile } from '../../src/engine/report/evaluateFile';
 import type { MlpModel } from '../../src/engine/model/mlp';
 import { loadModelFile } from '../../src/engine/import';
 import { PNG } from 'pngjs';
+import * as jpeg from 'jpeg-js';
 
-export type FuzzFormat = 'tflite' | 'h5' | 'keras' | 'model.json' | 'idx' | 'npy' | 'csv' | 'png' | 'config';
+export type FuzzFormat = 'tflite' | 'h5' | 'keras' | 'model.json' | 'idx' | 'npy' | 'csv' | 'image' | 'config';
 
 export interface FuzzJob {
   format: FuzzFormat;
@@ -409,16 +410,18 @@ async function main(): Promise<void> {
       };
       break;
     }
-    case 'png': {
-      // Two classes of 8×8 grayscale PNGs, three each, in train/ and test/.
+    case 'image': {
+      // Two classes of 8×8 images, three each, in train/ and test/: PNGs in a/, JPEGs in b/
+      // (PNG chunks carry CRCs, so most damaged PNGs stop there; JPEG has none and reaches the decoder).
+      const rgba = (v: number): Buffer => Buffer.from(Array.from({ length: 256 }, (_, k) => (k % 4 === 3 ? 255 : (v * 40 + (k >> 2)) & 255)));
       const png = (v: number): Buffer => {
         const img = new PNG({ width: 8, height: 8 });
-        for (let k = 0; k < 64; k++) {
-          img.data.set([(v * 40 + k) & 255, (v * 40 + k) & 255, (v * 40 + k) & 255, 255], 4 * k);
-        }
+        rgba(v).copy(img.data);
         return PNG.sync.write(img);
       };
-      const images = [0, 1, 2].map(png);
+      const jpg = (v: number): Buffer => jpeg.encode({ data: rgba(v), width: 8, height: 8 }, 90).data;
+      const images = { a: [0, 1, 2].map(png), b: [0, 1, 2].map(jpg) };
+      const ext = { a: 'png', b: 'jpg' };
       for (const split of ['train', 'test']) {
         for (const c of ['a', 'b']) {
           await fs.mkdir(path.join(dir, split, c), { recursive: true });
@@ -432,12 +435,13 @@ async function main(): Promise<void> {
         for (const split of ['train', 'test']) {
           for (const c of ['a', 'b']) {
             for (let k = 0; k < 3; k++) {
-              await fs.writeFile(path.join(dir, split, c, `${k}.png`), images[k]);
+              await fs.writeFile(path.join(dir, split, c, `${k}.${ext[c as 'a' | 'b']}`), images[c as 'a' | 'b'][k]);
             }
           }
         }
-        const target = path.join(dir, i % 2 ? 'test' : 'train', i % 3 ? 'a' : 'b', `${i % 3}.png`);
-        const [bytes, mutation] = mutateBytes(images[i % 3], r, false, 4);
+        const c = i % 4 < 2 ? 'b' : 'a';
+        const target = path.join(dir, i % 2 ? 'test' : 'train', c, `${i % 3}.${ext[c]}`);
+        const [bytes, mutation] = mutateBytes(images[c][i % 3], r, false, 4);
         await fs.writeFile(target, bytes);
         Object.assign(current, { mutation: `${path.relative(dir, target)}: ${mutation}`, input: target });
         await loadData(config);
