@@ -36,7 +36,7 @@ export async function deleteRun(ctx: Ctx, arg?: unknown): Promise<void> {
     run.artifacts.filter((a) => a.kind !== 'run-record').map((a) => a.path),
     others,
   );
-  const kept = plan.shared.length ? ` ${plan.shared.length} file(s) that a later run rewrote are kept.` : '';
+  const kept = plan.shared.length ? ` ${plan.shared.length} file(s) another run also lists are kept.` : '';
   const confirm = 'Delete';
   const pick = await vscode.window.showWarningMessage(
     `Delete run ${run.runId} and its ${plan.remove.length} file(s)? This cannot be undone.${kept}`,
