@@ -13,6 +13,8 @@ import { CONFIG_FILE, showConfigError, type PreparedRun } from './config';
 import type { Ctx, RunScope } from './ctx';
 import { EngineProcess } from './engineProcess';
 import { isRunRecord } from './runStore';
+import { finalizeKilledRun } from '../engine/output/finalize';
+import { LOCK_FILE } from '../engine/output/runLock';
 import { showRunProgress } from './runProgress';
 import { RunStatusBar } from './statusBar';
 
@@ -20,6 +22,8 @@ export interface StartOptions {
   inputModel?: string;
   /** Changes to the user's config for this run only (e.g. the quantization modes picked). */
   override?: (config: PartialRunConfig) => PartialRunConfig;
+  /** Another process (e.g. the CLI) writes to the output folder: wait for it instead of refusing. */
+  wait?: boolean;
 }
 
 function newRunId(job: JobKind, taken: (id: string) => boolean): string {
@@ -81,7 +85,10 @@ export class RunManager {
       configSource: prepared.configSource,
       outDir: prepared.outDir,
       inputModel: options.inputModel,
+      ...(options.wait ? { wait: true } : {}),
     };
+    let enginePid: number | undefined;
+    scope.add(engine.onEvent((e) => e.type === 'ready' && (enginePid = e.pid)));
     this.finished = engine.start(req);
     let terminal: TerminalEvent;
     try {
@@ -92,9 +99,13 @@ export class RunManager {
       this.ctx.endRun(scope);
     }
     this.ctx.output.appendLine(`[${new Date().toISOString()}] ${runId} ended: ${terminal.type}${terminal.type === 'error' ? ` — ${terminal.message}` : ''}`);
+    if (enginePid !== undefined && (terminal.type === 'cancelled' || (terminal.type === 'error' && terminal.code === 'internal'))) {
+      // A child killed after a stop request (or that died) could not finish its record and lock: finish them here.
+      await finalizeKilledRun(prepared.outDir, runId, enginePid, terminal.type === 'cancelled' ? 'cancelled' : 'failed', terminal.type === 'error' ? terminal.message : 'The run did not stop in time after Stop Run and was ended.');
+    }
     await this.attachRecord(runId, prepared.outDir);
     // Notifications are not awaited: the command that started the run must not hang on them.
-    void this.notify(runId, terminal, prepared);
+    void this.notify(runId, terminal, prepared, () => this.start(job, prepared, { ...options, wait: true }));
     return terminal;
   }
 
@@ -107,7 +118,7 @@ export class RunManager {
     }
   }
 
-  private async notify(runId: string, t: TerminalEvent, prepared: PreparedRun): Promise<void> {
+  private async notify(runId: string, t: TerminalEvent, prepared: PreparedRun, startWaiting: () => Promise<unknown>): Promise<void> {
     switch (t.type) {
       case 'done': {
         const acc = Object.entries(t.testAccuracy)
@@ -134,6 +145,14 @@ export class RunManager {
       case 'error':
         if (t.code === 'bad-input' && t.where?.startsWith(CONFIG_FILE)) {
           await showConfigError(t.message, t.where, prepared.configFile);
+          return;
+        }
+        if (t.code === 'bad-input' && t.where && path.basename(t.where) === LOCK_FILE) {
+          // Another process (a CLI run) writes to this output folder: queue behind it, or not.
+          const wait = 'Run When It Finishes';
+          if ((await vscode.window.showWarningMessage(`Model Optimizer: ${t.message}`, wait)) === wait) {
+            await startWaiting();
+          }
           return;
         }
         {

@@ -118,7 +118,7 @@ export async function acquireRunLock(outDir: string, me: Omit<LockInfo, 'pid' | 
         throw new BadInputError(
           `Another run is writing to the output folder ${outDir}: ${describeHolder(holder)}. ` +
             'Wait for it to finish or stop it, choose another output folder (--out), or pass --wait to start when it is done.',
-          outDir,
+          file,
         );
       }
       if (!announced) {
