@@ -17,6 +17,7 @@ import { applyEvent, emptyRun, formatBytes, formatDuration, fromView, type Panel
 import { ComparisonTable } from './table';
 import { buildTradeoff } from './tradeoff';
 import { TradeoffChart } from './tradeoffChart';
+import { ConfusionView } from './confusion';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -48,6 +49,7 @@ const charts = new MetricsCharts(
 );
 const tradeoffChart = new TradeoffChart(el<HTMLCanvasElement>('chart-tradeoff'));
 const table = new ComparisonTable(el<HTMLTableRowElement>('comparison-head'), el<HTMLTableSectionElement>('comparison-body'));
+const confusion = new ConfusionView(el<HTMLElement>('confusion-section'), el<HTMLSelectElement>('confusion-model'), el<HTMLTableElement>('confusion-grid'));
 const compareView = new CompareView({
   title: el('compare-title'),
   runs: el<HTMLTableElement>('compare-runs'),
@@ -233,6 +235,7 @@ function renderLists(run: PanelRun | null): void {
   el('report-section').hidden = report.length === 0;
   const t = run ? buildTradeoff(run) : null;
   table.setRows(report, t ? { pareto: new Set(t.front.map((p) => p.path)), recommended: t.recommended?.path ?? null } : undefined);
+  confusion.setRows(report);
   const artifacts = run?.artifacts ?? [];
   el('artifacts-section').hidden = artifacts.length === 0;
   el('artifacts').replaceChildren(

@@ -409,6 +409,28 @@ void describe('metrics panel in headless Chromium', () => {
     assert.deepEqual((await posted()).at(-1), { type: 'revealArtifact', runId: RUN_ID, path: 'pruned_mnist_model_quant.tflite' });
   });
 
+  void it('shows a confusion matrix heat map with the class names for files that have one', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    assert.equal(await page.locator('#confusion-section').isHidden(), true, 'no per-class results yet');
+    const quant = report().find((r) => r.path === 'pruned_mnist_model_quant.tflite')!;
+    const classes = { names: ['cat', 'dog', 'fox'], support: [4, 2, 4], accuracy: [0.75, 1, 0.5], precision: [0.75, 0.5, 1], confusion: [[3, 1, 0], [0, 2, 0], [1, 1, 2]] };
+    await event({ type: 'report', rows: [{ ...quant, classes }] });
+    assert.equal(await page.locator('#comparison-body tr').count(), 4, 'the row is replaced, not added');
+    await page.locator('#confusion-section').waitFor({ state: 'visible' });
+    assert.deepEqual(await page.locator('#confusion-model option').allInnerTexts(), ['pruned_mnist_model_quant.tflite (tflite · dynamic-int8)']);
+    assert.deepEqual(await page.locator('#confusion-grid thead th').allInnerTexts(), ['true ↓ / predicted →', 'cat', 'dog', 'fox', 'accuracy']);
+    assert.deepEqual(await page.locator('#confusion-grid tbody th').allInnerTexts(), ['cat', 'dog', 'fox']);
+    const fox = page.locator('#confusion-grid tbody tr').nth(2);
+    assert.deepEqual(await fox.locator('td').allInnerTexts(), ['1', '1', '2', '50.0 %']);
+    assert.equal(await fox.locator('td.cm-diag').getAttribute('title'), 'true fox, predicted fox: 2 of 4 (50.0 %)');
+    // The shade follows the share of the true class: 3 of 4 cats shade more than 1 of 4.
+    const shade = (i: number, j: number): Promise<string> => page.locator('#confusion-grid tbody tr').nth(i).locator('td').nth(j).evaluate((td) => getComputedStyle(td).getPropertyValue('--share').trim());
+    assert.equal(await shade(0, 0), '75%');
+    assert.equal(await shade(0, 1), '25%');
+  });
+
   void it('a pipeline run also gets the size / accuracy trade-off of its files', async (t) => {
     if (skipReason) {
       return t.skip(skipReason);

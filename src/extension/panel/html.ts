@@ -160,6 +160,11 @@ export function panelHtml(o: PanelHtmlOptions): string {
           </table>
         </div>
       </section>
+      <section id="confusion-section" hidden>
+        <h2>Confusion matrix</h2>
+        <label>Model file <select id="confusion-model"></select></label>
+        <div class="table-wrap"><table id="confusion-grid" class="confusion" aria-label="Confusion matrix: true classes in rows, predicted classes in columns"></table></div>
+      </section>
       <section id="artifacts-section" hidden>
         <h2>Artifacts</h2>
         <ul id="artifacts" class="artifacts"></ul>
