@@ -273,3 +273,26 @@ void test("the tensorflowjs converter's model.json (Keras JSON under model_confi
   const diff = await compareForward(model, file, 13);
   assert.ok(diff <= 1e-5, `forward ${diff}`);
 });
+
+void test('a nested tfjs-layers model (a Sequential used as a layer, as Teachable Machine web exports are) imports and runs like tfjs-layers', async () => {
+  const L = tfl.layers;
+  const backbone = tfl.sequential({
+    name: 'backbone',
+    layers: [L.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, padding: 'same', name: 'Conv1' }), L.batchNormalization({ name: 'bn_Conv1' }), L.reLU({ maxValue: 6, name: 'Conv1_relu' }), L.globalAveragePooling2d({ name: 'gap' })],
+  });
+  const head = tfl.sequential({ name: 'head', layers: [L.dense({ inputShape: [4], units: 6, activation: 'relu', name: 'dense_Dense1' }), L.dense({ units: 2, activation: 'softmax', useBias: false, name: 'dense_Dense2' })] });
+  const model = tfl.sequential({ name: 'tm', layers: [backbone, head] });
+  for (const m of [backbone, head]) {
+    randomize(m, 21);
+  }
+  const saved = await saveArtifacts(model);
+  const file = await writeModelFolder('nested_tfjs', saved, [{ specs: saved.weightSpecs, data: new Uint8Array(saved.weightData) }]);
+  const graph = await loadModelFile(file);
+  assert.deepEqual(
+    graph.layers.map((l) => l.className),
+    ['InputLayer', 'Conv2D', 'BatchNormalization', 'ReLU', 'GlobalAveragePooling2D', 'Dense', 'Dense'],
+  );
+  const diff = await compareForward(model, file, 17);
+  console.log(`nested tfjs-layers model: weight names ${saved.weightSpecs.map((s) => s.name).join(', ')}; max |ours − tfjs-layers| = ${diff.toExponential(2)}`);
+  assert.ok(diff <= 1e-5, `forward ${diff}`);
+});
