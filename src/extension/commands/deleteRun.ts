@@ -47,6 +47,10 @@ export async function deleteRun(ctx: Ctx, arg?: unknown): Promise<void> {
     return;
   }
   const removed = await deleteRunFiles(run.outDir, run.runId, plan);
+  if (run.outRoot !== run.outDir) {
+    // A run with its own folder (runs/<id>/): its record sits beside that folder, in the output folder's runs/.
+    removed.push(...(await deleteRunFiles(run.outRoot, run.runId, { remove: [], shared: [] })));
+  }
   ctx.output.appendLine(`deleted run ${run.runId}: ${removed.join(', ')}`);
   ctx.store.remove(run.runId);
   await loadHistory(ctx);
