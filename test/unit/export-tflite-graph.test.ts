@@ -5,13 +5,17 @@
  * full-int8 (bit for bit), and hand-checked quantization parameters.
  */
 import { before, describe, test } from 'node:test';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/engine/backend';
 import type { ImageSet } from '../../src/engine/data/dataset';
 import { BadInputError } from '../../src/engine/errors';
-import { tfliteBytes } from '../../src/engine/export/tflite';
+import { saveTflite, tfliteBytes } from '../../src/engine/export/tflite';
+import { evaluateModelFile } from '../../src/engine/report/evaluateFile';
 import { graphTfliteBytes, type GraphTfliteOptions } from '../../src/engine/export/tflite/graphExport';
 import { mlpToGraph } from '../../src/engine/graph/mlp';
 import { forwardInt8Lowered, quantizeInputValues } from '../../src/engine/export/tflite/int8Ref';
@@ -302,5 +306,27 @@ void describe('saveTflite takes a layer graph', () => {
     const g = readTflite(c.data);
     assert.match(g.description, /percentile 99\.99 calibration on 100 samples/);
     assert.ok(g.operators.some((o) => o.op === BuiltinOperator.MAX_POOL_2D));
+  });
+});
+
+void describe('the comparison measures CNN files', () => {
+  void test('evaluateModelFile on a Functional full-int8 file: accuracy from the runtime, latency, one sparsity row per weighted op (conv, depthwise, 1x1 conv, dense)', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mo-cnn-tflite-'));
+    try {
+      const file = path.join(dir, 'functional_full_int8.tflite');
+      await saveTflite(functional(), 'full-int8', file, { representative: { images: train.images.subarray(0, 100 * 784), count: 100 } });
+      const small = { ...test_, images: test_.images.subarray(0, 200 * 784), labels: test_.labels.subarray(0, 200), count: 200 };
+      const r = await evaluateModelFile(file, { model: 'functional', test: small, latencyRuns: 20 });
+      assert.equal(r.format, 'tflite');
+      assert.equal(r.variant, 'full-int8');
+      assert.ok(r.accuracy !== null && r.accuracy >= 0 && r.accuracy <= 1);
+      assert.ok(r.latencyUs !== null && r.latencyUs > 0);
+      assert.deepEqual(
+        r.layers.map((l) => l.name.split('/')[0]),
+        ['conv2d', 'depthwise_conv2d', 'conv2d_1', 'dense'],
+      );
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -111,11 +111,11 @@ function countTensor(t: ReadTflite['tensors'][number]): { n: number; zeros: numb
 }
 
 function layerNameOf(tensorName: string, index: number): string {
-  const m = /(?:^|\/)(dense(?:_\d+)?|[^/]+)\/(?:MatMul|Tensordot|BiasAdd)/.exec(tensorName);
+  const m = /(?:^|\/)(dense(?:_\d+)?|[^/]+)\/(?:MatMul|Tensordot|BiasAdd|Conv2D|depthwise)/.exec(tensorName);
   return m ? m[1] : `fully_connected_${index}`;
 }
 
-/** Per-FC-layer kernel sparsity from a TFLite graph's buffers (through DEQUANTIZE when present). */
+/** Per-layer kernel sparsity (FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D) from a TFLite graph's buffers (through DEQUANTIZE when present). */
 export function tfliteStats(g: ReadTflite): WeightStats {
   const producer = new Map<number, number>();
   g.operators.forEach((o, i) => o.outputs.forEach((t) => producer.set(t, i)));

@@ -6,9 +6,12 @@
 import type { TfliteGraph, TfliteOperator } from './graph';
 import { BuiltinOperator } from './schema';
 
-/** A Dense layer's operator: FULLY_CONNECTED or CONV_2D (inputs: activation, weights, bias). */
+/**
+ * An operator with a weight tensor at input 1 (inputs: activation, weights, bias): a Dense layer's
+ * FULLY_CONNECTED or 1×1 CONV_2D, a convolution's CONV_2D or DEPTHWISE_CONV_2D.
+ */
 export function isDenseOp(o: TfliteOperator): boolean {
-  return o.op === BuiltinOperator.FULLY_CONNECTED || o.op === BuiltinOperator.CONV_2D;
+  return o.op === BuiltinOperator.FULLY_CONNECTED || o.op === BuiltinOperator.CONV_2D || o.op === BuiltinOperator.DEPTHWISE_CONV_2D;
 }
 
 /** The tensor holding the stored weights of tensor `t`: itself, or the constant a DEQUANTIZE reads. */
