@@ -17,6 +17,7 @@ import { initBackend } from './backend';
 import { resolveConfig } from './config';
 import type { SplitData } from './data/dataset';
 import { loadData } from './data/load';
+import type { LoadProgress } from './data/load';
 import { RunContext } from './jobs/context';
 import type { RunContextDeps } from './jobs/context';
 import { BASELINE_DIR, PRUNED_DIR, runStages, stagesOf } from './jobs/pipeline';
@@ -76,9 +77,15 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
       backend.trainer = chooseTrainer(backend, config.model);
       throwIfAborted(signal);
       const tData = performance.now();
-      const data = await deps.loadData(config);
+      // Image folders take a while: progress as log lines, and a cancel stops the decoding.
+      const onProgress = (p: LoadProgress): void => emit({ type: 'log', level: 'info', message: `loading data: ${p.phase} ${p.done} / ${p.total}` });
+      const data = await deps.loadData(config, { signal, onProgress });
       const dataMs = performance.now() - tData;
       throwIfAborted(signal);
+      if (!(data.train.images instanceof Uint8Array)) {
+        // Float inputs train with TF.js ops (the SIMD kernel takes uint8 pixels): say so from jobStarted on.
+        backend.trainer = 'tfjs';
+      }
       checkMemory(req, config, data, inputs);
       await fs.mkdir(outDir, { recursive: true });
       // Writes go to the real folder; links further down are refused (util/atomic.ts).
