@@ -10,7 +10,10 @@ export interface DataTable {
   rows: string[][];
 }
 
-const pct = (v: number): string => `${(v * 100).toFixed(2)} %`;
+// Metrics may be NaN in the run (val_loss without a validation split), which JSON carries as null: shown as '—'.
+const finite = (v: number | null): v is number => typeof v === 'number' && Number.isFinite(v);
+const pct = (v: number): string => (finite(v) ? `${(v * 100).toFixed(2)} %` : '—');
+const num = (v: number): string => (finite(v) ? v.toFixed(4) : '—');
 const STAGE: Record<string, string> = { train: 'baseline', prune: 'pruning', export: 'export', evaluate: 'evaluate' };
 
 export function curveTable(run: PanelRun | null, metric: 'accuracy' | 'loss'): DataTable {
@@ -21,8 +24,8 @@ export function curveTable(run: PanelRun | null, metric: 'accuracy' | 'loss'): D
       STAGE[p.stage] ?? p.stage,
       p.model,
       `${p.epoch}/${p.epochs}`,
-      metric === 'accuracy' ? pct(p.accuracy) : p.loss.toFixed(4),
-      metric === 'accuracy' ? pct(p.valAccuracy) : p.valLoss.toFixed(4),
+      metric === 'accuracy' ? pct(p.accuracy) : num(p.loss),
+      metric === 'accuracy' ? pct(p.valAccuracy) : num(p.valLoss),
     ]),
   };
 }

@@ -166,7 +166,7 @@ export class CompareView {
     const longest = Math.max(0, ...this.runs.map((r) => r.points.length));
     return {
       head: ['Epoch', ...this.runs.map((r) => r.runId)],
-      rows: Array.from({ length: longest }, (_, i) => [String(i + 1), ...this.runs.map((r) => ((p) => (p ? (key === 'valAccuracy' ? pct(p[key]) : p[key].toFixed(4)) : ''))(r.points[i]))]),
+      rows: Array.from({ length: longest }, (_, i) => [String(i + 1), ...this.runs.map((r) => ((p) => (p ? (!Number.isFinite(p[key]) ? '—' : key === 'valAccuracy' ? pct(p[key]) : p[key].toFixed(4)) : ''))(r.points[i]))]),
     };
   }
 
