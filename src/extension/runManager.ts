@@ -37,6 +37,13 @@ function newRunId(job: JobKind, taken: (id: string) => boolean): string {
   return id;
 }
 
+/**
+ * Stop Run: the engine stops at the next batch; one blocked in a read or a long computation is
+ * ended after this long (as the CLI does). Safe: a killed run changes nothing at the top of the
+ * output folder, and its record and lock are finished here.
+ */
+const STOP_GRACE_MS = 3000;
+
 export class RunManager {
   private engine: EngineProcess | null = null;
   private finished: Promise<TerminalEvent> | null = null;
@@ -64,7 +71,7 @@ export class RunManager {
     const out = this.ctx.output;
     out.appendLine(`[${new Date().toISOString()}] ${JOB_TITLE[job]} ${runId} → ${prepared.outDir} (config: ${prepared.configSource})`);
 
-    const engine = scope.add(new EngineProcess(this.ctx.enginePath, { cwd: prepared.folder.uri.fsPath, execArgv: ['--enable-source-maps'] }));
+    const engine = scope.add(new EngineProcess(this.ctx.enginePath, { cwd: prepared.folder.uri.fsPath, execArgv: ['--enable-source-maps'], killTimeoutMs: STOP_GRACE_MS }));
     this.engine = engine;
     scope.add(engine.onEvent((e) => this.onEvent(runId, e)));
     scope.add(engine.onOutput((text) => out.append(text)));
