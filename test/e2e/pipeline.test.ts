@@ -47,6 +47,11 @@ function readRecords(outDir: string): RunRecord[] {
     .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as RunRecord);
 }
 
+/** The first run record whose run has ended (records are written as "running" at start). */
+function finishedRecord(outDir: string): RunRecord | undefined {
+  return readRecords(outDir).find((r) => r.status !== 'running');
+}
+
 async function treeText(page: Page): Promise<string> {
   return (await treeLabels(page)).join('\n');
 }
@@ -77,8 +82,8 @@ e2eSuite('e2e: runs in code-server', () => {
       await runCommand(page, 'Model Optimizer: Run Full Pipeline', async () => (await treeRows(page).count()) > 0);
       const started = Date.now();
 
-      // The run shows in the tree while it runs; the record lands on disk when it ends.
-      const record = await waitFor('the run record', () => readRecords(out)[0], 8 * 60_000, 500);
+      // The run shows in the tree while it runs; its record says "running" until it ends.
+      const record = await waitFor('the finished run record', () => finishedRecord(out), 8 * 60_000, 500);
       console.log(`# pipeline run ${record.runId}: ${record.status} in ${((Date.now() - started) / 1000).toFixed(1)} s (engine ${record.durationMs} ms, backend ${record.backend?.tfjs}/${record.backend?.trainer})`);
       assert.equal(record.status, 'done', `the run ended ${record.status}: ${JSON.stringify(record.error)}`);
       const stages = record.stages.map((s) => s.stage);
@@ -90,7 +95,8 @@ e2eSuite('e2e: runs in code-server', () => {
       const modelArtifacts = record.artifacts.filter((a) => a.kind !== 'run-record' && a.kind !== 'tensorboard');
       assert.ok(modelArtifacts.length > 0, 'the record lists the artifacts');
       for (const a of modelArtifacts) {
-        const p = path.join(out, a.path);
+        // Artifact paths are relative to the run's own folder (runs/<runId>/).
+        const p = path.join(out, record.runDir ?? '', a.path);
         assert.ok(fs.existsSync(p), `${a.path} exists`);
         assert.ok(fs.statSync(p).size > 0, `${a.path} is not empty`);
       }
@@ -194,7 +200,8 @@ e2eSuite('e2e: runs in code-server', () => {
       // Let it really train (progress inside the first epoch) before stopping it.
       const frame = await showPanel(page);
       await waitFor('training progress in the panel', async () => Number(await attr(frame, '#epoch-progress', 'data-value')) > 0, 180_000, 250);
-      assert.equal(readRecords(out).length, 0, 'no record while running');
+      const whileRunning = readRecords(out);
+      assert.deepEqual(whileRunning.map((r) => r.status), ['running'], 'one record, marked running, while the run trains');
 
       // Stop from the tree: the inline Stop Run action on the running run.
       await openContainer(page);
@@ -202,12 +209,13 @@ e2eSuite('e2e: runs in code-server', () => {
       await row.hover();
       await row.locator('.action-label[aria-label*="Stop Run"]').click();
       const stopped = Date.now();
-      const record = await waitFor('the cancelled run record', () => readRecords(out)[0], 60_000, 250);
+      const record = await waitFor('the cancelled run record', () => finishedRecord(out), 60_000, 250);
       console.log(`# cancelled after ${Date.now() - stopped} ms`);
       assert.equal(record.status, 'cancelled');
 
       await waitFor('the tree to show the run as cancelled', async () => /cancel/i.test(await treeText(page)));
-      // Nothing half-written: only the run record (and TensorBoard logs, if any).
+      // Nothing half-written and nothing published at the top: a cancelled run keeps its
+      // record (and what it wrote in its own run folder); the lock is released.
       const files = listFiles(out);
       const partial = files.filter((f) => !f.startsWith('runs/') && !f.startsWith('logs/'));
       assert.deepEqual(partial, [], `only the run record remains (files: ${files.join(', ')})`);
