@@ -38,6 +38,42 @@ async function sibling(p: string, names: string[], dir: boolean): Promise<string
 
 const TEST_NAMES = ['test', 'testing', 'val', 'validation'];
 
+/**
+ * Whether an image file is stored as grayscale, from its header alone: a PNG's colour type
+ * (0 or 4) or a JPEG frame with one component. Unknown = false (Keras' default, RGB, stays).
+ */
+export async function isGrayscale(file: string): Promise<boolean> {
+  let head: Buffer;
+  try {
+    const fh = await fs.open(file, 'r');
+    try {
+      head = Buffer.alloc(65536);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
+  }
+  if (head.length >= 26 && head.readUInt32BE(0) === 0x89504e47) {
+    return head[25] === 0 || head[25] === 4;
+  }
+  if (head.length >= 4 && head[0] === 0xff && head[1] === 0xd8) {
+    // Walk the markers to the first start-of-frame (SOF0…SOF15 except DHT/JPG/DAC): its component count.
+    let o = 2;
+    while (o + 9 < head.length && head[o] === 0xff) {
+      const marker = head[o + 1];
+      const len = head.readUInt16BE(o + 2);
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        return head[o + 9] === 1;
+      }
+      o += 2 + len;
+    }
+  }
+  return false;
+}
+
 export async function suggestDataConfig(picked: string, base: string): Promise<DataSuggestion> {
   const abs = path.resolve(picked);
   const rel = (p: string): string => {
@@ -59,8 +95,19 @@ export async function suggestDataConfig(picked: string, base: string): Promise<D
     } else {
       summary.push('No test folder found beside it (test/): set data.testDir before running.');
     }
+    const gray = await isGrayscale(train.files[0][0]);
+    if (gray) {
+      summary.push('The images are grayscale: colorMode "grayscale" (1 channel).');
+    }
     return {
-      data: { source: 'image-folder', trainDir: rel(trainDir), ...(testDir ? { testDir: rel(testDir) } : {}), ...(valDir ? { valDir: rel(valDir) } : {}), validation: 'stratified' },
+      data: {
+        source: 'image-folder',
+        trainDir: rel(trainDir),
+        ...(testDir ? { testDir: rel(testDir) } : {}),
+        ...(valDir ? { valDir: rel(valDir) } : {}),
+        ...(gray ? { colorMode: 'grayscale' } : {}),
+        validation: 'stratified',
+      },
       summary,
     };
   }
