@@ -10,6 +10,7 @@ import { loadConfigFile } from '../engine/config/load';
 import { BadInputError } from '../engine/errors';
 import { locateInJson } from './locate';
 import { OutputDirError, resolveOutputDir } from './outputDir';
+import { mergeSettings } from './settings';
 
 export const CONFIG_FILE = 'model-optimizer.json';
 const OUTPUT_SETTING = 'modelOptimizer.outputDirectory';
@@ -76,24 +77,13 @@ function explicitSetting<T>(folder: vscode.WorkspaceFolder, key: string): T | un
   return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
 }
 
-/**
- * The settings users change most, applied under `model-optimizer.json`: a value in the file
- * always wins; a setting fills in only what the file leaves out.
- */
+/** The run settings of `folder` (see mergeSettings: model-optimizer.json always wins). */
 export function applySettings(folder: vscode.WorkspaceFolder, config: PartialRunConfig): PartialRunConfig {
-  let out = config;
-  if (out.backend === undefined) {
-    out = { ...out, backend: vscode.workspace.getConfiguration('modelOptimizer', folder.uri).get<BackendChoice>('backend', 'auto') };
-  }
-  const epochs = explicitSetting<number>(folder, 'defaultEpochs');
-  if (epochs !== undefined && out.train?.epochs === undefined) {
-    out = { ...out, train: { ...out.train, epochs } };
-  }
-  const sparsities = explicitSetting<number[]>(folder, 'sweepSparsities');
-  if (sparsities !== undefined && out.sweep?.sparsities === undefined) {
-    out = { ...out, sweep: { ...out.sweep, sparsities } };
-  }
-  return out;
+  return mergeSettings(config, {
+    backend: vscode.workspace.getConfiguration('modelOptimizer', folder.uri).get<BackendChoice>('backend', 'auto'),
+    epochs: explicitSetting<number>(folder, 'defaultEpochs'),
+    sweepSparsities: explicitSetting<number[]>(folder, 'sweepSparsities'),
+  });
 }
 
 let lastFolder: string | undefined;

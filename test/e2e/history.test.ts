@@ -125,6 +125,11 @@ e2eSuite('e2e: run history in code-server', () => {
       const tb = rowWith(page, 'TensorBoard logs');
       await tb.waitFor({ state: 'visible' });
 
+      // A click on a file reveals it in the Explorer (the item's command, also in this multi-select tree).
+      await rowWith(page, 'mnist_model.h5').click();
+      await page.locator('.explorer-folders-view .monaco-list-row.selected', { hasText: 'mnist_model.h5' }).waitFor({ state: 'visible', timeout: 30_000 });
+      await openContainer(page);
+
       // A report: Open shows its Markdown preview.
       let items = await contextMenu(page, 'comparison.md');
       for (const want of ['Open', 'Reveal in Explorer View', 'Copy Path', 'Compare With…']) {

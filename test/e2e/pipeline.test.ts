@@ -84,6 +84,12 @@ e2eSuite('e2e: runs in code-server', () => {
 
       // The run shows in the tree while it runs; its record says "running" until it ends.
       const record = await waitFor('the finished run record', () => finishedRecord(out), 8 * 60_000, 500);
+      // When it ends, a toast offers what to do next.
+      const toast = page.locator('.notification-toast', { hasText: /finished/ });
+      await toast.waitFor({ state: 'visible', timeout: 60_000 });
+      for (const action of ['Show Metrics', 'Reveal Output']) {
+        await toast.getByRole('button', { name: action }).waitFor({ state: 'visible' });
+      }
       console.log(`# pipeline run ${record.runId}: ${record.status} in ${((Date.now() - started) / 1000).toFixed(1)} s (engine ${record.durationMs} ms, backend ${record.backend?.tfjs}/${record.backend?.trainer})`);
       assert.equal(record.status, 'done', `the run ended ${record.status}: ${JSON.stringify(record.error)}`);
       const stages = record.stages.map((s) => s.stage);
@@ -152,9 +158,10 @@ e2eSuite('e2e: runs in code-server', () => {
 
       pipelineWorkspace = { ws, runId: record.runId, points };
 
-      // Clicking an artifact in the tree reveals the file in the Explorer.
+      // The artifact's context menu reveals the file in the Explorer (a plain click does too: history.test.ts (h1)).
       await openContainer(page);
-      await treeRows(page).filter({ hasText: 'pruned_mnist_model.h5' }).first().click();
+      await treeRows(page).filter({ hasText: 'pruned_mnist_model.h5' }).first().click({ button: 'right' });
+      await page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: /^Reveal in Explorer View$/ }).first().click();
       await page
         .locator('.explorer-folders-view .monaco-list-row.selected', { hasText: 'pruned_mnist_model.h5' })
         .waitFor({ state: 'visible', timeout: 30_000 });
@@ -200,6 +207,11 @@ e2eSuite('e2e: runs in code-server', () => {
       // Let it really train (progress inside the first epoch) before stopping it.
       const frame = await showPanel(page);
       await waitFor('training progress in the panel', async () => Number(await attr(frame, '#epoch-progress', 'data-value')) > 0, 180_000, 250);
+      // Besides the status bar, a progress notification says what runs and offers Cancel.
+      const progressToast = page.locator('.notification-toast', { hasText: /Model Optimizer: Train baseline/ });
+      await progressToast.waitFor({ state: 'visible', timeout: 60_000 });
+      await waitFor('the notification to name the stage', async () => /training mnist_model · epoch 1\/50/.test(await progressToast.innerText()));
+      await progressToast.getByRole('button', { name: 'Cancel' }).waitFor({ state: 'visible' });
       const whileRunning = readRecords(out);
       assert.deepEqual(whileRunning.map((r) => r.status), ['running'], 'one record, marked running, while the run trains');
 

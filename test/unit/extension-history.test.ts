@@ -17,6 +17,7 @@ import { deleteRunFiles, planDeletion } from '../../src/extension/runDeletion';
 import { buildReportMarkdown } from '../../src/extension/report';
 import { compareFilesMarkdown } from '../../src/extension/fileComparison';
 import { commonLogDir, findOnPath } from '../../src/extension/tensorboard';
+import { mergeSettings } from '../../src/extension/settings';
 
 const backend = { tfjs: 'wasm', trainer: 'tfjs', requested: 'auto' };
 
@@ -179,5 +180,13 @@ void describe('run history', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  void it('settings fill in only what model-optimizer.json leaves out', () => {
+    const settings = { backend: 'cpu' as const, epochs: 12, sweepSparsities: [0.6, 0.9] };
+    assert.deepEqual(mergeSettings({}, settings), { backend: 'cpu', train: { epochs: 12 }, sweep: { sparsities: [0.6, 0.9] } });
+    const file = { backend: 'wasm' as const, train: { epochs: 3, batchSize: 32 }, sweep: { sparsities: [0.5] } };
+    assert.deepEqual(mergeSettings(file, settings), file, 'every value in the file wins');
+    assert.deepEqual(mergeSettings({ train: { batchSize: 32 } }, { backend: 'auto' }), { backend: 'auto', train: { batchSize: 32 } }, 'unset settings add nothing');
   });
 });

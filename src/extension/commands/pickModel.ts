@@ -39,7 +39,7 @@ export function modelCandidates(ctx: Ctx | undefined, prepared: PreparedRun, pre
   for (const name of preferred) {
     add({ label: `$(file-code) ${name}/`, description: 'TF.js', file: path.join(prepared.outDir, name, 'model.json') });
   }
-  const runs = ctx ? ctx.store.all().filter((r) => path.resolve(r.outDir) === path.resolve(prepared.outDir)).reverse() : [];
+  const runs = ctx ? ctx.store.all().filter((r) => path.resolve(r.outRoot) === path.resolve(prepared.outDir)).reverse() : [];
   for (const r of runs) {
     for (const a of r.artifacts) {
       if (!kinds.includes(a.kind)) {
