@@ -174,7 +174,8 @@ export class RunStore {
   attachRecord(runId: string, record: RunRecord): void {
     const r = this.runs.get(runId);
     if (r && r.status !== 'running') {
-      const fresh = entryFromRecord(record, r.outDir);
+      // The output folder (outRoot), not the run folder: entryFromRecord adds the record's runDir.
+      const fresh = entryFromRecord(record, r.outRoot);
       this.runs.set(runId, { ...fresh, events: r.events });
       this.fire({ kind: 'runs' });
     }

@@ -189,4 +189,15 @@ void describe('run history', () => {
     assert.deepEqual(mergeSettings(file, settings), file, 'every value in the file wins');
     assert.deepEqual(mergeSettings({ train: { batchSize: 32 } }, { backend: 'auto' }), { backend: 'auto', train: { batchSize: 32 } }, 'unset settings add nothing');
   });
+
+  void it("a finished live run in its own run folder keeps its files' paths once the record is attached", () => {
+    const store = new RunStore();
+    store.addLive('r1', 'pipeline', '/out');
+    store.applyEvent('r1', { type: 'jobStarted', runId: 'r1', job: 'pipeline', config: DEFAULT_CONFIG, backend, stages: ['train'], startedAt: '', dataset: { name: 'mnist', train: 1, validation: 1, test: 1 }, runDir: 'runs/r1' });
+    store.applyEvent('r1', { type: 'done', runId: 'r1', durationMs: 1, testAccuracy: {}, recordPath: 'runs/r1.json' });
+    assert.equal(store.get('r1')?.outDir, path.resolve('/out/runs/r1'));
+    store.attachRecord('r1', { ...pipelineRecord('r1'), runDir: 'runs/r1' });
+    assert.equal(store.get('r1')?.outDir, path.resolve('/out/runs/r1'), 'not /out/runs/r1/runs/r1');
+    assert.equal(store.get('r1')?.outRoot, '/out');
+  });
 });
