@@ -66,6 +66,9 @@ once), 2 bad input (config, data, model file or arguments) with the fix on stder
 
 Example: model-optimizer pipeline --epochs 1 --train-limit 6000 --test-limit 2000 --out /tmp/mo
 
+Deploy to a microcontroller (C array, op resolver list, tensor-arena estimate, TFLite Micro check):
+  model-optimizer deploy [--model F.tflite] [--out DIR] [--json]
+
 Sparsity sweep (size vs accuracy in one command):
   model-optimizer sweep [--sparsities 0.5,0.8,0.9] [--model PATH] [--out DIR]
   Takes the trained model in --out (mnist_model/model.json) or --model, and trains one

@@ -13,6 +13,7 @@ import { finalizeKilledRun } from '../engine/output/finalize';
 import { EngineProcess } from '../extension/engineProcess';
 import { applyOverrides, HELP, parseArgs, UsageError } from './args';
 import type { CliArgs } from './args';
+import { runDeploy } from './deploy';
 import { problemText } from './format';
 import { HumanPrinter } from './human';
 
@@ -44,6 +45,10 @@ function version(): string {
 const badInput = problemText;
 
 async function run(argv: string[]): Promise<number> {
+  if (argv[0] === 'deploy') {
+    // Not an engine job: analyses a file and writes C sources, in this process.
+    return runDeploy(argv.slice(1));
+  }
   let args: CliArgs;
   try {
     args = parseArgs(argv);

@@ -5,13 +5,16 @@
  */
 import { ByteBuffer } from 'flatbuffers';
 import { BadInputError } from '../../errors';
-import type { OpOptions, TfliteGraph, TfliteOperator, TfliteTensor } from './graph';
+import type { ConvWindowOptions, FusedActivation, OpOptions, TfliteGraph, TfliteOperator, TfliteTensor } from './graph';
 import { FlatbufferInvalid, verifyTfliteFlatbuffer } from './verify';
 import {
   BufferField,
   BuiltinOptions,
   Conv2DOptionsField,
+  DepthwiseConv2DOptionsField,
   FILE_IDENTIFIER,
+  Padding,
+  Pool2DOptionsField,
   FullyConnectedOptionsField,
   ModelField,
   OperatorCodeField,
@@ -116,6 +119,23 @@ export interface ReadTflite extends TfliteGraph {
   operatorCodes: { deprecatedBuiltinCode: number; builtinCode: number; version: number }[];
 }
 
+function activation(o: Table | null, field: number): FusedActivation {
+  const v = o ? o.int8(field) : 0;
+  return v === 1 ? 'RELU' : v === 3 ? 'RELU6' : 'NONE';
+}
+
+/** A convolution's window; read for the deploy analysis (output sizes, MACs). */
+function window(
+  o: Table,
+  f: { padding: number; stride_w: number; stride_h: number; dilation_w_factor: number; dilation_h_factor: number },
+): ConvWindowOptions {
+  return {
+    padding: o.int8(f.padding) === Padding.VALID ? 'VALID' : 'SAME',
+    strides: [o.int32(f.stride_h, 1), o.int32(f.stride_w, 1)],
+    dilation: [o.int32(f.dilation_h_factor, 1), o.int32(f.dilation_w_factor, 1)],
+  };
+}
+
 function readOptions(t: Table, type: number): OpOptions {
   const o = t.table(OperatorField.builtin_options);
   switch (type) {
@@ -129,7 +149,26 @@ function readOptions(t: Table, type: number): OpOptions {
     case BuiltinOptions.SoftmaxOptions:
       return { kind: 'softmax', beta: o ? o.float32(SoftmaxOptionsField.beta) : 0 };
     case BuiltinOptions.Conv2DOptions:
-      return { kind: 'conv2d', fusedActivation: o && o.int8(Conv2DOptionsField.fused_activation_function) === 1 ? 'RELU' : 'NONE' };
+      return {
+        kind: 'conv2d',
+        fusedActivation: activation(o, Conv2DOptionsField.fused_activation_function),
+        window: o ? window(o, Conv2DOptionsField) : undefined,
+      };
+    case BuiltinOptions.DepthwiseConv2DOptions:
+      return {
+        kind: 'depthwiseConv2d',
+        fusedActivation: activation(o, DepthwiseConv2DOptionsField.fused_activation_function),
+        window: o ? window(o, DepthwiseConv2DOptionsField) : { padding: 'SAME', strides: [1, 1], dilation: [1, 1] },
+        depthMultiplier: o ? o.int32(DepthwiseConv2DOptionsField.depth_multiplier, 1) : 1,
+      };
+    case BuiltinOptions.Pool2DOptions:
+      return {
+        kind: 'pool2d',
+        fusedActivation: activation(o, Pool2DOptionsField.fused_activation_function),
+        padding: o && o.int8(Pool2DOptionsField.padding) === Padding.VALID ? 'VALID' : 'SAME',
+        strides: o ? [o.int32(Pool2DOptionsField.stride_h), o.int32(Pool2DOptionsField.stride_w)] : [1, 1],
+        filter: o ? [o.int32(Pool2DOptionsField.filter_height), o.int32(Pool2DOptionsField.filter_width)] : [1, 1],
+      };
     case BuiltinOptions.ReshapeOptions:
       return { kind: 'reshape', newShape: o ? o.int32s(ReshapeOptionsField.new_shape) : [] };
     case BuiltinOptions.QuantizeOptions:

@@ -1,0 +1,153 @@
+/**
+ * Deploy analysis (issue 12): TFLite Micro's greedy arena planner on hand-worked graphs,
+ * MACs against their closed forms, and TFLM compatibility findings on crafted files.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { alignUp, lifetimes, planArena, type PlanGraph } from '../../src/engine/deploy/arena';
+import { estimateArena, modelCost } from '../../src/engine/deploy/analyze';
+import { tflmCompatible, tflmFindings } from '../../src/engine/deploy/compat';
+import { operatorMacs } from '../../src/engine/deploy/macs';
+import { tfliteBytes } from '../../src/engine/export/tflite';
+import type { OpOptions, TfliteGraph } from '../../src/engine/export/tflite/graph';
+import { readTflite } from '../../src/engine/export/tflite/reader';
+import { BuiltinOperator, TensorType, type BuiltinOperatorValue } from '../../src/engine/export/tflite/schema';
+import { randomModel } from './export-helpers';
+
+/** A graph whose tensors are all activations of the given byte sizes. */
+function graph(bytes: number[], ops: [number[], number[]][], inputs: number[], outputs: number[]): PlanGraph {
+  return { tensorBytes: bytes, constant: bytes.map(() => false), operators: ops.map(([i, o]) => ({ inputs: i, outputs: o })), inputs, outputs };
+}
+
+const offsets = (g: PlanGraph): Record<number, number> => Object.fromEntries(planArena(lifetimes(g)).buffers.map((b) => [b.id, b.offset]));
+
+describe('arena planner (TFLM GreedyMemoryPlanner semantics)', () => {
+  test('16-byte alignment', () => {
+    assert.deepEqual([0, 1, 16, 17, 40, 100].map((n) => alignUp(n)), [0, 16, 16, 32, 48, 112]);
+  });
+
+  test('a chain: the input dies when the second op has read it', () => {
+    // in(100 B) -op0-> t1(200 B) -op1-> t2(50 B); aligned 112, 208, 64.
+    const g = graph([100, 200, 50], [[[0], [1]], [[1], [2]]], [0], [2]);
+    const life = lifetimes(g);
+    assert.deepEqual(life.map((b) => [b.id, b.firstUsed, b.lastUsed]), [[0, 0, 1], [1, 1, 2], [2, 2, 2]]);
+    // Largest first: t1 @0; in overlaps t1 → @208; t2 overlaps t1 only → @208 (in is dead by then).
+    assert.deepEqual(offsets(g), { 0: 208, 1: 0, 2: 208 });
+    const plan = planArena(life);
+    assert.equal(plan.plannedBytes, 320);
+    assert.equal(plan.lowerBoundBytes, 320); // scope 1: in + t1
+    assert.equal(plan.peakScope, 1);
+  });
+
+  test('a residual Add keeps its input alive across the branch', () => {
+    // x → a → b; c = Add(x, b). All 64 B. x lives scopes 0..3.
+    const g = graph([64, 64, 64, 64], [[[0], [1]], [[1], [2]], [[0, 2], [3]]], [0], [3]);
+    assert.deepEqual(offsets(g), { 0: 0, 1: 64, 2: 128, 3: 64 });
+    const plan = planArena(lifetimes(g));
+    assert.equal(plan.plannedBytes, 192);
+    assert.equal(plan.lowerBoundBytes, 192);
+    // Without the skip connection the same chain needs two buffers only.
+    const chain = graph([64, 64, 64, 64], [[[0], [1]], [[1], [2]], [[2], [3]]], [0], [3]);
+    assert.equal(planArena(lifetimes(chain)).plannedBytes, 128);
+  });
+
+  test('a concat keeps both branches alive; unaligned sizes round up', () => {
+    // x(48) → a(32), x → b(40 → 48), concat(a, b) → c(72 → 80).
+    const g = graph([48, 32, 40, 72], [[[0], [1]], [[0], [2]], [[1, 2], [3]]], [0], [3]);
+    assert.deepEqual(offsets(g), { 0: 0, 1: 128, 2: 80, 3: 0 });
+    const plan = planArena(lifetimes(g));
+    assert.equal(plan.plannedBytes, 160);
+    assert.equal(plan.lowerBoundBytes, 160); // scope 3: a + b + c
+  });
+
+  test('greedy placement can exceed the lower bound (equal sizes keep tensor order)', () => {
+    // Four 48 B buffers, each overlapping the next by one scope; tensor 0 lives last.
+    const bufs = [
+      { id: 0, bytes: 48, firstUsed: 3, lastUsed: 4 },
+      { id: 1, bytes: 48, firstUsed: 0, lastUsed: 1 },
+      { id: 2, bytes: 48, firstUsed: 1, lastUsed: 2 },
+      { id: 3, bytes: 48, firstUsed: 2, lastUsed: 3 },
+    ];
+    const plan = planArena(bufs);
+    // 0 @0; 1 @0 (disjoint from 0); 2 overlaps 1 → @48; 3 overlaps 0 (@0) and 2 (@48) → @96.
+    assert.deepEqual(plan.buffers.map((b) => b.offset), [0, 0, 48, 96]);
+    assert.equal(plan.plannedBytes, 144);
+    // Alternating 0 / 48 would do: never more than two alive at once.
+    assert.equal(plan.lowerBoundBytes, 96);
+  });
+
+  test('constant tensors (weights) are never planned', () => {
+    const g = graph([64, 4000, 64], [[[0, 1], [2]]], [0], [2]);
+    g.constant[1] = true;
+    assert.deepEqual(planArena(lifetimes(g)).buffers.map((b) => b.id), [0, 2]);
+  });
+});
+
+function tg(tensors: [number[], number][], op: BuiltinOperatorValue, inputs: number[], options: OpOptions = { kind: 'none' }): TfliteGraph {
+  return {
+    description: '',
+    name: 'main',
+    tensors: tensors.map(([shape, type], i) => ({ name: `t${i}`, shape, type: type as 0 })),
+    operators: [{ op, version: 1, inputs, outputs: [tensors.length - 1], options }],
+    inputs: [0],
+    outputs: [tensors.length - 1],
+  };
+}
+
+describe('MACs against closed forms', () => {
+  const f32 = TensorType.FLOAT32;
+  test('FULLY_CONNECTED: units × depth', () => {
+    const g = tg([[[1, 784], f32], [[128, 784], f32], [[128], f32], [[1, 128], f32]], BuiltinOperator.FULLY_CONNECTED, [0, 1, 2]);
+    assert.equal(operatorMacs(g, g.operators[0]), 128 * 784);
+  });
+  test('CONV_2D: out H × W × C × kh × kw × in', () => {
+    // 28×28×1 → 3×3, 8 filters, stride 2 SAME → 14×14×8.
+    const g = tg([[[1, 28, 28, 1], f32], [[8, 3, 3, 1], f32], [[8], f32], [[1, 14, 14, 8], f32]], BuiltinOperator.CONV_2D, [0, 1, 2]);
+    assert.equal(operatorMacs(g, g.operators[0]), 14 * 14 * 8 * 3 * 3 * 1);
+  });
+  test('DEPTHWISE_CONV_2D: out H × W × C × kh × kw', () => {
+    const g = tg([[[1, 14, 14, 8], f32], [[1, 5, 5, 16], f32], [[16], f32], [[1, 14, 14, 16], f32]], BuiltinOperator.DEPTHWISE_CONV_2D, [0, 1, 2]);
+    assert.equal(operatorMacs(g, g.operators[0]), 14 * 14 * 16 * 5 * 5);
+  });
+  test('pooling: out elements × window', () => {
+    const opts: OpOptions = { kind: 'pool2d', fusedActivation: 'NONE', padding: 'VALID', strides: [2, 2], filter: [2, 3] };
+    for (const op of [BuiltinOperator.AVERAGE_POOL_2D, BuiltinOperator.MAX_POOL_2D]) {
+      const g = tg([[[1, 14, 14, 8], f32], [[1, 7, 6, 8], f32]], op, [0], opts);
+      assert.equal(operatorMacs(g, g.operators[0]), 7 * 6 * 8 * 2 * 3);
+    }
+  });
+  test('the reference MLP (784 → 128 → 10) is 101 632 MACs in every TFLite variant', () => {
+    for (const mode of ['float32', 'float16', 'dynamic-int8'] as const) {
+      const g = readTflite(tfliteBytes(randomModel('ref', [784, 128, 10]), mode).data);
+      assert.equal(modelCost(g).macs, 101_632, mode);
+    }
+  });
+});
+
+describe('TFLM compatibility findings on crafted files', () => {
+  const model = randomModel('ref', [784, 128, 10]);
+  test('float32 runs; nothing to report', () => {
+    const g = readTflite(tfliteBytes(model, 'float32').data);
+    assert.deepEqual(tflmFindings(g), []);
+    // float32 arena: input 784×4 + hidden 128×4 + logits + softmax output, planned.
+    assert.ok(estimateArena(g).plannedBytes >= 784 * 4 + 128 * 4);
+  });
+  test('float16: TFLM refuses DEQUANTIZE of float16', () => {
+    const f = tflmFindings(readTflite(tfliteBytes(model, 'float16').data));
+    assert.ok(f.some((x) => x.code === 'dequantize-input-type' && x.severity === 'error' && /float32 or the full-int8/.test(x.fix)));
+    assert.equal(tflmCompatible(f), false);
+  });
+  test('dynamic-int8 in its DEQUANTIZE form runs, but its weights land in RAM', () => {
+    const g = readTflite(tfliteBytes(model, 'dynamic-int8', { dynamicForm: 'dequantize' }).data);
+    const f = tflmFindings(g);
+    assert.equal(tflmCompatible(f), true);
+    assert.ok(f.some((x) => x.code === 'dequantized-weights-in-ram' && x.message.includes(`${128 * 784 * 4} bytes`)), JSON.stringify(f));
+    assert.ok(estimateArena(g).plannedBytes >= 128 * 784 * 4);
+  });
+  test('a hybrid FULLY_CONNECTED (float input, int8 weights) is refused', () => {
+    const g = readTflite(tfliteBytes(model, 'dynamic-int8', { dynamicForm: 'hybrid' }).data);
+    const f = tflmFindings(g);
+    assert.ok(f.some((x) => x.code === 'hybrid-kernel' && x.severity === 'error'), JSON.stringify(f));
+    assert.equal(tflmCompatible(f), false);
+  });
+});
