@@ -25,15 +25,15 @@ function parse(argv: string[]): DeployArgs {
     const f = argv[i];
     const value = (): string => {
       const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new BadInputError(`${f} needs a value. ${DEPLOY_HELP}`);
+      if (v === undefined || v.startsWith('--')) {throw new BadInputError(`${f} needs a value. ${DEPLOY_HELP}`);}
       return v;
     };
-    if (f === '--model') a.model = value();
-    else if (f === '--out') a.out = value();
-    else if (f === '--json') a.json = true;
-    else if (f.startsWith('--model=')) a.model = f.slice(8);
-    else if (f.startsWith('--out=')) a.out = f.slice(6);
-    else throw new BadInputError(`Unknown deploy option "${f}". ${DEPLOY_HELP}`);
+    if (f === '--model') {a.model = value();}
+    else if (f === '--out') {a.out = value();}
+    else if (f === '--json') {a.json = true;}
+    else if (f.startsWith('--model=')) {a.model = f.slice(8);}
+    else if (f.startsWith('--out=')) {a.out = f.slice(6);}
+    else {throw new BadInputError(`Unknown deploy option "${f}". ${DEPLOY_HELP}`);}
   }
   return a;
 }

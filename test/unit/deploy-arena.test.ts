@@ -21,12 +21,12 @@ function graph(bytes: number[], ops: [number[], number[]][], inputs: number[], o
 
 const offsets = (g: PlanGraph): Record<number, number> => Object.fromEntries(planArena(lifetimes(g)).buffers.map((b) => [b.id, b.offset]));
 
-describe('arena planner (TFLM GreedyMemoryPlanner semantics)', () => {
-  test('16-byte alignment', () => {
+void describe('arena planner (TFLM GreedyMemoryPlanner semantics)', () => {
+  void test('16-byte alignment', () => {
     assert.deepEqual([0, 1, 16, 17, 40, 100].map((n) => alignUp(n)), [0, 16, 16, 32, 48, 112]);
   });
 
-  test('a chain: the input dies when the second op has read it', () => {
+  void test('a chain: the input dies when the second op has read it', () => {
     // in(100 B) -op0-> t1(200 B) -op1-> t2(50 B); aligned 112, 208, 64.
     const g = graph([100, 200, 50], [[[0], [1]], [[1], [2]]], [0], [2]);
     const life = lifetimes(g);
@@ -39,7 +39,7 @@ describe('arena planner (TFLM GreedyMemoryPlanner semantics)', () => {
     assert.equal(plan.peakScope, 1);
   });
 
-  test('a residual Add keeps its input alive across the branch', () => {
+  void test('a residual Add keeps its input alive across the branch', () => {
     // x → a → b; c = Add(x, b). All 64 B. x lives scopes 0..3.
     const g = graph([64, 64, 64, 64], [[[0], [1]], [[1], [2]], [[0, 2], [3]]], [0], [3]);
     assert.deepEqual(offsets(g), { 0: 0, 1: 64, 2: 128, 3: 64 });
@@ -51,7 +51,7 @@ describe('arena planner (TFLM GreedyMemoryPlanner semantics)', () => {
     assert.equal(planArena(lifetimes(chain)).plannedBytes, 128);
   });
 
-  test('a concat keeps both branches alive; unaligned sizes round up', () => {
+  void test('a concat keeps both branches alive; unaligned sizes round up', () => {
     // x(48) → a(32), x → b(40 → 48), concat(a, b) → c(72 → 80).
     const g = graph([48, 32, 40, 72], [[[0], [1]], [[0], [2]], [[1, 2], [3]]], [0], [3]);
     assert.deepEqual(offsets(g), { 0: 0, 1: 128, 2: 80, 3: 0 });
@@ -60,7 +60,7 @@ describe('arena planner (TFLM GreedyMemoryPlanner semantics)', () => {
     assert.equal(plan.lowerBoundBytes, 160); // scope 3: a + b + c
   });
 
-  test('greedy placement can exceed the lower bound (equal sizes keep tensor order)', () => {
+  void test('greedy placement can exceed the lower bound (equal sizes keep tensor order)', () => {
     // Four 48 B buffers, each overlapping the next by one scope; tensor 0 lives last.
     const bufs = [
       { id: 0, bytes: 48, firstUsed: 3, lastUsed: 4 },
@@ -76,7 +76,7 @@ describe('arena planner (TFLM GreedyMemoryPlanner semantics)', () => {
     assert.equal(plan.lowerBoundBytes, 96);
   });
 
-  test('constant tensors (weights) are never planned', () => {
+  void test('constant tensors (weights) are never planned', () => {
     const g = graph([64, 4000, 64], [[[0, 1], [2]]], [0], [2]);
     g.constant[1] = true;
     assert.deepEqual(planArena(lifetimes(g)).buffers.map((b) => b.id), [0, 2]);
@@ -94,29 +94,29 @@ function tg(tensors: [number[], number][], op: BuiltinOperatorValue, inputs: num
   };
 }
 
-describe('MACs against closed forms', () => {
+void describe('MACs against closed forms', () => {
   const f32 = TensorType.FLOAT32;
-  test('FULLY_CONNECTED: units × depth', () => {
+  void test('FULLY_CONNECTED: units × depth', () => {
     const g = tg([[[1, 784], f32], [[128, 784], f32], [[128], f32], [[1, 128], f32]], BuiltinOperator.FULLY_CONNECTED, [0, 1, 2]);
     assert.equal(operatorMacs(g, g.operators[0]), 128 * 784);
   });
-  test('CONV_2D: out H × W × C × kh × kw × in', () => {
+  void test('CONV_2D: out H × W × C × kh × kw × in', () => {
     // 28×28×1 → 3×3, 8 filters, stride 2 SAME → 14×14×8.
     const g = tg([[[1, 28, 28, 1], f32], [[8, 3, 3, 1], f32], [[8], f32], [[1, 14, 14, 8], f32]], BuiltinOperator.CONV_2D, [0, 1, 2]);
     assert.equal(operatorMacs(g, g.operators[0]), 14 * 14 * 8 * 3 * 3 * 1);
   });
-  test('DEPTHWISE_CONV_2D: out H × W × C × kh × kw', () => {
+  void test('DEPTHWISE_CONV_2D: out H × W × C × kh × kw', () => {
     const g = tg([[[1, 14, 14, 8], f32], [[1, 5, 5, 16], f32], [[16], f32], [[1, 14, 14, 16], f32]], BuiltinOperator.DEPTHWISE_CONV_2D, [0, 1, 2]);
     assert.equal(operatorMacs(g, g.operators[0]), 14 * 14 * 16 * 5 * 5);
   });
-  test('pooling: out elements × window', () => {
+  void test('pooling: out elements × window', () => {
     const opts: OpOptions = { kind: 'pool2d', fusedActivation: 'NONE', padding: 'VALID', strides: [2, 2], filter: [2, 3] };
     for (const op of [BuiltinOperator.AVERAGE_POOL_2D, BuiltinOperator.MAX_POOL_2D]) {
       const g = tg([[[1, 14, 14, 8], f32], [[1, 7, 6, 8], f32]], op, [0], opts);
       assert.equal(operatorMacs(g, g.operators[0]), 7 * 6 * 8 * 2 * 3);
     }
   });
-  test('the reference MLP (784 → 128 → 10) is 101 632 MACs in every TFLite variant', () => {
+  void test('the reference MLP (784 → 128 → 10) is 101 632 MACs in every TFLite variant', () => {
     for (const mode of ['float32', 'float16', 'dynamic-int8'] as const) {
       const g = readTflite(tfliteBytes(randomModel('ref', [784, 128, 10]), mode).data);
       assert.equal(modelCost(g).macs, 101_632, mode);
@@ -124,27 +124,27 @@ describe('MACs against closed forms', () => {
   });
 });
 
-describe('TFLM compatibility findings on crafted files', () => {
+void describe('TFLM compatibility findings on crafted files', () => {
   const model = randomModel('ref', [784, 128, 10]);
-  test('float32 runs; nothing to report', () => {
+  void test('float32 runs; nothing to report', () => {
     const g = readTflite(tfliteBytes(model, 'float32').data);
     assert.deepEqual(tflmFindings(g), []);
     // float32 arena: input 784×4 + hidden 128×4 + logits + softmax output, planned.
     assert.ok(estimateArena(g).plannedBytes >= 784 * 4 + 128 * 4);
   });
-  test('float16: TFLM refuses DEQUANTIZE of float16', () => {
+  void test('float16: TFLM refuses DEQUANTIZE of float16', () => {
     const f = tflmFindings(readTflite(tfliteBytes(model, 'float16').data));
     assert.ok(f.some((x) => x.code === 'dequantize-input-type' && x.severity === 'error' && /float32 or the full-int8/.test(x.fix)));
     assert.equal(tflmCompatible(f), false);
   });
-  test('dynamic-int8 in its DEQUANTIZE form runs, but its weights land in RAM', () => {
+  void test('dynamic-int8 in its DEQUANTIZE form runs, but its weights land in RAM', () => {
     const g = readTflite(tfliteBytes(model, 'dynamic-int8', { dynamicForm: 'dequantize' }).data);
     const f = tflmFindings(g);
     assert.equal(tflmCompatible(f), true);
     assert.ok(f.some((x) => x.code === 'dequantized-weights-in-ram' && x.message.includes(`${128 * 784 * 4} bytes`)), JSON.stringify(f));
     assert.ok(estimateArena(g).plannedBytes >= 128 * 784 * 4);
   });
-  test('a hybrid FULLY_CONNECTED (float input, int8 weights) is refused', () => {
+  void test('a hybrid FULLY_CONNECTED (float input, int8 weights) is refused', () => {
     const g = readTflite(tfliteBytes(model, 'dynamic-int8', { dynamicForm: 'hybrid' }).data);
     const f = tflmFindings(g);
     assert.ok(f.some((x) => x.code === 'hybrid-kernel' && x.severity === 'error'), JSON.stringify(f));

@@ -59,7 +59,7 @@ export function lifetimes(g: PlanGraph): PlanBuffer[] {
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   const create = (t: number, s: number): void => {
-    if (!first.has(t)) first.set(t, s);
+    if (!first.has(t)) {first.set(t, s);}
   };
   const use = (t: number, s: number): void => {
     last.set(t, Math.max(last.get(t) ?? s, s));
@@ -81,7 +81,7 @@ export function lifetimes(g: PlanGraph): PlanBuffer[] {
   }
   const out: PlanBuffer[] = [];
   g.tensorBytes.forEach((bytes, id) => {
-    if (g.constant[id] || bytes === 0 || !first.has(id)) return;
+    if (g.constant[id] || bytes === 0 || !first.has(id)) {return;}
     out.push({ id, bytes, firstUsed: first.get(id)!, lastUsed: last.get(id) ?? first.get(id)! });
   });
   return out;
@@ -99,13 +99,13 @@ export function planArena(buffers: PlanBuffer[]): ArenaPlan {
   for (const want of order) {
     let candidate = 0;
     for (const other of byOffset) {
-      if (!overlaps(other, want)) continue;
-      if (other.offset - candidate >= want.alignedBytes) break;
+      if (!overlaps(other, want)) {continue;}
+      if (other.offset - candidate >= want.alignedBytes) {break;}
       candidate = Math.max(candidate, other.offset + other.alignedBytes);
     }
     want.offset = candidate;
     let at = byOffset.findIndex((p) => p.offset > candidate);
-    if (at < 0) at = byOffset.length;
+    if (at < 0) {at = byOffset.length;}
     byOffset.splice(at, 0, want);
   }
   const placed = order.map(({ k: _k, ...p }) => p);

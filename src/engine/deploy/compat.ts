@@ -70,8 +70,8 @@ export function tflmFindings(g: ReadTflite): Finding[] {
           fix: 'Deploy the full-int8 file, or export dynamic-int8 in its DEQUANTIZE form.',
         });
       }
-      if (input.type === TensorType.FLOAT32) floatCompute++;
-      else if (QUANTIZED.has(input.type)) int8Compute++;
+      if (input.type === TensorType.FLOAT32) {floatCompute++;}
+      else if (QUANTIZED.has(input.type)) {int8Compute++;}
       if (op.op === BuiltinOperator.FULLY_CONNECTED && filter.quant && filter.quant.scale.length > 1) {
         findings.push({
           severity: 'info',

@@ -38,10 +38,10 @@ export function readModelFile(file: string): Uint8Array {
   let size: number;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw new BadInputError(`${file} is not a regular file. Pass a .tflite file with --model.`, file);
+    if (!st.isFile()) {throw new BadInputError(`${file} is not a regular file. Pass a .tflite file with --model.`, file);}
     size = st.size;
   } catch (err) {
-    if (err instanceof BadInputError) throw err;
+    if (err instanceof BadInputError) {throw err;}
     throw new BadInputError(`Cannot read ${file}: ${(err as Error).message}. Pass an existing .tflite file with --model.`, file);
   }
   if (size > MAX_DEPLOY_BYTES) {
