@@ -166,6 +166,42 @@ void describe('full-integer int8 is bit-exact against our int8 reference in both
     }
   }
 
+  void test('a Rescaling layer at the input (raw 0..255 pixels, scale 1/255, offset −0.5): float32 matches tfjs, full-int8 bit-exact as MUL + ADD', async () => {
+    const g = convnet(7);
+    g.layers.splice(1, 0, { name: 'rescaling', className: 'Rescaling', config: { scale: 1 / 255, offset: -0.5 }, inbound: ['input_1'], weights: [] });
+    g.layers[2].inbound = ['rescaling'];
+    const raw = (images: Uint8Array | Float32Array, s: number, n: number) => Float32Array.from(pixelsOf(images, s, n), (v) => Math.round(v * 255));
+    const f = graphTfliteBytes(g, 'float32');
+    assert.deepEqual(opsOf(f.data).slice(0, 3), ['MUL:1', 'ADD:1', 'CONV_2D:1']);
+    const ref = tfjsForward(g, raw(test_.images, 0, 10), 10);
+    const q = graphTfliteBytes(g, 'full-int8', { calibration: { samples: raw(train.images, 0, 100), count: 100 } });
+    const tf32 = await TfliteModel.load(f.data, 'float32');
+    const { tm, lm } = await both(q.data, 'full-int8');
+    const outP = q.quantized!.params[q.lowered.output];
+    let maxDiff = 0;
+    let mismatches = 0;
+    try {
+      for (let n = 0; n < 10; n++) {
+        const x = raw(test_.images, n, 1);
+        const y = tf32.run(x);
+        const r = forwardInt8Lowered(q.lowered, q.quantized!, quantizeInputValues(q.quantized!, q.lowered, x));
+        const a = tm.run(x);
+        const b = await lm.run(x);
+        for (let c = 0; c < 10; c++) {
+          maxDiff = Math.max(maxDiff, Math.abs(y[c] - ref[n * 10 + c]));
+          const e = Math.fround(Math.fround(outP.scale) * (r[c] - outP.zeroPoint));
+          mismatches += (a[c] !== e ? 1 : 0) + (b[c] !== e ? 1 : 0);
+        }
+      }
+    } finally {
+      tf32.dispose();
+      tm.dispose();
+      lm.dispose();
+    }
+    assert.ok(maxDiff <= 1e-5, `float32 max |Δ| ${maxDiff}`);
+    assert.equal(mismatches, 0);
+  });
+
   void test('a degenerate (all-zero) activation still gets valid parameters, and the file runs bit-exact', async () => {
     const g = convnet(4);
     const c = g.layers.find((l) => l.name === 'conv2d_1')!;

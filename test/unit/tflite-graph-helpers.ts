@@ -243,6 +243,9 @@ export function tfjsForward(g: ModelGraph, x: Float32Array, n: number): Float32A
         case 'Concatenate':
           y = tf.concat(ins, c.axis);
           break;
+        case 'Rescaling':
+          y = tf.add(tf.mul(ins[0], l.config.scale as number), (l.config.offset as number | undefined) ?? 0);
+          break;
         case 'ZeroPadding2D':
           y = tf.pad(ins[0], [[0, 0], ...(l.config.padding as [number, number][]), [0, 0]]);
           break;
