@@ -29,6 +29,9 @@ import { publishRun, runDirOf } from './output/publish';
 import { acquireRunLock, describeHolder } from './output/runLock';
 import type { RunLock } from './output/runLock';
 import { chooseTrainer, createTrainer } from './train/createTrainer';
+import { buildConfigModel, checkModelConfig } from './graph/fromConfig';
+import { analyzeGraph } from './graph/analyze';
+import { layerTable } from './graph/stats';
 import { TEMP_MARK, confineWrites, mkdirSafe } from './util/atomic';
 import { isAlive } from './util/process';
 
@@ -72,6 +75,7 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
       }
       checkOutDir(outDir);
       inputs = findInputs(req, outDir);
+      checkModelConfig(config);
       const backend = await initBackend(config.backend);
       // The loop that will train, decided now so jobStarted (panel, CLI header) names it.
       backend.trainer = chooseTrainer(backend, config.model);
@@ -182,14 +186,17 @@ function checkMemory(req: StartRequest, config: RunConfig, data: SplitData, inpu
   const limit = config.train.memoryLimitMB > 0 ? config.train.memoryLimitMB * 1024 * 1024 : defaultMemoryLimitBytes();
   const sets = [data.train, data.validation, data.test];
   const estimate = estimateTrainingMemory({
-    layers: denseStackFootprint(data.train.features, config.model.hidden, data.train.numClasses),
+    // A config-defined model: every layer's weights and per-sample activations; else the reference MLP's.
+    layers: config.model.layers
+      ? layerTable(analyzeGraph(buildConfigModel(config.model, 'model', 0))).map((r) => ({ name: r.name, params: r.params, activations: r.outputShape.reduce((a, b) => a * b, 1) }))
+      : denseStackFootprint(data.train.features, config.model.hidden, data.train.numClasses),
     inputValues: data.train.features,
     batchSize: config.train.batchSize,
     datasetBytes: sets.reduce((n, s) => n + s.images.byteLength + s.labels.byteLength, 0),
     // Pruning keeps a mask per weight (and fine-tunes a copy) in pipelines and sweeps.
     extraCopies: req.job === 'train' ? 0 : 2,
   });
-  assertFitsInMemory(estimate, limit, `${req.configSource ?? 'config'}: model.hidden`, 'Use fewer or narrower hidden layers (model.hidden), a smaller train.batchSize, or less data (data.trainLimit).');
+  assertFitsInMemory(estimate, limit, `${req.configSource ?? 'config'}: ${config.model.layers ? 'model.layers' : 'model.hidden'}`, 'Use fewer or narrower layers (model.hidden or model.layers), a smaller train.batchSize, or less data (data.trainLimit).');
 }
 
 function throwIfAborted(signal: AbortSignal): void {

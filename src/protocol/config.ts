@@ -56,7 +56,18 @@ export interface DataConfig {
   testLimit: number;
 }
 
+/** One layer of a config-defined model: `type` (tfjs-layers' factory name, e.g. 'conv2d') plus Keras options. */
+export interface LayerSpec {
+  type: string;
+  name?: string;
+  [option: string]: unknown;
+}
+
 export interface ModelConfig {
+  /** Per-sample input shape of a config-defined model (channels last), e.g. [28, 28, 1]. */
+  input?: number[];
+  /** A config-defined model; when absent the reference MLP (hidden, activations) is built. */
+  layers?: LayerSpec[];
   /** Hidden Dense layer widths; the reference has one layer of 128. */
   hidden: number[];
   hiddenActivation: Activation;
@@ -105,8 +116,11 @@ export interface PruneConfig {
   /** Fine-tuning epochs from the baseline weights (reference: 3). */
   epochs: number;
   schedule: PruningSchedule;
-  /** Which layers' kernels to prune: 'last' (reference), 'all', or explicit layer names. */
-  layers: 'last' | 'all' | string[];
+  /**
+   * Which layers' kernels to prune: 'last' (reference), 'all', explicit layer names, or a map
+   * of layer names to their own target sparsities.
+   */
+  layers: 'last' | 'all' | string[] | Record<string, number>;
   /** Block sparsity [rows, cols]; [1, 1] = element-wise. */
   blockSize: [number, number];
   blockPooling: 'AVG' | 'MAX';

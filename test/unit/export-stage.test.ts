@@ -12,6 +12,7 @@ import { DEFAULT_CONFIG, type RunConfig } from '../../src/protocol/config';
 import type { ModelReport } from '../../src/protocol/engine';
 import { saveTfjsModel } from '../../src/engine/export/tfjs';
 import { runEvaluateStage } from '../../src/engine/jobs/evaluate';
+import { mlpToGraph } from '../../src/engine/graph/mlp';
 import { runExportStage } from '../../src/engine/jobs/export';
 import { readTflite } from '../../src/engine/export/tflite/reader';
 import { BuiltinOperator } from '../../src/engine/export/tflite/schema';
@@ -45,7 +46,7 @@ after(async () => {
 
 void test('writes the reference files and every variant, evaluates each, writes the comparison', async () => {
   const ctx = fakeContext(config, out);
-  const rows = await runExportStage(ctx, [baseline, pruned]);
+  const rows = await runExportStage(ctx, [mlpToGraph(baseline), mlpToGraph(pruned)]);
   assert.deepEqual(await listDir(out), [
     'comparison.json',
     'comparison.md',
@@ -143,7 +144,7 @@ void test('honours the configured variant lists', async () => {
   const sub = path.join(out, 'only');
   const cfg: RunConfig = { ...config, quantize: { ...config.quantize, tflite: ['full-int8'], tfjs: [], perChannel: false, int8Io: true } };
   const ctx = fakeContext(cfg, sub);
-  const rows = await runExportStage(ctx, [pruned]);
+  const rows = await runExportStage(ctx, [mlpToGraph(pruned)]);
   assert.deepEqual(await listDir(sub), ['comparison.json', 'comparison.md', 'pruned_mnist_model.h5', 'pruned_mnist_model_full_int8.tflite']);
   assert.deepEqual(
     rows.map((r) => r.variant),
@@ -158,7 +159,7 @@ void test('quantize.perChannelDenseAs and dynamicRangeForm choose the operators 
   const variants = async (name: string, q: Partial<RunConfig['quantize']>): Promise<{ full: number[]; dyn: number[] }> => {
     const sub = path.join(out, name);
     const cfg: RunConfig = { ...config, quantize: { ...config.quantize, tflite: ['full-int8', 'dynamic-int8'], tfjs: [], ...q } };
-    await runExportStage(fakeContext(cfg, sub), [pruned]);
+    await runExportStage(fakeContext(cfg, sub), [mlpToGraph(pruned)]);
     return { full: await opsOf(sub, 'pruned_mnist_model_full_int8.tflite'), dyn: await opsOf(sub, 'pruned_mnist_model_quant.tflite') };
   };
   const byDefault = await variants('ops-default', {});

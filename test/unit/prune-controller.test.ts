@@ -7,13 +7,16 @@ import assert from 'node:assert/strict';
 import type { PruningStepEvent } from '../../src/protocol/engine';
 import type { MlpModel } from '../../src/engine/model/mlp';
 import { cloneModel } from '../../src/engine/model/mlp';
-import type { BatchResult, EvalResult, Trainer } from '../../src/engine/train/trainer';
+import type { BatchResult, EvalResult, MlpTrainer } from '../../src/engine/train/trainer';
+import { MlpTrainerAdapter } from '../../src/engine/train/mlpAdapter';
+import { graphToMlp, mlpToGraph } from '../../src/engine/graph/mlp';
+import { selectPruneTargets } from '../../src/engine/prune/targets';
 import { PruningController } from '../../src/engine/prune/controller';
 import { ConstantSparsity, PolynomialDecay } from '../../src/engine/prune/schedule';
 import { ELEMENTWISE } from '../../src/engine/prune/mask';
 
 /** Keeps weights in JS; each "batch" adds +0.001 to every kernel weight (regrowth) after masking. */
-class FakeTrainer implements Trainer {
+class FakeTrainer implements MlpTrainer {
   readonly name = 'fake';
   model: MlpModel;
   masks: (Float32Array | null)[] = [];
@@ -85,9 +88,9 @@ void test('masks update only on scheduled steps, from the current weights; event
   const events: PruningStepEvent[] = [];
   // PolynomialDecay 0 → 0.5 over steps 0..4, every 2 steps: updates at 2 (s = 0.4375) and 4 (0.5).
   const c = new PruningController({
-    trainer,
+    trainer: new MlpTrainerAdapter(trainer, mlpToGraph(base)),
     modelName: 'pruned_mnist_model',
-    layers: [1],
+    targets: selectPruneTargets(mlpToGraph(base), ['dense_1']),
     schedule: new PolynomialDecay(0, 0.5, 0, 4, 3, 2),
     mask: ELEMENTWISE,
     emit: (e) => events.push(e),
@@ -112,8 +115,9 @@ void test('masks update only on scheduled steps, from the current weights; event
   const extras = c.epochExtras();
   assert.deepEqual(extras, { sparsity: { dense_1: 0.5 } }, 'only pruned layers are reported');
 
-  const stripped = c.strip();
-  assert.equal(stripped.name, 'pruned_mnist_model');
+  const strippedGraph = c.strip();
+  const stripped = graphToMlp(strippedGraph).model!;
+  assert.equal(strippedGraph.name, 'pruned_mnist_model');
   // The three smallest |w| of dense_1 (indices 3, 4, 5) are zero; the others kept (with training drift).
   assert.deepEqual(Array.from(stripped.layers[1].kernel).map((v) => v === 0), [false, false, false, true, true, true]);
   // dense (not selected) was not pruned; biases of both layers are untouched by masking.
@@ -126,9 +130,9 @@ void test("'all' layers: each kernel gets its own mask and threshold (layer-wise
   const trainer = new FakeTrainer(model());
   const events: PruningStepEvent[] = [];
   const c = new PruningController({
-    trainer,
+    trainer: new MlpTrainerAdapter(trainer, mlpToGraph(model())),
     modelName: 'p',
-    layers: [0, 1],
+    targets: selectPruneTargets(mlpToGraph(model()), 'all'),
     schedule: new ConstantSparsity(0.5, 0, -1, 100),
     mask: ELEMENTWISE,
     emit: (e) => events.push(e),
@@ -141,7 +145,7 @@ void test("'all' layers: each kernel gets its own mask and threshold (layer-wise
     { name: 'dense_1', sparsity: 0.5, threshold: 4 },
   ]);
   assert.deepEqual(Array.from(trainer.model.layers[0].kernel), [0, -0, 0, -0, 5, -6, 7, -8]);
-  assert.deepEqual(c.measure(trainer.model), { dense: 0.5, dense_1: 0.5 });
+  assert.deepEqual(c.measure(mlpToGraph(trainer.model)), { dense: 0.5, dense_1: 0.5 });
   // No update on a step that is not a multiple of the frequency.
   c.beforeBatch(150);
   assert.equal(events.length, 1);
@@ -149,11 +153,11 @@ void test("'all' layers: each kernel gets its own mask and threshold (layer-wise
 
 void test('no mask update ever: afterEpoch does not touch the trainer, strip returns the weights as they are', () => {
   const trainer = new FakeTrainer(model());
-  const c = new PruningController({ trainer, modelName: 'p', layers: [1], schedule: new ConstantSparsity(0.5, 1000), mask: ELEMENTWISE });
+  const c = new PruningController({ trainer: new MlpTrainerAdapter(trainer, mlpToGraph(model())), modelName: 'p', targets: selectPruneTargets(mlpToGraph(model()), 'last'), schedule: new ConstantSparsity(0.5, 1000), mask: ELEMENTWISE });
   c.beforeBatch(1);
   c.afterEpoch();
   assert.equal(trainer.setMasksCalls, 0);
   assert.equal(trainer.applyMasksCalls, 0);
   assert.equal(c.lastUpdateStep, null);
-  assert.deepEqual(Array.from(c.strip().layers[1].kernel), [-6, 5, -4, 3, -2, 1]);
+  assert.deepEqual(Array.from(graphToMlp(c.strip()).model!.layers[1].kernel), [-6, 5, -4, 3, -2, 1]);
 });

@@ -17,7 +17,8 @@ import type { EngineEvent, PruningStepEvent, EpochEndEvent } from '../../src/pro
 import { initBackend } from '../../src/engine/backend';
 import { loadData } from '../../src/engine/data/load';
 import { initMlp } from '../../src/engine/model/init';
-import type { MlpModel } from '../../src/engine/model/mlp';
+import type { ModelGraph } from '../../src/engine/graph/types';
+import { mlpToGraph } from '../../src/engine/graph/mlp';
 import { createTrainer } from '../../src/engine/train/createTrainer';
 import { fit } from '../../src/engine/train/fit';
 import { RunContext } from '../../src/engine/jobs/context';
@@ -41,7 +42,7 @@ const config: RunConfig = {
 };
 
 let outDir = '';
-let baseline: MlpModel;
+let baseline: ModelGraph;
 let events: EngineEvent[] = [];
 let ctx: RunContext;
 
@@ -59,7 +60,7 @@ before(async () => {
   ctx = newContext(config);
   const data = await ctx.data();
   const model = initMlp(config.model, data.train.features, data.train.numClasses, config.train.seed, 'mnist_model');
-  const trainer = await createTrainer(model, config.train.learningRate, ctx.backend, config.train.seed);
+  const trainer = await createTrainer(mlpToGraph(model), config.train.learningRate, ctx.backend, config.train.seed);
   try {
     await fit(ctx, trainer, data, { stage: 'train', model: 'mnist_model', epochs: 2, batchSize: 64, shuffle: true, seed: 42 });
     baseline = trainer.getModel('mnist_model');
@@ -120,7 +121,7 @@ void test('baseline → prune all layers to 50 % → stripped model saved as TF.
     assert.ok(nonzero >= b.values.length - 1, `${name}: biases are not pruned (${nonzero}/${b.values.length} non-zero)`);
   }
   // The returned model is the saved one.
-  assert.deepEqual(Array.from(saved.get(kernels[1][0])!.values), Array.from(pruned.layers[1].kernel));
+  assert.deepEqual(Array.from(saved.get(kernels[1][0])!.values), Array.from(pruned.layers[2].weights[0].data));
 
   // --- accuracy, events, record ---
   const record = ctx.stages.find((s) => s.stage === 'prune')!;

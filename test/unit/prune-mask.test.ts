@@ -14,12 +14,12 @@ import {
   mByNMask,
   measuredSparsity,
   roundHalfToEven,
-  selectPrunedLayers,
   validateMaskOptions,
   ELEMENTWISE,
 } from '../../src/engine/prune/mask';
+import { mlpToGraph } from '../../src/engine/graph/mlp';
+import { selectPruneTargets } from '../../src/engine/prune/targets';
 import { BadInputError } from '../../src/engine/errors';
-import type { MlpModel } from '../../src/engine/model/mlp';
 
 const F = (a: number[]): Float32Array => Float32Array.from(a);
 const zeros = (m: Float32Array): number => m.reduce((n, v) => n + (v === 0 ? 1 : 0), 0);
@@ -178,21 +178,24 @@ void test('options validation names the field', () => {
   validateMaskOptions({ blockSize: [1, 4], blockPooling: 'MAX', sparsityMN: null });
 });
 
-void test('layer selection: last, all, names; unknown names list the available layers', () => {
-  const model: MlpModel = {
+void test('layer selection: last, all, names, per-layer map; unknown names list the prunable layers', () => {
+  const model = mlpToGraph({
     name: 'm',
     inputDim: 4,
     layers: [
       { name: 'dense', inputDim: 4, units: 3, activation: 'relu', kernel: new Float32Array(12), bias: new Float32Array(3) },
       { name: 'dense_1', inputDim: 3, units: 2, activation: 'softmax', kernel: new Float32Array(6), bias: new Float32Array(2) },
     ],
-  };
-  assert.deepEqual(selectPrunedLayers(model, 'last'), [1]);
-  assert.deepEqual(selectPrunedLayers(model, 'all'), [0, 1]);
-  assert.deepEqual(selectPrunedLayers(model, ['dense_1', 'dense', 'dense']), [0, 1]);
+  });
+  const keys = (sel: Parameters<typeof selectPruneTargets>[1]): string[] => selectPruneTargets(model, sel).map((t) => t.key);
+  assert.deepEqual(keys('last'), ['dense_1/kernel']);
+  assert.deepEqual(keys('all'), ['dense/kernel', 'dense_1/kernel']);
+  assert.deepEqual(keys(['dense_1', 'dense', 'dense']), ['dense/kernel', 'dense_1/kernel']);
+  assert.deepEqual(selectPruneTargets(model, { dense_1: 0.8 }).map((t) => [t.key, t.finalSparsity]), [['dense_1/kernel', 0.8]]);
   assert.throws(
-    () => selectPrunedLayers(model, ['dense_2']),
+    () => selectPruneTargets(model, ['dense_2']),
     (e: unknown) => e instanceof BadInputError && e.where === 'prune.layers' && /dense_2/.test(e.message) && /dense, dense_1/.test(e.message),
   );
-  assert.throws(() => selectPrunedLayers(model, []), BadInputError);
+  assert.throws(() => selectPruneTargets(model, []), BadInputError);
+  assert.throws(() => selectPruneTargets(model, { dense: 1.5 }), BadInputError);
 });

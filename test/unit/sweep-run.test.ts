@@ -11,6 +11,7 @@ import { initBackend } from '../../src/engine/backend';
 import { kernelUnavailableReason } from '../../src/engine/kernel/kernelTrainer';
 import { initMlp } from '../../src/engine/model/init';
 import { runJob } from '../../src/engine/run';
+import { mlpToGraph } from '../../src/engine/graph/mlp';
 import { chooseTrainer, createTrainer } from '../../src/engine/train/createTrainer';
 import { TEMP_MARK } from '../../src/engine/util/atomic';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
@@ -110,7 +111,7 @@ void test('chooseTrainer decides the loop from backend + model config, and creat
   ];
   for (const [cfg, expected] of configs) {
     assert.equal(chooseTrainer(wasm, cfg), expected, JSON.stringify(cfg));
-    const t = await createTrainer(initMlp(cfg, 784, 10, 1, 'm'), 1e-3, { ...wasm }, 1);
+    const t = await createTrainer(mlpToGraph(initMlp(cfg, 784, 10, 1, 'm')), 1e-3, { ...wasm }, 1);
     assert.equal(t.name, expected, `createTrainer follows chooseTrainer for ${JSON.stringify(cfg)}`);
     t.dispose();
   }

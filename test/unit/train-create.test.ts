@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../src/engine/backend';
 import { kernelUnavailableReason } from '../../src/engine/kernel/kernelTrainer';
 import { initMlp } from '../../src/engine/model/init';
+import { mlpToGraph } from '../../src/engine/graph/mlp';
 import { createTrainer } from '../../src/engine/train/createTrainer';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
 
 void test('createTrainer: kernel on wasm for the reference model, TF.js for other models and backends', async () => {
   const backend = await initBackend('wasm');
-  const reference = initMlp(DEFAULT_CONFIG.model, 784, 10, 1, 'm');
+  const reference = mlpToGraph(initMlp(DEFAULT_CONFIG.model, 784, 10, 1, 'm'));
   const t1 = await createTrainer(reference, 1e-3, backend, 1);
   const reason = kernelUnavailableReason();
   if (reason === '') {
@@ -22,7 +23,7 @@ void test('createTrainer: kernel on wasm for the reference model, TF.js for othe
   assert.equal(backend.trainer, t1.name);
   t1.dispose();
 
-  const linearHidden = initMlp({ ...DEFAULT_CONFIG.model, hiddenActivation: 'linear' }, 784, 10, 1, 'm');
+  const linearHidden = mlpToGraph(initMlp({ ...DEFAULT_CONFIG.model, hiddenActivation: 'linear' }, 784, 10, 1, 'm'));
   const t2 = await createTrainer(linearHidden, 1e-3, backend, 1);
   assert.equal(t2.name, 'tfjs');
   assert.equal(backend.trainer, 'tfjs');

@@ -9,7 +9,9 @@ import { sampleSet, splitData, type SplitData, type ImageSet } from '../../src/e
 import { loadData } from '../../src/engine/data/load';
 import { initBackend } from '../../src/engine/backend';
 import { initMlp } from '../../src/engine/model/init';
-import type { MlpModel } from '../../src/engine/model/mlp';
+import type { ModelGraph } from '../../src/engine/graph/types';
+import { mlpToGraph } from '../../src/engine/graph/mlp';
+import { MlpTrainerAdapter } from '../../src/engine/train/mlpAdapter';
 import { fit } from '../../src/engine/train/fit';
 import { TfjsTrainer } from '../../src/engine/train/tfjsTrainer';
 import type { Trainer } from '../../src/engine/train/trainer';
@@ -44,8 +46,8 @@ class RecordingTrainer implements Trainer {
   evaluate() {
     return { loss: 0.25, accuracy: 0.75 };
   }
-  getModel(): MlpModel {
-    return { name: 'x', inputDim: 3, layers: [] };
+  getModel(): ModelGraph {
+    return { name: 'x', inputs: [], outputs: [], layers: [] };
   }
   setModel(): void {}
   resetOptimizer(): void {}
@@ -140,7 +142,7 @@ void test('real MNIST: 5400 samples, 1 epoch, validation accuracy > 0.85 (chance
   assert.equal(data.train.count, 5400);
   assert.equal(data.validation.count, 600);
   const model = initMlp(config.model, 784, 10, 42, 'mnist_model');
-  const trainer = new TfjsTrainer(model, 1e-3);
+  const trainer = new MlpTrainerAdapter(new TfjsTrainer(model, 1e-3), mlpToGraph(model));
   const ctx = fakeContext(config);
   const res = await fit(ctx, trainer, data, { stage: 'train', model: 'mnist_model', epochs: 1, batchSize: 64, shuffle: true, seed: 42 });
   assert.equal(res.stepsPerEpoch, 85);

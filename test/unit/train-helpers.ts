@@ -6,6 +6,9 @@ import type { SplitData } from '../../src/engine/data/dataset';
 import { loadData } from '../../src/engine/data/load';
 import { type StageContext } from '../../src/engine/jobs/types';
 import { CancelledError } from '../../src/engine/errors';
+import { graphToMlp } from '../../src/engine/graph/mlp';
+import { GraphTrainer } from '../../src/engine/train/graphTrainer';
+import { MlpTrainerAdapter } from '../../src/engine/train/mlpAdapter';
 import { TfjsTrainer } from '../../src/engine/train/tfjsTrainer';
 
 export type FakeContext = StageContext & {
@@ -38,7 +41,10 @@ export function fakeContext(config: RunConfig = DEFAULT_CONFIG, outDir = '/nonex
       }
     },
     data: () => (data ??= loadData(config)),
-    createTrainer: (model, lr) => Promise.resolve(new TfjsTrainer(model, lr)),
+    createTrainer: (model, lr) => {
+      const mlp = graphToMlp(model).model;
+      return Promise.resolve(mlp ? new MlpTrainerAdapter(new TfjsTrainer(mlp, lr), model) : new GraphTrainer(model, lr, config.train.seed));
+    },
     addStageRecord: (r) => records.push(r),
     addArtifact: (kind, model, p, bytes) => {
       artifacts.push({ kind, model, path: p, bytes });

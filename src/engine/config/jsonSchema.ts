@@ -51,6 +51,19 @@ function toSchema(spec: Spec, dflt: unknown): Schema {
         minItems: spec.items.length,
         maxItems: spec.items.length,
       };
+    case 'record':
+      return { ...base, type: 'object', additionalProperties: toSchema(spec.values, undefined), ...defined({ minProperties: spec.minItems }) };
+    case 'layerList':
+      return {
+        ...base,
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          properties: { type: { description: 'Layer type.', enum: [...spec.types] }, name: { description: 'Layer name (default: Keras\' auto-name, e.g. conv2d_1).', type: 'string', minLength: 1 } },
+          required: ['type'],
+        },
+      };
     case 'oneOf':
       return { ...base, anyOf: spec.options.map((o) => stripDoc(toSchema(o, undefined))) };
     case 'object':

@@ -6,6 +6,32 @@
 import { DEFAULT_CONFIG } from '../../protocol/config';
 import type { ConstantSparsitySchedule } from '../../protocol/config';
 
+/**
+ * `type` values of model.layers: tfjs-layers' factory names of the registry's kinds (a test
+ * keeps this list equal to the registry; listed here so the extension's config check does
+ * not load the layer modules and tfjs). Class names ('Conv2D') are accepted too.
+ */
+export const LAYER_TYPES: readonly string[] = [
+  'dense',
+  'conv2d',
+  'depthwiseConv2d',
+  'separableConv2d',
+  'maxPooling2d',
+  'averagePooling2d',
+  'globalAveragePooling2d',
+  'globalMaxPooling2d',
+  'flatten',
+  'reshape',
+  'dropout',
+  'batchNormalization',
+  'activation',
+  'reLU',
+  'add',
+  'concatenate',
+  'zeroPadding2d',
+  'rescaling',
+];
+
 export type Spec =
   | { kind: 'int'; min?: number; max?: number; doc: string }
   | { kind: 'number'; min?: number; exclusiveMin?: number; max?: number; exclusiveMax?: number; doc: string }
@@ -16,6 +42,10 @@ export type Spec =
   | { kind: 'array'; items: Spec; minItems?: number; unique?: boolean; doc: string }
   | { kind: 'tuple'; items: Spec[]; doc: string }
   | { kind: 'oneOf'; options: Spec[]; doc: string }
+  /** An object with any keys, each value fitting `values` (e.g. layer name → sparsity). */
+  | { kind: 'record'; values: Spec; minItems?: number; doc: string }
+  /** A list of Keras-like layers `{ "type": "conv2d", … }`; each is checked by its layer kind (crossCheck). */
+  | { kind: 'layerList'; types: readonly string[]; doc: string }
   | ObjectSpec
   | TaggedSpec;
 
@@ -90,6 +120,7 @@ const layersSpec = (doc: string): Spec => ({
   options: [
     { kind: 'enum', values: ['last', 'all'], doc: '"last" or "all"' },
     { kind: 'array', minItems: 1, unique: true, items: { kind: 'string', doc: 'Layer name.' }, doc: 'Layer names.' },
+    { kind: 'record', minItems: 1, values: sparsity('Target sparsity of this layer, in [0, 1).'), doc: 'Layer name → its own target sparsity (the schedule\'s shape, this final sparsity).' },
   ],
 });
 
@@ -173,8 +204,20 @@ export const CONFIG_SPEC: ObjectSpec = {
     },
     model: {
       kind: 'object',
-      doc: 'The multilayer perceptron.',
+      doc: 'The model to train: the reference multilayer perceptron (hidden, activations), or your own layers (input + layers).',
+      optional: ['input', 'layers'],
       fields: {
+        input: {
+          kind: 'array',
+          minItems: 1,
+          items: { kind: 'int', min: 1, max: 65536, doc: 'Size.' },
+          doc: 'Per-sample input shape without the batch dimension, channels last: [28, 28, 1] for MNIST images in a CNN, [784] for flat rows. Required with "layers".',
+        },
+        layers: {
+          kind: 'layerList',
+          types: LAYER_TYPES,
+          doc: 'Your own model as Keras-like layers in order, e.g. [{"type": "conv2d", "filters": 32, "kernelSize": 3, "activation": "relu"}, {"type": "maxPooling2d", "poolSize": 2}, {"type": "flatten"}, {"type": "dense", "units": 10, "activation": "softmax"}]. Options use Keras\' names (camelCase or snake_case). When set, "hidden" and the activations are not used.',
+        },
         hidden: { kind: 'array', items: { kind: 'int', min: 1, max: 65536, doc: 'Units.' }, doc: 'Hidden Dense layer widths (reference: [128]).' },
         hiddenActivation: { kind: 'enum', values: ['relu', 'softmax', 'linear'], doc: 'Activation of the hidden layers.' },
         outputActivation: { kind: 'enum', values: ['relu', 'softmax', 'linear'], doc: 'Activation of the output layer (reference: softmax).' },

@@ -178,6 +178,29 @@ class Validator {
         }
         return out;
       }
+      case 'record': {
+        if (!isPlainObject(value) || Object.keys(value).length < (spec.minItems ?? 0)) {
+          return this.bad(path, spec, value, dflt);
+        }
+        const before = this.problems.length;
+        const out: Record<string, Json> = {};
+        for (const [k, item] of Object.entries(value)) {
+          out[k] = this.merge(spec.values, item, undefined, join(path, k));
+        }
+        return this.problems.length > before ? clone(dflt) : out;
+      }
+      case 'layerList': {
+        if (!Array.isArray(value) || value.length === 0) {
+          return this.bad(path, spec, value, dflt);
+        }
+        const before = this.problems.length;
+        value.forEach((item, i) => {
+          if (!isPlainObject(item) || typeof item.type !== 'string') {
+            this.fail(`${path}[${i}]`, `${path}[${i}] must be a layer object with a "type" (one of ${spec.types.join(', ')}), but it is ${fmt(item)}.`);
+          }
+        });
+        return this.problems.length > before ? clone(dflt) : clone(value);
+      }
       case 'tuple': {
         if (!Array.isArray(value) || value.length !== spec.items.length) {
           return this.bad(path, spec, value, dflt);
@@ -282,13 +305,24 @@ function crossCheck(cfg: RunConfig, v: Validator): void {
   if (scheduleOk && s.kind === 'constant_sparsity' && s.endStep !== -1 && s.endStep < s.beginStep) {
     v.fail('prune.schedule.endStep', `prune.schedule.endStep (${s.endStep}) must be -1 (until the end) or at least prune.schedule.beginStep (${s.beginStep}). Fix one of the two.`);
   }
+  // A config-defined model's layers are checked by their kinds when a run starts (checkModelConfig,
+  // before any data loads); here only what needs no tfjs: the reference MLP's layer names.
   const names = kerasDenseNames(cfg.model.hidden.length + 1);
-  for (const [key, layers] of [['prune.layers', prune.layers], ['sweep.layers', cfg.sweep.layers]] as const) {
-    if (Array.isArray(layers) && !v.hasProblem('model.hidden', key)) {
+  const modelOk = !v.hasProblem('model.hidden') && !cfg.model.layers;
+  if (cfg.model.input && !cfg.model.layers && !v.hasProblem('model.input')) {
+    v.fail('model.input', 'model.input is set but model.layers is not: the input shape only applies to a model defined by its layers. Add model.layers, or remove model.input to train the reference MLP.');
+  }
+  if (cfg.model.layers && !cfg.model.input && !v.hasProblem('model.layers')) {
+    v.fail('model.input', 'model.layers needs model.input, the per-sample input shape (e.g. [28, 28, 1] for MNIST images, [784] for flat rows).');
+  }
+  const layerLists = [['prune.layers', Array.isArray(prune.layers) || typeof prune.layers !== 'object' ? prune.layers : Object.keys(prune.layers)], ['sweep.layers', cfg.sweep.layers]] as const;
+  for (const [key, layers] of layerLists) {
+    if (Array.isArray(layers) && modelOk && !v.hasProblem(key)) {
       layers.forEach((name, i) => {
         if (!names.includes(name)) {
           const guess = didYouMean(name, names);
-          v.fail(`${key}[${i}]`, `${key}[${i}] is "${name}", which is not a layer of this model.${guess ? ` Did you mean "${guess}"?` : ''} The layers are ${names.map((n) => `"${n}"`).join(', ')}; or use "last" / "all".`);
+          const at = Array.isArray(key === 'prune.layers' ? prune.layers : cfg.sweep.layers) ? `${key}[${i}]` : `${key}.${name}`;
+          v.fail(at, `${at} is "${name}", which is not a layer of this model.${guess ? ` Did you mean "${guess}"?` : ''} The layers are ${names.map((n) => `"${n}"`).join(', ')}; or use "last" / "all".`);
         }
       });
     }
@@ -422,6 +456,10 @@ export function describe(spec: Spec): string {
       return spec.relativeInside ? 'a relative folder path without ".."' : 'a non-empty string';
     case 'null':
       return 'null';
+    case 'record':
+      return `an object mapping names to ${describe(spec.values)}`;
+    case 'layerList':
+      return 'a non-empty list of layer objects such as {"type": "dense", "units": 10}';
     case 'array':
       return `a list${spec.minItems ? ' (not empty)' : ''} of ${plural(describe(spec.items))}${spec.unique ? ' without repeats' : ''}`;
     case 'tuple':

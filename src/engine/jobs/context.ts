@@ -20,7 +20,7 @@ import { mergeReport, upsertArtifact } from '../../protocol/engine';
 import type { SweepSummary } from '../../protocol/sweep';
 import type { SplitData } from '../data/dataset';
 import type { LoadOptions, LoadProgress } from '../data/load';
-import type { MlpModel } from '../model/mlp';
+import type { ModelGraph } from '../graph/types';
 import type { Trainer } from '../train/trainer';
 import { writeFileAtomic } from '../util/atomic';
 import { CancelledError } from '../errors';
@@ -28,7 +28,7 @@ import type { StageContext } from './types';
 
 export interface RunContextDeps {
   loadData(config: RunConfig, opts?: LoadOptions): Promise<SplitData>;
-  createTrainer(model: MlpModel, learningRate: number, backend: BackendInfo, seed: number, inputDtype?: 'uint8' | 'float32'): Promise<Trainer>;
+  createTrainer(model: ModelGraph, learningRate: number, backend: BackendInfo, seed: number, inputDtype?: 'uint8' | 'float32'): Promise<Trainer>;
   /** Injected clock (ms) for tests. */
   now?: () => number;
 }
@@ -119,7 +119,7 @@ export class RunContext implements StageContext {
     return this.dataPromise;
   }
 
-  async createTrainer(model: MlpModel, learningRate: number): Promise<Trainer> {
+  async createTrainer(model: ModelGraph, learningRate: number): Promise<Trainer> {
     const before = this.backend.trainer;
     // Float data (anything but uint8 bytes scaled by 1/255) trains with the TF.js loop.
     const data = this.dataPromise ? await this.dataPromise : undefined;

@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import type { TfjsQuantMode, TfliteMode } from '../../protocol/config';
 import type { ArtifactKind, ModelReport } from '../../protocol/engine';
 import { saveKerasH5 } from '../export/kerasH5';
+import { saveKerasH5Graph } from '../export/kerasH5Graph';
+import { graphToMlp } from '../graph/mlp';
 import { saveTflite } from '../export/tflite';
 import { saveTfjsQuantized } from '../export/tfjsQuantized';
 import type { ModelGraph } from '../graph/types';
@@ -38,15 +40,15 @@ export interface Written {
   evalPath: string;
 }
 
-/**
- * Writes `model` in each TFLite variant into `<out>/<subdir>/` (atomically, announced as
- * artifacts); full-int8 is calibrated on the first quantize.representativeSamples training images.
- */
 /** Tells the UI which file the export stage works on (`done` of `total` finished). */
 function exportProgress(ctx: StageContext, task: string, done: number, total: number): void {
   ctx.emit({ type: 'stageProgress', stage: 'export', task, done, total });
 }
 
+/**
+ * Writes `model` in each TFLite variant into `<out>/<subdir>/` (atomically, announced as
+ * artifacts); full-int8 is calibrated on the first quantize.representativeSamples training images.
+ */
 export async function writeTfliteVariants(ctx: StageContext, model: MlpModel | ModelGraph, modes: readonly TfliteMode[], subdir = '', progress = { done: 0, total: modes.length }): Promise<Written[]> {
   const q = ctx.config.quantize;
   const data = await ctx.data();
@@ -86,6 +88,19 @@ export async function evaluateWritten(ctx: StageContext, items: readonly Written
   return rows;
 }
 
+/**
+ * The Dense-stack form of `graph` for the exporters that only write Dense stacks so far
+ * (TFLite, weight-quantized TF.js), or null after a warning saying what was skipped and why;
+ * the other files are still written.
+ */
+export function denseOnly(ctx: StageContext, graph: ModelGraph, format: string): MlpModel | null {
+  const r = graphToMlp(graph);
+  if (!r.model) {
+    ctx.warn('export-not-supported', `${format} export of ${graph.name} is not available yet for this model (${r.reason}); the Keras .h5 and TF.js files are written.`);
+  }
+  return r.model;
+}
+
 async function exists(p: string): Promise<boolean> {
   return fs.stat(p).then(
     () => true,
@@ -93,7 +108,7 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-export async function runExportStage(ctx: StageContext, models: MlpModel[]): Promise<ModelReport[]> {
+export async function runExportStage(ctx: StageContext, models: ModelGraph[]): Promise<ModelReport[]> {
   if (models.length === 0) {
     return [];
   }
@@ -111,17 +126,27 @@ export async function runExportStage(ctx: StageContext, models: MlpModel[]): Pro
     ctx.throwIfCancelled();
     const rel = `${m.name}.h5`;
     exportProgress(ctx, `writing ${rel}`, progress.done++, progress.total);
-    const bytes = await saveKerasH5(m, abs(rel), { learningRate: cfg.train.learningRate });
+    // Dense stacks keep the 0.1 writer (read back by the .h5 evaluator); other graphs use the graph writer.
+    const mlp = graphToMlp(m).model;
+    const training = { learningRate: cfg.train.learningRate };
+    const bytes = mlp ? await saveKerasH5(mlp, abs(rel), training) : await saveKerasH5Graph(m, abs(rel), training);
     ctx.addArtifact('keras-h5', m.name, rel, bytes);
-    written.push({ kind: 'keras-h5', model: m.name, rel, evalPath: abs(rel) });
+    // The .h5 evaluator reads Dense stacks only so far; other graphs are measured through their TF.js file.
+    if (mlp) {
+      written.push({ kind: 'keras-h5', model: m.name, rel, evalPath: abs(rel) });
+    }
   }
 
   written.push(...(await writeTfliteVariants(ctx, target, q.tflite, '', progress)));
+  const targetMlp = q.tfjs.length ? denseOnly(ctx, target, 'Weight-quantized TF.js') : null;
   for (const mode of q.tfjs) {
     ctx.throwIfCancelled();
     const dir = tfjsQuantDirName(target.name, mode);
     exportProgress(ctx, `writing ${dir}/`, progress.done++, progress.total);
-    const { bytes } = await saveTfjsQuantized(target, abs(dir), mode);
+    if (!targetMlp) {
+      continue;
+    }
+    const { bytes } = await saveTfjsQuantized(targetMlp, abs(dir), mode);
     ctx.addArtifact('tfjs-quantized', target.name, `${dir}/model.json`, bytes);
     written.push({ kind: 'tfjs-quantized', model: target.name, rel: `${dir}/model.json`, evalPath: abs(dir) });
   }

@@ -9,7 +9,9 @@ import type { JobKind, StageKind } from '../../protocol/engine';
 import type { RunConfig } from '../../protocol/config';
 import { assertNever } from '../../protocol/assert';
 import { loadTfjsModel } from '../export/tfjs';
+import { mlpToGraph } from '../graph/mlp';
 import type { MlpModel } from '../model/mlp';
+import type { ModelGraph } from '../graph/types';
 import { runEvaluateStage } from './evaluate';
 import { runExportStage } from './export';
 import { runPruneStage } from './prune';
@@ -65,7 +67,7 @@ export async function timed<T>(ctx: RunContext, phase: StageKind, fn: () => Prom
  * Loads a TF.js model; anything wrong with the file is the user's to fix, including an input
  * size or class count that does not fit the data it will be trained and evaluated on.
  */
-export async function loadInputModel(file: string, name: string, data?: () => Promise<SplitData>): Promise<MlpModel> {
+export async function loadInputModel(file: string, name: string, data?: () => Promise<SplitData>): Promise<ModelGraph> {
   let model: MlpModel;
   try {
     model = await loadTfjsModel(file);
@@ -83,7 +85,7 @@ export async function loadInputModel(file: string, name: string, data?: () => Pr
     checkInputSize(file, model.inputDim, d.train, d.name);
     checkClasses(file, model.layers[model.layers.length - 1].units, d.train);
   }
-  return { ...model, name };
+  return mlpToGraph({ ...model, name });
 }
 
 export function modelNameOf(file: string): string {
@@ -103,7 +105,7 @@ export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs
       return;
     }
     case 'quantize': {
-      const models: MlpModel[] = [];
+      const models: ModelGraph[] = [];
       for (const file of inputs.models) {
         models.push(await loadInputModel(file, modelNameOf(file), () => ctx.data()));
       }

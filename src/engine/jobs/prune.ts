@@ -11,11 +11,13 @@
  */
 import * as path from 'node:path';
 import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
-import { saveTfjsModel } from '../export/tfjs';
-import { cloneModel, type MlpModel } from '../model/mlp';
+import { saveTfjsGraph } from '../export/tfjsGraph';
+import { cloneGraph } from '../graph/stats';
+import type { ModelGraph } from '../graph/types';
 import { PruningController } from '../prune/controller';
-import { selectPrunedLayers, validateMaskOptions, type MaskOptions } from '../prune/mask';
-import { formatF32, planSchedule, type SchedulePlan } from '../prune/schedule';
+import { validateMaskOptions, type MaskOptions } from '../prune/mask';
+import { createSchedule, formatF32, planSchedule, stepsPerEpoch, type PruningSchedule as ScheduleRuntime, type SchedulePlan } from '../prune/schedule';
+import { maskOptionsFor, selectPruneTargets, type PruneTarget } from '../prune/targets';
 import { fit } from '../train/fit';
 import type { PruneConfig, PruningSchedule } from '../../protocol/config';
 import type { StageContext } from './types';
@@ -25,8 +27,14 @@ export const PRUNED_MODEL_NAME = 'pruned_mnist_model';
 export const PRUNE_LOG_RUN = 'prune';
 
 /** Element count the schedule's sparsity applies to: the kernel, or its pooled blocks. */
-function maskedSize(rows: number, cols: number, opts: MaskOptions): number {
-  return Math.ceil(rows / opts.blockSize[0]) * Math.ceil(cols / opts.blockSize[1]);
+function maskedSize(t: PruneTarget, opts: MaskOptions): number {
+  const o = maskOptionsFor(t, opts);
+  return Math.ceil(t.rows / o.blockSize[0]) * Math.ceil(t.cols / o.blockSize[1]);
+}
+
+/** The schedule config with its final/target sparsity replaced (per-layer targets of a prune.layers map). */
+function withFinalSparsity(s: PruningSchedule, sparsity: number): PruningSchedule {
+  return s.kind === 'polynomial_decay' ? { ...s, finalSparsity: sparsity, initialSparsity: Math.min(s.initialSparsity, sparsity) } : { ...s, targetSparsity: sparsity };
 }
 
 function describePlan(plan: SchedulePlan, layers: string[]): string {
@@ -53,7 +61,7 @@ export interface PruneStageOptions {
   logRun?: string;
 }
 
-export async function runPruneStage(ctx: StageContext, baseline: MlpModel, opts: PruneStageOptions = {}): Promise<MlpModel> {
+export async function runPruneStage(ctx: StageContext, baseline: ModelGraph, opts: PruneStageOptions = {}): Promise<ModelGraph> {
   const t0 = performance.now();
   const cfg: PruneConfig = {
     ...ctx.config.prune,
@@ -68,8 +76,8 @@ export async function runPruneStage(ctx: StageContext, baseline: MlpModel, opts:
   const train = ctx.config.train;
   const maskOpts: MaskOptions = { blockSize: cfg.blockSize, blockPooling: cfg.blockPooling, sparsityMN: cfg.sparsityMN };
   validateMaskOptions(maskOpts);
-  const layerIdx = selectPrunedLayers(baseline, cfg.layers);
-  const layerNames = layerIdx.map((i) => baseline.layers[i].name);
+  const targets = selectPruneTargets(baseline, cfg.layers);
+  const layerNames = targets.map((t) => t.label);
 
   const data = await ctx.data();
   ctx.throwIfCancelled();
@@ -80,8 +88,13 @@ export async function runPruneStage(ctx: StageContext, baseline: MlpModel, opts:
     // m-by-n masks ignore the schedule's sparsity value, so only "never updates" applies.
     tensorSizes: maskOpts.sparsityMN
       ? {}
-      : Object.fromEntries(layerIdx.map((i) => [baseline.layers[i].name, maskedSize(baseline.layers[i].inputDim, baseline.layers[i].units, maskOpts)])),
+      : Object.fromEntries(targets.filter((t) => t.finalSparsity === undefined).map((t) => [t.label, maskedSize(t, maskOpts)])),
   });
+  // Per-layer targets (a prune.layers map): the same schedule shape, each layer's own final sparsity.
+  const totalSteps = stepsPerEpoch(data.train.count, train.batchSize) * cfg.epochs;
+  const schedules = new Map<string, ScheduleRuntime>(
+    targets.filter((t) => t.finalSparsity !== undefined).map((t) => [t.key, createSchedule(withFinalSparsity(cfg.schedule, t.finalSparsity as number), totalSteps)]),
+  );
   ctx.emit({ type: 'stageStarted', stage: 'prune', model: modelName, epochs: cfg.epochs, stepsPerEpoch: plan.stepsPerEpoch });
   for (const w of plan.warnings) {
     if (!maskOpts.sparsityMN || w.code === 'prune-never-updates') {
@@ -98,13 +111,14 @@ export async function runPruneStage(ctx: StageContext, baseline: MlpModel, opts:
   const logger = new FitLogger(ctx.outDir, ctx.config.output.logsDir, logRun);
 
   // All baseline weights, a fresh optimizer (tfmot: prune_low_magnitude + compile again).
-  const trainer = await ctx.createTrainer(cloneModel(baseline, modelName), train.learningRate);
+  const trainer = await ctx.createTrainer(cloneGraph(baseline, modelName), train.learningRate);
   try {
     const controller = new PruningController({
       trainer,
       modelName: modelName,
-      layers: layerIdx,
+      targets,
       schedule: plan.schedule,
+      schedules,
       mask: maskOpts,
       emit: (e) => {
         logger.onEvent(e);
@@ -134,7 +148,7 @@ export async function runPruneStage(ctx: StageContext, baseline: MlpModel, opts:
     );
 
     ctx.throwIfCancelled();
-    const saved = await saveTfjsModel(pruned, path.join(ctx.outDir, ...modelRel.split('/')));
+    const saved = await saveTfjsGraph(pruned, path.join(ctx.outDir, ...modelRel.split('/')));
     ctx.addArtifact('tfjs', modelName, `${modelRel}/model.json`, saved.bytes);
     const tb = await logger.close();
     ctx.addArtifact('tensorboard', modelName, tb.relPath, tb.bytes);

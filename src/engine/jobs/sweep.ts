@@ -15,7 +15,8 @@ import type { PruningSchedule, TfliteMode } from '../../protocol/config';
 import type { ModelReport } from '../../protocol/engine';
 import type { SweepSummary } from '../../protocol/sweep';
 import { sparsityLabel } from '../config/validate';
-import type { MlpModel } from '../model/mlp';
+import type { ModelGraph } from '../graph/types';
+import { kindOfNode } from '../layers/registry';
 import { withDeltas } from '../report/comparison';
 import { buildSweepSummary, writeSweepFiles } from '../report/sweep';
 import type { RunContext } from './context';
@@ -73,7 +74,7 @@ async function measure(ctx: RunContext, written: Written[], target: number, base
   return rows;
 }
 
-async function exportPoint(ctx: RunContext, model: MlpModel, modes: readonly TfliteMode[]): Promise<Written[]> {
+async function exportPoint(ctx: RunContext, model: ModelGraph, modes: readonly TfliteMode[]): Promise<Written[]> {
   const t = performance.now();
   const written = await writeTfliteVariants(ctx, model, modes, SWEEP_DIR);
   ctx.addTiming('export', performance.now() - t);
@@ -86,7 +87,7 @@ export async function runSweep(ctx: RunContext, inputs: JobInputs): Promise<Swee
   const sweepDir = path.join(ctx.outDir, SWEEP_DIR);
 
   // ---- the baseline: the input model, or train one --------------------------------------
-  let baseline: MlpModel;
+  let baseline: ModelGraph;
   if (inputs.models.length > 0) {
     const file = inputs.models[0];
     baseline = await loadInputModel(file, modelNameOf(file), () => ctx.data());
@@ -96,7 +97,8 @@ export async function runSweep(ctx: RunContext, inputs: JobInputs): Promise<Swee
     ctx.log('sweep baseline: no trained model in the output folder, training one first');
     baseline = await timed(ctx, 'train', () => runTrainStage(ctx));
   }
-  const kernelSizes = baseline.layers.map((l) => l.kernel.length);
+  // Sizes of the prunable kernels in model order (one per Dense layer for an MLP), to weigh per-layer sparsity.
+  const kernelSizes = baseline.layers.flatMap((l) => l.weights.filter((w) => kindOfNode(l).prunable.includes(w.name)).map((w) => w.data.length));
   if (ctx.config.prune.sparsityMN) {
     ctx.warn('sweep-ignores-mn', `prune.sparsityMN ${JSON.stringify(ctx.config.prune.sparsityMN)} fixes the sparsity at m/n, so the sweep prunes element-wise (or by prune.blockSize) to each of sweep.sparsities instead.`);
   }

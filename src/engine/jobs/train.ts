@@ -6,9 +6,10 @@
 import * as path from 'node:path';
 import { evaluateSet } from '../evaluate';
 import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
-import { saveTfjsModel } from '../export/tfjs';
-import { initMlp } from '../model/init';
-import type { MlpModel } from '../model/mlp';
+import { saveTfjsGraph } from '../export/tfjsGraph';
+import { analyzeGraph } from '../graph/analyze';
+import { initialModel } from '../graph/fromConfig';
+import type { ModelGraph } from '../graph/types';
 import { fit } from '../train/fit';
 import type { StageContext } from './types';
 
@@ -16,7 +17,7 @@ export const BASELINE_MODEL = 'mnist_model';
 /** TensorBoard run folder of the baseline fit, under `<out>/<logsDir>/` (beside 'prune'). */
 export const TRAIN_LOG_RUN = 'train';
 
-export async function runTrainStage(ctx: StageContext): Promise<MlpModel> {
+export async function runTrainStage(ctx: StageContext): Promise<ModelGraph> {
   const t0 = performance.now();
   const cfg = ctx.config;
   const name = BASELINE_MODEL;
@@ -24,14 +25,14 @@ export async function runTrainStage(ctx: StageContext): Promise<MlpModel> {
   ctx.throwIfCancelled();
   const stepsPerEpoch = Math.ceil(data.train.count / cfg.train.batchSize);
   ctx.emit({ type: 'stageStarted', stage: 'train', model: name, epochs: cfg.train.epochs, stepsPerEpoch });
-  const model = initMlp(cfg.model, data.train.features, data.train.numClasses, cfg.train.seed, name);
+  const model = initialModel(cfg.model, data.shape, data.numClasses, cfg.train.seed, name);
   // A new run replaces the baseline's curves instead of mixing two runs in one TensorBoard series.
   await removeOldEventFiles(path.join(ctx.outDir, cfg.output.logsDir, TRAIN_LOG_RUN));
   const logger = new FitLogger(ctx.outDir, cfg.output.logsDir, TRAIN_LOG_RUN);
   const trainer = await ctx.createTrainer(model, cfg.train.learningRate);
   try {
     ctx.log(
-      `training ${name} (${[model.inputDim, ...model.layers.map((l) => l.units)].join('-')}) on ${data.train.count} samples, validating on ${data.validation.count}: ` +
+      `training ${name} (${describeModel(model)}) on ${data.train.count} samples, validating on ${data.validation.count}: ` +
         `${cfg.train.epochs} epochs × ${stepsPerEpoch} steps, loop ${trainer.name}, backend ${ctx.backend.tfjs}`,
     );
     const tFit = performance.now();
@@ -51,7 +52,7 @@ export async function runTrainStage(ctx: StageContext): Promise<MlpModel> {
     ctx.log(`${name}: test accuracy ${test.accuracy.toFixed(4)}, test loss ${test.loss.toFixed(4)} on ${data.test.count} samples (fit ${(fitMs / 1000).toFixed(2)} s, evaluation ${evalMs.toFixed(0)} ms)`);
     const trained = trainer.getModel(name);
     ctx.throwIfCancelled();
-    const { bytes } = await saveTfjsModel(trained, path.join(ctx.outDir, name));
+    const { bytes } = await saveTfjsGraph(trained, path.join(ctx.outDir, name));
     ctx.addArtifact('tfjs', name, `${name}/model.json`, bytes);
     const tb = await logger.close();
     ctx.addArtifact('tensorboard', name, tb.relPath, tb.bytes);
@@ -68,4 +69,10 @@ export async function runTrainStage(ctx: StageContext): Promise<MlpModel> {
     await logger.settle();
     trainer.dispose();
   }
+}
+
+/** 'Dense 784-128-10' style summary for logs: input shape then each layer with weights. */
+export function describeModel(model: ModelGraph): string {
+  const a = analyzeGraph(model);
+  return [`[${a.inputShape.join('×')}]`, ...a.layers.filter((l) => l.node.weights.length > 0).map((l) => `${l.node.className} ${l.outputShape.join('×')}`)].join(' → ');
 }

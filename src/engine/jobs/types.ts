@@ -5,7 +5,7 @@
 import type { RunConfig } from '../../protocol/config';
 import type { ArtifactKind, BackendInfo, EngineEvent, StageKind, StageRecord } from '../../protocol/engine';
 import type { SplitData } from '../data/dataset';
-import type { MlpModel } from '../model/mlp';
+import type { ModelGraph } from '../graph/types';
 import type { Trainer } from '../train/trainer';
 
 export interface StageContext {
@@ -26,7 +26,7 @@ export interface StageContext {
   /** Loads (once) the configured data with the validation split applied. */
   data(): Promise<SplitData>;
   /** A trainer for this model on the selected backend, optimizer freshly created. */
-  createTrainer(model: MlpModel, learningRate: number): Promise<Trainer>;
+  createTrainer(model: ModelGraph, learningRate: number): Promise<Trainer>;
   /** Collected into the run record. */
   addStageRecord(record: StageRecord): void;
   /** Records and emits an artifact written under outDir (path relative, POSIX). */

@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { DenseLayer, MlpModel } from '../model/mlp';
-import type { BatchResult, EvalResult, Trainer } from '../train/trainer';
+import type { BatchResult, EvalResult, MlpTrainer } from '../train/trainer';
 import type { Features } from '../data/dataset';
 
 /** Keras Adam defaults (the reference workflow compiles with `optimizer='adam'`). */
@@ -201,7 +201,7 @@ for (;;) {
 
 const workerCleanup = new FinalizationRegistry<Worker>((w) => void w.terminate());
 
-export class KernelTrainer implements Trainer {
+export class KernelTrainer implements MlpTrainer {
   readonly name = 'simd-kernel';
   private readonly k: KernelExports;
   private readonly memory: WebAssembly.Memory;

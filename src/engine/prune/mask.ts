@@ -17,7 +17,6 @@
  *
  * Only kernels are masked, never biases.
  */
-import type { MlpModel } from '../model/mlp';
 import { BadInputError } from '../errors';
 
 const f32 = Math.fround;
@@ -231,32 +230,4 @@ export function measuredSparsity(values: Float32Array): number {
     }
   }
   return zeros / values.length;
-}
-
-/** Indexes of the layers whose kernels are pruned. Unknown names → BadInputError naming the available layers. */
-export function selectPrunedLayers(model: MlpModel, selection: 'last' | 'all' | string[]): number[] {
-  const names = model.layers.map((l) => l.name);
-  if (names.length === 0) {
-    throw new BadInputError('The model has no layers to prune', 'prune.layers');
-  }
-  if (selection === 'last') {
-    return [names.length - 1];
-  }
-  if (selection === 'all') {
-    return names.map((_, i) => i);
-  }
-  if (!Array.isArray(selection) || selection.length === 0) {
-    throw new BadInputError(`prune.layers must be "last", "all" or a non-empty list of layer names (${names.join(', ')})`, 'prune.layers');
-  }
-  const out: number[] = [];
-  for (const name of selection) {
-    const i = names.indexOf(name);
-    if (i < 0) {
-      throw new BadInputError(`Unknown layer "${name}" in prune.layers; the model's layers are: ${names.join(', ')}`, 'prune.layers');
-    }
-    if (!out.includes(i)) {
-      out.push(i);
-    }
-  }
-  return out.sort((a, b) => a - b);
 }

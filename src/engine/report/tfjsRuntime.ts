@@ -40,7 +40,9 @@ export function predictLayersModel(model: tfl.LayersModel, images: Features, sta
   for (let s = 0; s < count; s += batch) {
     const n = Math.min(batch, count - s);
     const y = tf.tidy(() => {
-      const x = tf.tensor2d(modelInputs({ images, features }, start + s, n), [n, features]);
+      // Samples reach the model in its input shape ([28, 28, 1] for a CNN, [784] for an MLP).
+      const inShape = model.inputs[0].shape.slice(1).map((d) => d ?? -1);
+      const x = tf.reshape(tf.tensor2d(modelInputs({ images, features }, start + s, n), [n, features]), [n, ...inShape]);
       return model.predict(x) as tf.Tensor;
     });
     out.set(y.dataSync(), s * classes);

@@ -12,6 +12,13 @@ import { createKernelTrainer, kernelSupports, kernelUnavailableReason } from '..
 import type { MlpModel } from '../model/mlp';
 import { TfjsTrainer } from './tfjsTrainer';
 import type { Trainer } from './trainer';
+import * as tf from '@tensorflow/tfjs-core';
+import { BadInputError } from '../errors';
+import { graphToMlp, referenceMlpGraph } from '../graph/mlp';
+import { buildConfigModel } from '../graph/fromConfig';
+import type { ModelGraph } from '../graph/types';
+import { GraphTrainer } from './graphTrainer';
+import { MlpTrainerAdapter } from './mlpAdapter';
 
 function addDetail(backend: BackendInfo, note: string): void {
   if (!backend.detail?.includes(note)) {
@@ -19,7 +26,7 @@ function addDetail(backend: BackendInfo, note: string): void {
   }
 }
 
-export type TrainerName = 'simd-kernel' | 'tfjs';
+export type TrainerName = 'simd-kernel' | 'tfjs' | 'tfjs-graph';
 
 /**
  * The training loop a model of this shape gets on this backend, decided before anything is
@@ -27,11 +34,17 @@ export type TrainerName = 'simd-kernel' | 'tfjs';
  * softmax when dist/kernel.wasm loads, TF.js ops otherwise. Pure apart from the kernel's
  * one-time load check; createTrainer follows it (and only falls back if the kernel then fails).
  */
-export function chooseTrainer(backend: Pick<BackendInfo, 'tfjs'>, model: Pick<ModelConfig, 'hidden' | 'hiddenActivation' | 'outputActivation'>): TrainerName {
+export function chooseTrainer(backend: Pick<BackendInfo, 'tfjs'>, model: ModelGraph | ModelConfig): TrainerName {
+  const graph = 'hidden' in model ? (model.layers ? buildConfigModel(model, 'model', 0) : referenceMlpGraph(model, 1, 2, 0, 'model')) : model;
+  const mlp = graphToMlp(graph).model;
+  if (!mlp) {
+    return 'tfjs-graph';
+  }
   if (backend.tfjs !== 'wasm') {
     return 'tfjs';
   }
-  const shapeOk = (model.hidden.length === 0 || model.hiddenActivation === 'relu') && model.outputActivation === 'softmax';
+  const cfg = configOf(mlp);
+  const shapeOk = (cfg.hidden.length === 0 || cfg.hiddenActivation === 'relu') && cfg.outputActivation === 'softmax';
   return shapeOk && kernelUnavailableReason() === '' ? 'simd-kernel' : 'tfjs';
 }
 
@@ -45,13 +58,49 @@ function configOf(model: MlpModel): Pick<ModelConfig, 'hidden' | 'hiddenActivati
   };
 }
 
-export async function createTrainer(model: MlpModel, lr: number, backend: BackendInfo, seed: number, inputDtype: 'uint8' | 'float32' = 'uint8'): Promise<Trainer> {
+/** Gradient kernels the generic trainer needs for these layers that the current backend lacks. */
+export function missingGradientKernels(model: ModelGraph): string[] {
+  const need = new Set<string>();
+  for (const l of model.layers) {
+    if (l.className === 'Conv2D' || l.className === 'SeparableConv2D') {
+      need.add('Conv2DBackpropFilter').add('Conv2DBackpropInput');
+    }
+    if (l.className === 'DepthwiseConv2D' || l.className === 'SeparableConv2D') {
+      need.add('DepthwiseConv2dNativeBackpropFilter').add('DepthwiseConv2dNativeBackpropInput');
+    }
+    if (l.className === 'MaxPooling2D') {
+      need.add('MaxPoolGrad');
+    }
+    if (l.className === 'AveragePooling2D') {
+      need.add('AvgPoolGrad');
+    }
+  }
+  const backend = tf.getBackend();
+  return [...need].filter((k) => tf.getKernel(k, backend) === undefined);
+}
+
+export async function createTrainer(model: ModelGraph, lr: number, backend: BackendInfo, seed: number, inputDtype: 'uint8' | 'float32' = 'uint8'): Promise<Trainer> {
+  const mlp = graphToMlp(model).model;
+  if (!mlp) {
+    const missing = missingGradientKernels(model);
+    if (missing.length) {
+      throw new BadInputError(
+        `Training this model on the '${backend.tfjs}' backend needs gradient kernels it does not have (${missing.join(', ')}). ` +
+          "Set backend to 'cpu' in model-optimizer.json (correct but slow), or use a build with the convolution gradient kernels registered.",
+        'backend',
+      );
+    }
+    addDetail(backend, 'generic graph trainer (TF.js autodiff)');
+    const trainer = new GraphTrainer(model, lr, seed);
+    backend.trainer = trainer.name;
+    return trainer;
+  }
   if (backend.tfjs === 'wasm' && inputDtype === 'float32') {
     addDetail(backend, 'float32 inputs (the SIMD kernel takes uint8 pixels scaled by 1/255), using TF.js ops');
   } else if (backend.tfjs === 'wasm') {
-    if (chooseTrainer(backend, configOf(model)) === 'simd-kernel' && kernelSupports(model)) {
+    if (chooseTrainer(backend, model) === 'simd-kernel' && kernelSupports(mlp)) {
       try {
-        const trainer = await createKernelTrainer(model, lr, seed);
+        const trainer = new MlpTrainerAdapter(await createKernelTrainer(mlp, lr, seed), model);
         backend.trainer = trainer.name;
         return trainer;
       } catch (err) {
@@ -62,7 +111,7 @@ export async function createTrainer(model: MlpModel, lr: number, backend: Backen
       addDetail(backend, reason ? `SIMD kernel unavailable (${reason}), using TF.js ops` : 'model not covered by the SIMD kernel, using TF.js ops');
     }
   }
-  const trainer = new TfjsTrainer(model, lr);
+  const trainer = new MlpTrainerAdapter(new TfjsTrainer(mlp, lr), model);
   backend.trainer = trainer.name;
   return trainer;
 }

@@ -9,6 +9,8 @@
  * lacks until cnn-kernels registers them; on the cpu backend everything runs (slowly).
  */
 import * as tf from '@tensorflow/tfjs-core';
+// Autodiff needs every op's gradient registered (tfjs-core registers none by default).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { analyzeGraph, type AnalyzedGraph } from '../graph/analyze';
 import { forwardGraph } from '../graph/forward';
 import { toModelInput, type SampleValues } from '../graph/input';
@@ -17,16 +19,10 @@ import type { LayerNode, ModelGraph } from '../graph/types';
 import { softmaxRows } from '../model/softmax';
 import { Rng } from '../util/random';
 import { ADAM_BETA1, ADAM_BETA2, LOSS_EPSILON, adamUpdate, lossAndCorrect } from './tfjsTrainer';
-import type { BatchResult, EvalResult } from './trainer';
+import { weightKey, type BatchResult, type EvalResult, type Trainer, type WeightMasks } from './trainer';
 import { BadInputError } from '../errors';
 
-/** Key of one weight in mask maps: 'conv2d/kernel'. */
-export function weightKey(layer: string, weight: string): string {
-  return `${layer}/${weight}`;
-}
-
-/** Pruning masks by weightKey; a weight without an entry is not pruned. */
-export type WeightMasks = Map<string, Float32Array>;
+export { weightKey, type WeightMasks };
 
 interface Slot {
   node: LayerNode;
@@ -44,7 +40,7 @@ interface Slot {
 /** Values a forward pass may hold at once; predict chunks are sized so activations stay under it. */
 const ACTIVATION_BUDGET = 1 << 24;
 
-export class GraphTrainer {
+export class GraphTrainer implements Trainer {
   readonly name = 'tfjs-graph';
   private g!: AnalyzedGraph;
   private slots: Slot[] = [];

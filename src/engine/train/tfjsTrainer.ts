@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../../protocol/config';
 import type { DenseLayer, MlpModel } from '../model/mlp';
-import type { BatchResult, EvalResult, Trainer } from './trainer';
+import type { BatchResult, EvalResult, MlpTrainer } from './trainer';
 import { BadInputError } from '../errors';
 import { softmaxRows } from '../model/softmax';
 import type { Features } from '../data/dataset';
@@ -81,7 +81,7 @@ function activationFused(a: Activation): 'relu' | 'linear' {
   return a === 'relu' ? 'relu' : 'linear';
 }
 
-export class TfjsTrainer implements Trainer {
+export class TfjsTrainer implements MlpTrainer {
   readonly name = 'tfjs';
   private layers: LayerState[] = [];
   private inputDim = 0;

@@ -1,10 +1,13 @@
 /**
- * The training interface every backend implements (TF.js ops with hand-written gradients,
- * or the SIMD kernel). Batches arrive as the data set stores them (uint8 bytes, scaled by 1/255
+ * The training interfaces. `Trainer` is what jobs, fit and pruning use: any ModelGraph,
+ * masks per prunable weight. `MlpTrainer` is the older Dense-stack interface the two fast
+ * Dense loops implement (TF.js ops with hand-written gradients, the SIMD kernel); an adapter
+ * (mlpAdapter.ts) puts them behind `Trainer` when a graph is a pure Dense stack. Batches arrive as the data set stores them (uint8 bytes, scaled by 1/255
  * inside the trainer, or normalised float32); the SIMD kernel takes uint8 only.
  */
 import type { MlpModel } from '../model/mlp';
 import type { Features } from '../data/dataset';
+import type { ModelGraph } from '../graph/types';
 
 export interface BatchResult {
   /** Mean loss over the batch. */
@@ -18,7 +21,7 @@ export interface EvalResult {
   accuracy: number;
 }
 
-export interface Trainer {
+export interface MlpTrainer {
   /** 'tfjs' or 'simd-kernel', reported in BackendInfo.trainer. */
   readonly name: string;
   /**
@@ -40,6 +43,35 @@ export interface Trainer {
   getModel(name: string): MlpModel;
   /** Replaces all weights (keeps optimizer state only if `keepOptimizer`). */
   setModel(model: MlpModel, keepOptimizer?: boolean): void;
+  /** Fresh Adam state (pruning fine-tunes with a freshly compiled optimizer). */
+  resetOptimizer(learningRate: number): void;
+  dispose(): void;
+}
+
+/** Pruning masks keyed by 'layer/weight' (e.g. 'conv2d/kernel'); an absent weight is not pruned. */
+export type WeightMasks = Map<string, Float32Array>;
+
+/** Key of one weight in mask maps and sparsity reports: 'conv2d/kernel'. */
+export function weightKey(layer: string, weight: string): string {
+  return `${layer}/${weight}`;
+}
+
+export interface Trainer {
+  /** 'simd-kernel', 'tfjs' (Dense stacks) or 'tfjs-graph' (any graph), reported in BackendInfo.trainer. */
+  readonly name: string;
+  /** Masks for prunable weights; the trainer multiplies those weights by them now and after every step. */
+  setMasks(masks: WeightMasks): void;
+  /** Multiplies masked weights by their masks (pruning applies them again at epoch end). */
+  applyMasks(): void;
+  /** One optimizer step (Keras Adam) on `count` samples (uint8 scaled by 1/255 inside, float32 as is). */
+  trainBatch(samples: Features, labels: ArrayLike<number>, count: number): BatchResult;
+  /** Class probabilities [count, classes]; evaluates in large batches internally. */
+  predict(samples: Features, count: number): Float32Array;
+  evaluate(samples: Features, labels: ArrayLike<number>, count: number): EvalResult;
+  /** A copy of the current model (weights included) named `name`. */
+  getModel(name: string): ModelGraph;
+  /** Replaces all weights (keeps optimizer state only if `keepOptimizer` and the layout is unchanged). */
+  setModel(model: ModelGraph, keepOptimizer?: boolean): void;
   /** Fresh Adam state (pruning fine-tunes with a freshly compiled optimizer). */
   resetOptimizer(learningRate: number): void;
   dispose(): void;
