@@ -15,6 +15,23 @@ const common = {
   target: 'es2022',
 };
 
+/**
+ * tfjs-core's CommonJS build registers no gradients, and its ESM `register_all_gradients`
+ * cannot be loaded by Node (extensionless relative imports), so the engine bundle includes
+ * that one module and the tfjs-core sources it imports. They share tfjs-core's engine and
+ * registries, which live on the global object, with the external copy. (test/unit/child-helpers.ts
+ * builds its bundles the same way.)
+ */
+const bundleTfjsGradients = {
+  name: 'bundle-tfjs-gradients',
+  setup(build) {
+    build.onResolve({ filter: /^@tensorflow\/tfjs-core\/dist\/register_all_gradients$/ }, async (args) => {
+      const r = await build.resolve('./node_modules/@tensorflow/tfjs-core/dist/register_all_gradients.js', { kind: args.kind, resolveDir: process.cwd() });
+      return { path: r.path, external: false };
+    });
+  },
+};
+
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
   {
@@ -35,6 +52,7 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     packages: 'external',
+    plugins: [bundleTfjsGradients],
   },
   {
     ...common,

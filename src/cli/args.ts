@@ -47,8 +47,11 @@ Options:
   --out DIR           output folder (default: output.dir of the config, i.e.
                       ./model-optimizer-output)
   --json              print every engine event as one JSON line on stdout, nothing else
-  --model PATH        input model for prune/quantize/evaluate (TF.js model.json or its folder;
-                      evaluate also takes .h5/.tflite). Default: the models in --out
+  --model PATH        input model: a Keras .h5 / .keras file or a TF.js model.json (or its
+                      folder); evaluate also takes .tflite. prune/quantize/evaluate/sweep work on
+                      it, train fine-tunes it, pipeline skips training and prunes/exports it; files
+                      are named after its stem S (S.h5, pruned_S.h5, pruned_S_quant.tflite).
+                      Default: the models in --out
   --backend NAME      auto | wasm | cpu | node  (auto = tfjs-node if installed, else wasm)
   --epochs N          override train.epochs
   --prune-epochs N    override prune.epochs
@@ -149,9 +152,6 @@ export function parseArgs(argv: string[]): CliArgs {
   args.config = values.get('--config');
   args.out = values.get('--out');
   args.model = values.get('--model');
-  if (args.model && (command === 'train' || command === 'pipeline')) {
-    throw new UsageError(`--model is an input for prune, quantize and evaluate; ${command} trains a new model. Remove --model.`);
-  }
   const o: PartialRunConfig = {};
   const backend = values.get('--backend');
   if (backend !== undefined) {

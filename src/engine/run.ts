@@ -231,13 +231,13 @@ function modelJsonOf(p: string): string {
 
 /** The input model(s) of prune / quantize / evaluate, checked to exist. */
 function findInputs(req: StartRequest, outDir: string): JobInputs {
-  if (req.job === 'train' || req.job === 'pipeline') {
+  if ((req.job === 'train' || req.job === 'pipeline') && !req.inputModel) {
     return { models: [] };
   }
   if (req.inputModel) {
     const file = modelJsonOf(path.resolve(req.inputModel));
     if (!existsSync(file)) {
-      throw new BadInputError(`The input model ${file} does not exist. Pass --model with a TF.js model.json (or its folder)${req.job === 'evaluate' ? ', a .h5 or a .tflite file' : ''}${req.job === 'sweep' ? ', or leave --model out to sweep the trained model in --out (trained first when missing)' : ''}.`, file);
+      throw new BadInputError(`The input model ${file} does not exist. Pass --model with a Keras .h5 / .keras file or a TF.js model.json (or its folder)${req.job === 'evaluate' ? ', or a .tflite file' : ''}${req.job === 'sweep' ? ', or leave --model out to sweep the trained model in --out (trained first when missing)' : ''}.`, file);
     }
     return { models: [file] };
   }
@@ -268,6 +268,9 @@ function findInputs(req: StartRequest, outDir: string): JobInputs {
       }
       return { models: [model] };
     }
+    default:
+      // train / pipeline without --model were handled above.
+      return { models: [] };
   }
 }
 

@@ -26,6 +26,18 @@ export function buildBundles(): Promise<{ engine: string; cli: string }> {
       target: 'es2022',
       sourcemap: true,
       logLevel: 'error',
+      // As esbuild.mjs: tfjs-core's gradient registrations are bundled (Node cannot load that ESM module).
+      plugins: [
+        {
+          name: 'bundle-tfjs-gradients',
+          setup(build) {
+            build.onResolve({ filter: /^@tensorflow\/tfjs-core\/dist\/register_all_gradients$/ }, async (args) => {
+              const r = await build.resolve('./node_modules/@tensorflow/tfjs-core/dist/register_all_gradients.js', { kind: args.kind, resolveDir: ROOT });
+              return { path: r.path, external: false };
+            });
+          },
+        },
+      ],
     });
     return { engine: path.join(outdir, 'engine.js'), cli: path.join(outdir, 'cli.js') };
   })();

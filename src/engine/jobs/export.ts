@@ -17,9 +17,9 @@ import type { ModelGraph } from '../graph/types';
 import type { MlpModel } from '../model/mlp';
 import { withDeltas, writeComparison } from '../report/comparison';
 import { evaluateModelFile } from '../report/evaluateFile';
+import { prunedName } from './names';
 import type { StageContext } from './types';
 
-export const PRUNED_MODEL = 'pruned_mnist_model';
 
 /** File name of a TFLite variant; dynamic-range int8 keeps the reference's `_quant` name. */
 export function tfliteFileName(model: string, mode: TfliteMode): string {
@@ -114,7 +114,8 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[]): P
   }
   const cfg = ctx.config;
   const q = cfg.quantize;
-  const target = models.find((m) => m.name === PRUNED_MODEL) ?? models[models.length - 1];
+  // The pruned model when there is one (pruned_<baseline>), else the last one.
+  const target = models.find((m) => models.some((b) => m.name === prunedName(b.name))) ?? models[models.length - 1];
   ctx.emit({ type: 'stageStarted', stage: 'export', model: target.name });
   const tWrite = performance.now();
   await ctx.data();

@@ -8,9 +8,6 @@ import * as path from 'node:path';
 import type { JobKind, StageKind } from '../../protocol/engine';
 import type { RunConfig } from '../../protocol/config';
 import { assertNever } from '../../protocol/assert';
-import { loadTfjsModel } from '../export/tfjs';
-import { mlpToGraph } from '../graph/mlp';
-import type { MlpModel } from '../model/mlp';
 import type { ModelGraph } from '../graph/types';
 import { runEvaluateStage } from './evaluate';
 import { runExportStage } from './export';
@@ -18,16 +15,21 @@ import { runPruneStage } from './prune';
 import { runSweep } from './sweep';
 import { runTrainStage } from './train';
 import type { RunContext } from './context';
+import { REFERENCE_MODEL, prunedName } from './names';
 import { BadInputError } from '../errors';
 import type { SplitData } from '../data/dataset';
 import { checkClasses, checkInputSize } from '../util/modelFit';
+import { loadModelFile } from '../import';
+import { analyzeGraph } from '../graph/analyze';
+import { checkInputShape } from '../graph/input';
 
-export const BASELINE_DIR = 'mnist_model';
-export const PRUNED_DIR = 'pruned_mnist_model';
+/** Where prune / quantize / evaluate / sweep find the reference run's models in --out by default. */
+export const BASELINE_DIR = REFERENCE_MODEL;
+export const PRUNED_DIR = prunedName(REFERENCE_MODEL);
 
 /** What a job works on, found before it starts (so a missing input is bad input, not a failed run). */
 export interface JobInputs {
-  /** Input model files for prune / quantize / evaluate (absolute). */
+  /** Input model files (absolute): for prune / quantize / evaluate / sweep, and `--model` of train (fine-tune) and pipeline (skips training). */
   models: string[];
 }
 
@@ -43,7 +45,7 @@ export function stagesOf(job: JobKind, config: RunConfig, inputs?: JobInputs): S
     case 'evaluate':
       return ['evaluate'];
     case 'pipeline':
-      return ['train', ...(config.prune.enabled ? (['prune'] as const) : []), ...(config.quantize.enabled ? (['export'] as const) : [])];
+      return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), ...(config.prune.enabled ? (['prune'] as const) : []), ...(config.quantize.enabled ? (['export'] as const) : [])];
     case 'sweep':
       return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), 'prune', 'export'];
     default:
@@ -64,28 +66,29 @@ export async function timed<T>(ctx: RunContext, phase: StageKind, fn: () => Prom
 }
 
 /**
- * Loads a TF.js model; anything wrong with the file is the user's to fix, including an input
- * size or class count that does not fit the data it will be trained and evaluated on.
+ * Loads an input model (Keras .h5 / .keras, TF.js model.json) as a graph, through the
+ * importers (src/engine/import/); anything wrong with the file is the user's to fix, including
+ * an input shape or class count that does not fit the data it will be trained and evaluated on.
  */
 export async function loadInputModel(file: string, name: string, data?: () => Promise<SplitData>): Promise<ModelGraph> {
-  let model: MlpModel;
+  let model: ModelGraph;
   try {
-    model = await loadTfjsModel(file);
+    model = await loadModelFile(file, { name });
   } catch (err) {
     if (err instanceof BadInputError) {
       throw err;
     }
-    throw new BadInputError(
-      `Cannot load the model ${file}: ${(err as Error).message}. Pass a TF.js layers model.json written by Model Optimizer (run \`train\` first).`,
-      file,
-    );
+    throw new BadInputError(`Cannot load the model ${file}: ${(err as Error).message}. Pass a Keras .h5 / .keras file or a TF.js model.json.`, file);
   }
   if (data) {
     const d = await data();
-    checkInputSize(file, model.inputDim, d.train, d.name);
-    checkClasses(file, model.layers[model.layers.length - 1].units, d.train);
+    const a = analyzeGraph(model);
+    // A different number of values: the message every format gives (util/modelFit.ts); same count, other layout: the shape check.
+    checkInputSize(file, a.inputShape.reduce((x, y) => x * y, 1), d.train, d.name);
+    checkInputShape(d.shape, a.inputShape, `${d.name} (${file})`);
+    checkClasses(file, a.outputShape[a.outputShape.length - 1], d.train);
   }
-  return mlpToGraph({ ...model, name });
+  return model;
 }
 
 export function modelNameOf(file: string): string {
@@ -96,9 +99,12 @@ export function modelNameOf(file: string): string {
 /** Runs the stages of `job`; every stage reports through ctx. */
 export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs): Promise<void> {
   switch (job) {
-    case 'train':
-      await timed(ctx, 'train', () => runTrainStage(ctx));
+    case 'train': {
+      // --model F fine-tunes F (named after its file); otherwise a fresh model of the config.
+      const initial = inputs.models[0] ? await loadInputModel(inputs.models[0], modelNameOf(inputs.models[0]), () => ctx.data()) : undefined;
+      await timed(ctx, 'train', () => runTrainStage(ctx, initial));
       return;
+    }
     case 'prune': {
       const baseline = await loadInputModel(inputs.models[0], modelNameOf(inputs.models[0]), () => ctx.data());
       await timed(ctx, 'prune', () => runPruneStage(ctx, baseline));
@@ -121,7 +127,7 @@ export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs
       return;
     }
     case 'pipeline':
-      await runPipeline(ctx);
+      await runPipeline(ctx, inputs);
       return;
     case 'sweep':
       await runSweep(ctx, inputs);
@@ -131,8 +137,13 @@ export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs
   }
 }
 
-export async function runPipeline(ctx: RunContext): Promise<void> {
-  const baseline = await timed(ctx, 'train', () => runTrainStage(ctx));
+/** train → prune → export; with `--model F` the baseline is F (no training) and the files are named after it. */
+export async function runPipeline(ctx: RunContext, inputs: JobInputs = { models: [] }): Promise<void> {
+  const file = inputs.models[0];
+  const baseline = file ? await loadInputModel(file, modelNameOf(file), () => ctx.data()) : await timed(ctx, 'train', () => runTrainStage(ctx));
+  if (file) {
+    ctx.log(`pipeline baseline: ${file} (${baseline.name}); no training, its files are ${baseline.name}.h5 and ${prunedName(baseline.name)}…`);
+  }
   const models = [baseline];
   if (ctx.config.prune.enabled) {
     models.push(await timed(ctx, 'prune', () => runPruneStage(ctx, baseline)));

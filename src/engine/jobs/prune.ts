@@ -20,9 +20,11 @@ import { createSchedule, formatF32, planSchedule, stepsPerEpoch, type PruningSch
 import { maskOptionsFor, selectPruneTargets, type PruneTarget } from '../prune/targets';
 import { fit } from '../train/fit';
 import type { PruneConfig, PruningSchedule } from '../../protocol/config';
+import { REFERENCE_MODEL, prunedName } from './names';
 import type { StageContext } from './types';
 
-export const PRUNED_MODEL_NAME = 'pruned_mnist_model';
+/** The reference run's pruned model (names.ts: pruned_<input name>). */
+export const PRUNED_MODEL_NAME = prunedName(REFERENCE_MODEL);
 /** TensorBoard run folder of the pruning fit, under `<out>/<logsDir>/`. */
 export const PRUNE_LOG_RUN = 'prune';
 
@@ -48,7 +50,7 @@ function describePlan(plan: SchedulePlan, layers: string[]): string {
 
 /** Overrides of prune.* for one run of the stage (the sweep prunes the baseline once per sparsity). */
 export interface PruneStageOptions {
-  /** Name of the pruned model (default 'pruned_mnist_model'). */
+  /** Name of the pruned model (default 'pruned_' + the baseline's name). */
   modelName?: string;
   /** Folder under the output folder the model folder goes into ('' = the output folder itself). */
   subdir?: string;
@@ -70,7 +72,7 @@ export async function runPruneStage(ctx: StageContext, baseline: ModelGraph, opt
     ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}),
     ...(opts.sparsityMN !== undefined ? { sparsityMN: opts.sparsityMN } : {}),
   };
-  const modelName = opts.modelName ?? PRUNED_MODEL_NAME;
+  const modelName = opts.modelName ?? prunedName(baseline.name);
   const logRun = opts.logRun ?? PRUNE_LOG_RUN;
   const modelRel = opts.subdir ? `${opts.subdir}/${modelName}` : modelName;
   const train = ctx.config.train;

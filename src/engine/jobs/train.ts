@@ -11,21 +11,24 @@ import { analyzeGraph } from '../graph/analyze';
 import { initialModel } from '../graph/fromConfig';
 import type { ModelGraph } from '../graph/types';
 import { fit } from '../train/fit';
+import { REFERENCE_MODEL } from './names';
 import type { StageContext } from './types';
 
-export const BASELINE_MODEL = 'mnist_model';
+/** The baseline trained from scratch (see names.ts). */
+export const BASELINE_MODEL = REFERENCE_MODEL;
 /** TensorBoard run folder of the baseline fit, under `<out>/<logsDir>/` (beside 'prune'). */
 export const TRAIN_LOG_RUN = 'train';
 
-export async function runTrainStage(ctx: StageContext): Promise<ModelGraph> {
+/** Trains `initial` (fine-tuning an input model, named after its file) or a fresh model of the config. */
+export async function runTrainStage(ctx: StageContext, initial?: ModelGraph): Promise<ModelGraph> {
   const t0 = performance.now();
   const cfg = ctx.config;
-  const name = BASELINE_MODEL;
+  const name = initial?.name ?? BASELINE_MODEL;
   const data = await ctx.data();
   ctx.throwIfCancelled();
   const stepsPerEpoch = Math.ceil(data.train.count / cfg.train.batchSize);
   ctx.emit({ type: 'stageStarted', stage: 'train', model: name, epochs: cfg.train.epochs, stepsPerEpoch });
-  const model = initialModel(cfg.model, data.shape, data.numClasses, cfg.train.seed, name);
+  const model = initial ?? initialModel(cfg.model, data.shape, data.numClasses, cfg.train.seed, name);
   // A new run replaces the baseline's curves instead of mixing two runs in one TensorBoard series.
   await removeOldEventFiles(path.join(ctx.outDir, cfg.output.logsDir, TRAIN_LOG_RUN));
   const logger = new FitLogger(ctx.outDir, cfg.output.logsDir, TRAIN_LOG_RUN);
