@@ -240,6 +240,21 @@ export interface ModelReport {
   targetSparsity?: number;
   /** Per-class results on the test set (when evaluated). */
   classes?: ClassReport;
+  /** The model's layers (Keras/TF.js float files of a model this run wrote or read). */
+  layerTable?: LayerTableRow[];
+}
+
+/** One layer of a model in the comparison: what it is and what it costs. */
+export interface LayerTableRow {
+  name: string;
+  /** Keras class name, e.g. 'Conv2D'. */
+  type: string;
+  /** Per-sample output shape (no batch dimension). */
+  outputShape: number[];
+  params: number;
+  nonZeros: number;
+  /** Multiply-accumulates per sample. */
+  macs: number;
 }
 
 /** A model's results per class, in class-index order. */

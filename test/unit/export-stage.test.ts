@@ -73,6 +73,15 @@ void test('writes the reference files and every variant, evaluates each, writes 
   assert.deepEqual(report.rows, rows);
   assert.equal(rows.length, 10, rows.map((r) => r.path).join(', '));
   const by = (p: string): ModelReport => rows.find((r) => r.path === p)!;
+  // Per-layer table on the float Keras/TF.js rows: non-zeros counted from the weights, MACs = in × out.
+  const table = by('pruned_mnist_model.h5').layerTable!;
+  assert.deepEqual(table.map((l) => [l.name, l.type, l.outputShape, l.params, l.macs]), [
+    ['dense_input', 'InputLayer', [baseline.inputDim], 0, 0],
+    ...pruned.layers.map((l) => [l.name, 'Dense', [l.units], l.kernel.length + l.bias.length, l.kernel.length]),
+  ]);
+  assert.deepEqual(table.slice(1).map((l) => l.nonZeros), pruned.layers.map((l) => [...l.kernel, ...l.bias].filter((v) => v !== 0).length));
+  assert.equal(by('pruned_mnist_model_quant.tflite').layerTable, undefined);
+  assert.match(await fs.readFile(path.join(out, 'comparison.md'), 'utf8'), /## Layers of pruned_mnist_model\n\n\| Layer \| Type \| Output shape \| Params \| Non-zeros \| MACs \|/);
 
   // Baseline float rows: accuracy equals an independent forward pass; delta 0.
   const data = await ctx.data();

@@ -11,6 +11,8 @@ import type { ArtifactKind, ModelReport } from '../../protocol/engine';
 import { saveKerasH5 } from '../export/kerasH5';
 import { saveKerasH5Graph } from '../export/kerasH5Graph';
 import { graphToMlp } from '../graph/mlp';
+import { analyzeGraph } from '../graph/analyze';
+import { layerTable } from '../graph/stats';
 import { saveTflite } from '../export/tflite';
 import { saveTfjsQuantized } from '../export/tfjsQuantized';
 import type { ModelGraph } from '../graph/types';
@@ -166,7 +168,9 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[]): P
   const rows = await evaluateWritten(ctx, toEvaluate);
   // The float32 baseline: the first model's float file (its TF.js save, else its .h5).
   const baseline = rows.find((r) => r.model === models[0].name && r.format === 'tfjs') ?? rows.find((r) => r.model === models[0].name && r.format === 'keras-h5');
-  const final = withDeltas(rows, baseline?.accuracy ?? null);
+  // Each model's per-layer table on its float Keras/TF.js rows (the graph those files were written from).
+  const tables = new Map(models.map((m) => [m.name, layerTable(analyzeGraph(m)).map(({ kernelSparsity: _k, ...row }) => row)]));
+  const final = withDeltas(rows, baseline?.accuracy ?? null).map((r) => (r.format === 'tfjs' || r.format === 'keras-h5') && tables.has(r.model) ? { ...r, layerTable: tables.get(r.model) } : r);
   ctx.addTiming('evaluate', performance.now() - tEval);
 
   ctx.emit({ type: 'report', rows: final });

@@ -43,7 +43,27 @@ export function renderComparisonMarkdown(rows: ModelReport[], title = 'Model com
     );
   }
   lines.push(...perClassMarkdown(rows));
+  lines.push(...layerTablesMarkdown(rows));
   return lines.join('\n') + '\n';
+}
+
+/** One table of layers per model (name, type, output shape, params, non-zeros, MACs). */
+function layerTablesMarkdown(rows: ModelReport[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (!r.layerTable || seen.has(r.model)) {
+      continue;
+    }
+    seen.add(r.model);
+    out.push('', `## Layers of ${r.model}`, '', '| Layer | Type | Output shape | Params | Non-zeros | MACs |', '|---|---|---|---:|---:|---:|');
+    for (const l of r.layerTable) {
+      out.push(`| ${l.name} | ${l.type} | ${l.outputShape.join('×')} | ${l.params} | ${l.nonZeros} | ${l.macs} |`);
+    }
+    const t = r.layerTable.reduce((a, l) => ({ params: a.params + l.params, nonZeros: a.nonZeros + l.nonZeros, macs: a.macs + l.macs }), { params: 0, nonZeros: 0, macs: 0 });
+    out.push(`| **total** | | | ${t.params} | ${t.nonZeros} | ${t.macs} |`);
+  }
+  return out;
 }
 
 /** Per-class accuracy, one column per evaluated file (the class names of the data set as rows). */
