@@ -44,20 +44,27 @@ export interface LayerCost {
  * is a measured allocation size from TFLM's RecordingMicroAllocator (see docs/deploy.md).
  */
 export const TFLM_OVERHEAD = {
-  /** Allocator, planner and interpreter objects, independent of the model. */
-  fixed: 0,
-  /** TfLiteEvalTensor per tensor in the subgraph. */
-  perTensor: 0,
-  /** NodeAndRegistration per operator. */
-  perOperator: 0,
-  /** Kernel OpData and builtin options, per operator kind (bytes). */
-  perKind: {} as Partial<Record<string, number>>,
-  /** Kernel OpData for kinds not in perKind. */
-  defaultKind: 0,
-  /** Per output channel of a quantized conv / FC: int32 multiplier + int32 shift. */
-  perChannel: 8,
-  /** TfLiteTensor + quantization the interpreter keeps for each graph input and output. */
-  perGraphIo: 0,
+  /**
+   * Allocator, planner and interpreter objects plus the kernels' shared data, independent of
+   * the model; with FULLY_CONNECTED and SOFTMAX below, fitted so the MLP files match exactly.
+   */
+  fixed: 384,
+  /** TfLiteEvalTensor per tensor (24 B measured). */
+  perTensor: 24,
+  /** NodeAndRegistration per operator (64 B measured). */
+  perOperator: 64,
+  /** Kernel OpData per operator kind (measured: QUANTIZE and DEQUANTIZE 32 B, RESHAPE none). */
+  perKind: { DEQUANTIZE: 32, QUANTIZE: 32, RESHAPE: 0, FULLY_CONNECTED: 48, SOFTMAX: 48, CONV_2D: 112, DEPTHWISE_CONV_2D: 112 } as Partial<Record<string, number>>,
+  /** Kernels not measured: assumed as large as CONV_2D's. */
+  defaultKind: 112,
+  /** Per output channel of a quantized conv (or per-channel FC): int32 multiplier + int32 shift, each array 16-byte aligned. */
+  perChannel: 4,
+  /** TfLiteTensor the interpreter keeps for each graph input and output (64 B measured). */
+  perGraphIo: 64,
+  /** Its quantization parameters when that tensor is quantized (32 B measured). */
+  perQuantizedGraphIo: 32,
+  /** Safety margin for allocations the model above does not separate. */
+  margin: 128,
 };
 
 export interface ArenaEstimate {
@@ -75,14 +82,18 @@ export interface ArenaEstimate {
 
 function overheadBytes(g: TfliteGraph): number {
   const o = TFLM_OVERHEAD;
-  let bytes = o.fixed + alignUp(o.perTensor * g.tensors.length) + alignUp(o.perOperator * g.operators.length);
-  bytes += o.perGraphIo * (g.inputs.length + g.outputs.length);
+  let bytes = o.fixed + o.margin + alignUp(o.perTensor * g.tensors.length) + alignUp(o.perOperator * g.operators.length);
+  for (const t of [...g.inputs, ...g.outputs]) {
+    bytes += o.perGraphIo + (g.tensors[t].quant ? o.perQuantizedGraphIo : 0);
+  }
   for (const op of g.operators) {
     bytes += alignUp(o.perKind[operatorName(op.op)] ?? o.defaultKind);
-    const quantizedWeights = op.inputs[1] !== undefined && op.inputs[1] >= 0 && g.tensors[op.inputs[1]].quant;
-    if (quantizedWeights && (op.op === BuiltinOperator.CONV_2D || op.op === BuiltinOperator.DEPTHWISE_CONV_2D || op.op === BuiltinOperator.FULLY_CONNECTED)) {
+    const w = op.inputs[1] !== undefined && op.inputs[1] >= 0 ? g.tensors[op.inputs[1]] : undefined;
+    const conv = op.op === BuiltinOperator.CONV_2D || op.op === BuiltinOperator.DEPTHWISE_CONV_2D;
+    const perChannelFc = op.op === BuiltinOperator.FULLY_CONNECTED && !!w?.quant && w.quant.scale.length > 1;
+    if (w?.quant && (conv || perChannelFc)) {
       const out = g.tensors[op.outputs[0]].shape;
-      bytes += alignUp(o.perChannel * (out[out.length - 1] ?? 1));
+      bytes += 2 * alignUp(o.perChannel * (out[out.length - 1] ?? 1));
     }
   }
   return bytes;
@@ -101,7 +112,7 @@ export function estimateArena(g: TfliteGraph): ArenaEstimate {
     assumptions: [
       "TFLM's default GreedyMemoryPlanner (no offline plan in the file's metadata), 16-byte buffer alignment",
       'reference kernels (no scratch buffers); optimized kernels such as CMSIS-NN may ask for scratch space on top',
-      'bookkeeping measured on a 64-bit host build of TFLM: a 32-bit microcontroller needs a few hundred bytes less',
+      'bookkeeping measured on a 64-bit host build of TFLM (2026-08 commit) for MLP files, plus a 128-byte margin: a 32-bit microcontroller needs a few hundred bytes less',
     ],
   };
 }
