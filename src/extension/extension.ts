@@ -17,6 +17,7 @@ const COMMANDS: Record<string, Handler> = {
   'modelOptimizer.prune': async (ctx) => (await import('./commands/prune')).prune(ctx),
   'modelOptimizer.quantize': async (ctx) => (await import('./commands/quantize')).quantize(ctx),
   'modelOptimizer.runPipeline': async (ctx) => (await import('./commands/pipeline')).runPipeline(ctx),
+  'modelOptimizer.optimizeModel': async (ctx, arg) => (await import('./commands/optimizeModel')).optimizeModel(ctx, arg),
   'modelOptimizer.runSweep': async (ctx) => (await import('./commands/sweep')).runSweep(ctx),
   'modelOptimizer.evaluate': async (ctx) => (await import('./commands/evaluate')).evaluate(ctx),
   'modelOptimizer.stopRun': async (ctx, arg) => (await import('./commands/stopRun')).stopRun(ctx, arg),
