@@ -131,6 +131,8 @@ export class HumanPrinter {
         this.report = mergeReport(this.report, e.rows);
         return;
       case 'done':
+        // The trainer that really ran (jobStarted's was the plan).
+        this.backend = e.backend ?? this.backend;
         this.summary(e.testAccuracy, e.durationMs, e.recordPath);
         return;
       case 'cancelled':

@@ -20,7 +20,7 @@ import { loadData } from './data/load';
 import type { LoadProgress } from './data/load';
 import { RunContext } from './jobs/context';
 import type { RunContextDeps } from './jobs/context';
-import { BASELINE_DIR, PRUNED_DIR, runStages, stagesOf } from './jobs/pipeline';
+import { BASELINE_DIR, PRUNED_DIR, loadInputModel, modelNameOf, runStages, stagesOf } from './jobs/pipeline';
 import type { JobInputs } from './jobs/pipeline';
 import { BadInputError, CancelledError } from './errors';
 import { assertFitsInMemory, defaultMemoryLimitBytes, denseStackFootprint, estimateTrainingMemory } from './memory/estimate';
@@ -86,7 +86,16 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
       const data = await deps.loadData(config, { signal, onProgress });
       const dataMs = performance.now() - tData;
       throwIfAborted(signal);
-      if (!(data.train.images instanceof Uint8Array)) {
+      const stages = stagesOf(req.job, config, inputs);
+      if (inputs.models[0] && (stages.includes('train') || stages.includes('prune'))) {
+        // --model: the loop follows the file's layers (a CNN trains on 'tfjs-graph'), not
+        // config.model. A file that does not load is reported by the job itself.
+        const graph = await loadInputModel(inputs.models[0], modelNameOf(inputs.models[0])).catch(() => undefined);
+        if (graph) {
+          backend.trainer = chooseTrainer(backend, graph);
+        }
+      }
+      if (!(data.train.images instanceof Uint8Array) && backend.trainer === 'simd-kernel') {
         // Float inputs train with TF.js ops (the SIMD kernel takes uint8 pixels): say so from jobStarted on.
         backend.trainer = 'tfjs';
       }
@@ -114,7 +123,7 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
         job: req.job,
         config,
         backend,
-        stages: stagesOf(req.job, config, inputs),
+        stages,
         startedAt: ctx.startedAt,
         dataset: ctx.dataset,
         runDir: runDirOf(runId),
@@ -141,7 +150,7 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
         }
       }
       const recordPath = await ctx.writeRecord('done');
-      return finish({ type: 'done', runId, durationMs: ctx.elapsedMs(), testAccuracy: ctx.testAccuracy(), recordPath });
+      return finish({ type: 'done', runId, durationMs: ctx.elapsedMs(), testAccuracy: ctx.testAccuracy(), recordPath, backend: ctx.backend });
     } catch (err) {
       const cancelled = err instanceof CancelledError || signal.aborted;
       try {

@@ -34,7 +34,7 @@ export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
 export interface BackendInfo {
   /** The TF.js backend name that was loaded: 'wasm' | 'cpu' | 'tensorflow' (tfjs-node). */
   tfjs: string;
-  /** The training loop that ran: 'tfjs' (hand-written gradients on TF.js ops) or 'simd-kernel'. */
+  /** The training loop that ran: 'simd-kernel', 'tfjs' (Dense stacks on TF.js ops) or 'tfjs-graph' (any graph, TF.js autodiff). */
   trainer: string;
   /** What the user asked for. */
   requested: string;
@@ -285,6 +285,8 @@ export interface DoneEvent {
   /** Test accuracy of each model trained or fine-tuned in this run. */
   testAccuracy: Record<string, number>;
   recordPath: string;
+  /** What really ran: jobStarted names the planned loop, this one the trainer instances' (optional: older engines). */
+  backend?: BackendInfo;
 }
 
 /** engine → extension: the run stopped because of `cancel`. Last event of a cancelled run. */
