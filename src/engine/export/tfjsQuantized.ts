@@ -3,8 +3,8 @@
  * weightsManifest `quantization` field, so stock `tf.loadLayersModel` dequantizes them at
  * load time. uint8 ranges are chosen so 0 is a grid point: pruned zeros stay exactly zero.
  *
- * Also reads any TF.js Layers model of Dense layers (float32 or quantized) back into an
- * MlpModel for reports, and loads one into stock tfjs-layers for evaluation.
+ * Also reads a TF.js Layers model's files (float32 or quantized) and decodes their weights
+ * for reports and evaluation.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -191,39 +191,4 @@ export function decodeWeights(files: TfjsFiles): Map<string, { values: Float32Ar
     throw new BadInputError(`${where}: the weight files hold ${files.weightData.length} bytes but the manifest describes ${off}. The shards do not belong to this model.json: copy the model folder again.`, where);
   }
   return out;
-}
-
-interface KerasLayerJson {
-  class_name: string;
-  config: { name: string; units?: number; activation?: string; batch_input_shape?: (number | null)[] };
-}
-
-/** A TF.js Layers model of Dense layers → MlpModel with the (dequantized) weights from the files. */
-export function tfjsFilesToMlp(files: TfjsFiles, name: string): MlpModel {
-  const topo = files.json.modelTopology;
-  const cfg = ((topo.model_config as Record<string, unknown> | undefined) ?? topo) as { class_name?: string; config?: { layers?: KerasLayerJson[] } | KerasLayerJson[] };
-  const layersJson = Array.isArray(cfg.config) ? cfg.config : (cfg.config?.layers ?? []);
-  const weights = decodeWeights(files);
-  let inputDim = 0;
-  const layers: MlpModel['layers'] = [];
-  for (const l of layersJson) {
-    if (l.config.batch_input_shape && !inputDim) {
-      inputDim = Number(l.config.batch_input_shape[l.config.batch_input_shape.length - 1]);
-    }
-    if (l.class_name === 'InputLayer') {
-      continue;
-    }
-    if (l.class_name !== 'Dense') {
-      throw new BadInputError(`layer '${l.config.name}' is a ${l.class_name}; only Dense layers are supported`);
-    }
-    const k = weights.get(`${l.config.name}/kernel`);
-    const b = weights.get(`${l.config.name}/bias`);
-    if (!k || !b) {
-      throw new BadInputError(`layer '${l.config.name}' has no kernel/bias in the weights manifest`);
-    }
-    layers.push({ name: l.config.name, inputDim: k.shape[0], units: k.shape[1], activation: (l.config.activation ?? 'linear') as MlpModel['layers'][number]['activation'], kernel: k.values, bias: b.values });
-  }
-  const model: MlpModel = { name, inputDim: inputDim || (layers[0]?.inputDim ?? 0), layers };
-  validateModel(model, 'TF.js');
-  return model;
 }

@@ -4,7 +4,6 @@
  * which also evaluates every written file in its runtime. `sweep` (jobs/sweep.ts) repeats
  * prune → export for several sparsities.
  */
-import * as path from 'node:path';
 import type { JobKind, StageKind } from '../../protocol/engine';
 import type { RunConfig } from '../../protocol/config';
 import { assertNever } from '../../protocol/assert';
@@ -16,22 +15,13 @@ import { runSweep } from './sweep';
 import { runTrainStage } from './train';
 import type { RunContext } from './context';
 import { REFERENCE_MODEL, prunedName } from './names';
-import { BadInputError } from '../errors';
-import type { SplitData } from '../data/dataset';
-import { checkClasses, checkInputSize } from '../util/modelFit';
-import { loadModelFile } from '../import';
-import { analyzeGraph } from '../graph/analyze';
-import { checkInputShape } from '../graph/input';
+import { loadInputModel, modelNameOf, type JobInputs } from './inputs';
+import { timed } from './timed';
 
 /** Where prune / quantize / evaluate / sweep find the reference run's models in --out by default. */
 export const BASELINE_DIR = REFERENCE_MODEL;
 export const PRUNED_DIR = prunedName(REFERENCE_MODEL);
 
-/** What a job works on, found before it starts (so a missing input is bad input, not a failed run). */
-export interface JobInputs {
-  /** Input model files (absolute): for prune / quantize / evaluate / sweep, and `--model` of train (fine-tune) and pipeline (skips training). */
-  models: string[];
-}
 
 /** `inputs` decides whether a sweep trains its baseline first (no model in --out and no --model). */
 export function stagesOf(job: JobKind, config: RunConfig, inputs?: JobInputs): StageKind[] {
@@ -53,48 +43,8 @@ export function stagesOf(job: JobKind, config: RunConfig, inputs?: JobInputs): S
   }
 }
 
-/** Runs one stage, adding its wall time to the record unless the stage timed itself. */
-export async function timed<T>(ctx: RunContext, phase: StageKind, fn: () => Promise<T>): Promise<T> {
-  ctx.throwIfCancelled();
-  const before = ctx.timings[phase];
-  const t = performance.now();
-  const result = await fn();
-  if (ctx.timings[phase] === before) {
-    ctx.addTiming(phase, performance.now() - t);
-  }
-  return result;
-}
 
-/**
- * Loads an input model (Keras .h5 / .keras, TF.js model.json) as a graph, through the
- * importers (src/engine/import/); anything wrong with the file is the user's to fix, including
- * an input shape or class count that does not fit the data it will be trained and evaluated on.
- */
-export async function loadInputModel(file: string, name: string, data?: () => Promise<SplitData>): Promise<ModelGraph> {
-  let model: ModelGraph;
-  try {
-    model = await loadModelFile(file, { name });
-  } catch (err) {
-    if (err instanceof BadInputError) {
-      throw err;
-    }
-    throw new BadInputError(`Cannot load the model ${file}: ${(err as Error).message}. Pass a Keras .h5 / .keras file or a TF.js model.json.`, file);
-  }
-  if (data) {
-    const d = await data();
-    const a = analyzeGraph(model);
-    // A different number of values: the message every format gives (util/modelFit.ts); same count, other layout: the shape check.
-    checkInputSize(file, a.inputShape.reduce((x, y) => x * y, 1), d.train, d.name);
-    checkInputShape(d.shape, a.inputShape, `${d.name} (${file})`);
-    checkClasses(file, a.outputShape[a.outputShape.length - 1], d.train);
-  }
-  return model;
-}
 
-export function modelNameOf(file: string): string {
-  const base = path.basename(file);
-  return base === 'model.json' ? path.basename(path.dirname(file)) : base.replace(/\.[^.]+$/, '');
-}
 
 /** Runs the stages of `job`; every stage reports through ctx. */
 export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs): Promise<void> {

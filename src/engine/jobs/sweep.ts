@@ -22,8 +22,8 @@ import { buildSweepSummary, writeSweepFiles } from '../report/sweep';
 import type { RunContext } from './context';
 import { evaluateWritten, tfliteFileName, writeTfliteVariants } from './export';
 import type { Written } from './export';
-import { loadInputModel, modelNameOf, timed } from './pipeline';
-import type { JobInputs } from './pipeline';
+import { loadInputModel, modelNameOf, type JobInputs } from './inputs';
+import { timed } from './timed';
 import { runPruneStage } from './prune';
 import { runTrainStage } from './train';
 

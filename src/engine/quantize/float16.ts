@@ -58,11 +58,3 @@ export function toFloat16(values: Float32Array): Uint16Array {
   }
   return out;
 }
-
-export function fromFloat16(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    out[i] = float16BitsToFloat32(bits[i]);
-  }
-  return out;
-}

@@ -220,10 +220,6 @@ const ONE_MINUS_EPS: f32 = <f32>1.0 - EPS;
 /** Results of the last softmaxLoss call: [0] = correct count (i32). */
 let lastCorrect: i32 = 0;
 
-export function getLastCorrect(): i32 {
-  return lastCorrect;
-}
-
 /**
  * Replaces logits z[count, outP] (first `classes` columns) by softmax probabilities.
  * With labels (labels != 0): returns the summed clipped cross-entropy, counts correct argmax
@@ -285,63 +281,6 @@ export function softmaxLoss(z: usize, outP: i32, classes: i32, count: i32, label
 // ---------------------------------------------------------------------------------------
 // Backward
 // ---------------------------------------------------------------------------------------
-
-/**
- * gW[i, :] += Σ_b x[b,i] · dz[b, :] over the non-zero inputs; gb += Σ_b dz[b, :].
- * gW and gb must be zero (or hold a gradient to add to) on entry.
- */
-export function weightGrad(
-  idx: usize, val: usize, cnt: usize, dim: i32, count: i32,
-  dz: usize, outP: i32, gw: usize, gb: usize,
-): void {
-  const rowBytes = <usize>outP * 4;
-  for (let b = 0; b < count; b++) {
-    const ib = idx + <usize>(b * dim) * 4;
-    const vb = val + <usize>(b * dim) * 4;
-    const n = load<i32>(cnt + <usize>b * 4);
-    const dr = dz + <usize>b * rowBytes;
-    let j = 0;
-    for (; j + 32 <= outP; j += 32) {
-      const dj = dr + <usize>j * 4;
-      const d0 = v128.load(dj, 0);
-      const d1 = v128.load(dj, 16);
-      const d2 = v128.load(dj, 32);
-      const d3 = v128.load(dj, 48);
-      const d4 = v128.load(dj, 64);
-      const d5 = v128.load(dj, 80);
-      const d6 = v128.load(dj, 96);
-      const d7 = v128.load(dj, 112);
-      const gj = gw + <usize>j * 4;
-      for (let k = 0; k < n; k++) {
-        const i = load<i32>(ib + <usize>k * 4);
-        const x = f32x4.splat(load<f32>(vb + <usize>k * 4));
-        const gr = gj + <usize>i * rowBytes;
-        v128.store(gr, f32x4.add(v128.load(gr, 0), f32x4.mul(x, d0)), 0);
-        v128.store(gr, f32x4.add(v128.load(gr, 16), f32x4.mul(x, d1)), 16);
-        v128.store(gr, f32x4.add(v128.load(gr, 32), f32x4.mul(x, d2)), 32);
-        v128.store(gr, f32x4.add(v128.load(gr, 48), f32x4.mul(x, d3)), 48);
-        v128.store(gr, f32x4.add(v128.load(gr, 64), f32x4.mul(x, d4)), 64);
-        v128.store(gr, f32x4.add(v128.load(gr, 80), f32x4.mul(x, d5)), 80);
-        v128.store(gr, f32x4.add(v128.load(gr, 96), f32x4.mul(x, d6)), 96);
-        v128.store(gr, f32x4.add(v128.load(gr, 112), f32x4.mul(x, d7)), 112);
-      }
-    }
-    for (; j + 4 <= outP; j += 4) {
-      const d0 = v128.load(dr + <usize>j * 4);
-      const gj = gw + <usize>j * 4;
-      for (let k = 0; k < n; k++) {
-        const i = load<i32>(ib + <usize>k * 4);
-        const x = f32x4.splat(load<f32>(vb + <usize>k * 4));
-        const gr = gj + <usize>i * rowBytes;
-        v128.store(gr, f32x4.add(v128.load(gr), f32x4.mul(x, d0)));
-      }
-    }
-    for (let jj = 0; jj < outP; jj += 4) {
-      const p = gb + <usize>jj * 4;
-      v128.store(p, f32x4.add(v128.load(p), v128.load(dr + <usize>jj * 4)));
-    }
-  }
-}
 
 /**
  * Gradient w.r.t. the pre-activation of the previous (relu) layer:
