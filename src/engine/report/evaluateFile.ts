@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ClassReport, ModelReport } from '../../protocol/engine';
-import { inputValue, type Features, type ImageSet } from '../data/dataset';
+import { inputValue, modelInputs, type Features, type ImageSet } from '../data/dataset';
 import { readTflite, type ReadTflite } from '../export/tflite/reader';
 import { isDenseOp, storedWeights } from '../export/tflite/dense';
 import { TensorType } from '../export/tflite/schema';
@@ -16,6 +16,12 @@ import { forwardMlp } from '../quantize/forward';
 import { quantizeValue } from '../quantize/int8';
 import { TfliteModel } from '../runtime/tfliteRuntime';
 import { checkInputSize } from '../util/modelFit';
+import { analyzeGraph } from '../graph/analyze';
+import { predictGraph } from '../graph/forward';
+import { checkInputShape } from '../graph/input';
+import { graphParamCount, layerTable } from '../graph/stats';
+import type { ModelGraph } from '../graph/types';
+import { loadModelFile } from '../import';
 import { LIMITS, readFileLimited } from '../util/safeRead';
 import { classReport } from './classReport';
 import { fileSizes, h5Stats, tfliteStats, tfjsStats } from './fileStats';
@@ -36,7 +42,7 @@ export interface EvaluateOptions {
 
 export async function detectKind(p: string): Promise<ModelFileKind> {
   const lower = p.toLowerCase();
-  if (lower.endsWith('.h5') || lower.endsWith('.keras.h5') || lower.endsWith('.hdf5')) {
+  if (lower.endsWith('.h5') || lower.endsWith('.keras.h5') || lower.endsWith('.hdf5') || lower.endsWith('.keras')) {
     return 'keras-h5';
   }
   if (lower.endsWith('.tflite')) {
@@ -49,7 +55,7 @@ export async function detectKind(p: string): Promise<ModelFileKind> {
   if (st?.isDirectory()) {
     return 'tfjs';
   }
-  throw new BadInputError(`don't know how to evaluate ${path.basename(p)}: expected a .h5, a .tflite, or a TF.js model.json (or its folder)`, path.basename(p));
+  throw new BadInputError(`don't know how to evaluate ${path.basename(p)}: expected a Keras .h5 or .keras, a .tflite, or a TF.js model.json (or its folder)`, path.basename(p));
 }
 
 export function tfliteVariant(g: ReadTflite): string {
@@ -152,10 +158,23 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
   const kind = await detectKind(file);
   const latencyRuns = opts.latencyRuns ?? 200;
   const test = opts.test;
-  const baseName = path.basename(file).replace(/\.(h5|tflite)$/i, '');
+  const baseName = path.basename(file).replace(/\.(h5|keras|tflite)$/i, '');
   const relPath = opts.relPath ?? file;
   if (kind === 'keras-h5') {
-    const { stats, model } = await h5Stats(file);
+    // Dense stacks keep the plain-JS forward pass over the file's weights; every other model
+    // (CNNs, Functional graphs, Keras 3 .keras) is read by the importers and run as a graph.
+    // A damaged .h5 keeps the Dense reader's message (it quotes HDF5's own reason).
+    const dense = file.toLowerCase().endsWith('.keras') ? null : await h5Stats(file).catch((e: unknown) => {
+      if (e instanceof BadInputError && e.message.includes('is not a Keras Dense model')) {
+        return null;
+      }
+      throw e;
+    });
+    if (!dense) {
+      const graph = await loadModelFile(file, { name: baseName });
+      return evaluateKerasGraph(file, graph, { model: opts.model ?? baseName, relPath, test, latencyRuns });
+    }
+    const { stats, model } = dense;
     const sizes = await fileSizes([file]);
     let accuracy: number | null = null;
     let latencyUs: number | null = null;
@@ -244,4 +263,40 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
     latencyUs,
     ...(classes ? { classes } : {}),
   };
+}
+
+/** Rows per forward pass when a graph model is evaluated (big batches, no per-sample overhead). */
+const GRAPH_EVAL_CHUNK = 256;
+
+/** A Keras file that is not a Dense stack: sizes, sparsity and accuracy of the imported graph. */
+async function evaluateKerasGraph(
+  file: string,
+  graph: ModelGraph,
+  o: { model: string; relPath: string; test: ImageSet | null; latencyRuns: number },
+): Promise<ModelReport> {
+  const g = analyzeGraph(graph);
+  const rows = layerTable(g);
+  const stats = {
+    params: graphParamCount(graph),
+    nonzeros: rows.reduce((n, r) => n + r.nonZeros, 0),
+    layers: rows.filter((r) => r.kernelSparsity !== null).map((r) => ({ name: r.name, sparsity: r.kernelSparsity ?? 0 })),
+  };
+  const sizes = await fileSizes([file]);
+  let accuracy: number | null = null;
+  let latencyUs: number | null = null;
+  let classes: ClassReport | undefined;
+  const test = o.test;
+  if (test) {
+    checkInputShape(test.shape, g.inputShape, 'the test set');
+    const width = g.layers[g.layers.length - 1].outputShape.reduce((a, b) => a * b, 1);
+    const outputs = new Float32Array(test.count * width);
+    for (let s = 0; s < test.count; s += GRAPH_EVAL_CHUNK) {
+      const n = Math.min(GRAPH_EVAL_CHUNK, test.count - s);
+      outputs.set(predictGraph(g, modelInputs(test, s, n), n), s * width);
+    }
+    classes = classReport(outputs, width, test.labels, test.count, test.classNames);
+    accuracy = overall(classes, test.count);
+    latencyUs = timeRuns(Math.min(o.latencyRuns, 50, test.count), (i) => predictGraph(g, modelInputs(test, i % test.count, 1), 1));
+  }
+  return { model: o.model, format: 'keras-h5', variant: 'float32', path: o.relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime: 'tfjs graph forward pass (file weights)', latencyUs, ...(classes ? { classes } : {}) };
 }
