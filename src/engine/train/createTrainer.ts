@@ -14,7 +14,7 @@ import { TfjsTrainer } from './tfjsTrainer';
 import type { Trainer } from './trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import { BadInputError } from '../errors';
-import { graphToMlp, referenceMlpGraph } from '../graph/mlp';
+import { graphToMlp } from '../graph/mlp';
 import { buildConfigModel } from '../graph/fromConfig';
 import type { ModelGraph } from '../graph/types';
 import { GraphTrainer } from './graphTrainer';
@@ -35,15 +35,24 @@ export type TrainerName = 'simd-kernel' | 'tfjs' | 'tfjs-graph';
  * one-time load check; createTrainer follows it (and only falls back if the kernel then fails).
  */
 export function chooseTrainer(backend: Pick<BackendInfo, 'tfjs'>, model: ModelGraph | ModelConfig): TrainerName {
-  const graph = 'hidden' in model ? (model.layers ? buildConfigModel(model, 'model', 0) : referenceMlpGraph(model, 1, 2, 0, 'model')) : model;
+  // The reference MLP is decided from its config alone: building it would allocate every
+  // weight before the memory check has run (model.hidden [65536, 65536] is 17 GB of kernel).
+  if ('hidden' in model && !model.layers) {
+    return pickDenseTrainer(backend, model);
+  }
+  const graph = 'hidden' in model ? buildConfigModel(model, 'model', 0) : model;
   const mlp = graphToMlp(graph).model;
   if (!mlp) {
     return 'tfjs-graph';
   }
+  return pickDenseTrainer(backend, configOf(mlp));
+}
+
+/** A Dense stack trains on the SIMD kernel on wasm when its activations are the kernel's. */
+function pickDenseTrainer(backend: Pick<BackendInfo, 'tfjs'>, cfg: Pick<ModelConfig, 'hidden' | 'hiddenActivation' | 'outputActivation'>): TrainerName {
   if (backend.tfjs !== 'wasm') {
     return 'tfjs';
   }
-  const cfg = configOf(mlp);
   const shapeOk = (cfg.hidden.length === 0 || cfg.hiddenActivation === 'relu') && cfg.outputActivation === 'softmax';
   return shapeOk && kernelUnavailableReason() === '' ? 'simd-kernel' : 'tfjs';
 }
