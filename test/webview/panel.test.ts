@@ -637,6 +637,11 @@ void describe('metrics panel in headless Chromium', () => {
     const twin = (path: string, variant: string): ModelReport => ({ ...report()[2], path, variant });
     const record = savedRecord('overlap', { report: [report()[0], twin('a_quant.tflite', 'dynamic-int8'), twin('b_full_int8.tflite', 'full-int8'), report()[3]] });
     await send({ type: 'snapshot', canRun: true, selectedRunId: 'overlap', runs: [{ runId: 'overlap', job: 'pipeline', status: 'done', startedAt: record.startedAt, backend, events: [], record }] });
+    // The chart lays out again once the panel has its size (a canvas still being sized puts
+    // every marker within 9 px of the others): wait for the laid-out state, then check it.
+    await page
+      .waitForFunction(() => document.getElementById('chart-tradeoff')?.dataset.spread === '2', undefined, { timeout: 15_000 })
+      .catch(() => undefined);
     assert.equal(await attr('#chart-tradeoff', 'data-spread'), '2', 'the two files with the same size and accuracy are moved apart');
     const xy = ((await attr('#chart-tradeoff', 'data-point-xy')) ?? '').split('|').map((p) => p.split(',').map(Number));
     const [a, b] = [xy[1], xy[2]];
