@@ -12,7 +12,8 @@ export const SMALL_CONFIG = {
 /** A run long enough to stop it in the middle: all 60 000 training images, many epochs. */
 export const LONG_CONFIG = {
   data: { testLimit: 1000 },
-  train: { epochs: 50 },
+  // Far longer than the test: it only ends when the test stops it (an idle CI machine trains 50 epochs in ~25 s).
+  train: { epochs: 5000 },
 };
 
 /** An invalid value on purpose: a negative epoch count. */

@@ -540,3 +540,22 @@ export function useCodeServer(opts: CodeServerOptions): { server: () => CodeServ
 function assertFail(msg: string): never {
   throw new Error(msg);
 }
+
+/** Clicks a context-menu item; under load a click can land while the menu is still laid out, so it is repeated until the menu has closed. */
+export async function pickMenu(page: Page, label: string): Promise<void> {
+  const menu = page.locator('.context-view .monaco-menu');
+  const item = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }).first();
+  await item.waitFor({ state: 'visible' });
+  await waitFor(
+    `the menu item "${label}" to be taken`,
+    async () => {
+      if (!(await menu.isVisible())) {
+        return true;
+      }
+      await item.click({ timeout: 5000 }).catch(() => undefined);
+      return !(await menu.isVisible());
+    },
+    30_000,
+    500,
+  );
+}

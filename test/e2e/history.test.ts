@@ -17,7 +17,7 @@ import type { Page } from 'playwright-core';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
 import type { ModelReport, RunRecord } from '../../src/protocol/engine';
 import { findOnPath } from '../../src/extension/tensorboard';
-import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, containerPane, treeLabels, notifications, webviewFrame, screenshot, waitFor, runWorkbenchCommand, EXTENSION_ID, type CodeServer } from './harness';
+import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, containerPane, treeLabels, notifications, webviewFrame, screenshot, waitFor, runWorkbenchCommand, pickMenu, EXTENSION_ID, type CodeServer } from './harness';
 
 const OUTPUT = 'model-optimizer-output';
 const A = '20261127-200000-pipeline';
@@ -98,24 +98,6 @@ async function contextMenu(page: Page, text: string): Promise<string[]> {
   return menu.locator('.action-item:not(.disabled) .action-label').evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.trim()).filter((t) => t !== ''));
 }
 
-/** Clicks a context-menu item; under load a click can land while the menu is still laid out, so it is repeated until the menu has closed. */
-async function pickMenu(page: Page, label: string): Promise<void> {
-  const menu = page.locator('.context-view .monaco-menu');
-  const item = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }).first();
-  await item.waitFor({ state: 'visible' });
-  await waitFor(
-    `the menu item "${label}" to be taken`,
-    async () => {
-      if (!(await menu.isVisible())) {
-        return true;
-      }
-      await item.click({ timeout: 5000 }).catch(() => undefined);
-      return !(await menu.isVisible());
-    },
-    30_000,
-    500,
-  );
-}
 
 e2eSuite('e2e: run history in code-server', () => {
   const cs = useCodeServer({ name: 'history', disableTrust: true });
