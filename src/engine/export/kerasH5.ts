@@ -82,9 +82,19 @@ function fixedStrings(names: string[]): { data: string[]; dtype: string } {
   return { data: names, dtype: `S${n}` };
 }
 
-/** Writes `<file>` atomically (temp file in the same folder, then rename). Returns bytes on disk. */
-export async function saveKerasH5(model: MlpModel, file: string, training?: TrainingInfo): Promise<number> {
-  validateModel(model, 'Keras .h5');
+/** One layer's group in model_weights: its weights in Keras' order and layout. */
+export interface H5LayerWeights {
+  name: string;
+  weights: { name: string; shape: number[]; data: Float32Array }[];
+}
+
+/**
+ * Writes the Keras 2 `.h5` layout (root attributes, model_weights with layer_names and per
+ * layer weight_names '<layer>/<weight>:0' and datasets `<layer>/<layer>/<weight>:0`)
+ * atomically: temp file in the same folder, then rename, the target checked for links.
+ * Returns bytes on disk. Shared by the Dense-stack and the graph writers.
+ */
+export async function writeKerasH5File(file: string, modelConfig: unknown, layers: readonly H5LayerWeights[], training?: TrainingInfo): Promise<number> {
   const h5 = await loadH5wasm();
   await mkdirSafe(path.dirname(file));
   await assertSafeTarget(file);
@@ -94,20 +104,26 @@ export async function saveKerasH5(model: MlpModel, file: string, training?: Trai
     try {
       f.create_attribute('backend', KERAS_BACKEND);
       f.create_attribute('keras_version', KERAS_VERSION);
-      f.create_attribute('model_config', JSON.stringify(kerasModelConfig(model)));
+      f.create_attribute('model_config', JSON.stringify(modelConfig));
       f.create_attribute('training_config', JSON.stringify(kerasTrainingConfig(training)));
       const mw = f.create_group('model_weights');
       mw.create_attribute('backend', KERAS_BACKEND);
       mw.create_attribute('keras_version', KERAS_VERSION);
-      const ln = fixedStrings(model.layers.map((l) => l.name));
+      const ln = fixedStrings(layers.map((l) => l.name));
       mw.create_attribute('layer_names', ln.data, [ln.data.length], ln.dtype);
-      for (const l of model.layers) {
+      for (const l of layers) {
         const lg = mw.create_group(l.name);
-        const wn = fixedStrings([`${l.name}/kernel:0`, `${l.name}/bias:0`]);
-        lg.create_attribute('weight_names', wn.data, [2], wn.dtype);
+        if (l.weights.length === 0) {
+          // h5py writes an empty list as a float64 array of shape (0,); an empty fixed string list does the same job for readers.
+          lg.create_attribute('weight_names', new Float64Array(0), [0], '<d');
+          continue;
+        }
+        const wn = fixedStrings(l.weights.map((w) => `${l.name}/${w.name}:0`));
+        lg.create_attribute('weight_names', wn.data, [wn.data.length], wn.dtype);
         const inner = lg.create_group(l.name);
-        inner.create_dataset({ name: 'kernel:0', data: l.kernel, shape: [l.inputDim, l.units], dtype: '<f' });
-        inner.create_dataset({ name: 'bias:0', data: l.bias, shape: [l.units], dtype: '<f' });
+        for (const w of l.weights) {
+          inner.create_dataset({ name: `${w.name}:0`, data: w.data, shape: w.shape, dtype: '<f' });
+        }
       }
     } finally {
       f.close();
@@ -118,6 +134,19 @@ export async function saveKerasH5(model: MlpModel, file: string, training?: Trai
     throw err;
   }
   return (await fs.stat(file)).size;
+}
+
+/** Writes `<file>` atomically (temp file in the same folder, then rename). Returns bytes on disk. */
+export async function saveKerasH5(model: MlpModel, file: string, training?: TrainingInfo): Promise<number> {
+  validateModel(model, 'Keras .h5');
+  const layers = model.layers.map((l) => ({
+    name: l.name,
+    weights: [
+      { name: 'kernel', shape: [l.inputDim, l.units], data: l.kernel },
+      { name: 'bias', shape: [l.units], data: l.bias },
+    ],
+  }));
+  return writeKerasH5File(file, kerasModelConfig(model), layers, training);
 }
 
 export interface KerasH5Contents {
