@@ -187,6 +187,17 @@ export interface SweepConfig {
   maxAccuracyDrop: number;
 }
 
+/**
+ * Deploying to a device: the target preset the deploy report and the sweep's recommendation
+ * check against (docs/targets.md), and an optional latency budget there.
+ */
+export interface DeployConfig {
+  /** A target preset name ('cortex-m4f', 'esp32-s3', 'phone', …), or null for no target. */
+  target: string | null;
+  /** Latency budget per inference in ms on the target (the slow end of the estimate must meet it), or null. */
+  maxLatencyMs: number | null;
+}
+
 export interface RunConfig {
   data: DataConfig;
   model: ModelConfig;
@@ -194,6 +205,7 @@ export interface RunConfig {
   prune: PruneConfig;
   quantize: QuantizeConfig;
   sweep: SweepConfig;
+  deploy: DeployConfig;
   output: OutputConfig;
   backend: BackendChoice;
 }
@@ -240,6 +252,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     tflite: ['dynamic-int8', 'full-int8'],
     maxAccuracyDrop: 0.01,
   },
+  deploy: { target: null, maxLatencyMs: null },
   output: { dir: 'model-optimizer-output', logsDir: 'logs' },
   backend: 'auto',
 };

@@ -36,6 +36,8 @@ export interface SweepSummary {
   recommended: string | null;
   /** The recommendation in one sentence. */
   recommendation: string;
+  /** deploy.target as a constraint: only files that fit it, meet its latency budget and run there were considered. */
+  target?: { name: string; maxLatencyMs: number | null; excluded: { path: string; reason: string }[] };
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_CONFIG } from '../../protocol/config';
 import type { ConstantSparsitySchedule } from '../../protocol/config';
+import { TARGET_NAMES } from '../deploy/targets';
 
 /**
  * `type` values of model.layers: tfjs-layers' factory names of the registry's kinds (a test
@@ -343,6 +344,28 @@ export const CONFIG_SPEC: ObjectSpec = {
           min: 0,
           max: 1,
           doc: 'Accuracy budget of the recommendation: the smallest file whose accuracy is at most this much below the float32 baseline (0.01 = 1 point).',
+        },
+      },
+    },
+    deploy: {
+      kind: 'object',
+      doc: 'Deploying to a device: the target the deploy report and the sweep\'s recommendation check against (docs/targets.md).',
+      fields: {
+        target: {
+          kind: 'oneOf',
+          options: [
+            { kind: 'enum', values: TARGET_NAMES, doc: 'A target preset.' },
+            { kind: 'null', doc: 'No target.' },
+          ],
+          doc: `Target preset (${TARGET_NAMES.join(', ')}) or null. The deploy report warns when a file does not fit its flash or RAM; the sweep recommends only files that fit it, meet maxLatencyMs and, on a microcontroller, run in TensorFlow Lite Micro.`,
+        },
+        maxLatencyMs: {
+          kind: 'oneOf',
+          options: [
+            { kind: 'number', exclusiveMin: 0, doc: 'Milliseconds per inference.' },
+            { kind: 'null', doc: 'No budget.' },
+          ],
+          doc: 'Latency budget per inference on deploy.target, in ms (the slow end of the estimate must be within it), or null.',
         },
       },
     },

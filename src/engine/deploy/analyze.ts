@@ -7,10 +7,15 @@ import type { TfliteGraph } from '../export/tflite/graph';
 import type { ReadTflite } from '../export/tflite/reader';
 import { BuiltinOperator, operatorName, tensorTypeName } from '../export/tflite/schema';
 import { alignUp, lifetimes, planArena, type ArenaPlan } from './arena';
+import { opClassOf } from './latency';
 import { operatorMacs } from './macs';
+import type { NumberType, OpClass } from './targets';
 
 /** Bytes per element by TFLite tensor type (BOOL and INT16 included: TFLM plans them too). */
 const TYPE_BYTES: Record<number, number> = { 0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 9: 1 };
+
+/** INT8, UINT8, INT16: the operator computes in integers. */
+const QUANTIZED_TYPES = new Set<number>([9, 3, 7]);
 
 export function tensorBytes(g: TfliteGraph, i: number): number {
   const t = g.tensors[i];
@@ -36,6 +41,10 @@ export interface LayerCost {
   /** The output tensors' bytes (RAM while they live). */
   activationBytes: number;
   outputShape: number[];
+  /** The cycles-per-MAC row it uses: conv, depthwise or fc (pooling and element-wise ops count as fc). */
+  opClass: OpClass;
+  /** int8 when the operator's input is quantized (int8, uint8, int16), float32 otherwise (hybrid kernels included). */
+  numberType: NumberType;
 }
 
 /**
@@ -139,6 +148,8 @@ export function modelCost(g: ReadTflite): ModelCost {
       weightBytes: weights.reduce((a, w) => a + w.bytes, 0),
       activationBytes: op.outputs.reduce((a, t) => a + tensorBytes(g, t), 0),
       outputShape: g.tensors[op.outputs[0]].shape,
+      opClass: opClassOf(operatorName(op.op)),
+      numberType: op.inputs[0] !== undefined && op.inputs[0] >= 0 && QUANTIZED_TYPES.has(g.tensors[op.inputs[0]].type) ? 'int8' : 'float32',
     };
   });
   const activations = g.tensors.map((t, i) => (t.data ? 0 : tensorBytes(g, i)));

@@ -18,6 +18,7 @@ import { sparsityLabel } from '../config/validate';
 import type { ModelGraph } from '../graph/types';
 import { kindOfNode } from '../layers/registry';
 import { withDeltas } from '../report/comparison';
+import { deployConstraint } from '../deploy/constraint';
 import { buildSweepSummary, writeSweepFiles } from '../report/sweep';
 import type { RunContext } from './context';
 import { evaluateWritten, tfliteFileName, writeTfliteVariants } from './export';
@@ -108,9 +109,12 @@ export async function runSweep(ctx: RunContext, inputs: JobInputs): Promise<Swee
   );
 
   const rows: ModelReport[] = [];
+  // deploy.target constrains the recommendation to files that fit and run there (engine/deploy/constraint.ts).
+  const check = deployConstraint(ctx.config.deploy, (rel) => path.join(ctx.outDir, ...rel.split('/')));
+  const deploy = check ? { target: ctx.config.deploy.target!, maxLatencyMs: ctx.config.deploy.maxLatencyMs, check } : undefined;
   let baselineAccuracy: number | null = null;
   const summarize = async (complete: boolean): Promise<SweepSummary> => {
-    const summary = buildSweepSummary({ complete, sparsities: cfg.sparsities, layers: cfg.layers, variants: cfg.tflite, epochs, maxAccuracyDrop: cfg.maxAccuracyDrop, kernelSizes, rows });
+    const summary = buildSweepSummary({ complete, sparsities: cfg.sparsities, layers: cfg.layers, variants: cfg.tflite, epochs, maxAccuracyDrop: cfg.maxAccuracyDrop, kernelSizes, rows, deploy });
     const sizes = await writeSweepFiles(sweepDir, summary);
     ctx.addArtifact('report', 'sweep', `${SWEEP_DIR}/sweep.json`, sizes.json);
     ctx.addArtifact('report', 'sweep', `${SWEEP_DIR}/sweep.md`, sizes.md);

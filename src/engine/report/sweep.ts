@@ -20,6 +20,8 @@ export interface SweepTableInput {
   kernelSizes: number[];
   /** Report rows with targetSparsity set; the first is the float32 baseline. */
   rows: ModelReport[];
+  /** deploy.target as a constraint on the recommendation (engine/deploy/constraint.ts), or absent. */
+  deploy?: { target: string; maxLatencyMs: number | null; check: (path: string) => { ok: boolean; reason: string } };
 }
 
 export function buildSweepSummary(input: SweepTableInput): SweepSummary {
@@ -40,7 +42,12 @@ export function buildSweepSummary(input: SweepTableInput): SweepSummary {
     latencyUs: r.latencyUs,
     pareto: pareto[i],
   }));
-  const best = recommendRow(rows, baselineAccuracy, input.maxAccuracyDrop);
+  const verdicts = input.deploy ? rows.map((r) => input.deploy!.check(r.path)) : null;
+  const eligible = verdicts ? rows.filter((_, i) => verdicts[i].ok) : rows;
+  const best = recommendRow(eligible, baselineAccuracy, input.maxAccuracyDrop);
+  const target = input.deploy
+    ? { name: input.deploy.target, maxLatencyMs: input.deploy.maxLatencyMs, excluded: rows.flatMap((r, i) => (verdicts![i].ok ? [] : [{ path: r.path, reason: verdicts![i].reason }])) }
+    : undefined;
   return {
     version: 1,
     complete: input.complete,
@@ -52,7 +59,8 @@ export function buildSweepSummary(input: SweepTableInput): SweepSummary {
     maxAccuracyDrop: input.maxAccuracyDrop,
     rows,
     recommended: best?.path ?? null,
-    recommendation: recommendationText(rows, best, baselineAccuracy, input.maxAccuracyDrop),
+    recommendation: recommendationText(rows, best, baselineAccuracy, input.maxAccuracyDrop, target),
+    ...(target ? { target } : {}),
   };
 }
 
@@ -73,17 +81,21 @@ function signedPt(x: number | null): string {
   return `${p >= 0 ? '+' : '−'}${Math.abs(p).toFixed(2)} pt`;
 }
 
-function recommendationText(rows: SweepRow[], best: SweepRow | null, baselineAccuracy: number | null, maxDrop: number): string {
+function recommendationText(rows: SweepRow[], best: SweepRow | null, baselineAccuracy: number | null, maxDrop: number, target?: SweepSummary['target']): string {
   const base = rows[0];
   if (!base || baselineAccuracy === null) {
     return 'No recommendation: the baseline was not evaluated.';
+  }
+  const on = target ? ` for ${target.name} (deploy.target${target.maxLatencyMs !== null ? `, ${target.maxLatencyMs} ms budget` : ''}; ${target.excluded.length} of ${rows.length} files do not fit or run there)` : '';
+  if (!best && target) {
+    return `No file both fits ${target.name} (flash, RAM${target.maxLatencyMs !== null ? ', latency' : ''}, TFLite Micro) and stays within ${points(maxDrop)} of the baseline accuracy (${pct(baselineAccuracy)}); see the deploy report of the full-int8 files, or change deploy.target or sweep.maxAccuracyDrop.`;
   }
   if (!best) {
     return `No file stays within ${points(maxDrop)} of the baseline accuracy (${pct(baselineAccuracy)}); deploy the float32 baseline ${base.path} or raise sweep.maxAccuracyDrop.`;
   }
   const ratio = base.gzipBytes / best.gzipBytes;
   return (
-    `Deploy ${best.path}: the smallest file (gzip ${formatBytes(best.gzipBytes)}, ${ratio.toFixed(1)}× smaller than the float32 baseline's ${formatBytes(base.gzipBytes)}) ` +
+    `Deploy ${best.path}${on}: the smallest file (gzip ${formatBytes(best.gzipBytes)}, ${ratio.toFixed(1)}× smaller than the float32 baseline's ${formatBytes(base.gzipBytes)}) ` +
     `within ${points(maxDrop)} of the baseline accuracy: ${pct(best.accuracy)} vs ${pct(baselineAccuracy)} (${signedPt(best.accuracyDelta)}).`
   );
 }
@@ -115,6 +127,9 @@ export function renderSweepMarkdown(s: SweepSummary): string {
     `**Recommendation** (accuracy budget ${points(s.maxAccuracyDrop)}, \`sweep.maxAccuracyDrop\`): ${s.recommendation}`,
     '',
   );
+  if (s.target && s.target.excluded.length > 0) {
+    lines.push(`Not considered for ${s.target.name} (\`deploy.target\`):`, '', ...s.target.excluded.map((x) => `- ${x.path}: ${x.reason}`), '');
+  }
   return lines.join('\n');
 }
 
