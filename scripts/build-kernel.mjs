@@ -12,6 +12,8 @@ const srcDir = join(root, 'src/engine/kernel/assembly');
 const outFile = join(root, 'dist/kernel.wasm');
 const convSrcDir = join(root, 'src/engine/kernel/conv/assembly');
 const convOutFile = join(root, 'dist/conv-kernel.wasm');
+/** The same source with relaxed SIMD (fused multiply-add): loaded where the runtime validates it. */
+const convRelaxedOutFile = join(root, 'dist/conv-kernel-relaxed.wasm');
 /** 1 GiB: the host creates the shared memory with the same maximum (kernelTrainer.ts MAX_PAGES). */
 export const MAX_PAGES = 16384;
 
@@ -23,7 +25,7 @@ function newestSourceMs(dir) {
   return newest;
 }
 
-/** Builds dist/kernel.wasm and dist/conv-kernel.wasm if missing or stale; returns true if either compiled. */
+/** Builds dist/kernel.wasm, dist/conv-kernel.wasm and dist/conv-kernel-relaxed.wasm if missing or stale; returns true if any compiled. */
 export async function buildKernel({ force = false } = {}) {
   const dense = await compile(srcDir, outFile, force, [
     // One shared memory, created by the host, so a worker thread can run half of each batch.
@@ -37,7 +39,8 @@ export async function buildKernel({ force = false } = {}) {
   // read and write tensors where the backend keeps them. The module has no data segment, so
   // instantiating it writes nothing into that memory.
   const conv = await compile(convSrcDir, convOutFile, force, ['--importMemory', '--initialMemory', '1']);
-  return dense || conv;
+  const relaxed = await compile(convSrcDir, convRelaxedOutFile, force, ['--importMemory', '--initialMemory', '1', '--enable', 'relaxed-simd']);
+  return dense || conv || relaxed;
 }
 
 async function compile(dir, out, force, memoryArgs) {
@@ -72,5 +75,5 @@ async function compile(dir, out, force, memoryArgs) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const t0 = performance.now();
   const built = await buildKernel({ force: process.argv.includes('--force') });
-  console.log(built ? `kernel: built dist/kernel.wasm + dist/conv-kernel.wasm in ${Math.round(performance.now() - t0)} ms` : 'kernel: dist/kernel.wasm + dist/conv-kernel.wasm up to date');
+  console.log(built ? `kernel: built dist/kernel.wasm + dist/conv-kernel(-relaxed).wasm in ${Math.round(performance.now() - t0)} ms` : 'kernel: dist/kernel.wasm + dist/conv-kernel(-relaxed).wasm up to date');
 }

@@ -17,6 +17,7 @@ import type { BackendChoice } from '../protocol/config';
 import type { BackendInfo } from '../protocol/engine';
 import { BadInputError } from './errors';
 import { registerWasmConvKernels } from './kernel/conv/register';
+import { convKernelsVariant } from './kernel/conv/wasmConv';
 
 const TFJS_NODE = ['@tensorflow', 'tfjs-node'].join('/');
 
@@ -58,7 +59,7 @@ async function initWasm(): Promise<string> {
   // PERF: our SIMD convolution gradients (the backend ships none for filters/depthwise, and a
   // scalar Conv2DBackpropInput), so CNNs train on wasm through every TF.js path.
   const convMissing = registerWasmConvKernels();
-  const conv = convMissing === '' ? 'conv gradients: SIMD kernels' : `no conv gradients (${convMissing})`;
+  const conv = convMissing === '' ? `conv gradients: SIMD kernels (${convKernelsVariant()})` : `no conv gradients (${convMissing})`;
   return `wasm ${simd ? 'SIMD' : 'without SIMD'}, 1 thread; ${conv}`;
 }
 

@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initBackend } from '../../src/engine/backend';
 import { WASM_CONV_KERNEL_NAMES } from '../../src/engine/kernel/conv/register';
+import { convKernelsVariant } from '../../src/engine/kernel/conv/wasmConv';
 import { ensureKernelBuilt, repoRoot, rng } from './kernel-helpers';
 
 const TOL = 1e-4;
@@ -63,7 +64,7 @@ async function compare(shapes: Shape[], f: (xs: tf.Tensor[]) => tf.Tensor, opts:
 before(async () => {
   ensureKernelBuilt();
   const info = await initBackend('wasm');
-  assert.match(info.detail ?? '', /conv gradients: SIMD kernels/);
+  assert.match(info.detail ?? '', /conv gradients: SIMD kernels \((relaxed SIMD \(FMA\)|SIMD)\)/);
 });
 
 void describe('wasm conv kernels are registered', () => {
@@ -213,9 +214,90 @@ void describe('Sum (bias gradients) on wasm vs cpu', () => {
   });
 });
 
-void describe('conv-kernel.wasm is safe to instantiate inside the backend memory', () => {
+void describe('BatchMatMul with a transposed operand (Dense gradients) on wasm vs cpu', () => {
+  // [label, a shape, b shape, transposeA, transposeB]: Dense dx = dy·Wᵀ and dW = xᵀ·dy shapes,
+  // GEMM remainders (N not a multiple of 8 or 4, M not a multiple of 4), rank 3 with batch 1,
+  // and cases that go to the backend's own kernel (no transpose; batch 2).
+  const cases: [string, number[], number[], boolean, boolean][] = [
+    ['dx = dy·Wᵀ (64×10 · (1600×10)ᵀ)', [64, 10], [1600, 10], false, true],
+    ['dW = xᵀ·dy ((64×1600)ᵀ · 64×10)', [64, 1600], [64, 10], true, false],
+    ['both transposed, odd sizes', [7, 13], [3, 7], true, true],
+    ['transposeB, N = 5, M = 6', [6, 9], [5, 9], false, true],
+    ['rank 3, batch 1, transposeA', [1, 11, 6], [1, 11, 12], true, false],
+    ['no transpose (backend kernel)', [5, 8], [8, 3], false, false],
+    ['batch 2, transposeB (backend kernel)', [2, 4, 6], [2, 5, 6], false, true],
+  ];
+  for (const [label, sa, sb, ta, tb] of cases) {
+    void it(`${label}: product within ${TOL}`, async () => {
+      const va = randomArray(size(sa), 31);
+      const vb = randomArray(size(sb), 32);
+      const run = async (backend: string): Promise<{ v: Float32Array; shape: number[] }> => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          const y = tf.matMul(tf.tensor(va, sa), tf.tensor(vb, sb), ta, tb);
+          return { v: y.dataSync() as Float32Array, shape: y.shape };
+        });
+      };
+      const ref = await run('cpu');
+      const ours = await run('wasm');
+      assert.deepEqual(ours.shape, ref.shape);
+      const e = relErr(ours.v, ref.v);
+      assert.ok(e <= TOL, `${label}: ${e}`);
+    });
+  }
+});
+
+void describe('Identity on wasm shares the data instead of copying it', () => {
+  void it('a clone reads the same values, allocates no bytes, and outlives the original', async () => {
+    await tf.setBackend('wasm');
+    const values = randomArray(1000, 5);
+    const x = tf.tensor(values, [10, 100]);
+    const buffers = (): number => (tf.memory() as { numDataBuffers: number }).numDataBuffers;
+    const before = buffers();
+    const y = tf.clone(x);
+    assert.equal(buffers(), before, 'the clone allocated a data buffer of its own');
+    x.dispose();
+    assert.deepEqual(y.dataSync(), values);
+    assert.deepEqual(y.shape, [10, 100]);
+    y.dispose();
+    assert.equal(buffers(), before - 1, 'the shared buffer was not freed with its last tensor');
+  });
+  void it('gradients through saved tensors (every saved input is cloned) match cpu', async () => {
+    const [e1, e2] = await compare([[3, 8, 8, 4], [3, 3, 4, 6]], ([x, w]) => tf.relu(tf.conv2d(tf.relu(x) as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')));
+    assert.ok(e1 <= TOL && e2 <= TOL, `${e1} ${e2}`);
+  });
+});
+
+void describe('conv-kernel.wasm and conv-kernel-relaxed.wasm', () => {
+  void it('the relaxed-SIMD (FMA) build runs here and matches cpu autodiff; the plain SIMD build GEMM matches a float64 product', async () => {
+    // Node 20 validates relaxed SIMD once the loader enabled it; this is the build the bench measures.
+    assert.match(convKernelsVariant(), /relaxed SIMD/);
+    const shapes = [[4, 9, 9, 6], [3, 3, 6, 10]];
+    const values = shapes.map((sh, i) => randomArray(size(sh), 200 + i));
+    const f = ([x, w]: tf.Tensor[]): tf.Tensor => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same');
+    const relaxed = await gradsOn('wasm', shapes, values, f, 3);
+    // The plain build, instantiated by hand on the same inputs through the exported GEMM.
+    const plain = new WebAssembly.Module(readFileSync(join(repoRoot, 'dist', 'conv-kernel.wasm')));
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    const k = new WebAssembly.Instance(plain, { env: { memory: mem } }).exports as unknown as { gemm(...a: number[]): void };
+    const [M, N, K] = [5, 11, 7];
+    const A = randomArray(M * K, 1);
+    const B = randomArray(K * N, 2);
+    new Float32Array(mem.buffer, 0, M * K).set(A);
+    new Float32Array(mem.buffer, 4 * M * K, K * N).set(B);
+    k.gemm(M, N, K, 0, K, 1, 4 * M * K, N, 4 * (M * K + K * N), N, 0);
+    const C = new Float32Array(mem.buffer, 4 * (M * K + K * N), M * N);
+    const ref = new Float64Array(M * N);
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) for (let p = 0; p < K; p++) ref[i * N + j] += A[i * K + p] * B[p * N + j];
+    assert.ok(relErr(Float32Array.from(C), ref) <= 1e-6, 'plain SIMD GEMM');
+    const cpu = await gradsOn('cpu', shapes, values, f, 3);
+    relaxed.forEach((g, i) => assert.ok(relErr(g, cpu[i]) <= TOL, `relaxed build grad #${i}`));
+  });
+});
+
+for (const file of ['conv-kernel.wasm', 'conv-kernel-relaxed.wasm']) void describe(`${file} is safe to instantiate inside the backend memory`, () => {
   void it('imports its memory and has no data segment (which would overwrite the backend heap)', () => {
-    const bytes = readFileSync(join(repoRoot, 'dist', 'conv-kernel.wasm'));
+    const bytes = readFileSync(join(repoRoot, 'dist', file));
     const mod = new WebAssembly.Module(bytes);
     assert.deepEqual(WebAssembly.Module.imports(mod), [{ module: 'env', name: 'memory', kind: 'memory' }]);
     const sections: number[] = [];

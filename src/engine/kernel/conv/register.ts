@@ -12,11 +12,14 @@
  */
 import {
   backend_util,
+  BatchMatMul,
+  broadcast_util,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   DepthwiseConv2dNativeBackpropFilter,
   DepthwiseConv2dNativeBackpropInput,
   getKernel,
+  Identity,
   MaxPoolGrad,
   registerKernel,
   Sum,
@@ -32,6 +35,7 @@ interface WasmBackendLike {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  incRef(dataId: object): void;
 }
 
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
@@ -169,6 +173,54 @@ const sum = (args: Args): TensorInfo => {
   return out;
 };
 
+/**
+ * Identity shares the input's data (one more reference), as the cpu backend's does. The wasm
+ * backend's copies it, and autodiff runs an Identity for every tensor a kernel saves for its
+ * gradient (engine.saveTensorsForBackwardMode → clone): 37 copies per convnet step, ≈ 3 ms of
+ * ≈ 50. Tensors are immutable and every kernel writes a fresh output, so sharing is safe (the
+ * backend's own Reshape does the same).
+ */
+const identity = (args: Args): TensorInfo => {
+  const { x } = args.inputs;
+  if (x.dtype === 'string') {
+    return (replaced.get(Identity)!.kernelFunc as unknown as (args: Args) => TensorInfo)(args);
+  }
+  (args.backend as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+};
+
+/**
+ * Matrix products with a transposed operand and no batch (a Dense layer's two gradients,
+ * dx = dy·Wᵀ and dW = xᵀ·dy): the backend's BatchMatMul runs these ≈ 5× slower than the plain
+ * product. Ours goes through the SIMD GEMM (A transposed through strides, B transposed into
+ * scratch). Batched or untransposed products go to the backend's XNNPACK kernel.
+ */
+const batchMatMul = (args: Args): TensorInfo => {
+  const b = args.backend as WasmBackendLike;
+  const { a: A, b: B } = args.inputs;
+  const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  const ra = A.shape.length;
+  const rb = B.shape.length;
+  const batched = util.sizeFromShape(A.shape.slice(0, -2)) !== 1 || util.sizeFromShape(B.shape.slice(0, -2)) !== 1;
+  if ((!transposeA && !transposeB) || batched || A.dtype !== 'float32' || B.dtype !== 'float32' || ra < 2 || rb < 2) {
+    return (replaced.get(BatchMatMul)!.kernelFunc as unknown as (args: Args) => TensorInfo)(args);
+  }
+  const K = transposeA ? A.shape[ra - 2] : A.shape[ra - 1];
+  const kB = transposeB ? B.shape[rb - 1] : B.shape[rb - 2];
+  if (K !== kB) {
+    throw new Error(`Error in matMul: inner shapes (${K}) and (${kB}) of Tensors with shapes ${A.shape} and ${B.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+  }
+  const M = transposeA ? A.shape[ra - 1] : A.shape[ra - 2];
+  const N = transposeB ? B.shape[rb - 2] : B.shape[rb - 1];
+  const outer = broadcast_util.assertAndGetBroadcastShape(A.shape.slice(0, -2), B.shape.slice(0, -2));
+  const out = b.makeOutput([...outer, M, N], 'float32');
+  const c = at(b, out, BatchMatMul);
+  const ars = transposeA ? 1 : K;
+  const acs = transposeA ? M : 1;
+  kernelsOf(b).matMul(M, N, K, at(b, A, BatchMatMul), ars, acs, at(b, B, BatchMatMul), transposeB, c);
+  return out;
+};
+
 const OURS: [string, (args: Args) => TensorInfo][] = [
   [Conv2DBackpropFilter, conv2dBackpropFilter],
   [Conv2DBackpropInput, conv2dBackpropInput],
@@ -176,7 +228,12 @@ const OURS: [string, (args: Args) => TensorInfo][] = [
   [DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInput],
   [MaxPoolGrad, maxPoolGrad],
   [Sum, sum],
+  [Identity, identity],
+  [BatchMatMul, batchMatMul],
 ];
+
+/** Kernels of ours that hand some cases to the backend's own kernel. */
+const FALLS_BACK = new Set<string>([Sum, Identity, BatchMatMul]);
 
 /** The backend's own configs we replaced, to put back in unregisterWasmConvKernels() (and the fallbacks). */
 const replaced = new Map<string, KernelConfig>();
@@ -198,8 +255,8 @@ export function registerWasmConvKernels(): string {
   }
   for (const [kernelName, fn] of OURS) {
     const existing = getKernel(kernelName, 'wasm');
-    if (kernelName === Sum && !existing) {
-      continue; // our Sum falls back to the backend's own for every other reduction
+    if (FALLS_BACK.has(kernelName) && !existing) {
+      continue; // these fall back to the backend's own kernel for the cases they do not take
     }
     if (existing) {
       replaced.set(kernelName, existing);

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 
 /** NHWC geometry of one 2-D convolution or pooling (TF.js' Conv2DInfo, reduced to what the kernels read). */
 export interface ConvGeometry {
@@ -49,29 +50,63 @@ interface ConvExports {
 /** Bytes of im2col rows (plus their dy rows) per GEMM chunk: small enough to stay in L2. */
 const CHUNK_BYTES = 256 * 1024;
 
-/** Where dist/conv-kernel.wasm may be: next to the bundle (dist/*.js, the .vsix), or from src/ under tsx. */
-function candidates(): string[] {
+/** Where dist/<file> may be: next to the bundle (dist/*.js, the .vsix), or from src/ under tsx. */
+function candidates(file: string): string[] {
   const out: string[] = [];
-  if (process.env.MODEL_OPTIMIZER_CONV_WASM) {
-    out.push(process.env.MODEL_OPTIMIZER_CONV_WASM);
-  }
   if (typeof __dirname === 'string') {
-    out.push(join(__dirname, 'conv-kernel.wasm'));
-    out.push(join(__dirname, '..', '..', '..', '..', 'dist', 'conv-kernel.wasm'));
+    out.push(join(__dirname, file));
+    out.push(join(__dirname, '..', '..', '..', '..', 'dist', file));
   }
-  out.push(join(process.cwd(), 'dist', 'conv-kernel.wasm'));
+  out.push(join(process.cwd(), 'dist', file));
   return out;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
 let unavailable = '';
+let variant = '';
 
-/** The compiled module, or null (reason in convKernelsUnavailableReason()). */
+/**
+ * Whether this runtime validates relaxed-SIMD wasm. Node ≥ 21 and VS Code's Electron do by
+ * default; Node 20 (V8 11.3) has it behind --experimental-wasm-relaxed-simd, which only changes
+ * what the wasm validator accepts, so it is switched on here for this process.
+ */
+function relaxedSimdValid(bytes: Uint8Array<ArrayBuffer>): boolean {
+  if (WebAssembly.validate(bytes)) {
+    return true;
+  }
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return WebAssembly.validate(bytes);
+}
+
+/**
+ * The compiled module, or null (reason in convKernelsUnavailableReason()). Prefers the relaxed-
+ * SIMD build (fused multiply-add in the GEMM tiles) where the runtime takes it;
+ * MODEL_OPTIMIZER_RELAXED_SIMD=0 keeps the plain SIMD build; MODEL_OPTIMIZER_CONV_WASM names a file.
+ */
 function convModule(): WebAssembly.Module | null {
   if (compiled !== undefined) {
     return compiled;
   }
-  const file = candidates().find((p) => existsSync(p));
+  const pick = (file: string): string | undefined => candidates(file).find((p) => existsSync(p));
+  const explicit = process.env.MODEL_OPTIMIZER_CONV_WASM;
+  const relaxedFile = explicit || process.env.MODEL_OPTIMIZER_RELAXED_SIMD === '0' ? undefined : pick('conv-kernel-relaxed.wasm');
+  if (relaxedFile) {
+    const bytes = new Uint8Array(readFileSync(relaxedFile));
+    if (relaxedSimdValid(bytes)) {
+      try {
+        compiled = new WebAssembly.Module(bytes);
+        variant = 'relaxed SIMD (FMA)';
+        return compiled;
+      } catch {
+        // fall through to the plain SIMD build
+      }
+    }
+  }
+  const file = explicit && existsSync(explicit) ? explicit : pick('conv-kernel.wasm');
   if (!file) {
     unavailable = 'dist/conv-kernel.wasm not found (run `npm run build`)';
     compiled = null;
@@ -79,12 +114,19 @@ function convModule(): WebAssembly.Module | null {
   }
   try {
     compiled = new WebAssembly.Module(readFileSync(file));
+    variant = 'SIMD';
   } catch (err) {
     // E.g. a runtime without WebAssembly SIMD.
     unavailable = `conv-kernel.wasm did not compile: ${(err as Error).message}`;
     compiled = null;
   }
   return compiled;
+}
+
+/** 'relaxed SIMD (FMA)' or 'SIMD': which build of the kernels runs ('' when unavailable). */
+export function convKernelsVariant(): string {
+  convModule();
+  return variant;
 }
 
 /** True when dist/conv-kernel.wasm is present and compiles here; else see convKernelsUnavailableReason(). */
@@ -191,6 +233,21 @@ export class ConvKernels {
   depthwiseInputGrad(g: ConvGeometry, dy: number, w: number, dx: number): void {
     this.setGeometry(g);
     this.k.depthwiseInputGrad(dy, w, dx, g.batch, g.outC / g.inC);
+  }
+
+  /**
+   * C[M, N] = A · B with A's element (i, p) at a + 4·(i·ars + p·acs); B row-major [K, N], or
+   * stored [N, K] when `bTransposed` (then packed to [K, N] in scratch first). C overwritten.
+   */
+  matMul(M: number, N: number, K: number, a: number, ars: number, acs: number, b: number, bTransposed: boolean, c: number): void {
+    if (!bTransposed) {
+      this.k.gemm(M, N, K, a, ars, acs, b, N, c, N, 0);
+      return;
+    }
+    this.withScratch(K * N * 4, (bt) => {
+      this.k.transpose(b, N, K, bt);
+      this.k.gemm(M, N, K, a, ars, acs, bt, N, c, N, 0);
+    });
   }
 
   /** Max-pool gradient (kH×kW window in the geometry; the first maximum of each window gets its dy); dx zeroed by the caller. */

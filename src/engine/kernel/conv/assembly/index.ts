@@ -82,6 +82,20 @@ export function gemm(
   }
 }
 
+/**
+ * acc + x·y per lane. With relaxed SIMD (the conv-kernel-relaxed.wasm build) one fused
+ * multiply-add where the CPU has FMA, else (the same source, the plain SIMD build) a multiply
+ * and an add. ASC_FEATURE_RELAXED_SIMD is a compile-time constant: no branch remains.
+ */
+// @ts-ignore: decorator
+@inline
+function fmadd(acc: v128, x: v128, y: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(x, y, acc);
+  }
+  return f32x4.add(acc, f32x4.mul(x, y));
+}
+
 // @ts-ignore: decorator
 @inline
 function tile4x8(K: i32, a: usize, ars: i32, acs: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: i32): void {
@@ -112,14 +126,14 @@ function tile4x8(K: i32, a: usize, ars: i32, acs: i32, b: usize, ldb: i32, c: us
     const x1 = v128.load32_splat(a1);
     const x2 = v128.load32_splat(a2);
     const x3 = v128.load32_splat(a3);
-    c00 = f32x4.add(c00, f32x4.mul(x0, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(x1, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(x2, b0));
-    c21 = f32x4.add(c21, f32x4.mul(x2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(x3, b0));
-    c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+    c00 = fmadd(c00, x0, b0);
+    c01 = fmadd(c01, x0, b1);
+    c10 = fmadd(c10, x1, b0);
+    c11 = fmadd(c11, x1, b1);
+    c20 = fmadd(c20, x2, b0);
+    c21 = fmadd(c21, x2, b1);
+    c30 = fmadd(c30, x3, b0);
+    c31 = fmadd(c31, x3, b1);
     a0 += aStep;
     a1 += aStep;
     a2 += aStep;
@@ -143,8 +157,8 @@ function tile1x8(K: i32, a: usize, acs: i32, b: usize, ldb: i32, c: usize, accum
   let bp = b;
   for (let p = 0; p < K; p++) {
     const x = v128.load32_splat(ap);
-    c0 = f32x4.add(c0, f32x4.mul(x, v128.load(bp, 0)));
-    c1 = f32x4.add(c1, f32x4.mul(x, v128.load(bp, 16)));
+    c0 = fmadd(c0, x, v128.load(bp, 0));
+    c1 = fmadd(c1, x, v128.load(bp, 16));
     ap += aStep;
     bp += bStep;
   }
@@ -161,7 +175,7 @@ function tile1x4(K: i32, a: usize, acs: i32, b: usize, ldb: i32, c: usize, accum
   let ap = a;
   let bp = b;
   for (let p = 0; p < K; p++) {
-    c0 = f32x4.add(c0, f32x4.mul(v128.load32_splat(ap), v128.load(bp, 0)));
+    c0 = fmadd(c0, v128.load32_splat(ap), v128.load(bp, 0));
     ap += aStep;
     bp += bStep;
   }
