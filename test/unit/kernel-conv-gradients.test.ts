@@ -288,33 +288,41 @@ void describe('conv-kernel.wasm and conv-kernel-relaxed.wasm', () => {
     k.gemm(M, N, K, 0, K, 1, 4 * M * K, N, 4 * (M * K + K * N), N, 0);
     const C = new Float32Array(mem.buffer, 4 * (M * K + K * N), M * N);
     const ref = new Float64Array(M * N);
-    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) for (let p = 0; p < K; p++) ref[i * N + j] += A[i * K + p] * B[p * N + j];
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        for (let p = 0; p < K; p++) {
+          ref[i * N + j] += A[i * K + p] * B[p * N + j];
+        }
+      }
+    }
     assert.ok(relErr(Float32Array.from(C), ref) <= 1e-6, 'plain SIMD GEMM');
     const cpu = await gradsOn('cpu', shapes, values, f, 3);
     relaxed.forEach((g, i) => assert.ok(relErr(g, cpu[i]) <= TOL, `relaxed build grad #${i}`));
   });
 });
 
-for (const file of ['conv-kernel.wasm', 'conv-kernel-relaxed.wasm']) void describe(`${file} is safe to instantiate inside the backend memory`, () => {
-  void it('imports its memory and has no data segment (which would overwrite the backend heap)', () => {
-    const bytes = readFileSync(join(repoRoot, 'dist', file));
-    const mod = new WebAssembly.Module(bytes);
-    assert.deepEqual(WebAssembly.Module.imports(mod), [{ module: 'env', name: 'memory', kind: 'memory' }]);
-    const sections: number[] = [];
-    for (let i = 8; i < bytes.length;) {
-      const id = bytes[i++];
-      let size = 0;
-      for (let shift = 0; ; shift += 7) {
-        const b = bytes[i++];
-        size |= (b & 0x7f) << shift;
-        if ((b & 0x80) === 0) {
-          break;
+for (const file of ['conv-kernel.wasm', 'conv-kernel-relaxed.wasm']) {
+    void describe(`${file} is safe to instantiate inside the backend memory`, () => {
+    void it('imports its memory and has no data segment (which would overwrite the backend heap)', () => {
+      const bytes = readFileSync(join(repoRoot, 'dist', file));
+      const mod = new WebAssembly.Module(bytes);
+      assert.deepEqual(WebAssembly.Module.imports(mod), [{ module: 'env', name: 'memory', kind: 'memory' }]);
+      const sections: number[] = [];
+      for (let i = 8; i < bytes.length;) {
+        const id = bytes[i++];
+        let size = 0;
+        for (let shift = 0; ; shift += 7) {
+          const b = bytes[i++];
+          size |= (b & 0x7f) << shift;
+          if ((b & 0x80) === 0) {
+            break;
+          }
         }
+        sections.push(id);
+        i += size;
       }
-      sections.push(id);
-      i += size;
-    }
-    assert.ok(sections.includes(10), 'no code section: the parse is wrong');
-    assert.ok(!sections.includes(11), `data section present (sections ${sections.join(', ')})`);
+      assert.ok(sections.includes(10), 'no code section: the parse is wrong');
+      assert.ok(!sections.includes(11), `data section present (sections ${sections.join(', ')})`);
+    });
   });
-});
+}

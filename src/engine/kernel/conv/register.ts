@@ -208,7 +208,7 @@ const batchMatMul = (args: Args): TensorInfo => {
   const K = transposeA ? A.shape[ra - 2] : A.shape[ra - 1];
   const kB = transposeB ? B.shape[rb - 1] : B.shape[rb - 2];
   if (K !== kB) {
-    throw new Error(`Error in matMul: inner shapes (${K}) and (${kB}) of Tensors with shapes ${A.shape} and ${B.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+    throw new Error(`Error in matMul: inner shapes (${K}) and (${kB}) of Tensors with shapes [${A.shape.join(', ')}] and [${B.shape.join(', ')}] and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
   }
   const M = transposeA ? A.shape[ra - 1] : A.shape[ra - 2];
   const N = transposeB ? B.shape[rb - 2] : B.shape[rb - 1];
