@@ -30,6 +30,7 @@ export const COMMANDS: Record<JobKind, string> = {
   evaluate: 'measure one model file (model.json, .h5 or .tflite): size, sparsity, accuracy, latency',
   pipeline: 'train → prune → quantize/export → compare (the reference workflow)',
   sweep: 'prune to several sparsities, export each as TFLite, table of size vs accuracy (Pareto front)',
+  sensitivity: 'per-layer sensitivity: accuracy with one layer pruned or int8, int8 error per layer, suggested prune.layers',
 };
 
 export const HELP = `Usage: model-optimizer <command> [options]

@@ -4,6 +4,8 @@
  * otherwise a plain progress line is printed only for an epoch that has run for a few
  * seconds, and then at most every few seconds (a short epoch prints its epoch line only).
  */
+import type { SensitivityReport } from '../protocol/sensitivity';
+import { renderSensitivityMarkdown } from '../engine/report/sensitivity';
 import { assertNever } from '../protocol/assert';
 import { mergeReport, type BackendInfo, type EngineEvent, type ModelReport, type WarningEvent } from '../protocol/engine';
 import { bytes, comparisonTable, duration, metric, pct, problemText, progressBar, sweepTable } from './format';
@@ -26,6 +28,7 @@ export class HumanPrinter {
   private trains = false;
   /** Sweep runs: the accuracy budget of the recommendation (config sweep.maxAccuracyDrop). */
   private sweepBudget: number | null = null;
+  private sensitivity?: SensitivityReport;
 
   constructor(
     private readonly s: Streams,
@@ -130,6 +133,9 @@ export class HumanPrinter {
       case 'report':
         this.report = mergeReport(this.report, e.rows);
         return;
+      case 'sensitivity':
+        this.sensitivity = e.report;
+        return;
       case 'done':
         // The trainer that really ran (jobStarted's was the plan).
         this.backend = e.backend ?? this.backend;
@@ -162,6 +168,10 @@ export class HumanPrinter {
     if (this.report.length > 0) {
       this.out('');
       this.out(this.sweepBudget !== null ? sweepTable(this.report, this.sweepBudget) : comparisonTable(this.report));
+    }
+    if (this.sensitivity) {
+      // The same tables as sensitivity.md.
+      this.out(`\n${renderSensitivityMarkdown(this.sensitivity).trimEnd()}`);
     }
     if (this.warnings.length > 0) {
       this.out(`\n  ${this.warnings.length} warning(s): ${[...new Set(this.warnings.map((w) => w.code))].join(', ')} (see above)`);

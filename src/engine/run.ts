@@ -188,7 +188,7 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
 
 /** Refuses a config-defined model that cannot fit in memory before anything is allocated. */
 function checkMemory(req: StartRequest, config: RunConfig, data: SplitData, inputs: JobInputs): void {
-  const trains = req.job === 'train' || req.job === 'pipeline' || (req.job === 'sweep' && inputs.models.length === 0);
+  const trains = req.job === 'train' || req.job === 'pipeline' || ((req.job === 'sweep' || req.job === 'sensitivity') && inputs.models.length === 0);
   if (!trains) {
     return;
   }
@@ -255,7 +255,8 @@ function findInputs(req: StartRequest, outDir: string): JobInputs {
   const found = (f: string): boolean => existsSync(f);
   switch (req.job) {
     case 'sweep':
-      // The trained baseline in --out when there is one; otherwise the sweep trains it first.
+    case 'sensitivity':
+      // The trained baseline in --out when there is one; otherwise the job trains it first.
       return { models: found(baseline) ? [baseline] : [] };
     case 'prune':
       if (!found(baseline)) {

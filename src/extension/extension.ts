@@ -19,6 +19,7 @@ const COMMANDS: Record<string, Handler> = {
   'modelOptimizer.runPipeline': async (ctx) => (await import('./commands/pipeline')).runPipeline(ctx),
   'modelOptimizer.optimizeModel': async (ctx, arg) => (await import('./commands/optimizeModel')).optimizeModel(ctx, arg),
   'modelOptimizer.runSweep': async (ctx) => (await import('./commands/sweep')).runSweep(ctx),
+  'modelOptimizer.runSensitivity': async (ctx) => (await import('./commands/sensitivity')).runSensitivity(ctx),
   'modelOptimizer.evaluate': async (ctx) => (await import('./commands/evaluate')).evaluate(ctx),
   'modelOptimizer.stopRun': async (ctx, arg) => (await import('./commands/stopRun')).stopRun(ctx, arg),
   'modelOptimizer.showPanel': async (ctx, arg) => (await import('./commands/showPanel')).showPanel(ctx, arg),

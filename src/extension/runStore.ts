@@ -36,6 +36,7 @@ const STAGE_VERB: Record<StageKind, string> = {
   prune: 'pruning',
   export: 'export',
   evaluate: 'evaluating',
+  sensitivity: 'analyzing',
 };
 
 export interface RunEntry {
@@ -280,6 +281,7 @@ function applyToEntry(r: RunEntry, e: EngineEvent): void {
     case 'ready':
     case 'log':
     case 'pruningStep':
+    case 'sensitivity':
       return;
     default:
       assertNever(e, 'engine event');

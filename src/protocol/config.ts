@@ -198,6 +198,16 @@ export interface DeployConfig {
   maxLatencyMs: number | null;
 }
 
+/** The `sensitivity` job (issue 16). */
+export interface SensitivityConfig {
+  /** Sparsities each prunable layer is pruned to alone (no fine-tuning), each in (0, 1). */
+  sparsities: number[];
+  /** Global target of the suggested per-layer sparsities (fraction of all prunable weights). */
+  targetSparsity: number;
+  /** Test samples the int8 error statistics use (picked with train.seed). */
+  errorSamples: number;
+}
+
 export interface RunConfig {
   data: DataConfig;
   model: ModelConfig;
@@ -206,6 +216,7 @@ export interface RunConfig {
   quantize: QuantizeConfig;
   sweep: SweepConfig;
   deploy: DeployConfig;
+  sensitivity: SensitivityConfig;
   output: OutputConfig;
   backend: BackendChoice;
 }
@@ -253,6 +264,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     maxAccuracyDrop: 0.01,
   },
   deploy: { target: null, maxLatencyMs: null },
+  sensitivity: { sparsities: [0.25, 0.5, 0.75, 0.9], targetSparsity: 0.5, errorSamples: 200 },
   output: { dir: 'model-optimizer-output', logsDir: 'logs' },
   backend: 'auto',
 };

@@ -8,12 +8,14 @@
  */
 import type { RunConfig, PartialRunConfig, TfliteMode } from './config';
 import type { SweepSummary } from './sweep';
+import type { SensitivityReport } from './sensitivity';
 
 /**
  * What a run does. `pipeline` = train → prune → quantize/export → evaluate; `sweep` = prune
- * the baseline to several sparsities and export/evaluate each (the size/accuracy trade-off).
+ * the baseline to several sparsities and export/evaluate each (the size/accuracy trade-off);
+ * `sensitivity` = per-layer pruning and int8 sensitivity of one model (sensitivity.json/.md).
  */
-export type JobKind = 'train' | 'prune' | 'quantize' | 'evaluate' | 'pipeline' | 'sweep';
+export type JobKind = 'train' | 'prune' | 'quantize' | 'evaluate' | 'pipeline' | 'sweep' | 'sensitivity';
 
 /** What each job is called in the UI: the Runs tree, the status bar, the output channel and the panel title. */
 export const JOB_TITLE: Readonly<Record<JobKind, string>> = {
@@ -23,10 +25,11 @@ export const JOB_TITLE: Readonly<Record<JobKind, string>> = {
   evaluate: 'Evaluate',
   pipeline: 'Full pipeline',
   sweep: 'Sparsity sweep',
+  sensitivity: 'Layer sensitivity',
 };
 
 /** Stages a job is made of, in the order they run. */
-export type StageKind = 'train' | 'prune' | 'export' | 'evaluate';
+export type StageKind = 'train' | 'prune' | 'export' | 'evaluate' | 'sensitivity';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -277,6 +280,12 @@ export interface ReportEvent {
   rows: ModelReport[];
 }
 
+/** engine → extension: the layer sensitivity analysis finished (also in sensitivity.json and the run record). */
+export interface SensitivityEvent {
+  type: 'sensitivity';
+  report: SensitivityReport;
+}
+
 /** engine → extension: the run finished successfully. Last event of a successful run. */
 export interface DoneEvent {
   type: 'done';
@@ -322,6 +331,7 @@ export type EngineEvent =
   | LogEvent
   | ArtifactWrittenEvent
   | ReportEvent
+  | SensitivityEvent
   | DoneEvent
   | CancelledEvent
   | ErrorEvent;
@@ -401,6 +411,8 @@ export interface RunRecord {
   timings: Record<string, number>;
   /** Sweep runs: the trade-off table with its Pareto front and recommendation (as in sweep/sweep.json). */
   sweep?: SweepSummary;
+  /** Sensitivity runs: the per-layer analysis (as in sensitivity.json). */
+  sensitivity?: SensitivityReport;
   host: { node: string; platform: string; cpu: string; cores: number };
 }
 
@@ -428,4 +440,4 @@ export function mergeReport(current: readonly ModelReport[], rows: readonly Mode
   return [...byPath.values()];
 }
 
-export type { TfliteMode, SweepSummary };
+export type { TfliteMode, SweepSummary, SensitivityReport };

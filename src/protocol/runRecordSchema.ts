@@ -26,8 +26,8 @@ const num: Schema = { t: 'number' };
 const metric: Schema = { t: 'number', nullable: true };
 const int0: Schema = { t: 'int', min: 0 };
 const optNum: Schema = { t: 'number', nullable: true };
-const JOBS = ['train', 'prune', 'quantize', 'evaluate', 'pipeline', 'sweep'] as const;
-const STAGES = ['train', 'prune', 'export', 'evaluate'] as const;
+const JOBS = ['train', 'prune', 'quantize', 'evaluate', 'pipeline', 'sweep', 'sensitivity'] as const;
+const STAGES = ['train', 'prune', 'export', 'evaluate', 'sensitivity'] as const;
 const ARTIFACTS = ['tfjs', 'tfjs-quantized', 'keras-h5', 'tflite', 'run-record', 'tensorboard', 'report'] as const;
 const FORMATS = ['tfjs', 'tfjs-quantized', 'keras-h5', 'tflite'] as const;
 const MANY = 1_000_000;
@@ -51,6 +51,33 @@ const reportRow: Schema = {
     targetSparsity: num,
   },
   optional: ['targetSparsity'],
+};
+
+const nums: Schema = { t: 'array', of: num, max: MANY };
+const errorStats: Schema = { t: 'object', fields: { rmse: num, maxAbs: num, cosine: num, rmseSteps: num } };
+/** What the panel draws of a sensitivity analysis (the rest of sensitivity.json is not shown). */
+const sensitivity: Schema = {
+  t: 'object',
+  fields: {
+    model: str,
+    baselineAccuracy: num,
+    sparsities: nums,
+    prune: { t: 'array', max: MANY, of: { t: 'object', fields: { layer: str, className: str, weights: int0, accuracy: nums, drop: nums } } },
+    float32Accuracy: optNum,
+    fullInt8Accuracy: optNum,
+    quant: {
+      t: 'array',
+      max: MANY,
+      of: {
+        t: 'object',
+        fields: { layer: str, className: str, ops: { t: 'array', of: str, max: MANY }, own: errorStats, accumulated: errorStats, int8OnlyAccuracy: optNum, int8OnlyDrop: optNum },
+      },
+    },
+    suggestion: { t: 'object', fields: { targetSparsity: num, achievedSparsity: num, layers: { t: 'record', of: num }, config: str } },
+    nm: { t: 'array', max: MANY, of: { t: 'object', fields: { layer: str, weight: str, groupsOk: num, satisfies: { t: 'bool' } } } },
+    nmNote: str,
+  },
+  optional: ['suggestion'],
 };
 
 const epochRecord: Schema = {
@@ -109,9 +136,10 @@ const RUN_RECORD: Schema = {
         recommendation: str,
       },
     },
+    sensitivity,
     host: { t: 'object', fields: { node: str, platform: str, cpu: str, cores: int0 } },
   },
-  optional: ['pid', 'runDir', 'error', 'sweep', 'timings', 'host', 'finishedAt', 'durationMs', 'dataset', 'backend', 'config'],
+  optional: ['pid', 'runDir', 'error', 'sweep', 'sensitivity', 'timings', 'host', 'finishedAt', 'durationMs', 'dataset', 'backend', 'config'],
 };
 
 export interface RecordProblem {

@@ -18,6 +18,7 @@ import { ComparisonTable } from './table';
 import { buildTradeoff } from './tradeoff';
 import { TradeoffChart } from './tradeoffChart';
 import { ConfusionView } from './confusion';
+import { SensitivityView } from './sensitivity';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -50,6 +51,16 @@ const charts = new MetricsCharts(
 const tradeoffChart = new TradeoffChart(el<HTMLCanvasElement>('chart-tradeoff'));
 const table = new ComparisonTable(el<HTMLTableRowElement>('comparison-head'), el<HTMLTableSectionElement>('comparison-body'));
 const confusion = new ConfusionView(el<HTMLElement>('confusion-section'), el<HTMLSelectElement>('confusion-model'), el<HTMLTableElement>('confusion-grid'));
+const sensitivityView = new SensitivityView({
+  section: el('sensitivity-section'),
+  summary: el('sensitivity-summary'),
+  prune: el<HTMLTableElement>('sensitivity-prune'),
+  quant: el<HTMLTableElement>('sensitivity-quant'),
+  suggestion: el('sensitivity-suggestion'),
+  suggestionText: el('sensitivity-suggestion-text'),
+  nm: el<HTMLTableElement>('sensitivity-nm'),
+  nmNote: el('sensitivity-nm-note'),
+});
 const compareView = new CompareView({
   title: el('compare-title'),
   runs: el<HTMLTableElement>('compare-runs'),
@@ -192,7 +203,7 @@ function renderProgress(run: PanelRun | null): void {
     bar.dataset.stage = sp.stage;
     bar.setAttribute('aria-label', `Progress of the ${sp.stage} stage`);
     bar.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
-    el('progress-text').textContent = `${sp.stage === 'export' ? 'Export' : 'Evaluation'} · ${sp.task} (${Math.min(sp.done + 1, sp.total)} of ${sp.total})`;
+    el('progress-text').textContent = `${sp.stage === 'export' ? 'Export' : sp.stage === 'sensitivity' ? 'Sensitivity' : 'Evaluation'} · ${sp.task} (${Math.min(sp.done + 1, sp.total)} of ${sp.total})`;
     return;
   }
   if (!p) {
@@ -214,7 +225,7 @@ function renderProgress(run: PanelRun | null): void {
 
 function renderChartsNote(run: PanelRun | null): void {
   const note = el('charts-note');
-  const empty = run !== null && run.points.length === 0 && run.job !== 'evaluate' && run.job !== 'quantize';
+  const empty = run !== null && run.points.length === 0 && run.job !== 'evaluate' && run.job !== 'quantize' && run.job !== 'sensitivity';
   note.hidden = !empty;
   note.textContent = run?.status === 'running' ? 'The curves appear when the first epoch ends.' : 'This run ended before an epoch finished.';
 }
@@ -284,6 +295,7 @@ function renderAll(): void {
   el('sparsity-card').hidden = !run || run.sparsity.size === 0;
   charts.update(run);
   renderTradeoff(run);
+  sensitivityView.update(run?.sensitivity ?? null);
   renderDataTables();
   el('app').setAttribute('aria-busy', 'false');
 }

@@ -17,6 +17,7 @@ import type {
 } from '../protocol/engine';
 import { mergeReport, upsertArtifact } from '../protocol/engine';
 import type { SweepSummary } from '../protocol/sweep';
+import type { SensitivityReport } from '../protocol/sensitivity';
 import type { RunView } from '../protocol/webview';
 
 export interface EpochPoint {
@@ -63,6 +64,8 @@ export interface PanelRun {
   maxAccuracyDrop: number | null;
   /** Sweep runs loaded from a record: the engine's trade-off table and recommendation. */
   sweep: SweepSummary | null;
+  /** Sensitivity runs: the per-layer analysis. */
+  sensitivity: SensitivityReport | null;
   /** The validated config the run used (Compare Runs shows the differences). */
   config: unknown;
 }
@@ -89,6 +92,7 @@ export function emptyRun(runId: string, job: JobKind, status: RunStatus, started
     durationMs: null,
     maxAccuracyDrop: null,
     sweep: null,
+    sensitivity: null,
     config: null,
   };
 }
@@ -170,6 +174,7 @@ export function fromView(view: RunView): PanelRun {
     run.error = rec.error ?? null;
     run.maxAccuracyDrop = rec.config.sweep?.maxAccuracyDrop ?? null;
     run.sweep = rec.sweep ?? null;
+    run.sensitivity = rec.sensitivity ?? null;
     run.config = rec.config;
   }
   // A record already holds everything the events said; replaying them would duplicate points.
@@ -251,6 +256,9 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
       return false;
     case 'report':
       run.report = mergeReport(run.report, e.rows);
+      return true;
+    case 'sensitivity':
+      run.sensitivity = e.report;
       return true;
     case 'done':
       run.status = 'done';

@@ -369,6 +369,26 @@ export const CONFIG_SPEC: ObjectSpec = {
         },
       },
     },
+    sensitivity: {
+      kind: 'object',
+      doc: 'The `sensitivity` job: per-layer accuracy with only that layer pruned or int8, the int8 error each layer adds, and per-layer sparsities for a global target.',
+      fields: {
+        sparsities: {
+          kind: 'array',
+          minItems: 1,
+          unique: true,
+          items: { kind: 'number', exclusiveMin: 0, exclusiveMax: 1, doc: 'A sparsity in (0, 1).' },
+          doc: 'Sparsities each prunable layer is magnitude-pruned to, alone, without fine-tuning (default [0.25, 0.5, 0.75, 0.9]).',
+        },
+        targetSparsity: {
+          kind: 'number',
+          min: 0,
+          exclusiveMax: 1,
+          doc: 'Global sparsity (of all prunable weights) the suggested per-layer prune.layers map reaches; at most the largest of sparsities (default 0.5).',
+        },
+        errorSamples: { kind: 'int', min: 1, max: 100000, doc: 'Test samples (picked with train.seed) the int8 error statistics are measured on (default 200).' },
+      },
+    },
     output: {
       kind: 'object',
       doc: 'Where results are written.',

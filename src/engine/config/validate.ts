@@ -337,6 +337,13 @@ function crossCheck(cfg: RunConfig, v: Validator): void {
     }
     seen.set(label, i);
   });
+  const sens = cfg.sensitivity;
+  if (!v.hasProblem('sensitivity.sparsities', 'sensitivity.targetSparsity') && sens.targetSparsity > Math.max(...sens.sparsities)) {
+    v.fail(
+      'sensitivity.targetSparsity',
+      `sensitivity.targetSparsity (${sens.targetSparsity}) is above the largest of sensitivity.sparsities (${Math.max(...sens.sparsities)}): the suggestion can only use sparsities it measured. Add ${sens.targetSparsity} or more to sensitivity.sparsities, or lower the target.`,
+    );
+  }
   if (prune.sparsityMN && !v.hasProblem('prune.sparsityMN')) {
     const [m, n] = prune.sparsityMN;
     if (m >= n) {

@@ -18,6 +18,7 @@ import type {
 } from '../../protocol/engine';
 import { mergeReport, upsertArtifact } from '../../protocol/engine';
 import type { SweepSummary } from '../../protocol/sweep';
+import type { SensitivityReport } from '../../protocol/sensitivity';
 import type { SplitData } from '../data/dataset';
 import type { LoadOptions, LoadProgress } from '../data/load';
 import type { ModelGraph } from '../graph/types';
@@ -43,6 +44,8 @@ export class RunContext implements StageContext {
   report: ModelReport[] = [];
   /** Sweep runs: the latest trade-off table (written into the run record). */
   sweep?: SweepSummary;
+  /** Sensitivity runs: the analysis (written into the run record). */
+  sensitivity?: SensitivityReport;
   /** Set once `data()` resolved (or `setDataset` was called). */
   dataset: DatasetInfo = { name: '', train: 0, validation: 0, test: 0 };
   readonly startedAt: string;
@@ -191,6 +194,7 @@ export class RunContext implements StageContext {
       ...(error ? { error } : {}),
       timings: { ...this.timings, total: durationMs },
       ...(this.sweep ? { sweep: this.sweep } : {}),
+      ...(this.sensitivity ? { sensitivity: this.sensitivity } : {}),
       host: hostInfo(),
     };
   }

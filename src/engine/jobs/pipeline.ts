@@ -11,6 +11,7 @@ import type { ModelGraph } from '../graph/types';
 import { runEvaluateStage } from './evaluate';
 import { runExportStage } from './export';
 import { runPruneStage } from './prune';
+import { runSensitivity } from './sensitivity';
 import { runSweep } from './sweep';
 import { runTrainStage } from './train';
 import type { RunContext } from './context';
@@ -38,6 +39,8 @@ export function stagesOf(job: JobKind, config: RunConfig, inputs?: JobInputs): S
       return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), ...(config.prune.enabled ? (['prune'] as const) : []), ...(config.quantize.enabled ? (['export'] as const) : [])];
     case 'sweep':
       return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), 'prune', 'export'];
+    case 'sensitivity':
+      return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), 'sensitivity'];
     default:
       return assertNever(job, 'job kind');
   }
@@ -81,6 +84,9 @@ export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs
       return;
     case 'sweep':
       await runSweep(ctx, inputs);
+      return;
+    case 'sensitivity':
+      await runSensitivity(ctx, inputs);
       return;
     default:
       assertNever(job, 'job kind');

@@ -50,6 +50,8 @@ function escapeAttr(s: string): string {
  * (gzip size vs accuracy per model file; #tradeoff-card hidden below two evaluated files),
  * #tradeoff-recommendation[data-path], #comparison-table (th[data-key], tr[data-path][data-pareto], tr.recommended),
  * #artifacts a.artifact-link[data-path], #warnings li, #error-box.
+ * Sensitivity: #sensitivity-section, #sensitivity-prune tr[data-layer] td.heat[data-drop], #sensitivity-quant tr[data-layer],
+ * #sensitivity-suggestion[data-config] pre, #sensitivity-nm.
  * Every chart card has .chart-tools (button[data-export=png|svg]) and details.chart-data > table
  * (the chart's data as a table, for screen readers and keyboard users); #export-report writes report.md.
  * Compare Runs: #app[data-mode=compare], #compare-section, #compare-runs tr[data-run],
@@ -146,6 +148,21 @@ export function panelHtml(o: PanelHtmlOptions): string {
           <figcaption>Sparsity per pruned layer</figcaption>
           <div class="chart-box"><canvas id="chart-sparsity" role="img" aria-label="Sparsity per pruned layer over training steps" data-points="0"></canvas></div>
         </figure>
+      </section>
+      <section id="sensitivity-section" class="sensitivity" hidden aria-labelledby="sensitivity-title">
+        <h2 id="sensitivity-title">Layer sensitivity</h2>
+        <p id="sensitivity-summary"></p>
+        <h3>Pruning one layer at a time (no fine-tuning)</h3>
+        <div class="table-wrap"><table id="sensitivity-prune" class="heatmap" aria-label="Accuracy with only one layer pruned, per layer and sparsity"></table></div>
+        <div id="sensitivity-suggestion" class="suggestion" hidden>
+          <p id="sensitivity-suggestion-text"></p>
+          <pre tabindex="0" aria-label="Suggested prune.layers configuration"></pre>
+        </div>
+        <h3>Int8: one layer at a time, and the error each layer adds</h3>
+        <div class="table-wrap"><table id="sensitivity-quant" class="heatmap" aria-label="Accuracy with only one layer in int8, and the int8 error per layer"></table></div>
+        <h3>2:4 structured sparsity</h3>
+        <div class="table-wrap"><table id="sensitivity-nm" aria-label="2:4 sparsity per kernel"></table></div>
+        <p id="sensitivity-nm-note" class="charts-note"></p>
       </section>
       <section id="warnings-section" hidden>
         <h2>Warnings</h2>

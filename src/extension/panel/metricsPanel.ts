@@ -144,6 +144,7 @@ export class MetricsPanel implements vscode.Disposable {
           evaluate: 'modelOptimizer.evaluate',
           pipeline: 'modelOptimizer.runPipeline',
           sweep: 'modelOptimizer.runSweep',
+          sensitivity: 'modelOptimizer.runSensitivity',
         };
         await vscode.commands.executeCommand(command[msg.job]);
         return;

@@ -238,95 +238,179 @@ function emitFloat(l: Lowered, mode: 'float32' | 'float16' | 'dynamic-int8'): Tf
   return { description: `model-optimizer ${mode}`, name: 'main', tensors: b.tensors, operators: b.operators, inputs: [t[l.input]], outputs: [t[l.output]] };
 }
 
-function emitFullInt8(l: Lowered, q: QuantizedLowered, int8Io: boolean): TfliteGraph {
+/** Ops whose int8 form is exact (shared parameters, no arithmetic): in a mixed model they follow their input's domain. */
+const EXACT_OPS: ReadonlySet<LOp['type']> = new Set(['maxPool', 'reshape', 'pad', 'reduceMax', 'concat']);
+
+/**
+ * Which ops of a full-int8 model run in float (float fallback, issue 16): the ops of
+ * `floatLayers`, and the exact structural ops (pooling, reshape, pad, concat) whose inputs are
+ * all float, so a float layer's pooling does not bounce through QUANTIZE/DEQUANTIZE.
+ */
+export function floatOpsOf(l: Lowered, floatLayers: ReadonlySet<string>): boolean[] {
+  const floatTensors = new Set<number>();
+  return l.ops.map((op) => {
+    const isFloat = floatLayers.has(op.layer) || (EXACT_OPS.has(op.type) && op.inputs.every((t) => floatTensors.has(t)));
+    if (isFloat) {
+      floatTensors.add(op.output);
+    }
+    return isFloat;
+  });
+}
+
+/** One int8 op (c.t maps lowered tensors to int8 TFLite tensors). */
+function emitInt8Op(c: EmitContext, op: LOp, k: number, l: Lowered, q: QuantizedLowered): void {
+  const { b, t } = c;
+  const x = t[op.inputs[0]];
+  const y = t[op.output];
+  switch (op.type) {
+    case 'conv2d':
+    case 'depthwise':
+    case 'fc': {
+      const qw = q.weights[k];
+      if (!qw) {
+        throw new Error(`full-int8: no quantized weights for op ${k}`);
+      }
+      const zeros = new Array<number>(qw.scales.length).fill(0);
+      const axis = qw.scales.length > 1 ? weightAxis(op) : 0;
+      const shape = op.type === 'fc' ? [op.units, op.weights.length / op.units] : op.filterShape;
+      const w = b.add({
+        name: `${op.layer}/${op.type === 'fc' ? 'MatMul' : op.type === 'conv2d' ? 'Conv2D' : 'depthwise'}`,
+        shape,
+        type: TensorType.INT8,
+        data: bytesOf(qw.q),
+        quant: { scale: Array.from(qw.scales), zeroPoint: zeros, quantizedDimension: axis },
+      });
+      const bias = b.add({
+        name: `${op.layer}/BiasAdd/ReadVariableOp`,
+        shape: [qw.bias.length],
+        type: TensorType.INT32,
+        data: bytesOf(qw.bias),
+        quant: { scale: Array.from(qw.biasScales), zeroPoint: zeros, quantizedDimension: 0 },
+      });
+      if (op.type === 'conv2d') {
+        b.op(BuiltinOperator.CONV_2D, 3, [x, w, bias], [y], { kind: 'conv2d', fusedActivation: op.act, window: window(op, op.dilation) });
+      } else if (op.type === 'depthwise') {
+        b.op(BuiltinOperator.DEPTHWISE_CONV_2D, 3, [x, w, bias], [y], {
+          kind: 'depthwiseConv2d',
+          fusedActivation: op.act,
+          window: window(op, op.dilation),
+          depthMultiplier: op.depthMultiplier,
+        });
+      } else {
+        b.op(BuiltinOperator.FULLY_CONNECTED, 4, [x, w, bias], [y], { kind: 'fullyConnected', fusedActivation: op.act, keepNumDims: false, asymmetricQuantizeInputs: false });
+      }
+      return;
+    }
+    case 'affine': {
+      const aq = q.affine[k];
+      if (!aq) {
+        throw new Error(`full-int8: no quantized constants for op ${k}`);
+      }
+      const c0 = aq.scaleQ.length;
+      const s = b.add({ name: `${op.layer}/mul`, shape: [c0], type: TensorType.INT8, data: bytesOf(aq.scaleQ), quant: perTensor(aq.scaleParams.scale, aq.scaleParams.zeroPoint) });
+      const hasShift = !!aq.shiftQ;
+      const mid = hasShift
+        ? b.add({ name: `${l.tensors[op.output].name}_mul`, shape: batched(l.tensors[op.output].shape), type: TensorType.INT8, quant: perTensor(aq.mid.scale, aq.mid.zeroPoint) })
+        : y;
+      b.op(BuiltinOperator.MUL, 2, [x, s], [mid], { kind: 'mul', fusedActivation: 'NONE' });
+      if (aq.shiftQ && aq.shiftParams) {
+        const sh = b.add({ name: `${op.layer}/add`, shape: [aq.shiftQ.length], type: TensorType.INT8, data: bytesOf(aq.shiftQ), quant: perTensor(aq.shiftParams.scale, aq.shiftParams.zeroPoint) });
+        b.op(BuiltinOperator.ADD, 2, [mid, sh], [y], { kind: 'add', fusedActivation: 'NONE' });
+      }
+      return;
+    }
+    default:
+      emitStructuralOp(c, op, l, op.type === 'hardSwish' ? 1 : 2);
+  }
+}
+
+/**
+ * Full-int8, optionally with float fallback: ops marked in `isFloat` run in float32 with the
+ * float kernels (float weights), a DEQUANTIZE before them when their input is int8 and a
+ * QUANTIZE (with the calibrated parameters) after them when an int8 op reads their output.
+ * Without float ops the file is exactly the full-int8 one.
+ */
+function emitFullInt8(l: Lowered, q: QuantizedLowered, int8Io: boolean, isFloat: readonly boolean[] = l.ops.map(() => false)): TfliteGraph {
   const b = new Builder();
-  const t = l.tensors.map((x, i) =>
-    b.add({
-      name: i === l.output && int8Io ? 'StatefulPartitionedCall:0' : x.name,
-      shape: batched(x.shape),
-      shapeSignature: [-1, ...x.shape],
-      type: TensorType.INT8,
-      quant: perTensor(q.params[i].scale, q.params[i].zeroPoint),
-    }),
-  );
+  const floatMade = new Set<number>(l.ops.filter((_op, k) => isFloat[k]).map((op) => op.output));
+  const int8Reads = (i: number): boolean => l.ops.some((op, k) => !isFloat[k] && op.inputs.includes(i));
+  const sig = (i: number): { shape: number[]; shapeSignature: number[] } => ({ shape: batched(l.tensors[i].shape), shapeSignature: [-1, ...l.tensors[i].shape] });
+  // Each lowered tensor in the domain its producer runs in (the input: int8 when an int8 op reads it).
+  const t = l.tensors.map((x, i) => {
+    if (floatMade.has(i)) {
+      return b.add({ name: i === l.output && !int8Io ? 'StatefulPartitionedCall:0' : x.name, ...sig(i), type: TensorType.FLOAT32 });
+    }
+    if (i === l.input && !int8Io && !int8Reads(i)) {
+      return -1;
+    }
+    return b.add({ name: i === l.output && int8Io ? 'StatefulPartitionedCall:0' : x.name, ...sig(i), type: TensorType.INT8, quant: perTensor(q.params[i].scale, q.params[i].zeroPoint) });
+  });
   const c: EmitContext = { b, t, mode: 'full-int8', q };
   let input = t[l.input];
+  let floatInput: number | undefined;
   if (!int8Io) {
-    input = b.add({ name: 'serving_default_input:0', shape: batched(l.tensors[l.input].shape), shapeSignature: [-1, ...l.tensors[l.input].shape], type: TensorType.FLOAT32 });
-    b.op(BuiltinOperator.QUANTIZE, 1, [input], [t[l.input]], { kind: 'quantize' });
+    input = floatInput = b.add({ name: 'serving_default_input:0', ...sig(l.input), type: TensorType.FLOAT32 });
+    if (t[l.input] >= 0) {
+      b.op(BuiltinOperator.QUANTIZE, 1, [input], [t[l.input]], { kind: 'quantize' });
+    }
   }
+  const asFloat = new Map<number, number>();
+  const asInt8 = new Map<number, number>();
+  const floatOf = (i: number): number => {
+    if (floatMade.has(i)) {
+      return t[i];
+    }
+    if (i === l.input && floatInput !== undefined) {
+      return floatInput;
+    }
+    let f = asFloat.get(i);
+    if (f === undefined) {
+      f = b.add({ name: `${l.tensors[i].name}_dequantized`, ...sig(i), type: TensorType.FLOAT32 });
+      b.op(BuiltinOperator.DEQUANTIZE, 2, [t[i]], [f], { kind: 'dequantize' });
+      asFloat.set(i, f);
+    }
+    return f;
+  };
+  const int8Of = (i: number): number => {
+    if (!floatMade.has(i)) {
+      return t[i];
+    }
+    let v = asInt8.get(i);
+    if (v === undefined) {
+      v = b.add({ name: `${l.tensors[i].name}_quantized`, ...sig(i), type: TensorType.INT8, quant: perTensor(q.params[i].scale, q.params[i].zeroPoint) });
+      b.op(BuiltinOperator.QUANTIZE, 1, [t[i]], [v], { kind: 'quantize' });
+      asInt8.set(i, v);
+    }
+    return v;
+  };
   for (const [k, op] of l.ops.entries()) {
-    const x = t[op.inputs[0]];
-    const y = t[op.output];
-    switch (op.type) {
-      case 'conv2d':
-      case 'depthwise':
-      case 'fc': {
-        const qw = q.weights[k];
-        if (!qw) {
-          throw new Error(`full-int8: no quantized weights for op ${k}`);
-        }
-        const zeros = new Array<number>(qw.scales.length).fill(0);
-        const axis = qw.scales.length > 1 ? weightAxis(op) : 0;
-        const shape = op.type === 'fc' ? [op.units, op.weights.length / op.units] : op.filterShape;
-        const w = b.add({
-          name: `${op.layer}/${op.type === 'fc' ? 'MatMul' : op.type === 'conv2d' ? 'Conv2D' : 'depthwise'}`,
-          shape,
-          type: TensorType.INT8,
-          data: bytesOf(qw.q),
-          quant: { scale: Array.from(qw.scales), zeroPoint: zeros, quantizedDimension: axis },
-        });
-        const bias = b.add({
-          name: `${op.layer}/BiasAdd/ReadVariableOp`,
-          shape: [qw.bias.length],
-          type: TensorType.INT32,
-          data: bytesOf(qw.bias),
-          quant: { scale: Array.from(qw.biasScales), zeroPoint: zeros, quantizedDimension: 0 },
-        });
-        if (op.type === 'conv2d') {
-          b.op(BuiltinOperator.CONV_2D, 3, [x, w, bias], [y], { kind: 'conv2d', fusedActivation: op.act, window: window(op, op.dilation) });
-        } else if (op.type === 'depthwise') {
-          b.op(BuiltinOperator.DEPTHWISE_CONV_2D, 3, [x, w, bias], [y], {
-            kind: 'depthwiseConv2d',
-            fusedActivation: op.act,
-            window: window(op, op.dilation),
-            depthMultiplier: op.depthMultiplier,
-          });
-        } else {
-          b.op(BuiltinOperator.FULLY_CONNECTED, 4, [x, w, bias], [y], { kind: 'fullyConnected', fusedActivation: op.act, keepNumDims: false, asymmetricQuantizeInputs: false });
-        }
-        break;
-      }
-      case 'affine': {
-        const aq = q.affine[k];
-        if (!aq) {
-          throw new Error(`full-int8: no quantized constants for op ${k}`);
-        }
-        const c0 = aq.scaleQ.length;
-        const s = b.add({ name: `${op.layer}/mul`, shape: [c0], type: TensorType.INT8, data: bytesOf(aq.scaleQ), quant: perTensor(aq.scaleParams.scale, aq.scaleParams.zeroPoint) });
-        const hasShift = !!aq.shiftQ;
-        const mid = hasShift
-          ? b.add({ name: `${l.tensors[op.output].name}_mul`, shape: batched(l.tensors[op.output].shape), type: TensorType.INT8, quant: perTensor(aq.mid.scale, aq.mid.zeroPoint) })
-          : y;
-        b.op(BuiltinOperator.MUL, 2, [x, s], [mid], { kind: 'mul', fusedActivation: 'NONE' });
-        if (aq.shiftQ && aq.shiftParams) {
-          const sh = b.add({ name: `${op.layer}/add`, shape: [aq.shiftQ.length], type: TensorType.INT8, data: bytesOf(aq.shiftQ), quant: perTensor(aq.shiftParams.scale, aq.shiftParams.zeroPoint) });
-          b.op(BuiltinOperator.ADD, 2, [mid, sh], [y], { kind: 'add', fusedActivation: 'NONE' });
-        }
-        break;
-      }
-      default:
-        emitStructuralOp(c, op, l, op.type === 'hardSwish' ? 1 : 2);
+    const view: number[] = [];
+    for (const i of op.inputs) {
+      view[i] = isFloat[k] ? floatOf(i) : int8Of(i);
+    }
+    view[op.output] = t[op.output];
+    if (isFloat[k]) {
+      emitFloatOp({ b, t: view, mode: 'float32' }, op, l);
+    } else {
+      emitInt8Op({ ...c, t: view }, op, k, l, q);
     }
   }
   let output = t[l.output];
-  if (!int8Io) {
+  const outFloat = floatMade.has(l.output);
+  if (!int8Io && !outFloat) {
     const os = l.tensors[l.output].shape;
     output = b.add({ name: 'StatefulPartitionedCall:0', shape: batched(os), shapeSignature: [-1, ...os], type: TensorType.FLOAT32 });
     b.op(BuiltinOperator.DEQUANTIZE, 2, [t[l.output]], [output], { kind: 'dequantize' });
+  } else if (int8Io && outFloat) {
+    const p = q.params[l.output];
+    output = b.add({ name: 'StatefulPartitionedCall:0', ...sig(l.output), type: TensorType.INT8, quant: perTensor(p.scale, p.zeroPoint) });
+    b.op(BuiltinOperator.QUANTIZE, 1, [t[l.output]], [output], { kind: 'quantize' });
   }
+  const floatLayers = [...new Set(l.ops.filter((_op, k) => isFloat[k]).map((op) => op.layer))];
   return {
-    description: `model-optimizer full-int8 (${q.perChannel ? 'per-channel' : 'per-tensor'} weights, ${int8Io ? 'int8' : 'float'} I/O, ${q.calibration})`,
+    description:
+      `model-optimizer ${floatLayers.length ? 'mixed int8/float' : 'full-int8'} (${q.perChannel ? 'per-channel' : 'per-tensor'} weights, ${int8Io ? 'int8' : 'float'} I/O, ${q.calibration}` +
+      `${floatLayers.length ? `; float layers: ${floatLayers.join(', ')}` : ''})`,
     name: 'main',
     tensors: b.tensors,
     operators: b.operators,
@@ -335,12 +419,16 @@ function emitFullInt8(l: Lowered, q: QuantizedLowered, int8Io: boolean): TfliteG
   };
 }
 
-export function emitLowered(l: Lowered, mode: TfliteMode, opts: { quantized?: QuantizedLowered; int8Io?: boolean } = {}): TfliteGraph {
+/**
+ * `floatLayers` (full-int8 only): layers kept in float inside the int8 model (float fallback /
+ * mixed precision, see floatOpsOf).
+ */
+export function emitLowered(l: Lowered, mode: TfliteMode, opts: { quantized?: QuantizedLowered; int8Io?: boolean; floatLayers?: readonly string[] } = {}): TfliteGraph {
   if (mode === 'full-int8') {
     if (!opts.quantized) {
       throw new Error('full-int8 export needs the calibrated model (quantizeLowered)');
     }
-    return emitFullInt8(l, opts.quantized, !!opts.int8Io);
+    return emitFullInt8(l, opts.quantized, !!opts.int8Io, floatOpsOf(l, new Set(opts.floatLayers ?? [])));
   }
   return emitFloat(l, mode);
 }

@@ -21,6 +21,10 @@ export interface GraphTfliteOptions {
   int8Io?: boolean;
   /** full-int8: how activation ranges are found (default min-max, as the converter). */
   method?: CalibrationMethod;
+  /** full-int8: layers kept in float inside the int8 model (float fallback; emit.ts floatOpsOf). */
+  floatLayers?: readonly string[];
+  /** full-int8: an earlier calibration of the same graph to reuse (the fallback writes several files of one model). */
+  quantized?: QuantizedLowered;
 }
 
 export interface GraphTfliteResult {
@@ -34,9 +38,9 @@ export function graphTfliteBytes(graph: ModelGraph, mode: TfliteMode, opts: Grap
   let quantized: QuantizedLowered | undefined;
   if (mode === 'full-int8') {
     const cal = opts.calibration ?? { samples: new Float32Array(0), count: 0 };
-    quantized = quantizeLowered(lowered, cal.samples, cal.count, opts.perChannel ?? true, opts.method);
+    quantized = opts.quantized ?? quantizeLowered(lowered, cal.samples, cal.count, opts.perChannel ?? true, opts.method);
   }
-  const data = writeTflite(emitLowered(lowered, mode, { quantized, int8Io: opts.int8Io }));
+  const data = writeTflite(emitLowered(lowered, mode, { quantized, int8Io: opts.int8Io, floatLayers: opts.floatLayers }));
   return { data, lowered, quantized };
 }
 
