@@ -76,7 +76,7 @@ const CASES: [unknown, string, RegExp][] = [
   [{ train: { epoch: 3 } }, 'train.epoch', /Did you mean "train\.epochs"\?/],
   [{ train: { LearningRate: 0.1 } }, 'train.LearningRate', /Did you mean "train\.learningRate"\?/],
   [{ trian: {} }, 'trian', /Did you mean "train"\?/],
-  [{ completelyUnrelated: 1 }, 'completelyUnrelated', /Known settings: data, model, train, prune, quantize, sweep, deploy, output, backend/],
+  [{ completelyUnrelated: 1 }, 'completelyUnrelated', /Known settings: data, model, train, prune, quantize, sweep, deploy, sensitivity, output, backend/],
   [{ backend: 'gpu' }, 'backend', /one of "auto", "wasm", "cpu", "node"/],
   [{ data: { source: 'cifar' } }, 'data.source', /"mnist", "idx"/],
   [{ data: { trainLimit: -5 } }, 'data.trainLimit', /whole number ≥ 0/],
