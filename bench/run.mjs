@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureSweep } from './sweep.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsFile = join(root, 'bench', 'results.json');
@@ -88,6 +89,7 @@ const results = {
   cnn_gflops: {},
   cnn_eval_10k_s: null,
   cnn_accuracy: {},
+  sweep_s: { workers_1: null, workers_n: null, n: null },
   notes: [],
   targets: {},
 };
@@ -257,6 +259,14 @@ try {
   rmSync(pngDir, { recursive: true, force: true });
 }
 
+// 6. A sweep with 1 and with N worker processes (issue 15), on one baseline (bench/sweep.mjs).
+log('sweep: the same 4-point sweep with --workers 1 and --workers auto…');
+results.sweep_s = await measureSweep();
+if (results.sweep_s.error) {
+  results.notes.push(`sweep: ${results.sweep_s.error}`);
+}
+log(`sweep: ${JSON.stringify(results.sweep_s)}`);
+
 results.load_average_at_end = loadavg().map((x) => round(x, 2));
 if (results.load_average_at_end[0] > results.cores) {
   results.notes.push(`machine was loaded (load average ${results.load_average_at_end.join(', ')} on ${results.cores} cores): absolute times are inflated; the ratios in one run are fairer`);
@@ -279,6 +289,12 @@ const ifl = results.image_folder_load;
 target('70 000 PNGs load in < 30 s', ifl?.seconds ? ifl.seconds < 30 : null, `${ifl?.seconds} s (${ifl?.ratio_vs_idx}× the IDX files' ${ifl?.idx_seconds} s)`);
 target('70 000 PNGs load in < 1 GiB peak RSS', ifl?.peak_rss_mb ? ifl.peak_rss_mb < 1024 : null, `${ifl?.peak_rss_mb} MB`);
 target('engine peak RSS < 1 GiB (full pipeline)', results.engine_peak_rss_mb === null ? null : results.engine_peak_rss_mb < 1024, `${results.engine_peak_rss_mb} MB`);
+const sw = results.sweep_s;
+target(
+  'sweep with N workers ≥ 0.7 × N times faster than with 1 (idle machine; N = the cores auto uses)',
+  sw.speedup === null || sw.speedup === undefined || !(sw.n > 1) ? null : sw.speedup >= 0.7 * sw.n,
+  `${sw.workers_1} s vs ${sw.workers_n} s with ${sw.n} workers (${sw.speedup}×; CPU ${sw.cpu_s?.workers_1} s vs ${sw.cpu_s?.workers_n} s; same results: ${sw.same_results})`,
+);
 const int8 = Object.entries(results.inference_us).find(([m]) => m.endsWith('_full_int8'));
 const f32 = int8 && results.inference_us[int8[0].replace(/_full_int8$/, '_float32')];
 if (int8 && f32) {

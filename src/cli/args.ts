@@ -60,6 +60,9 @@ Options:
   --test-limit N      use only the first N test images (data.testLimit; 0 = all)
   --sparsities LIST   sweep only: comma-separated target sparsities in [0, 1), e.g.
                       0.5,0.8,0.9 (sweep.sparsities; default 0.25,0.5,0.75,0.9)
+  --workers N|auto    sweep only: worker processes running the points in parallel
+                      (sweep.workers; auto = cores ÷ threads per worker, fewer when
+                      memory is short; 1 = one point after another)
   --wait              when another run is writing to --out, wait for it to finish
                       (default: refuse with exit 2, naming the running one)
   --verbose           also print debug logs and stack traces
@@ -84,10 +87,12 @@ Sparsity sweep (size vs accuracy in one command):
   in the TFLite runtime. Prints the trade-off table with the Pareto-optimal files (★: no
   other file is smaller and at least as accurate) and the file to deploy: the smallest
   one within sweep.maxAccuracyDrop (default 1 point) of the baseline. Also in
-  sweep/sweep.md and sweep/sweep.json. Config section "sweep": sparsities, layers
-  ("all" | "last" | names), tflite (variants), epochs, maxAccuracyDrop.`;
+  sweep/sweep.md and sweep/sweep.json. The points run in parallel worker processes
+  (--workers; default: the cores ÷ threads per worker), with the same files and numbers
+  as one after another. Config section "sweep": sparsities, layers ("all" | "last" |
+  names), tflite (variants), epochs, maxAccuracyDrop, workers.`;
 
-const VALUE_FLAGS = ['--config', '--out', '--model', '--backend', '--epochs', '--prune-epochs', '--train-limit', '--test-limit', '--sparsities'] as const;
+const VALUE_FLAGS = ['--config', '--out', '--model', '--backend', '--epochs', '--prune-epochs', '--train-limit', '--test-limit', '--sparsities', '--workers'] as const;
 const BOOL_FLAGS = ['--json', '--verbose', '--wait', '--help', '-h', '--version', '-v'] as const;
 const BACKENDS: BackendChoice[] = ['auto', 'wasm', 'cpu', 'node'];
 
@@ -184,6 +189,17 @@ export function parseArgs(argv: string[]): CliArgs {
     }
     o.sweep = { sparsities: parseSparsities(sparsities) };
   }
+  const workers = values.get('--workers');
+  if (workers !== undefined) {
+    if (command !== 'sweep') {
+      throw new UsageError(`--workers sets how many points of a sweep run in parallel; ${command} does not sweep. Run model-optimizer sweep --workers ${workers}, or remove it.`);
+    }
+    const w = workers.trim();
+    if (w !== 'auto' && (!/^\d+$/.test(w) || Number(w) < 1 || Number(w) > 256)) {
+      throw new UsageError(`--workers must be "auto" or a whole number from 1 to 256, but it is "${workers}". Example: --workers 2 (or --workers auto: the cores divided by the threads one worker uses).`);
+    }
+    o.sweep = { ...o.sweep, workers: w === 'auto' ? 'auto' : Number(w) };
+  }
   args.overrides = o;
   return args;
 }
@@ -224,6 +240,8 @@ function exampleOf(flag: string): string {
       return 'wasm';
     case '--sparsities':
       return '0.5,0.8,0.9';
+    case '--workers':
+      return '2';
     default:
       return '1';
   }

@@ -4,10 +4,13 @@
  * with process.send; `cancel` aborts the run at the next batch boundary; exits with code 0
  * after the terminal event. A lost parent (disconnect) aborts the run and exits. An uncaught
  * error is reported as an `error` event and the process exits with code 1.
+ * Started with `--sweep-worker`, the same bundle is a sweep's worker process (sweepWorker.ts).
  */
 import { isTerminal } from '../protocol/engine';
 import type { EngineEvent, EngineRequest, StartRequest } from '../protocol/engine';
 import { runJob } from './run';
+import { SWEEP_WORKER_FLAG } from './jobs/sweepMessages';
+import { startSweepWorker } from './sweepWorker';
 
 const controller = new AbortController();
 let runId = '';
@@ -98,22 +101,31 @@ function onMessage(msg: unknown): void {
   }
 }
 
-if (!process.send) {
-  process.stderr.write('dist/engine.js is the engine child process: it must be forked with an IPC channel (use the CLI, dist/cli.js, from a shell).\n');
-  process.exit(2);
+function startEngineChild(): void {
+  if (!process.send) {
+    process.stderr.write('dist/engine.js is the engine child process: it must be forked with an IPC channel (use the CLI, dist/cli.js, from a shell).\n');
+    process.exit(2);
+  }
+
+  process.on('message', onMessage);
+  process.on('disconnect', () => {
+    // The extension is gone: stop at the next batch and leave without waiting for the run.
+    controller.abort();
+    setTimeout(() => process.exit(started ? 1 : 0), 2000).unref();
+  });
+  // A terminal's Ctrl-C reaches the whole process group: here it is a cancel like the parent's
+  // (which decides whether to wait or to kill), never an exit without the run record.
+  const onSignal = (): void => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  void send({ type: 'ready', pid: process.pid });
 }
 
-process.on('message', onMessage);
-process.on('disconnect', () => {
-  // The extension is gone: stop at the next batch and leave without waiting for the run.
-  controller.abort();
-  setTimeout(() => process.exit(started ? 1 : 0), 2000).unref();
-});
-// A terminal's Ctrl-C reaches the whole process group: here it is a cancel like the parent's
-// (which decides whether to wait or to kill), never an exit without the run record.
-const onSignal = (): void => controller.abort();
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
-process.on('uncaughtException', crash);
-process.on('unhandledRejection', crash);
-void send({ type: 'ready', pid: process.pid });
+// The same bundle serves as a sweep's worker processes (jobs/sweepPool.ts forks it with this flag).
+if (process.argv.includes(SWEEP_WORKER_FLAG)) {
+  startSweepWorker();
+} else {
+  startEngineChild();
+}

@@ -185,6 +185,12 @@ export interface SweepConfig {
   epochs?: number;
   /** Accuracy budget of the recommendation: the smallest file within this drop from the baseline (0.01 = 1 point). */
   maxAccuracyDrop: number;
+  /**
+   * Worker processes that run the points in parallel; 'auto' = max(1, ⌊available cores ÷
+   * threads per worker⌋), lowered when N workers would not fit in memory. 1 = one after another
+   * in the engine's own process.
+   */
+  workers: number | 'auto';
 }
 
 /**
@@ -262,6 +268,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     layers: 'all',
     tflite: ['dynamic-int8', 'full-int8'],
     maxAccuracyDrop: 0.01,
+    workers: 'auto',
   },
   deploy: { target: null, maxLatencyMs: null },
   sensitivity: { sparsities: [0.25, 0.5, 0.75, 0.9], targetSparsity: 0.5, errorSamples: 200 },

@@ -127,6 +127,8 @@ export interface StageStartedEvent {
   model: string;
   epochs?: number;
   stepsPerEpoch?: number;
+  /** Sweep runs: the point this belongs to (its model name, e.g. 'pruned_s50'); absent outside a point. */
+  point?: string;
 }
 
 /** engine → extension: progress inside an epoch, throttled (at most a few per second). */
@@ -140,6 +142,8 @@ export interface BatchProgressEvent {
   /** Running mean over the epoch so far. */
   loss: number;
   accuracy: number;
+  /** Sweep runs: the point this belongs to (its model name, e.g. 'pruned_s50'); absent outside a point. */
+  point?: string;
 }
 
 /**
@@ -154,6 +158,8 @@ export interface StageProgressEvent {
   task: string;
   done: number;
   total: number;
+  /** Sweep runs: the point this belongs to (its model name, e.g. 'pruned_s50'); absent outside a point. */
+  point?: string;
 }
 
 export interface EpochMetrics {
@@ -176,6 +182,8 @@ export interface EpochEndEvent {
   durationMs: number;
   /** Per pruned layer: measured sparsity of the kernel after the epoch-end mask. */
   sparsity?: Record<string, number>;
+  /** Sweep runs: the point this belongs to (its model name, e.g. 'pruned_s50'); absent outside a point. */
+  point?: string;
 }
 
 /** engine → extension: pruning masks were updated at this step. */
@@ -185,6 +193,8 @@ export interface PruningStepEvent {
   /** Schedule's target sparsity at this step. */
   targetSparsity: number;
   layers: { name: string; sparsity: number; threshold: number }[];
+  /** Sweep runs: the point this belongs to (its model name, e.g. 'pruned_s50'); absent outside a point. */
+  point?: string;
 }
 
 /** engine → extension: a problem worth the user's attention that does not stop the run. */

@@ -26,6 +26,9 @@ void test('parses commands and every flag (space and = forms)', () => {
   assert.equal(parseArgs(['--help']).command, 'help');
   assert.equal(parseArgs(['train', '-h']).command, 'help');
   assert.equal(parseArgs(['--version']).command, 'version');
+  // --workers: sweep.workers (issue 15), a count or 'auto'; with --sparsities both land in sweep.
+  assert.deepEqual(parseArgs(['sweep', '--workers', '3', '--sparsities', '0.5']).overrides, { sweep: { sparsities: [0.5], workers: 3 } });
+  assert.deepEqual(parseArgs(['sweep', '--workers=auto']).overrides, { sweep: { workers: 'auto' } });
 });
 
 void test('usage errors name the problem and the fix', () => {
@@ -38,6 +41,10 @@ void test('usage errors name the problem and the fix', () => {
     [['sweep', '--sparsities', '0.5,0.5'], /lists 0\.5 twice/],
     [['sweep', '--sparsities', ','], /at least one sparsity/],
     [['pipeline', '--sparsities', '0.5'], /does not sweep/],
+    [['pipeline', '--workers', '2'], /--workers sets how many points of a sweep run in parallel; pipeline does not sweep/],
+    [['sweep', '--workers', '0'], /"auto" or a whole number from 1 to 256, but it is "0"/],
+    [['sweep', '--workers', 'two'], /but it is "two"\. Example: --workers 2/],
+    [['sweep', '--workers'], /--workers needs a value, e\.g\. --workers 2/],
     [['train', '--epoch', '3'], /Unknown option --epoch\. Did you mean --epochs\?/],
     [['train', '--epochs'], /--epochs needs a value/],
     [['train', '--epochs', '--json'], /--epochs needs a value/],
@@ -54,7 +61,7 @@ void test('usage errors name the problem and the fix', () => {
 });
 
 void test('help documents every command, flag and exit code, and how sweep works', () => {
-  for (const s of ['train', 'prune', 'quantize', 'evaluate', 'pipeline', 'sweep', '--config', '--out', '--json', '--model', '--backend', '--epochs', '--train-limit', '--test-limit', '--sparsities', 'Exit codes']) {
+  for (const s of ['train', 'prune', 'quantize', 'evaluate', 'pipeline', 'sweep', '--config', '--out', '--json', '--model', '--backend', '--epochs', '--train-limit', '--test-limit', '--sparsities', '--workers', 'Exit codes']) {
     assert.ok(HELP.includes(s), s);
   }
   assert.doesNotMatch(HELP, /not available/);

@@ -126,7 +126,8 @@ void test('sweep summary, sweep.md and the CLI table mark the same rows and name
 
 void test('sweep config: defaults, point names, per-point schedule, and clear errors', () => {
   const cfg = resolveConfig({});
-  assert.deepEqual(cfg.sweep, { sparsities: [0.25, 0.5, 0.75, 0.9], layers: 'all', tflite: ['dynamic-int8', 'full-int8'], maxAccuracyDrop: 0.01 });
+  assert.deepEqual(cfg.sweep, { sparsities: [0.25, 0.5, 0.75, 0.9], layers: 'all', tflite: ['dynamic-int8', 'full-int8'], maxAccuracyDrop: 0.01, workers: 'auto' });
+  assert.equal(resolveConfig({ sweep: { workers: 3 } }).sweep.workers, 3);
   assert.equal(resolveConfig({ sweep: { epochs: 2, sparsities: [0.8] } }).sweep.epochs, 2);
   assert.deepEqual(resolveConfig({ sweep: { layers: ['dense'] } }).sweep.layers, ['dense']);
   assert.deepEqual(
@@ -158,6 +159,9 @@ void test('sweep config: defaults, point names, per-point schedule, and clear er
     [{ sweep: { epochs: 0 } }, 'sweep.epochs', /whole number ≥ 1/],
     [{ sweep: { maxAccuracyDrop: 2 } }, 'sweep.maxAccuracyDrop', /number in \[0, 1\]/],
     [{ sweep: { sparsites: [0.5] } }, 'sweep.sparsites', /Did you mean "sweep\.sparsities"\?/],
+    [{ sweep: { workers: 0 } }, 'sweep.workers', /"auto" or a whole number from 1 to 256, but it is 0/],
+    [{ sweep: { workers: 1.5 } }, 'sweep.workers', /"auto" or a whole number from 1 to 256, but it is 1\.5/],
+    [{ sweep: { workers: 'all' } }, 'sweep.workers', /"auto" or a whole number from 1 to 256, but it is "all"/],
     [{ swep: {} }, 'swep', /Did you mean "sweep"\?/],
   ];
   for (const [partial, where, re] of cases) {

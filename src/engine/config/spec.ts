@@ -345,6 +345,14 @@ export const CONFIG_SPEC: ObjectSpec = {
           max: 1,
           doc: 'Accuracy budget of the recommendation: the smallest file whose accuracy is at most this much below the float32 baseline (0.01 = 1 point).',
         },
+        workers: {
+          kind: 'oneOf',
+          doc: 'Worker processes running the points in parallel: "auto" (default) = the available cores divided by the threads one worker uses (at least 1), lowered with a message when that many would not fit in memory; 1 = one point after another.',
+          options: [
+            { kind: 'enum', values: ['auto'], doc: '"auto"' },
+            { kind: 'int', min: 1, max: 256, doc: 'A number of worker processes.' },
+          ],
+        },
       },
     },
     deploy: {

@@ -4,6 +4,7 @@
  * are collected on the way and written at the end to `<out>/runs/<runId>.json` (atomically,
  * for done, failed and cancelled runs alike).
  */
+import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunConfig } from '../../protocol/config';
@@ -32,6 +33,20 @@ export interface RunContextDeps {
   createTrainer(model: ModelGraph, learningRate: number, backend: BackendInfo, seed: number, inputDtype?: 'uint8' | 'float32'): Promise<Trainer>;
   /** Injected clock (ms) for tests. */
   now?: () => number;
+  /**
+   * The engine bundle a sweep forks its worker processes from; null = run the points in this
+   * process. Default: dist/engine.js beside the running bundle (none when running from source).
+   */
+  sweepWorkerScript?: string | null;
+}
+
+/** dist/engine.js when this code runs from the bundles in dist/ (the engine child or the CLI). */
+function bundledEngineScript(): string | null {
+  if (typeof __filename !== 'string' || __filename.endsWith('.ts')) {
+    return null;
+  }
+  const script = path.join(__dirname, 'engine.js');
+  return existsSync(script) ? script : null;
 }
 
 export type DatasetInfo = RunRecord['dataset'];
@@ -51,8 +66,11 @@ export class RunContext implements StageContext {
   readonly startedAt: string;
   private readonly t0: number;
   private dataPromise?: Promise<SplitData>;
+  private loaded?: SplitData;
   private trainerAnnounced = false;
   private readonly now: () => number;
+  /** See RunContextDeps.sweepWorkerScript. */
+  readonly sweepWorkerScript: string | null;
 
   constructor(
     readonly runId: string,
@@ -67,6 +85,7 @@ export class RunContext implements StageContext {
     readonly outRoot: string = outDir,
   ) {
     this.now = deps.now ?? (() => performance.now());
+    this.sweepWorkerScript = deps.sweepWorkerScript === undefined ? bundledEngineScript() : deps.sweepWorkerScript;
     this.t0 = this.now();
     this.startedAt = new Date().toISOString();
   }
@@ -100,6 +119,7 @@ export class RunContext implements StageContext {
       const t = this.now();
       const onProgress = (p: LoadProgress): void => this.log(`loading data: ${p.phase} ${p.done} / ${p.total}`);
       this.dataPromise = this.deps.loadData(this.config, { onProgress, signal: this.signal }).then((d) => {
+        this.loaded = d;
         this.addTiming('data', this.now() - t);
         this.dataset = {
           name: d.name,
@@ -120,6 +140,12 @@ export class RunContext implements StageContext {
       this.dataPromise.catch(() => (this.dataPromise = undefined));
     }
     return this.dataPromise;
+  }
+
+  /** Bytes of the loaded data's samples and labels (0 before `data()` resolved). */
+  datasetBytes(): number {
+    const d = this.loaded;
+    return d ? [d.train, d.validation, d.test].reduce((n, set) => n + set.images.byteLength + set.labels.byteLength, 0) : 0;
   }
 
   async createTrainer(model: ModelGraph, learningRate: number): Promise<Trainer> {

@@ -10,13 +10,17 @@
  * is published to the top of the output folder, replacing the earlier sweep's points there
  * (output/publish.ts).
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
-import type { PruningSchedule, TfliteMode } from '../../protocol/config';
+import type { TfliteMode } from '../../protocol/config';
 import type { ModelReport } from '../../protocol/engine';
 import type { SweepSummary } from '../../protocol/sweep';
-import { sparsityLabel } from '../config/validate';
+import { BadInputError } from '../errors';
+import { analyzeGraph } from '../graph/analyze';
+import { layerTable } from '../graph/stats';
 import type { ModelGraph } from '../graph/types';
 import { kindOfNode } from '../layers/registry';
+import { defaultMemoryLimitBytes, estimateTrainingMemory, formatBytes } from '../memory/estimate';
 import { withDeltas } from '../report/comparison';
 import { deployConstraint } from '../deploy/constraint';
 import { buildSweepSummary, writeSweepFiles } from '../report/sweep';
@@ -25,16 +29,12 @@ import { evaluateWritten, tfliteFileName, writeTfliteVariants } from './export';
 import type { Written } from './export';
 import { loadInputModel, modelNameOf, type JobInputs } from './inputs';
 import { timed } from './timed';
-import { runPruneStage } from './prune';
 import { runTrainStage } from './train';
+import { runPointsInWorkers, type PointOutcome } from './sweepPool';
+import { SWEEP_DIR, runSweepPoint, sparsityPoints } from './sweepPoints';
+import { WORKER_RUNTIME_BYTES, planSweepWorkers, threadsPerWorker, type WorkerPlan } from './sweepWorkers';
 
-/** Folder under the output folder that holds every file of a sweep. */
-export const SWEEP_DIR = 'sweep';
-
-/** Model name of a sweep point: 0.5 → 'pruned_s50', 0.875 → 'pruned_s87_5'. */
-export function sweepModelName(sparsity: number): string {
-  return `pruned_s${sparsityLabel(sparsity)}`;
-}
+export { SWEEP_DIR, scheduleFor, sweepModelName } from './sweepPoints';
 
 /** Every TFLite variant (a Record so a new TfliteMode fails to compile until it is listed here). */
 const ALL_TFLITE_MODES = Object.keys({ float32: true, float16: true, 'dynamic-int8': true, 'full-int8': true } satisfies Record<TfliteMode, true>) as TfliteMode[];
@@ -54,14 +54,6 @@ export function sweepPointOf(entry: string, isDirectory: boolean): string | null
     return entry === name ? name : null;
   }
   return ALL_TFLITE_MODES.some((mode) => tfliteFileName(name, mode) === entry) ? name : null;
-}
-
-/** The user's prune schedule, aimed at one point's sparsity (same kind, steps and frequency). */
-export function scheduleFor(base: PruningSchedule, sparsity: number): PruningSchedule {
-  if (base.kind === 'constant_sparsity') {
-    return { ...base, targetSparsity: sparsity };
-  }
-  return { ...base, finalSparsity: sparsity, initialSparsity: Math.min(base.initialSparsity, sparsity) };
 }
 
 /** Evaluates `written`, tags the rows with the point's target and the baseline's Δ, and emits them. */
@@ -136,32 +128,86 @@ export async function runSweep(ctx: RunContext, inputs: JobInputs): Promise<Swee
     await summarize(false);
   }
 
-  // ---- one point per sparsity --------------------------------------------------------------
-  for (const [i, sparsity] of cfg.sparsities.entries()) {
-    ctx.throwIfCancelled();
-    const name = sweepModelName(sparsity);
-    const pruned = await timed(ctx, 'prune', () =>
-      runPruneStage(ctx, baseline, {
-        modelName: name,
-        subdir: SWEEP_DIR,
-        schedule: scheduleFor(ctx.config.prune.schedule, sparsity),
-        layers: cfg.layers,
-        epochs,
-        sparsityMN: null,
-        logRun: `${SWEEP_DIR}/${name}`,
-      }),
-    );
-    const t0 = performance.now();
-    ctx.throwIfCancelled();
-    ctx.emit({ type: 'stageStarted', stage: 'export', model: name });
-    const written = await exportPoint(ctx, pruned, cfg.tflite);
-    const measured = await measure(ctx, written, sparsity, () => baselineAccuracy);
+  // ---- one point per sparsity, in worker processes when more than one fits -----------------
+  const points = sparsityPoints(ctx.config);
+  const plan = planWorkers(ctx, baseline, points.length);
+  for (const note of plan.notes) {
+    ctx.warn('sweep-workers', note);
+  }
+  const failures: Extract<PointOutcome, { ok: false }>[] = [];
+  const onPointEnd = async (outcome: PointOutcome): Promise<void> => {
+    if (!outcome.ok) {
+      if (outcome.code !== 'cancelled') {
+        failures.push(outcome);
+        ctx.warn('sweep-point-failed', `Sweep point ${outcome.point.name} failed: ${outcome.message}`);
+      }
+      return;
+    }
+    if (outcome.result.trainer) {
+      ctx.backend.trainer = outcome.result.trainer;
+    }
+    const measured = withDeltas(outcome.result.rows, baselineAccuracy ?? outcome.result.rows[0]?.accuracy ?? null);
+    ctx.emit({ type: 'report', rows: measured });
     rows.push(...measured);
-    ctx.addStageRecord({ stage: 'export', model: name, epochs: [], durationMs: performance.now() - t0 });
-    await summarize(i === cfg.sparsities.length - 1);
+    await summarize(outcome.point.index === points.length - 1 && failures.length === 0 && !ctx.signal.aborted);
+  };
+  const script = ctx.sweepWorkerScript;
+  if (plan.workers > 1 && script) {
+    ctx.log(`sweep: ${points.length} points in ${plan.workers} worker processes (sweep.workers ${JSON.stringify(ctx.config.sweep.workers)}; "auto" here = ${plan.auto})`);
+    await runPointsInWorkers(ctx, baseline, await ctx.data(), points, { workers: plan.workers, script, execArgv: process.execArgv }, onPointEnd);
+    ctx.throwIfCancelled();
+  } else {
+    if (plan.workers > 1) {
+      ctx.log('sweep: points one after another in this process (no engine bundle to start workers from: running from source)');
+    }
+    for (const point of points) {
+      ctx.throwIfCancelled();
+      const result = await runSweepPoint(ctx, baseline, point);
+      await onPointEnd({ ok: true, point, result, maxRssBytes: 0 });
+    }
+  }
+  if (failures.length > 0) {
+    await summarize(false);
+    const bad = failures.find((f) => f.code === 'bad-input');
+    if (bad) {
+      throw new BadInputError(bad.message, bad.where);
+    }
+    throw new Error(
+      `${failures.length} of ${points.length} sweep points failed (${failures.map((f) => `${f.point.name}: ${f.message}`).join('; ')}). ` +
+        `The other points' files and rows are in ${SWEEP_DIR}/sweep.md of the run folder.`,
+    );
   }
 
   const summary = ctx.sweep?.complete ? ctx.sweep : await summarize(true);
   ctx.log(summary.recommendation);
   return summary;
+}
+
+/** How many workers this sweep runs (sweep.workers, the cores, the memory they would need). */
+function planWorkers(ctx: RunContext, baseline: ModelGraph, points: number): WorkerPlan {
+  const cfg = ctx.config;
+  const table = layerTable(analyzeGraph(baseline));
+  const datasetBytes = ctx.datasetBytes();
+  const perWorker = estimateTrainingMemory({
+    layers: table.map((r) => ({ name: r.name, params: r.params, activations: r.outputShape.reduce((a, b) => a * b, 1) })),
+    inputValues: analyzeGraph(baseline).inputShape.reduce((a, b) => a * b, 1),
+    batchSize: cfg.train.batchSize,
+    datasetBytes,
+    // A pruning mask per weight and the fine-tuned copy.
+    extraCopies: 2,
+  });
+  const plan = planSweepWorkers({
+    requested: cfg.sweep.workers,
+    cores: os.availableParallelism(),
+    threadsPerWorker: threadsPerWorker(ctx.backend),
+    points,
+    perWorkerBytes: perWorker.total + WORKER_RUNTIME_BYTES,
+    parentBytes: process.memoryUsage().rss,
+    limitBytes: cfg.train.memoryLimitMB > 0 ? cfg.train.memoryLimitMB * 1024 * 1024 : defaultMemoryLimitBytes(),
+    freeBytes: os.freemem(),
+  });
+  if (plan.workers > 1) {
+    ctx.log(`sweep workers: ${plan.workers}, each estimated at ${formatBytes(perWorker.total + WORKER_RUNTIME_BYTES)} (training ${formatBytes(perWorker.total)} + runtime ${formatBytes(WORKER_RUNTIME_BYTES)})`);
+  }
+  return plan;
 }
