@@ -8,6 +8,7 @@ import { alignUp, lifetimes, planArena, type PlanGraph } from '../../src/engine/
 import { estimateArena, modelCost } from '../../src/engine/deploy/analyze';
 import { tflmCompatible, tflmFindings } from '../../src/engine/deploy/compat';
 import { operatorMacs } from '../../src/engine/deploy/macs';
+import { scratchRequests } from '../../src/engine/deploy/scratch';
 import { tfliteBytes } from '../../src/engine/export/tflite';
 import type { OpOptions, TfliteGraph } from '../../src/engine/export/tflite/graph';
 import { readTflite } from '../../src/engine/export/tflite/reader';
@@ -41,8 +42,10 @@ void describe('arena planner (TFLM GreedyMemoryPlanner semantics)', () => {
 
   void test('a residual Add keeps its input alive across the branch', () => {
     // x → a → b; c = Add(x, b). All 64 B. x lives scopes 0..3.
+    // Equal sizes: the buffer added last is placed first (c, b, a, x). c @0; b overlaps c → @64;
+    // a overlaps b only → @0; x overlaps all three → @128.
     const g = graph([64, 64, 64, 64], [[[0], [1]], [[1], [2]], [[0, 2], [3]]], [0], [3]);
-    assert.deepEqual(offsets(g), { 0: 0, 1: 64, 2: 128, 3: 64 });
+    assert.deepEqual(offsets(g), { 0: 128, 1: 0, 2: 64, 3: 0 });
     const plan = planArena(lifetimes(g));
     assert.equal(plan.plannedBytes, 192);
     assert.equal(plan.lowerBoundBytes, 192);
@@ -60,17 +63,17 @@ void describe('arena planner (TFLM GreedyMemoryPlanner semantics)', () => {
     assert.equal(plan.lowerBoundBytes, 160); // scope 3: a + b + c
   });
 
-  void test('greedy placement can exceed the lower bound (equal sizes keep tensor order)', () => {
-    // Four 48 B buffers, each overlapping the next by one scope; tensor 0 lives last.
+  void test('greedy placement can exceed the lower bound (equal sizes: the last added goes first)', () => {
+    // Four 48 B buffers, each overlapping the next by one scope; the last added lives last.
     const bufs = [
-      { id: 0, bytes: 48, firstUsed: 3, lastUsed: 4 },
-      { id: 1, bytes: 48, firstUsed: 0, lastUsed: 1 },
-      { id: 2, bytes: 48, firstUsed: 1, lastUsed: 2 },
-      { id: 3, bytes: 48, firstUsed: 2, lastUsed: 3 },
+      { id: 0, bytes: 48, firstUsed: 2, lastUsed: 3 },
+      { id: 1, bytes: 48, firstUsed: 1, lastUsed: 2 },
+      { id: 2, bytes: 48, firstUsed: 0, lastUsed: 1 },
+      { id: 3, bytes: 48, firstUsed: 3, lastUsed: 4 },
     ];
     const plan = planArena(bufs);
-    // 0 @0; 1 @0 (disjoint from 0); 2 overlaps 1 → @48; 3 overlaps 0 (@0) and 2 (@48) → @96.
-    assert.deepEqual(plan.buffers.map((b) => b.offset), [0, 0, 48, 96]);
+    // Placed 3, 2, 1, 0: 3 @0; 2 @0 (disjoint from 3); 1 overlaps 2 → @48; 0 overlaps 3 (@0) and 1 (@48) → @96.
+    assert.deepEqual(plan.buffers.map((b) => b.offset), [96, 48, 0, 0]);
     assert.equal(plan.plannedBytes, 144);
     // Alternating 0 / 48 would do: never more than two alive at once.
     assert.equal(plan.lowerBoundBytes, 96);
@@ -80,6 +83,33 @@ void describe('arena planner (TFLM GreedyMemoryPlanner semantics)', () => {
     const g = graph([64, 4000, 64], [[[0, 1], [2]]], [0], [2]);
     g.constant[1] = true;
     assert.deepEqual(planArena(lifetimes(g)).buffers.map((b) => b.id), [0, 2]);
+  });
+
+  void test('scratch buffers live only during their operator and are planned after the tensors', () => {
+    // x(64) -op0-> y(64) -op1-> z(16); op1 asks for 40 B of scratch (→ 48), id 3 after the 3 tensors.
+    const g = { ...graph([64, 64, 16], [[[0], [1]], [[1], [2]]], [0], [2]), scratch: [{ operator: 1, bytes: 40 }] };
+    const life = lifetimes(g);
+    assert.deepEqual(life.find((b) => b.id === 3), { id: 3, bytes: 40, firstUsed: 2, lastUsed: 2 });
+    // Placed x, y (64, last added first: y then x), scratch (48), z: y @0; x overlaps y → @64;
+    // scratch overlaps y and z but not x (dead after op0) → @64; z overlaps y and scratch → @112.
+    assert.deepEqual(offsets(g), { 0: 64, 1: 0, 2: 112, 3: 64 });
+    assert.equal(planArena(life).plannedBytes, 128);
+  });
+});
+
+void describe('TFLM scratch requests (reduce_common.cc)', () => {
+  void test('int8 MEAN: an int32 accumulator per output, then the input rank and the axis count as ints; float MEAN only the last two', () => {
+    const mean = (type: number): TfliteGraph => tg([[[1, 14, 14, 8], type], [[2], TensorType.INT32], [[1, 8], type]], BuiltinOperator.MEAN, [0, 1]);
+    assert.deepEqual(scratchRequests(mean(TensorType.INT8)), [
+      { operator: 0, bytes: 4 * 8 },
+      { operator: 0, bytes: 4 * 4 },
+      { operator: 0, bytes: 4 * 2 },
+    ]);
+    assert.deepEqual(scratchRequests(mean(TensorType.FLOAT32)), [
+      { operator: 0, bytes: 16 },
+      { operator: 0, bytes: 8 },
+    ]);
+    assert.deepEqual(scratchRequests(tg([[[1, 8], TensorType.INT8], [[8, 8], TensorType.INT8], [[1, 8], TensorType.INT8]], BuiltinOperator.FULLY_CONNECTED, [0, 1])), []);
   });
 });
 

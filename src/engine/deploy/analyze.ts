@@ -9,6 +9,7 @@ import { BuiltinOperator, operatorName, tensorTypeName } from '../export/tflite/
 import { alignUp, lifetimes, planArena, type ArenaPlan } from './arena';
 import { opClassOf } from './latency';
 import { operatorMacs } from './macs';
+import { scratchRequests } from './scratch';
 import type { NumberType, OpClass } from './targets';
 
 /** Bytes per element by TFLite tensor type (BOOL and INT16 included: TFLM plans them too). */
@@ -110,7 +111,8 @@ function overheadBytes(g: TfliteGraph): number {
 
 export function estimateArena(g: TfliteGraph): ArenaEstimate {
   const constant = g.tensors.map((t) => t.data !== undefined);
-  const plan = planArena(lifetimes({ tensorBytes: g.tensors.map((_, i) => tensorBytes(g, i)), constant, operators: g.operators, inputs: g.inputs, outputs: g.outputs }));
+  const scratch = scratchRequests(g);
+  const plan = planArena(lifetimes({ tensorBytes: g.tensors.map((_, i) => tensorBytes(g, i)), constant, operators: g.operators, inputs: g.inputs, outputs: g.outputs, scratch }));
   const overhead = overheadBytes(g);
   return {
     plannedBytes: plan.plannedBytes,
@@ -120,7 +122,7 @@ export function estimateArena(g: TfliteGraph): ArenaEstimate {
     plan,
     assumptions: [
       "TFLM's default GreedyMemoryPlanner (no offline plan in the file's metadata), 16-byte buffer alignment",
-      'reference kernels (no scratch buffers); optimized kernels such as CMSIS-NN may ask for scratch space on top',
+      "reference kernels' scratch buffers (MEAN/SUM/REDUCE_MAX accumulators and index arrays, int4 filter unpacking) planned with the tensors; optimized kernels such as CMSIS-NN may ask for more scratch space (im2col buffers)",
       'bookkeeping measured on a 64-bit host build of TFLM (2026-08 commit) for MLP files, plus a 128-byte margin: a 32-bit microcontroller needs a few hundred bytes less',
     ],
   };

@@ -9,7 +9,8 @@
  *   operator i is scope i + 1: it creates its outputs and last-uses its inputs there;
  *   graph outputs live until the last scope.
  * - Each buffer's size is rounded up to 16 bytes (MicroArenaBufferAlignment).
- * - Buffers are placed largest first (a stable sort: equal sizes keep tensor order), each at
+ * - Buffers are placed largest first; among equal sizes the one added LAST goes first (the
+ *   planner fills its sort array from the tail, then bubble-sorts it stably by size), each at
  *   the lowest offset where it fits between buffers already placed whose lifetimes overlap
  *   its own (first fit over the offset-ordered list); the plan's size is the highest end.
  */
@@ -52,6 +53,11 @@ export interface PlanGraph {
   operators: { inputs: number[]; outputs: number[] }[];
   inputs: number[];
   outputs: number[];
+  /**
+   * Scratch buffers kernels request in Prepare (RequestScratchBufferInArena): planned like
+   * tensors, after all of them, alive only during their operator. Ids follow the tensors'.
+   */
+  scratch?: { operator: number; bytes: number }[];
 }
 
 /** Tensor lifetimes, as TFLM's AllocationInfoBuilder marks them. */
@@ -84,6 +90,9 @@ export function lifetimes(g: PlanGraph): PlanBuffer[] {
     if (g.constant[id] || bytes === 0 || !first.has(id)) {return;}
     out.push({ id, bytes, firstUsed: first.get(id)!, lastUsed: last.get(id) ?? first.get(id)! });
   });
+  (g.scratch ?? []).forEach((s, k) => {
+    out.push({ id: g.tensorBytes.length + k, bytes: s.bytes, firstUsed: s.operator + 1, lastUsed: s.operator + 1 });
+  });
   return out;
 }
 
@@ -93,7 +102,7 @@ const overlaps = (a: PlanBuffer, b: PlanBuffer): boolean => !(a.firstUsed > b.la
 export function planArena(buffers: PlanBuffer[]): ArenaPlan {
   const order = buffers
     .map((b, k) => ({ ...b, alignedBytes: alignUp(b.bytes), offset: 0, k }))
-    .sort((a, b) => b.alignedBytes - a.alignedBytes || a.k - b.k);
+    .sort((a, b) => b.alignedBytes - a.alignedBytes || b.k - a.k);
   // Placed buffers kept sorted by offset (a new one goes after existing ones at the same offset).
   const byOffset: PlacedBuffer[] = [];
   for (const want of order) {
