@@ -161,6 +161,12 @@ export interface QuantizeConfig {
    * hybrid FULLY_CONNECTED, which quantizes activations at run time).
    */
   dynamicRangeForm: 'dequantize' | 'hybrid';
+  /**
+   * Float fallback: when full-int8 loses more than this accuracy against float32 (a fraction:
+   * 0.01 = 1 point), the most sensitive layers stay float, one at a time, until the mixed file
+   * (`<model>_mixed_int8.tflite`) is within it. null = off.
+   */
+  maxAccuracyDrop: number | null;
 }
 
 export interface OutputConfig {
@@ -262,6 +268,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     int8Io: false,
     perChannelDenseAs: 'conv2d',
     dynamicRangeForm: 'dequantize',
+    maxAccuracyDrop: null,
   },
   sweep: {
     sparsities: [0.25, 0.5, 0.75, 0.9],

@@ -255,6 +255,8 @@ export interface ModelReport {
   classes?: ClassReport;
   /** The model's layers (Keras/TF.js float files of a model this run wrote or read). */
   layerTable?: LayerTableRow[];
+  /** Mixed int8/float files (float fallback): the layers kept in float. */
+  floatLayers?: string[];
 }
 
 /** One layer of a model in the comparison: what it is and what it costs. */
@@ -379,6 +381,29 @@ export interface StageRecord {
      */
     maskUpdates?: MaskUpdateRecord[];
   };
+  /** Export only, with quantize.maxAccuracyDrop: the float fallback. */
+  fallback?: FallbackRecord;
+}
+
+/** The export stage's float fallback (quantize.maxAccuracyDrop) as it ran. */
+export interface FallbackRecord {
+  /** The budget (fraction, 0.01 = 1 point). */
+  budget: number;
+  floatAccuracy: number;
+  /** The file whose accuracy is the float reference (the float32 .tflite when written). */
+  floatFile: string;
+  fullInt8Accuracy: number;
+  /** False when full-int8 was within the budget (nothing else was written). */
+  needed: boolean;
+  /** The layers kept in float in the file written (most sensitive first). */
+  floatLayers: string[];
+  /** Each mixed file tried, in order. */
+  trials: { floatLayers: string[]; accuracy: number }[];
+  /** Whether the written file is within the budget. */
+  met: boolean;
+  /** The mixed file (relative to the run folder) and its measured accuracy. */
+  file?: string;
+  accuracy?: number;
 }
 
 export interface MaskUpdateRecord {

@@ -316,6 +316,14 @@ export const CONFIG_SPEC: ObjectSpec = {
           values: ['dequantize', 'hybrid'],
           doc: 'Dynamic-range int8 as int8 weights + DEQUANTIZE before a float FULLY_CONNECTED ("dequantize", default: fast, and runs where hybrid kernels are missing) or as the converter\'s hybrid FULLY_CONNECTED ("hybrid").',
         },
+        maxAccuracyDrop: {
+          kind: 'oneOf',
+          options: [
+            { kind: 'number', min: 0, max: 1, doc: 'A fraction: 0.01 = 1 point.' },
+            { kind: 'null', doc: 'Off.' },
+          ],
+          doc: 'Float fallback: when the full-int8 file loses more than this accuracy against float32 (a fraction, 0.01 = 1 point), the most sensitive layers stay in float one at a time until <model>_mixed_int8.tflite is within it; null (default) = off.',
+        },
       },
     },
     sweep: {

@@ -19,6 +19,7 @@ import type { ModelGraph } from '../graph/types';
 import type { MlpModel } from '../model/mlp';
 import { withDeltas, writeComparison } from '../report/comparison';
 import { evaluateModelFile } from '../report/evaluateFile';
+import { runFloatFallback } from './fallback';
 import { prunedName } from './names';
 import type { StageContext } from './types';
 
@@ -166,6 +167,8 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[]): P
   }
   toEvaluate.push(...written);
   const rows = await evaluateWritten(ctx, toEvaluate);
+  const fallback = await runFloatFallback(ctx, target, rows, async (f) => (await evaluateWritten(ctx, [{ kind: 'tflite', model: f.model, rel: f.rel, evalPath: f.abs }]))[0]);
+  rows.push(...fallback.rows);
   // The float32 baseline: the first model's float file (its TF.js save, else its .h5).
   const baseline = rows.find((r) => r.model === models[0].name && r.format === 'tfjs') ?? rows.find((r) => r.model === models[0].name && r.format === 'keras-h5');
   // Each model's per-layer table on its float Keras/TF.js rows (the graph those files were written from).
@@ -177,6 +180,6 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[]): P
   const sizes = await writeComparison(ctx.outDir, final);
   ctx.addArtifact('report', target.name, 'comparison.json', sizes.json);
   ctx.addArtifact('report', target.name, 'comparison.md', sizes.md);
-  ctx.addStageRecord({ stage: 'export', model: target.name, epochs: [], durationMs: performance.now() - tWrite });
+  ctx.addStageRecord({ stage: 'export', model: target.name, epochs: [], durationMs: performance.now() - tWrite, ...(fallback.record ? { fallback: fallback.record } : {}) });
   return final;
 }

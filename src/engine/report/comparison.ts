@@ -39,7 +39,7 @@ export function renderComparisonMarkdown(rows: ModelReport[], title = 'Model com
   for (const r of rows) {
     const sparsity = r.layers.map((l) => `${l.name} ${(l.sparsity * 100).toFixed(1)} %`).join(', ');
     lines.push(
-      `| ${r.path} | ${r.format} | ${r.variant} | ${formatBytes(r.bytes)} | ${formatBytes(r.gzipBytes)} | ${r.params} | ${r.nonzeros} | ${sparsity} | ${pct(r.accuracy)} | ${delta(r.accuracyDelta)} | ${r.latencyUs === null ? '—' : r.latencyUs.toFixed(1)} | ${r.runtime} |`,
+      `| ${r.path} | ${r.format} | ${r.variant}${r.floatLayers?.length ? ` (float: ${r.floatLayers.join(', ')})` : ''} | ${formatBytes(r.bytes)} | ${formatBytes(r.gzipBytes)} | ${r.params} | ${r.nonzeros} | ${sparsity} | ${pct(r.accuracy)} | ${delta(r.accuracyDelta)} | ${r.latencyUs === null ? '—' : r.latencyUs.toFixed(1)} | ${r.runtime} |`,
     );
   }
   lines.push(...perClassMarkdown(rows));

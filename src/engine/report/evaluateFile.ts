@@ -61,7 +61,8 @@ export async function detectKind(p: string): Promise<ModelFileKind> {
 export function tfliteVariant(g: ReadTflite): string {
   const fcs = g.operators.filter(isDenseOp);
   if (fcs.some((o) => g.tensors[o.inputs[0]].type === TensorType.INT8)) {
-    return 'full-int8';
+    // Some weighted ops int8, others float on float inputs: a float-fallback (mixed) file.
+    return fcs.some((o) => g.tensors[o.inputs[0]].type === TensorType.FLOAT32 && g.tensors[storedWeights(g, o.inputs[1])].type === TensorType.FLOAT32) ? 'mixed-int8' : 'full-int8';
   }
   if (fcs.some((o) => g.tensors[storedWeights(g, o.inputs[1])].type === TensorType.INT8)) {
     return 'dynamic-int8';

@@ -1,0 +1,83 @@
+/**
+ * The export stage's float fallback (quantize.maxAccuracyDrop, issue 16): when the target's
+ * full-int8 file loses more than the budget against its float32 file, the most sensitive
+ * layers are kept in float one at a time (sensitivity/fallback.ts) and the first mixed file
+ * within the budget is written as `<model>_mixed_int8.tflite`, measured like every other file
+ * and listed in the comparison with the layers that stayed float.
+ */
+import * as path from 'node:path';
+import type { FallbackRecord, ModelReport } from '../../protocol/engine';
+import { modelInputs } from '../data/dataset';
+import type { ModelGraph } from '../graph/types';
+import { runTfliteOnTest } from '../report/evaluateFile';
+import { floatFallback } from '../sensitivity/fallback';
+import { writeFileAtomic } from '../util/atomic';
+import { errorSampleIndices } from './sensitivity';
+import type { StageContext } from './types';
+
+export function mixedFileName(model: string): string {
+  return `${model}_mixed_int8.tflite`;
+}
+
+/** Runs the fallback when the budget is set and exceeded; returns the mixed file's row (if written) and what happened. */
+/** Measures a written file like every other in the comparison (export.ts evaluateWritten). */
+export type MeasureFile = (file: { rel: string; abs: string; model: string }) => Promise<ModelReport>;
+
+export async function runFloatFallback(ctx: StageContext, target: ModelGraph, rows: readonly ModelReport[], measure: MeasureFile): Promise<{ rows: ModelReport[]; record?: FallbackRecord }> {
+  const q = ctx.config.quantize;
+  const budget = q.maxAccuracyDrop;
+  if (budget === null || !q.tflite.includes('full-int8')) {
+    return { rows: [] };
+  }
+  const mine = rows.filter((r) => r.model === target.name);
+  const reference = mine.find((r) => r.format === 'tflite' && r.variant === 'float32') ?? mine.find((r) => r.format === 'tfjs') ?? mine.find((r) => r.format === 'keras-h5');
+  const int8 = mine.find((r) => r.format === 'tflite' && r.variant === 'full-int8');
+  if (!reference || reference.accuracy === null || !int8 || int8.accuracy === null) {
+    ctx.warn('fallback-no-reference', `quantize.maxAccuracyDrop is set, but ${target.name} has no measured float and full-int8 accuracy to compare; no float fallback was tried.`);
+    return { rows: [] };
+  }
+  const drop = reference.accuracy - int8.accuracy;
+  const base: FallbackRecord = { budget, floatAccuracy: reference.accuracy, floatFile: reference.path, fullInt8Accuracy: int8.accuracy, needed: drop > budget + 1e-9, floatLayers: [], trials: [], met: true };
+  const pts = (x: number): string => `${(x * 100).toFixed(2)} pt`;
+  if (!base.needed) {
+    ctx.log(`full-int8 ${int8.path}: ${pts(drop)} below ${reference.path}, within quantize.maxAccuracyDrop ${pts(budget)}; no float fallback needed`);
+    return { rows: [], record: base };
+  }
+  ctx.log(`full-int8 ${int8.path}: ${pts(drop)} below ${reference.path}, over quantize.maxAccuracyDrop ${pts(budget)}; keeping the most sensitive layers in float`);
+  const data = await ctx.data();
+  const n = Math.min(q.representativeSamples, data.train.count);
+  const result = await floatFallback(target, data.test, {
+    floatAccuracy: reference.accuracy,
+    maxDrop: budget,
+    calibration: { samples: modelInputs(data.train, 0, n), count: n },
+    perChannel: q.perChannel,
+    method: q.calibration === 'percentile' ? { kind: 'percentile', percentile: q.calibrationPercentile } : { kind: 'min-max' },
+    int8Io: q.int8Io,
+    errorIndices: errorSampleIndices(data.test.count, Math.min(50, ctx.config.sensitivity.errorSamples), ctx.config.train.seed),
+    evaluate: async (bytes, label) => {
+      ctx.throwIfCancelled();
+      const r = await runTfliteOnTest(bytes, data.test, label);
+      r.model.dispose();
+      return r.accuracy;
+    },
+    onStep: (done, total, task) => ctx.emit({ type: 'stageProgress', stage: 'export', task: `float fallback: ${task}`, done, total }),
+  });
+  for (const t of result.trials) {
+    ctx.log(`float fallback: ${t.floatLayers.join(', ')} in float → ${(t.accuracy * 100).toFixed(2)} %`);
+  }
+  const rel = mixedFileName(target.name);
+  const abs = path.join(ctx.outDir, rel);
+  const bytes = await writeFileAtomic(abs, result.data);
+  ctx.addArtifact('tflite', target.name, rel, bytes);
+  const row = await measure({ rel, abs, model: target.name });
+  const record: FallbackRecord = { ...base, floatLayers: result.floatLayers, trials: result.trials, met: result.met, file: rel, accuracy: row.accuracy ?? result.accuracy };
+  if (!result.met) {
+    ctx.warn(
+      'fallback-budget-not-met',
+      `Even with ${result.floatLayers.join(', ')} in float, ${rel} is ${pts(reference.accuracy - result.accuracy)} below ${reference.path}, over quantize.maxAccuracyDrop ${pts(budget)}. Use the float32 or dynamic-int8 file, raise the budget, or calibrate on more samples (quantize.representativeSamples).`,
+    );
+  } else {
+    ctx.log(`float fallback: ${rel} keeps ${result.floatLayers.join(', ')} in float, ${(result.accuracy * 100).toFixed(2)} % (budget met)`);
+  }
+  return { rows: [{ ...row, variant: 'mixed-int8', floatLayers: result.floatLayers }], record };
+}
