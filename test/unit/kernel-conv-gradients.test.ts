@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initBackend } from '../../src/engine/backend';
-import { WASM_CONV_KERNEL_NAMES } from '../../src/engine/kernel/conv/register';
+import { useOurForward, WASM_CONV_KERNEL_NAMES } from '../../src/engine/kernel/conv/register';
 import { convKernelsVariant } from '../../src/engine/kernel/conv/wasmConv';
 import { ensureKernelBuilt, repoRoot, rng } from './kernel-helpers';
 
@@ -189,6 +189,82 @@ void describe('MaxPoolGrad vs cpu autodiff', () => {
   }
 });
 
+void describe('AvgPoolGrad (TF semantics) vs the gradient of a float64 forward loop', () => {
+  /** Average pooling as TF defines it: each window averages its in-bounds taps only. */
+  function avgPool64(x: Float64Array, [B, H, W, C]: number[], k: number, s: number, pad: 'valid' | 'same'): { y: Float64Array; oh: number; ow: number } {
+    const oh = pad === 'same' ? Math.ceil(H / s) : Math.floor((H - k) / s) + 1;
+    const ow = pad === 'same' ? Math.ceil(W / s) : Math.floor((W - k) / s) + 1;
+    const pt = pad === 'same' ? Math.floor(Math.max(0, (oh - 1) * s + k - H) / 2) : 0;
+    const pl = pad === 'same' ? Math.floor(Math.max(0, (ow - 1) * s + k - W) / 2) : 0;
+    const y = new Float64Array(B * oh * ow * C);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < oh; i++) {
+        for (let j = 0; j < ow; j++) {
+          for (let c = 0; c < C; c++) {
+            let sum = 0;
+            let n = 0;
+            for (let u = 0; u < k; u++) {
+              for (let v = 0; v < k; v++) {
+                const ih = i * s - pt + u;
+                const iw = j * s - pl + v;
+                if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
+                  sum += x[((b * H + ih) * W + iw) * C + c];
+                  n++;
+                }
+              }
+            }
+            y[((b * oh + i) * ow + j) * C + c] = sum / n;
+          }
+        }
+      }
+    }
+    return { y, oh, ow };
+  }
+  const cases: { label: string; x: number[]; k: number; s: number; pad: 'valid' | 'same' }[] = [
+    { label: '3×3 stride 2 same, 6 channels (borders with 4 and 6 taps)', x: [2, 7, 8, 6], k: 3, s: 2, pad: 'same' },
+    { label: '2×2 stride 2 same, odd sizes, 3 channels (lane remainder)', x: [1, 5, 7, 3], k: 2, s: 2, pad: 'same' },
+    { label: '3×3 stride 1 valid, 4 channels', x: [2, 6, 6, 4], k: 3, s: 1, pad: 'valid' },
+  ];
+  for (const c of cases) {
+    void it(`${c.label}: dx within ${TOL}; the forward matches TF.js on cpu and wasm`, async () => {
+      const n = size(c.x);
+      const xv = randomArray(n, 61);
+      const { y, oh, ow } = avgPool64(Float64Array.from(xv), c.x, c.k, c.s, c.pad);
+      const r = randomArray(y.length, 62);
+      // The forward is linear: d(Σ y·r)/dx_i = Σ F(e_i)·r, from the forward definition alone.
+      const ref = new Float64Array(n);
+      const e = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        e[i] = 1;
+        const yi = avgPool64(e, c.x, c.k, c.s, c.pad).y;
+        let g = 0;
+        for (let o = 0; o < yi.length; o++) {
+          g += yi[o] * r[o];
+        }
+        ref[i] = g;
+        e[i] = 0;
+      }
+      for (const backend of ['cpu', 'wasm']) {
+        await tf.setBackend(backend);
+        const fwd = tf.tidy(() => tf.avgPool(tf.tensor4d(xv, c.x as [number, number, number, number]), c.k, c.s, c.pad).dataSync() as Float32Array);
+        assert.equal(fwd.length, c.x[0] * oh * ow * c.x[3]);
+        assert.ok(relErr(fwd, y) <= TOL, `${backend} forward differs from the TF definition`);
+      }
+      await tf.setBackend('wasm');
+      const ours = tf.tidy(() => {
+        const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(x as tf.Tensor4D, c.k, c.s, c.pad), tf.tensor(r, [c.x[0], oh, ow, c.x[3]]))));
+        return g(tf.tensor4d(xv, c.x as [number, number, number, number])).dataSync() as Float32Array;
+      });
+      const err = relErr(ours, ref);
+      assert.ok(err <= TOL, `dx ${err}`);
+    });
+  }
+  void it('with valid padding every window is full: ours equals TF.js cpu autodiff', async () => {
+    const [e] = await compare([[2, 6, 7, 5]], ([x]) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'));
+    assert.ok(e <= TOL, `${e}`);
+  });
+});
+
 void describe('Sum (bias gradients) on wasm vs cpu', () => {
   const x = randomArray(5 * 7 * 6 * 12, 9);
   const sums = async (backend: string): Promise<Float32Array[]> => {
@@ -212,6 +288,57 @@ void describe('Sum (bias gradients) on wasm vs cpu', () => {
     await tf.setBackend('wasm');
     assert.deepEqual(tf.tidy(() => tf.sum(tf.tensor4d(x, [5, 7, 6, 12]), [0, 1, 2], true).shape), [1, 1, 1, 12]);
   });
+});
+
+void describe('forward Conv2D on wasm (ours where kh·kw·inC ≥ 32, else XNNPACK) vs cpu', () => {
+  // [label, x shape, filter shape, strides, padding, dilation]
+  const cases: [string, number[], number[], number | [number, number], 'valid' | 'same', number][] = [
+    ['convnet conv2 (3×3×32 → 64, ours)', [3, 13, 13, 32], [3, 3, 32, 64], 1, 'valid', 1],
+    ['stride 2 same, 3×3×8 → 12 (ours, N remainder 4)', [2, 9, 10, 8], [3, 3, 8, 12], 2, 'same', 1],
+    ['strides [2, 1] same, 5 → 7 channels (ours, odd remainders)', [2, 8, 7, 5], [3, 3, 5, 7], [2, 1], 'same', 1],
+    ['1×1, 40 → 16 (ours)', [2, 5, 6, 40], [1, 1, 40, 16], 1, 'valid', 1],
+    ['dilation 2 same, 3×3×6 → 9 (ours, im2col dilated path)', [2, 11, 9, 6], [3, 3, 6, 9], 1, 'same', 2],
+    ['convnet conv1 (3×3×1 → 32, XNNPACK)', [2, 28, 28, 1], [3, 3, 1, 32], 1, 'valid', 1],
+  ];
+  void it('routing: ours for kh·kw·inC ≥ 32 with the FMA build, XNNPACK below; the env override forces either', () => {
+    assert.equal(useOurForward([3, 3, 32, 64]), true);
+    assert.equal(useOurForward([1, 1, 40, 16]), true);
+    assert.equal(useOurForward([3, 3, 1, 32]), false);
+    assert.equal(useOurForward([3, 3, 3, 16]), false);
+    process.env.MODEL_OPTIMIZER_CONV_FORWARD = 'ours';
+    assert.equal(useOurForward([3, 3, 1, 32]), true);
+    process.env.MODEL_OPTIMIZER_CONV_FORWARD = 'xnnpack';
+    assert.equal(useOurForward([3, 3, 32, 64]), false);
+    delete process.env.MODEL_OPTIMIZER_CONV_FORWARD;
+  });
+  void it(`a 1-channel input forced through ours (im2col's contiguous-row path, same padding borders) within ${TOL}`, async () => {
+    const vx = randomArray(2 * 12 * 11, 43);
+    const vw = randomArray(9 * 5, 44);
+    const run = async (backend: string): Promise<Float32Array> => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => tf.conv2d(tf.tensor4d(vx, [2, 12, 11, 1]), tf.tensor4d(vw, [3, 3, 1, 5]), 1, 'same').dataSync() as Float32Array);
+    };
+    const ref = await run('cpu');
+    process.env.MODEL_OPTIMIZER_CONV_FORWARD = 'ours';
+    try {
+      const e = relErr(await run('wasm'), ref);
+      assert.ok(e <= TOL, `${e}`);
+    } finally {
+      delete process.env.MODEL_OPTIMIZER_CONV_FORWARD;
+    }
+  });
+  for (const [label, xs, ws, strides, pad, dil] of cases) {
+    void it(`${label}: output within ${TOL}`, async () => {
+      const vx = randomArray(size(xs), 41);
+      const vw = randomArray(size(ws), 42);
+      const run = async (backend: string): Promise<Float32Array> => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => tf.conv2d(tf.tensor4d(vx, xs as [number, number, number, number]), tf.tensor4d(vw, ws as [number, number, number, number]), strides, pad, 'NHWC', dil).dataSync() as Float32Array);
+      };
+      const e = relErr(await run('wasm'), await run('cpu'));
+      assert.ok(e <= TOL, `${label}: ${e}`);
+    });
+  }
 });
 
 void describe('BatchMatMul with a transposed operand (Dense gradients) on wasm vs cpu', () => {

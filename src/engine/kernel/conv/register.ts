@@ -11,9 +11,11 @@
  * kernels run inside the backend's memory (./wasmConv.ts), so nothing is copied.
  */
 import {
+  AvgPoolGrad,
   backend_util,
   BatchMatMul,
   broadcast_util,
+  Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   DepthwiseConv2dNativeBackpropFilter,
@@ -27,7 +29,7 @@ import {
   util,
 } from '@tensorflow/tfjs-core';
 import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { convKernelsAvailable, convKernelsFor, convKernelsUnavailableReason, type ConvGeometry, type ConvKernels } from './wasmConv';
+import { convKernelsAvailable, convKernelsFor, convKernelsUnavailableReason, convKernelsVariant, type ConvGeometry, type ConvKernels } from './wasmConv';
 
 /** The part of tfjs-backend-wasm's BackendWasm (and its Emscripten module) these kernels use. */
 interface WasmBackendLike {
@@ -110,6 +112,41 @@ const conv2dBackpropFilter = ({ inputs, backend, attrs }: Args): TensorInfo => {
   return out;
 };
 
+/**
+ * Forward Conv2D through im2col + our GEMM (the FMA build): faster than the backend's XNNPACK
+ * kernel for most layers of a CNN, see useOurForward(). FusedConv2D (inference with bias and
+ * activation fused) stays XNNPACK's.
+ */
+const conv2dForward = (args: Args): TensorInfo => {
+  const b = args.backend as WasmBackendLike;
+  const { x, filter } = args.inputs;
+  const a = args.attrs as unknown as { strides: Pair; pad: Pad; dataFormat?: string; dilations: Pair; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  if ((a.dataFormat !== undefined && a.dataFormat !== 'NHWC') || x.dtype !== 'float32' || filter.dtype !== 'float32' || !useOurForward(filter.shape)) {
+    return (replaced.get(Conv2D)!.kernelFunc as unknown as (args: Args) => TensorInfo)(args);
+  }
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const out = b.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
+  kernelsOf(b).conv2dForward(geometry(info), at(b, x, Conv2D), at(b, filter, Conv2D), at(b, out, Conv2D));
+  return out;
+};
+
+/**
+ * Which forward convolutions ours takes: a dot product of at least 32 (kh·kw·inC) per output,
+ * where the FMA GEMM beats XNNPACK (convnet conv2, 3×3×32: 42 vs 26 GFLOP/s CPU time). For
+ * fewer input values per output (a first layer on 1- or 3-channel images) the im2col copy and
+ * the short GEMM loop cost more than they save (conv1, 3×3×1: 4.4 vs 4.6 GFLOP/s), so those
+ * stay XNNPACK's. MODEL_OPTIMIZER_CONV_FORWARD=xnnpack (or =ours) overrides, for measuring.
+ */
+export const OUR_FORWARD_MIN_DOT = 32;
+export function useOurForward(filterShape: number[]): boolean {
+  const mode = process.env.MODEL_OPTIMIZER_CONV_FORWARD;
+  if (mode === 'xnnpack' || filterShape.length !== 4) {
+    return false;
+  }
+  // Without FMA (the plain SIMD build) ours and XNNPACK were even (13.6 vs 13.9 ms on conv2).
+  return mode === 'ours' || (convKernelsVariant().startsWith('relaxed') && filterShape[0] * filterShape[1] * filterShape[2] >= OUR_FORWARD_MIN_DOT);
+}
+
 const conv2dBackpropInput = ({ inputs, backend, attrs }: Args): TensorInfo => {
   const b = backend as WasmBackendLike;
   const { dy, filter } = inputs;
@@ -149,6 +186,22 @@ const maxPoolGrad = ({ inputs, backend, attrs }: Args): TensorInfo => {
   const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
   const { out, offset } = zeroOutput(b, [...input.shape]);
   kernelsOf(b).maxPoolGrad(geometry(info), at(b, input, MaxPoolGrad), at(b, dy, MaxPoolGrad), offset);
+  return out;
+};
+
+/**
+ * AvgPoolGrad with TensorFlow's semantics: dy spread over each window's in-bounds taps,
+ * 1/count each, the divisor the forward AvgPool uses with 'same' padding (TF, and TF.js' own
+ * forward kernels). TF.js' cpu and wasm AvgPoolGrad multiply by 1/(fh·fw) instead, so at
+ * 'same'-padded borders their gradient is not the gradient of their forward pass.
+ */
+const avgPoolGrad = ({ inputs, backend, attrs }: Args): TensorInfo => {
+  const b = backend as WasmBackendLike;
+  const { dy, input } = inputs;
+  const a = attrs as unknown as { filterSize: Pair; strides: Pair; pad: Pad; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const { out, offset } = zeroOutput(b, [...input.shape]);
+  kernelsOf(b).avgPoolGrad(geometry(info), at(b, dy, AvgPoolGrad), offset);
   return out;
 };
 
@@ -222,18 +275,20 @@ const batchMatMul = (args: Args): TensorInfo => {
 };
 
 const OURS: [string, (args: Args) => TensorInfo][] = [
+  [Conv2D, conv2dForward],
   [Conv2DBackpropFilter, conv2dBackpropFilter],
   [Conv2DBackpropInput, conv2dBackpropInput],
   [DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilter],
   [DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInput],
   [MaxPoolGrad, maxPoolGrad],
+  [AvgPoolGrad, avgPoolGrad],
   [Sum, sum],
   [Identity, identity],
   [BatchMatMul, batchMatMul],
 ];
 
 /** Kernels of ours that hand some cases to the backend's own kernel. */
-const FALLS_BACK = new Set<string>([Sum, Identity, BatchMatMul]);
+const FALLS_BACK = new Set<string>([Sum, Identity, BatchMatMul, Conv2D]);
 
 /** The backend's own configs we replaced, to put back in unregisterWasmConvKernels() (and the fallbacks). */
 const replaced = new Map<string, KernelConfig>();
@@ -243,8 +298,8 @@ const ours = new Set<string>();
 /**
  * Registers the kernels for backendName 'wasm' (idempotent). Returns '' on success or why the
  * kernels are unavailable (then nothing is registered and the wasm backend stays as shipped).
- * The forward Conv2D/FusedConv2D stay XNNPACK's: measured side by side, our im2col GEMM was
- * no faster (slower for 1- and 3-channel inputs).
+ * The forward Conv2D is ours where our FMA GEMM measured faster (useOurForward()); FusedConv2D
+ * and every depthwise forward stay XNNPACK's.
  */
 export function registerWasmConvKernels(): string {
   if (ours.size > 0) {

@@ -44,6 +44,7 @@ interface ConvExports {
   depthwiseFilterGrad(x: number, dy: number, dw: number, batch: number, cm: number): void;
   depthwiseInputGrad(dy: number, w: number, dx: number, batch: number, cm: number): void;
   maxPoolGrad(x: number, dy: number, dx: number, batch: number): void;
+  avgPoolGrad(dy: number, dx: number, batch: number): void;
   sumRows(x: number, rows: number, n: number, out: number, tmp: number): void;
 }
 
@@ -206,6 +207,21 @@ export class ConvKernels {
     });
   }
 
+  /** y[B, OH, OW, CO] = im2col(x) · W (w [KH, KW, CI, CO]); y overwritten. */
+  conv2dForward(g: ConvGeometry, x: number, w: number, y: number): void {
+    this.setGeometry(g);
+    const K = g.kH * g.kW * g.inC;
+    const M = g.batch * g.outH * g.outW;
+    const rows = ConvKernels.chunkRows(K + g.outC, M);
+    this.withScratch(rows * K * 4, (col) => {
+      for (let m0 = 0; m0 < M; m0 += rows) {
+        const m1 = Math.min(M, m0 + rows);
+        this.k.im2col(x, m0, m1, col);
+        this.k.gemm(m1 - m0, g.outC, K, col, K, 1, w, g.outC, y + m0 * g.outC * 4, g.outC, 0);
+      }
+    });
+  }
+
   /** dx[B, H, W, CI] += col2im(dy · Wᵀ) (w [KH, KW, CI, CO]); dx zeroed by the caller. */
   conv2dInputGrad(g: ConvGeometry, dy: number, w: number, dx: number): void {
     this.setGeometry(g);
@@ -254,6 +270,12 @@ export class ConvKernels {
   maxPoolGrad(g: ConvGeometry, x: number, dy: number, dx: number): void {
     this.setGeometry(g);
     this.k.maxPoolGrad(x, dy, dx, g.batch);
+  }
+
+  /** Average-pool gradient, TF semantics (1/in-bounds-count per window); dx zeroed by the caller. */
+  avgPoolGrad(g: ConvGeometry, dy: number, dx: number): void {
+    this.setGeometry(g);
+    this.k.avgPoolGrad(dy, dx, g.batch);
   }
 
   /** out[n] = column sums of a rows×n matrix; out zeroed by the caller. */

@@ -199,11 +199,21 @@ export function im2col(x: usize, m0: i32, m1: i32, col: usize): void {
     const ow = r - oh * gOW;
     let dst = col + <usize>((m - m0) * K) * 4;
     const xb = x + <usize>(bIdx * gH) * <usize>gW * rowBytes;
+    const iw0 = ow * gSW - gPL;
+    // The window's taps along a row are one contiguous run of KW·C floats when they are all
+    // in bounds and undilated: one copy per kernel row (3 floats instead of 3 single ones
+    // for a 1-channel input).
+    const wideOk = gDW == 1 && iw0 >= 0 && iw0 + gKW <= gW;
     for (let kh = 0; kh < gKH; kh++) {
       const ih = oh * gSH - gPT + kh * gDH;
       const rowOk = ih >= 0 && ih < gH;
+      if (rowOk && wideOk) {
+        copyRow(xb + <usize>(ih * gW + iw0) * rowBytes, dst, gKW * C);
+        dst += <usize>gKW * rowBytes;
+        continue;
+      }
       for (let kw = 0; kw < gKW; kw++) {
-        const iw = ow * gSW - gPL + kw * gDW;
+        const iw = iw0 + kw * gDW;
         if (rowOk && iw >= 0 && iw < gW) {
           copyRow(xb + <usize>(ih * gW + iw) * rowBytes, dst, C);
         } else {
@@ -228,11 +238,18 @@ export function col2imAdd(dcol: usize, m0: i32, m1: i32, dx: usize): void {
     const ow = r - oh * gOW;
     let src = dcol + <usize>((m - m0) * K) * 4;
     const xb = dx + <usize>(bIdx * gH) * <usize>gW * rowBytes;
+    const iw0 = ow * gSW - gPL;
+    const wideOk = gDW == 1 && iw0 >= 0 && iw0 + gKW <= gW;
     for (let kh = 0; kh < gKH; kh++) {
       const ih = oh * gSH - gPT + kh * gDH;
       const rowOk = ih >= 0 && ih < gH;
+      if (rowOk && wideOk) {
+        addRow(src, xb + <usize>(ih * gW + iw0) * rowBytes, gKW * C);
+        src += <usize>gKW * rowBytes;
+        continue;
+      }
       for (let kw = 0; kw < gKW; kw++) {
-        const iw = ow * gSW - gPL + kw * gDW;
+        const iw = iw0 + kw * gDW;
         if (rowOk && iw >= 0 && iw < gW) {
           addRow(src, xb + <usize>(ih * gW + iw) * rowBytes, C);
         }
@@ -444,6 +461,58 @@ export function maxPoolGrad(x: usize, dy: usize, dx: usize, batch: i32): void {
             }
           }
           scatterLane(dxb, at, 0, load<f32>(dyRow + <usize>c * 4));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Average-pool gradient with TensorFlow's semantics: each window's dy is spread evenly over its
+ * IN-BOUNDS taps (1/count, the divisor TF's forward uses with 'same' padding). Geometry from
+ * setGeometry (kernel = pool window). dx zeroed by the host.
+ */
+export function avgPoolGrad(dy: usize, dx: usize, batch: i32): void {
+  const C = gC;
+  const plane = <usize>(gH * gW * C) * 4;
+  for (let b = 0; b < batch; b++) {
+    const dxb = dx + <usize>b * plane;
+    for (let oh = 0; oh < gOH; oh++) {
+      const h0 = oh * gSH - gPT;
+      let rows = 0;
+      for (let kh = 0; kh < gKH; kh++) {
+        const ih = h0 + kh * gDH;
+        if (ih >= 0 && ih < gH) rows++;
+      }
+      for (let ow = 0; ow < gOW; ow++) {
+        const w0 = ow * gSW - gPL;
+        let cols = 0;
+        for (let kw = 0; kw < gKW; kw++) {
+          const iw = w0 + kw * gDW;
+          if (iw >= 0 && iw < gW) cols++;
+        }
+        const count = rows * cols;
+        if (count == 0) continue;
+        const scale = f32x4.splat(<f32>1 / <f32>count);
+        const scale1: f32 = <f32>1 / <f32>count;
+        const dyRow = dy + <usize>(((b * gOH + oh) * gOW + ow) * C) * 4;
+        for (let kh = 0; kh < gKH; kh++) {
+          const ih = h0 + kh * gDH;
+          if (ih < 0 || ih >= gH) continue;
+          for (let kw = 0; kw < gKW; kw++) {
+            const iw = w0 + kw * gDW;
+            if (iw < 0 || iw >= gW) continue;
+            const dst = dxb + <usize>((ih * gW + iw) * C) * 4;
+            let c = 0;
+            for (; c + 4 <= C; c += 4) {
+              const o = <usize>c * 4;
+              v128.store(dst + o, fmadd(v128.load(dst + o), v128.load(dyRow + o), scale));
+            }
+            for (; c < C; c++) {
+              const o = <usize>c * 4;
+              store<f32>(dst + o, load<f32>(dst + o) + load<f32>(dyRow + o) * scale1);
+            }
+          }
         }
       }
     }
