@@ -112,7 +112,8 @@ async function initWorker(msg: InitMessage): Promise<void> {
     }
     confineWrites(msg.outRoot);
     state = { init: msg, data: msg.data, baseline: msg.baseline, controller: new AbortController() };
-    await send({ type: 'inited', ...(backend.detail ? { detail: backend.detail } : {}) });
+    const cpu = process.cpuUsage();
+    await send({ type: 'inited', cpuMs: (cpu.user + cpu.system) / 1000, ...(backend.detail ? { detail: backend.detail } : {}) });
   } catch (err) {
     await send({ type: 'initFailed', message: err instanceof Error ? err.message : String(err) });
     process.exit(1);

@@ -50,6 +50,8 @@ export interface InitedMessage {
   type: 'inited';
   /** What the worker's backend turned out to be (its `detail`). */
   detail?: string;
+  /** CPU time the worker spent starting (loading the engine, the backend, receiving the data), ms. */
+  cpuMs: number;
 }
 
 export interface InitFailedMessage {

@@ -140,6 +140,7 @@ export async function runPointsInWorkers(
     if (stopDispatch || queue.length === 0 || ctx.signal.aborted) {
       return;
     }
+    const forkedAt = performance.now();
     const child = fork(opts.script, [SWEEP_WORKER_FLAG], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
@@ -171,6 +172,7 @@ export async function runPointsInWorkers(
           send(child, { type: 'init', runId: ctx.runId, config: ctx.config, outDir: ctx.outDir, outRoot: ctx.outRoot, backend: ctx.backend, data: sent, baseline });
           return;
         case 'inited':
+          ctx.log(`sweep worker ${slot + 1} (pid ${child.pid}) started in ${((performance.now() - forkedAt) / 1000).toFixed(2)} s, ${(msg.cpuMs / 1000).toFixed(2)} s CPU (${msg.detail ?? ctx.backend.tfjs})`);
           next();
           return;
         case 'initFailed':
