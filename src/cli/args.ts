@@ -31,6 +31,8 @@ export const COMMANDS: Record<JobKind, string> = {
   pipeline: 'train → prune → quantize/export → compare (the reference workflow)',
   sweep: 'prune to several sparsities, export each as TFLite, table of size vs accuracy (Pareto front)',
   sensitivity: 'per-layer sensitivity: accuracy with one layer pruned or int8, int8 error per layer, suggested prune.layers',
+  qat: 'quantization-aware training of a model (--model, or the pruned/trained one in --out): PTQ vs QAT full-int8',
+  cluster: 'weight clustering of a model (k shared values per kernel): gzip sizes vs the unclustered files',
 };
 
 export const HELP = `Usage: model-optimizer <command> [options]

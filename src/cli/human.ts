@@ -64,7 +64,7 @@ export class HumanPrinter {
       case 'jobStarted': {
         const b = e.backend;
         this.backend = b;
-        this.trains = e.stages.includes('train') || e.stages.includes('prune');
+        this.trains = e.stages.some((s) => s === 'train' || s === 'prune' || s === 'qat' || s === 'cluster');
         this.sweepBudget = e.job === 'sweep' ? e.config.sweep.maxAccuracyDrop : null;
         this.out(`Model Optimizer: ${e.job} (run ${e.runId})`);
         this.out(`  backend   ${b.tfjs} (requested: ${b.requested})${b.detail ? ` — ${b.detail}` : ''}`);

@@ -271,6 +271,15 @@ function findInputs(req: StartRequest, outDir: string): JobInputs {
       }
       return { models };
     }
+    case 'qat':
+    case 'cluster': {
+      // The pruned model when there is one (pruning-preserving QAT / clustering), else the trained one.
+      const model = [pruned, baseline].find(found);
+      if (!model) {
+        throw new BadInputError(`There is no model for ${req.job} in ${outDir} (looked for ${PRUNED_DIR}/model.json and ${BASELINE_DIR}/model.json). Run \`train\` (and \`prune\`) first with the same --out folder, or pass --model PATH.`, outDir);
+      }
+      return { models: [model] };
+    }
     case 'evaluate': {
       const model = [pruned, baseline].find(found);
       if (!model) {

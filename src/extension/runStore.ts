@@ -37,6 +37,8 @@ const STAGE_VERB: Record<StageKind, string> = {
   export: 'export',
   evaluate: 'evaluating',
   sensitivity: 'analyzing',
+  qat: 'quantization-aware training',
+  cluster: 'clustering',
 };
 
 export interface RunEntry {

@@ -169,6 +169,44 @@ export interface QuantizeConfig {
   maxAccuracyDrop: number | null;
 }
 
+/**
+ * Quantization-aware training (tfmot `quantize_model`): fine-tunes the pruned model (or the
+ * baseline) with fake-quantized int8 weights and activations, then writes
+ * `<model>_qat_full_int8.tflite` with the trained activation ranges instead of calibration.
+ */
+export interface QatConfig {
+  /** Run the QAT stage in `pipeline` (after pruning); the `qat` command runs it regardless. */
+  enabled: boolean;
+  /** Fine-tuning epochs (tfmot's example: 1–2). */
+  epochs: number;
+  /** Adam learning rate of the fine-tuning; absent = train.learningRate. */
+  learningRate?: number;
+  /** Moving-average decay of the activation ranges (tfmot's MovingAverageQuantizer: 0.999). */
+  emaDecay: number;
+  /** Keep pruned weights at zero (pruning-preserving QAT). */
+  preserveSparsity: boolean;
+}
+
+/**
+ * Weight clustering (tfmot `cluster_weights`): each kernel's weights share `clusters` values
+ * (k-means, linear centroid init), fine-tuned with shared centroids, then stripped: files that
+ * compress far better.
+ */
+export interface ClusterConfig {
+  /** Run the clustering stage in `pipeline` (after pruning); the `cluster` command runs it regardless. */
+  enabled: boolean;
+  /** Values per kernel (k). */
+  clusters: number;
+  /** Fine-tuning epochs with shared centroids (0 = cluster and strip only). */
+  epochs: number;
+  /** Adam learning rate of the fine-tuning; absent = train.learningRate. */
+  learningRate?: number;
+  /** Which kernels: 'all' (every Dense / Conv kernel) or layer names. */
+  layers: 'all' | string[];
+  /** Keep pruned weights at exactly zero, as a value of their own (sparsity-preserving clustering). */
+  preserveSparsity: boolean;
+}
+
 export interface OutputConfig {
   /** Output folder, relative to the workspace (or the current directory for the CLI). */
   dir: string;
@@ -229,6 +267,8 @@ export interface RunConfig {
   sweep: SweepConfig;
   deploy: DeployConfig;
   sensitivity: SensitivityConfig;
+  qat: QatConfig;
+  cluster: ClusterConfig;
   output: OutputConfig;
   backend: BackendChoice;
 }
@@ -279,6 +319,8 @@ export const DEFAULT_CONFIG: RunConfig = {
   },
   deploy: { target: null, maxLatencyMs: null },
   sensitivity: { sparsities: [0.25, 0.5, 0.75, 0.9], targetSparsity: 0.5, errorSamples: 200 },
+  qat: { enabled: false, epochs: 2, emaDecay: 0.999, preserveSparsity: true },
+  cluster: { enabled: false, clusters: 16, epochs: 1, layers: 'all', preserveSparsity: true },
   output: { dir: 'model-optimizer-output', logsDir: 'logs' },
   backend: 'auto',
 };

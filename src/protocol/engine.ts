@@ -15,7 +15,7 @@ import type { SensitivityReport } from './sensitivity';
  * the baseline to several sparsities and export/evaluate each (the size/accuracy trade-off);
  * `sensitivity` = per-layer pruning and int8 sensitivity of one model (sensitivity.json/.md).
  */
-export type JobKind = 'train' | 'prune' | 'quantize' | 'evaluate' | 'pipeline' | 'sweep' | 'sensitivity';
+export type JobKind = 'train' | 'prune' | 'quantize' | 'evaluate' | 'pipeline' | 'sweep' | 'sensitivity' | 'qat' | 'cluster';
 
 /** What each job is called in the UI: the Runs tree, the status bar, the output channel and the panel title. */
 export const JOB_TITLE: Readonly<Record<JobKind, string>> = {
@@ -26,10 +26,12 @@ export const JOB_TITLE: Readonly<Record<JobKind, string>> = {
   pipeline: 'Full pipeline',
   sweep: 'Sparsity sweep',
   sensitivity: 'Layer sensitivity',
+  qat: 'Quantization-aware training',
+  cluster: 'Weight clustering',
 };
 
 /** Stages a job is made of, in the order they run. */
-export type StageKind = 'train' | 'prune' | 'export' | 'evaluate' | 'sensitivity';
+export type StageKind = 'train' | 'prune' | 'export' | 'evaluate' | 'sensitivity' | 'qat' | 'cluster';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -251,6 +253,8 @@ export interface ModelReport {
   latencyUs: number | null;
   /** Sweep rows only: the pruning target of this file's model (0 = the unpruned baseline). */
   targetSparsity?: number;
+  /** How the file's model was optimized beyond pruning: 'qat' (quantization-aware training), 'clustered' (weight clustering). */
+  technique?: 'qat' | 'clustered';
   /** Per-class results on the test set (when evaluated). */
   classes?: ClassReport;
   /** The model's layers (Keras/TF.js float files of a model this run wrote or read). */

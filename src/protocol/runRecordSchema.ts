@@ -26,8 +26,8 @@ const num: Schema = { t: 'number' };
 const metric: Schema = { t: 'number', nullable: true };
 const int0: Schema = { t: 'int', min: 0 };
 const optNum: Schema = { t: 'number', nullable: true };
-const JOBS = ['train', 'prune', 'quantize', 'evaluate', 'pipeline', 'sweep', 'sensitivity'] as const;
-const STAGES = ['train', 'prune', 'export', 'evaluate', 'sensitivity'] as const;
+const JOBS = ['train', 'prune', 'quantize', 'evaluate', 'pipeline', 'sweep', 'sensitivity', 'qat', 'cluster'] as const;
+const STAGES = ['train', 'prune', 'export', 'evaluate', 'sensitivity', 'qat', 'cluster'] as const;
 const ARTIFACTS = ['tfjs', 'tfjs-quantized', 'keras-h5', 'tflite', 'run-record', 'tensorboard', 'report'] as const;
 const FORMATS = ['tfjs', 'tfjs-quantized', 'keras-h5', 'tflite'] as const;
 const MANY = 1_000_000;
@@ -49,8 +49,9 @@ const reportRow: Schema = {
     runtime: str,
     latencyUs: optNum,
     targetSparsity: num,
+    technique: { t: 'enum', values: ['qat', 'clustered'] },
   },
-  optional: ['targetSparsity'],
+  optional: ['targetSparsity', 'technique'],
 };
 
 const nums: Schema = { t: 'array', of: num, max: MANY };

@@ -116,6 +116,7 @@ function parseChart(v: unknown): ChartImage | null {
   return { name: c.name, title: c.title, png: c.png, svg: c.svg };
 }
 
+// The panel starts these jobs; qat and cluster are CLI commands (and pipeline stages) so far.
 const JOBS: readonly JobKind[] = ['train', 'prune', 'quantize', 'evaluate', 'pipeline', 'sweep', 'sensitivity'];
 
 /** Validates an untrusted message from the webview; returns null when it is not one of ours. */

@@ -405,6 +405,38 @@ export const CONFIG_SPEC: ObjectSpec = {
         errorSamples: { kind: 'int', min: 1, max: 100000, doc: 'Test samples (picked with train.seed) the int8 error statistics are measured on (default 200).' },
       },
     },
+    qat: {
+      kind: 'object',
+      doc: 'Quantization-aware training (tfmot quantize_model): fine-tune with fake-quantized int8 weights (per channel as quantize.perChannel) and activations (moving-average ranges), straight-through gradients; writes <model>_qat_full_int8.tflite with the trained ranges. Runs in `pipeline` after pruning when enabled, and as the `qat` command.',
+      optional: ['learningRate'],
+      fields: {
+        enabled: { kind: 'bool', doc: 'Run the QAT stage in `pipeline` (after pruning).' },
+        epochs: { kind: 'int', min: 1, max: 1000, doc: 'Fine-tuning epochs (default 2).' },
+        learningRate: { kind: 'number', exclusiveMin: 0, max: 1, doc: 'Adam learning rate of the fine-tuning; leave out to use train.learningRate.' },
+        emaDecay: { kind: 'number', min: 0, exclusiveMax: 1, doc: 'Moving-average decay of the activation ranges (tfmot: 0.999).' },
+        preserveSparsity: { kind: 'bool', doc: 'Keep pruned weights at zero (pruning-preserving QAT; default true).' },
+      },
+    },
+    cluster: {
+      kind: 'object',
+      doc: 'Weight clustering (tfmot cluster_weights): k shared values per kernel (k-means, linear centroid init), fine-tuned with shared centroids and stripped; the comparison shows the gzip size win. Runs in `pipeline` after pruning when enabled, and as the `cluster` command.',
+      optional: ['learningRate'],
+      fields: {
+        enabled: { kind: 'bool', doc: 'Run the clustering stage in `pipeline` (after pruning).' },
+        clusters: { kind: 'int', min: 2, max: 256, doc: 'Shared values per kernel, k (default 16).' },
+        epochs: { kind: 'int', min: 0, max: 1000, doc: 'Fine-tuning epochs with shared centroids (default 1; 0 = cluster and strip only).' },
+        learningRate: { kind: 'number', exclusiveMin: 0, max: 1, doc: 'Adam learning rate of the fine-tuning; leave out to use train.learningRate.' },
+        layers: {
+          kind: 'oneOf',
+          doc: 'Kernels to cluster: "all" (every Dense / Conv kernel) or layer names.',
+          options: [
+            { kind: 'enum', values: ['all'], doc: '"all"' },
+            { kind: 'array', minItems: 1, unique: true, items: { kind: 'string', doc: 'Layer name.' }, doc: 'Layer names.' },
+          ],
+        },
+        preserveSparsity: { kind: 'bool', doc: 'Keep pruned weights at exactly zero, a value of their own besides the k centroids (default true).' },
+      },
+    },
     output: {
       kind: 'object',
       doc: 'Where results are written.',

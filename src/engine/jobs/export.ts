@@ -21,6 +21,8 @@ import { withDeltas, writeComparison } from '../report/comparison';
 import { evaluateModelFile } from '../report/evaluateFile';
 import { runFloatFallback } from './fallback';
 import { prunedName } from './names';
+import type { SiteRanges } from '../export/tflite/graphExport';
+import type { QatResult } from './qat';
 import type { StageContext } from './types';
 
 
@@ -52,7 +54,14 @@ function exportProgress(ctx: StageContext, task: string, done: number, total: nu
  * Writes `model` in each TFLite variant into `<out>/<subdir>/` (atomically, announced as
  * artifacts); full-int8 is calibrated on the first quantize.representativeSamples training images.
  */
-export async function writeTfliteVariants(ctx: StageContext, model: MlpModel | ModelGraph, modes: readonly TfliteMode[], subdir = '', progress = { done: 0, total: modes.length }): Promise<Written[]> {
+export async function writeTfliteVariants(
+  ctx: StageContext,
+  model: MlpModel | ModelGraph,
+  modes: readonly TfliteMode[],
+  subdir = '',
+  progress = { done: 0, total: modes.length },
+  ranges?: SiteRanges,
+): Promise<Written[]> {
   const q = ctx.config.quantize;
   const data = await ctx.data();
   const n = Math.min(q.representativeSamples, data.train.count);
@@ -62,7 +71,7 @@ export async function writeTfliteVariants(ctx: StageContext, model: MlpModel | M
     ctx.throwIfCancelled();
     const rel = subdir ? `${subdir}/${tfliteFileName(model.name, mode)}` : tfliteFileName(model.name, mode);
     const abs = path.join(ctx.outDir, ...rel.split('/'));
-    exportProgress(ctx, `${mode === 'full-int8' ? 'calibrating and writing' : 'writing'} ${rel}`, progress.done++, progress.total);
+    exportProgress(ctx, `${mode === 'full-int8' ? (ranges ? 'writing (QAT ranges)' : 'calibrating and writing') : 'writing'} ${rel}`, progress.done++, progress.total);
     const { bytes } = await saveTflite(model, mode, abs, {
       representative,
       perChannel: q.perChannel,
@@ -70,6 +79,7 @@ export async function writeTfliteVariants(ctx: StageContext, model: MlpModel | M
       perChannelAs: q.perChannelDenseAs === 'fully_connected' ? 'fully-connected' : 'conv2d',
       dynamicForm: q.dynamicRangeForm,
       calibration: q.calibration === 'percentile' ? { kind: 'percentile', percentile: q.calibrationPercentile } : { kind: 'min-max' },
+      ranges,
     });
     ctx.addArtifact('tflite', model.name, rel, bytes);
     written.push({ kind: 'tflite', model: model.name, rel, evalPath: abs });
@@ -111,7 +121,21 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-export async function runExportStage(ctx: StageContext, models: ModelGraph[]): Promise<ModelReport[]> {
+/** Models of the optional stages: the QAT model (written as full-int8 with its trained ranges) and the clustered model. */
+export interface ExportExtras {
+  qat?: QatResult;
+  clustered?: ModelGraph;
+}
+
+async function writeH5(ctx: StageContext, m: ModelGraph, rel: string): Promise<number> {
+  const mlp = graphToMlp(m).model;
+  const training = { learningRate: ctx.config.train.learningRate };
+  const bytes = mlp ? await saveKerasH5(mlp, path.join(ctx.outDir, rel), training) : await saveKerasH5Graph(m, path.join(ctx.outDir, rel), training);
+  ctx.addArtifact('keras-h5', m.name, rel, bytes);
+  return bytes;
+}
+
+export async function runExportStage(ctx: StageContext, models: ModelGraph[], extras: ExportExtras = {}): Promise<ModelReport[]> {
   if (models.length === 0) {
     return [];
   }
@@ -125,7 +149,10 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[]): P
   const written: Written[] = [];
   const abs = (rel: string): string => path.join(ctx.outDir, rel);
 
-  const progress = { done: 0, total: models.length + q.tflite.length + q.tfjs.length };
+  const progress = {
+    done: 0,
+    total: models.length + q.tflite.length + q.tfjs.length + (extras.qat ? 1 : 0) + (extras.clustered ? 1 + q.tflite.length : 0),
+  };
   for (const m of models) {
     ctx.throwIfCancelled();
     const rel = `${m.name}.h5`;
@@ -154,6 +181,31 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[]): P
     ctx.addArtifact('tfjs-quantized', target.name, `${dir}/model.json`, bytes);
     written.push({ kind: 'tfjs-quantized', model: target.name, rel: `${dir}/model.json`, evalPath: abs(dir) });
   }
+  // Optional stages' models: the QAT full-int8 file, the clustered model's .h5 and TFLite files.
+  const technique = new Map<string, 'qat' | 'clustered'>();
+  if (extras.qat) {
+    for (const w of await writeTfliteVariants(ctx, extras.qat.model, ['full-int8'], '', progress, extras.qat.ranges)) {
+      technique.set(w.rel, 'qat');
+      written.push(w);
+    }
+  }
+  if (extras.clustered) {
+    const c = extras.clustered;
+    const rel = `${c.name}.h5`;
+    exportProgress(ctx, `writing ${rel}`, progress.done++, progress.total);
+    await writeH5(ctx, c, rel);
+    technique.set(rel, 'clustered');
+    written.push({ kind: 'keras-h5', model: c.name, rel, evalPath: abs(rel) });
+    // The unclustered .h5 beside it (a Dense stack's is measured already; other graphs' are measured here).
+    const srcRel = `${target.name}.h5`;
+    if (!written.some((w) => w.rel === srcRel) && (await exists(abs(srcRel)))) {
+      written.push({ kind: 'keras-h5', model: target.name, rel: srcRel, evalPath: abs(srcRel) });
+    }
+    for (const w of await writeTfliteVariants(ctx, c, q.tflite, '', progress)) {
+      technique.set(w.rel, 'clustered');
+      written.push(w);
+    }
+  }
   ctx.addTiming('export', performance.now() - tWrite);
 
   // Evaluate: the float TF.js models the earlier stages saved (when present), then every file written here.
@@ -166,7 +218,11 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[]): P
     }
   }
   toEvaluate.push(...written);
-  const rows = await evaluateWritten(ctx, toEvaluate);
+  const rows = (await evaluateWritten(ctx, toEvaluate)).map((r) => {
+    const t = technique.get(r.path);
+    // The technique joins the variant label, so the panel's table and chart tell the rows apart.
+    return t ? { ...r, technique: t, variant: `${r.variant} ${t === 'qat' ? 'QAT' : 'clustered'}` } : r;
+  });
   const fallback = await runFloatFallback(ctx, target, rows, async (f) => (await evaluateWritten(ctx, [{ kind: 'tflite', model: f.model, rel: f.rel, evalPath: f.abs }]))[0]);
   rows.push(...fallback.rows);
   // The float32 baseline: the first model's float file (its TF.js save, else its .h5).

@@ -12,6 +12,8 @@ import { runEvaluateStage } from './evaluate';
 import { runExportStage } from './export';
 import { runPruneStage } from './prune';
 import { runSensitivity } from './sensitivity';
+import { runClusterStage } from './cluster';
+import { runQatStage } from './qat';
 import { runSweep } from './sweep';
 import { runTrainStage } from './train';
 import type { RunContext } from './context';
@@ -36,11 +38,21 @@ export function stagesOf(job: JobKind, config: RunConfig, inputs?: JobInputs): S
     case 'evaluate':
       return ['evaluate'];
     case 'pipeline':
-      return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), ...(config.prune.enabled ? (['prune'] as const) : []), ...(config.quantize.enabled ? (['export'] as const) : [])];
+      return [
+        ...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)),
+        ...(config.prune.enabled ? (['prune'] as const) : []),
+        ...(config.cluster.enabled ? (['cluster'] as const) : []),
+        ...(config.qat.enabled ? (['qat'] as const) : []),
+        ...(config.quantize.enabled ? (['export'] as const) : []),
+      ];
     case 'sweep':
       return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), 'prune', 'export'];
     case 'sensitivity':
       return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), 'sensitivity'];
+    case 'qat':
+      return ['qat', 'export'];
+    case 'cluster':
+      return ['cluster', 'export'];
     default:
       return assertNever(job, 'job kind');
   }
@@ -88,12 +100,25 @@ export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs
     case 'sensitivity':
       await runSensitivity(ctx, inputs);
       return;
+    case 'qat': {
+      // PTQ (the source's full-int8) and QAT side by side in one comparison.
+      const source = await loadInputModel(inputs.models[0], modelNameOf(inputs.models[0]), () => ctx.data());
+      const qat = await timed(ctx, 'qat', () => runQatStage(ctx, source));
+      await timed(ctx, 'export', () => runExportStage(ctx, [source], { qat }));
+      return;
+    }
+    case 'cluster': {
+      const source = await loadInputModel(inputs.models[0], modelNameOf(inputs.models[0]), () => ctx.data());
+      const clustered = await timed(ctx, 'cluster', () => runClusterStage(ctx, source));
+      await timed(ctx, 'export', () => runExportStage(ctx, [source], { clustered: clustered.model }));
+      return;
+    }
     default:
       assertNever(job, 'job kind');
   }
 }
 
-/** train → prune → export; with `--model F` the baseline is F (no training) and the files are named after it. */
+/** train → prune → (cluster) → (qat) → export; with `--model F` the baseline is F (no training) and the files are named after it. */
 export async function runPipeline(ctx: RunContext, inputs: JobInputs = { models: [] }): Promise<void> {
   const file = inputs.models[0];
   const baseline = file ? await loadInputModel(file, modelNameOf(file), () => ctx.data()) : await timed(ctx, 'train', () => runTrainStage(ctx));
@@ -106,8 +131,12 @@ export async function runPipeline(ctx: RunContext, inputs: JobInputs = { models:
   } else {
     ctx.log('pruning disabled (prune.enabled = false): skipping the prune stage');
   }
+  // Clustering and QAT both start from the pruned model (or the baseline), each keeping its zeros.
+  const source = models[models.length - 1];
+  const clustered = ctx.config.cluster.enabled ? (await timed(ctx, 'cluster', () => runClusterStage(ctx, source))).model : undefined;
+  const qat = ctx.config.qat.enabled ? await timed(ctx, 'qat', () => runQatStage(ctx, source)) : undefined;
   if (ctx.config.quantize.enabled) {
-    await timed(ctx, 'export', () => runExportStage(ctx, models));
+    await timed(ctx, 'export', () => runExportStage(ctx, models, { qat, clustered }));
   } else {
     ctx.log('export disabled (quantize.enabled = false): skipping the export stage');
   }

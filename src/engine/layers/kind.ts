@@ -58,4 +58,22 @@ export interface LayerKind<C extends Record<string, unknown> = Record<string, un
   macs(config: C, inputShapes: Shape[], outputShape: Shape): number;
   /** How this kind is written to TFLite (export/tflite/lowered.ts; beside the kind in tflite.ts). Absent = not exportable to TFLite yet. */
   readonly tflite?: TfliteLowering;
+  /**
+   * The weights full-int8 export stores as symmetric int8 (conv/depthwise/FC filters), with
+   * the number of quantization channels of each (per-channel scales run over the flat Keras
+   * layout's last `channels` positions: index mod channels). Quantization-aware training
+   * fake-quantizes exactly these. Absent = none.
+   */
+  readonly int8Weights?: readonly Int8WeightSpec[];
 }
+
+export interface Int8WeightSpec {
+  weight: string;
+  /** Per-channel quantization channels of a weight of this Keras shape. */
+  channels(shape: readonly number[]): number;
+}
+
+/** Per output channel on the last axis (Dense [in, out], Conv2D [kh, kw, in, out]). */
+export const LAST_AXIS_CHANNELS = (shape: readonly number[]): number => shape[shape.length - 1];
+/** Depthwise [kh, kw, in, multiplier]: one channel per in·multiplier output. */
+export const DEPTHWISE_CHANNELS = (shape: readonly number[]): number => shape[2] * shape[3];

@@ -64,7 +64,13 @@ export function transpose(kernel: Float32Array, rows: number, cols: number): Flo
   return t;
 }
 
-export function quantizeFullInt8(model: MlpModel, rep: RepresentativeData, perChannel: boolean): QuantizedMlp {
+/** Ranges that replace calibration's (quantization-aware training): the input's, and each layer's output (absent = calibrated). */
+export interface MlpRangeOverrides {
+  input?: { min: number; max: number };
+  layers?: ({ min: number; max: number } | undefined)[];
+}
+
+export function quantizeFullInt8(model: MlpModel, rep: RepresentativeData, perChannel: boolean, overrides?: MlpRangeOverrides): QuantizedMlp {
   if (rep.count <= 0) {
     throw new BadInputError('full-integer quantization needs representative samples (quantize.representativeSamples > 0)', 'quantize.representativeSamples');
   }
@@ -85,6 +91,14 @@ export function quantizeFullInt8(model: MlpModel, rep: RepresentativeData, perCh
     for (let i = 0; i < src.length; i++) {
       r.min = Math.min(r.min, src[i]);
       r.max = Math.max(r.max, src[i]);
+    }
+  });
+  if (overrides?.input) {
+    ({ min: inMin, max: inMax } = overrides.input);
+  }
+  overrides?.layers?.forEach((r, i) => {
+    if (r && ranges[i]) {
+      ranges[i] = { min: r.min, max: r.max };
     }
   });
   const input = asymmetricParams(inMin, inMax);

@@ -42,9 +42,54 @@ export function renderComparisonMarkdown(rows: ModelReport[], title = 'Model com
       `| ${r.path} | ${r.format} | ${r.variant}${r.floatLayers?.length ? ` (float: ${r.floatLayers.join(', ')})` : ''} | ${formatBytes(r.bytes)} | ${formatBytes(r.gzipBytes)} | ${r.params} | ${r.nonzeros} | ${sparsity} | ${pct(r.accuracy)} | ${delta(r.accuracyDelta)} | ${r.latencyUs === null ? '—' : r.latencyUs.toFixed(1)} | ${r.runtime} |`,
     );
   }
+  lines.push(...qatMarkdown(rows));
+  lines.push(...clusteringMarkdown(rows));
   lines.push(...perClassMarkdown(rows));
   lines.push(...layerTablesMarkdown(rows));
   return lines.join('\n') + '\n';
+}
+
+/** A technique row's counterpart: the same format and variant of the model it was made from. */
+function counterpart(rows: readonly ModelReport[], r: ModelReport, suffix: string, label: string): ModelReport | undefined {
+  const source = r.model.endsWith(suffix) ? r.model.slice(0, -suffix.length) : r.model;
+  const variant = r.variant.endsWith(` ${label}`) ? r.variant.slice(0, -label.length - 1) : r.variant;
+  return rows.find((x) => x.technique === undefined && x.model === source && x.format === r.format && x.variant === variant);
+}
+
+/** Post-training vs quantization-aware full-int8, side by side. */
+export function qatMarkdown(rows: readonly ModelReport[]): string[] {
+  const qat = rows.filter((r) => r.technique === 'qat');
+  if (qat.length === 0) {
+    return [];
+  }
+  const out = ['', '## Post-training quantization vs quantization-aware training', '', '| Model | PTQ file | PTQ accuracy | QAT file | QAT accuracy | QAT − PTQ |', '|---|---|---:|---|---:|---:|'];
+  for (const r of qat) {
+    const p = counterpart(rows, r, '_qat', 'QAT');
+    const d = p && p.accuracy !== null && r.accuracy !== null ? r.accuracy - p.accuracy : null;
+    out.push(`| ${p?.model ?? r.model} | ${p?.path ?? '—'} | ${pct(p?.accuracy ?? null)} | ${r.path} | ${pct(r.accuracy)} | ${delta(d)} |`);
+  }
+  return out;
+}
+
+/** Clustered files against the same files of the unclustered model: the gzip size win. */
+export function clusteringMarkdown(rows: readonly ModelReport[]): string[] {
+  const clustered = rows.filter((r) => r.technique === 'clustered');
+  if (clustered.length === 0) {
+    return [];
+  }
+  const out = [
+    '',
+    '## Weight clustering',
+    '',
+    '| Format | Unclustered file | gzip | Accuracy | Clustered file | gzip | Accuracy | gzip ratio |',
+    '|---|---|---:|---:|---|---:|---:|---:|',
+  ];
+  for (const r of clustered) {
+    const u = counterpart(rows, r, '_clustered', 'clustered');
+    const ratio = u && r.gzipBytes > 0 ? `${(u.gzipBytes / r.gzipBytes).toFixed(2)}×` : '—';
+    out.push(`| ${r.format} ${u?.variant ?? r.variant} | ${u?.path ?? '—'} | ${u ? formatBytes(u.gzipBytes) : '—'} | ${pct(u?.accuracy ?? null)} | ${r.path} | ${formatBytes(r.gzipBytes)} | ${pct(r.accuracy)} | ${ratio} |`);
+  }
+  return out;
 }
 
 /** One table of layers per model (name, type, output shape, params, non-zeros, MACs). */

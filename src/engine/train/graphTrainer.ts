@@ -52,11 +52,17 @@ export class GraphTrainer implements Trainer {
   private classes = 0;
   private inputSize = 0;
   private xBuf = new Float32Array(0);
+  private forward: typeof forwardGraph = forwardGraph;
 
   constructor(graph: ModelGraph, learningRate: number, seed = 0) {
     this.lr = learningRate;
     this.rng = new Rng((seed ^ 0x5bd1e995) >>> 0);
     this.setModel(graph, false);
+  }
+
+  /** Replaces the forward pass used in training and inference (quantization-aware training's fake-quantizing one, src/engine/qat/forward.ts). */
+  setForward(fn: typeof forwardGraph): void {
+    this.forward = fn;
   }
 
   get graph(): AnalyzedGraph {
@@ -154,6 +160,16 @@ export class GraphTrainer implements Trainer {
     t.dispose();
   }
 
+  /** Overwrites one weight (by weightKey, Keras layout) in the model being trained; its optimizer state is kept. */
+  writeWeight(key: string, data: ArrayLike<number>): void {
+    const s = this.slots.find((x) => x.key === key);
+    if (!s || data.length !== s.data.length) {
+      throw new Error(`writeWeight: no weight '${key}' of ${data.length} values`);
+    }
+    s.data.set(data);
+    this.upload(s);
+  }
+
   resetOptimizer(learningRate: number): void {
     this.lr = learningRate;
     this.step = 0;
@@ -196,7 +212,7 @@ export class GraphTrainer implements Trainer {
       const x = this.inputTensor(samples, count);
       const yIdx = tf.tensor1d(Int32Array.from({ length: count }, (_v, i) => labels[i]), 'int32');
       return tf.variableGrads(() => {
-        const out = forwardGraph(this.g, this.weightsOf, x, {
+        const out = this.forward(this.g, this.weightsOf, x, {
           training: true,
           seed,
           update: (node, name, value) => {
@@ -253,7 +269,7 @@ export class GraphTrainer implements Trainer {
     const d = this.inputSize;
     for (let start = 0; start < count; start += chunk) {
       const n = Math.min(chunk, count - start);
-      const y = tf.tidy(() => forwardGraph(this.g, this.weightsOf, this.inputTensor(samples.subarray(start * d, (start + n) * d), n)));
+      const y = tf.tidy(() => this.forward(this.g, this.weightsOf, this.inputTensor(samples.subarray(start * d, (start + n) * d), n)));
       const z = y.dataSync() as Float32Array;
       y.dispose();
       out.set(this.outputIsSoftmax ? z : softmaxRows(z.slice(), n, C), start * C);

@@ -137,7 +137,7 @@ export class MetricsPanel implements vscode.Disposable {
         await vscode.commands.executeCommand('modelOptimizer.stopRun', msg.runId);
         return;
       case 'startJob': {
-        const command: Record<typeof msg.job, string> = {
+        const command: Partial<Record<typeof msg.job, string>> = {
           train: 'modelOptimizer.train',
           prune: 'modelOptimizer.prune',
           quantize: 'modelOptimizer.quantize',
@@ -146,7 +146,10 @@ export class MetricsPanel implements vscode.Disposable {
           sweep: 'modelOptimizer.runSweep',
           sensitivity: 'modelOptimizer.runSensitivity',
         };
-        await vscode.commands.executeCommand(command[msg.job]);
+        const id = command[msg.job];
+        if (id) {
+          await vscode.commands.executeCommand(id);
+        }
         return;
       }
       case 'revealArtifact':

@@ -25,6 +25,25 @@ export interface GraphTfliteOptions {
   floatLayers?: readonly string[];
   /** full-int8: an earlier calibration of the same graph to reuse (the fallback writes several files of one model). */
   quantized?: QuantizedLowered;
+  /** full-int8: trained activation ranges by site (quantization-aware training), used instead of calibration where given. */
+  ranges?: SiteRanges;
+}
+
+/** Float activation ranges keyed by `Lowered.sites` names (':input', 'conv2d', 'dense:pre'). */
+export type SiteRanges = Readonly<Record<string, { min: number; max: number }>>;
+
+/** The per-tensor overrides of `ranges` on this lowering (sites folded away are ignored). */
+export function rangeOverrides(lowered: Lowered, ranges: SiteRanges): Map<number, { min: number; max: number }> {
+  const out = new Map<number, { min: number; max: number }>();
+  for (const [site, r] of Object.entries(ranges)) {
+    const t = lowered.sites?.[site];
+    if (t === undefined) {
+      continue;
+    }
+    const prev = out.get(t);
+    out.set(t, prev ? { min: Math.min(prev.min, r.min), max: Math.max(prev.max, r.max) } : { min: r.min, max: r.max });
+  }
+  return out;
 }
 
 export interface GraphTfliteResult {
@@ -38,7 +57,7 @@ export function graphTfliteBytes(graph: ModelGraph, mode: TfliteMode, opts: Grap
   let quantized: QuantizedLowered | undefined;
   if (mode === 'full-int8') {
     const cal = opts.calibration ?? { samples: new Float32Array(0), count: 0 };
-    quantized = opts.quantized ?? quantizeLowered(lowered, cal.samples, cal.count, opts.perChannel ?? true, opts.method);
+    quantized = opts.quantized ?? quantizeLowered(lowered, cal.samples, cal.count, opts.perChannel ?? true, opts.method, opts.ranges ? rangeOverrides(lowered, opts.ranges) : undefined);
   }
   const data = writeTflite(emitLowered(lowered, mode, { quantized, int8Io: opts.int8Io, floatLayers: opts.floatLayers }));
   return { data, lowered, quantized };

@@ -15,7 +15,8 @@ import { quantizeFullInt8, type QuantizedMlp, type RepresentativeData } from '..
 import { writeFileAtomic } from '../../util/atomic';
 import { validateModel } from '../validateModel';
 import { buildTfliteGraph, type BuildOptions } from './build';
-import { graphTfliteBytes } from './graphExport';
+import { graphTfliteBytes, type SiteRanges } from './graphExport';
+import { INPUT_SITE, preActivationSite } from './lower';
 import type { CalibrationMethod, QuantizedLowered } from './quantizeLowered';
 import { writeTflite } from './writer';
 
@@ -30,6 +31,8 @@ export interface TfliteExportOptions {
   dynamicForm?: BuildOptions['dynamicForm'];
   /** full-int8 of a layer graph: how activation ranges are calibrated (default min-max). */
   calibration?: CalibrationMethod;
+  /** full-int8: activation ranges from quantization-aware training, by site, instead of calibration. */
+  ranges?: SiteRanges;
 }
 
 export interface TfliteExportResult {
@@ -65,6 +68,7 @@ export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts
         perChannel: opts.perChannel,
         int8Io: opts.int8Io,
         method: opts.calibration,
+        ranges: opts.ranges,
       });
       return { data: r.data, quantized: r.quantized };
     }
@@ -73,7 +77,10 @@ export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts
   validateModel(model, `TFLite ${mode}`);
   let quantized: QuantizedMlp | undefined;
   if (mode === 'full-int8') {
-    quantized = quantizeFullInt8(model, opts.representative ?? { images: new Uint8Array(0), count: 0 }, opts.perChannel ?? true);
+    const r = opts.ranges;
+    // The Dense-stack writer's tensors: the input, each Dense output (after a fused ReLU; the logits before SOFTMAX).
+    const overrides = r ? { input: r[INPUT_SITE], layers: model.layers.map((l) => r[l.activation === 'softmax' ? preActivationSite(l.name) : l.name]) } : undefined;
+    quantized = quantizeFullInt8(model, opts.representative ?? { images: new Uint8Array(0), count: 0 }, opts.perChannel ?? true, overrides);
   }
   const data = writeTflite(buildTfliteGraph(model, mode, { quantized, int8Io: opts.int8Io, perChannelAs: opts.perChannelAs, dynamicForm: opts.dynamicForm }));
   return { data, quantized };

@@ -21,6 +21,14 @@ function inputShapeOf(graph: ModelGraph): number[] {
   return shape as number[];
 }
 
+/** The site of the model's input tensor in `Lowered.sites`. */
+export const INPUT_SITE = ':input';
+
+/** The site of a layer's value before its (unfused) activation: a Dense's logits before SOFTMAX. */
+export function preActivationSite(layer: string): string {
+  return `${layer}:pre`;
+}
+
 export function lowerGraph(graph: ModelGraph): Lowered {
   if (graph.inputs.length !== 1 || graph.outputs.length !== 1) {
     throw new BadInputError(`TFLite export supports one input and one output; the model has ${graph.inputs.length} and ${graph.outputs.length}.`);
@@ -29,6 +37,7 @@ export function lowerGraph(graph: ModelGraph): Lowered {
   const ops: LOp[] = [];
   const outOf = new Map<string, number>();
   const input = tensors.push({ name: 'serving_default_input:0', shape: inputShapeOf(graph) }) - 1;
+  const sites = new Map<string, number>([[INPUT_SITE, input]]);
   const ctx: TfliteLowerContext = {
     shape: (t) => tensors[t].shape,
     tensor: (shape, name) => tensors.push({ name, shape }) - 1,
@@ -51,6 +60,7 @@ export function lowerGraph(graph: ModelGraph): Lowered {
       if (activation === 'linear') {
         return x;
       }
+      sites.set(preActivationSite(node.name), x);
       const type = simple[activation];
       if (!type) {
         throw new BadInputError(
@@ -73,6 +83,7 @@ export function lowerGraph(graph: ModelGraph): Lowered {
       throw new BadInputError(`TFLite export: layer '${node.name}' reads a layer that comes later or does not exist (${node.inbound.join(', ')}).`, node.name);
     }
     outOf.set(node.name, lowering(ctx, node, inputs as number[]));
+    sites.set(node.name, outOf.get(node.name) as number);
   }
   const output = outOf.get(graph.outputs[0]);
   if (output === undefined) {
@@ -81,7 +92,7 @@ export function lowerGraph(graph: ModelGraph): Lowered {
   if (output === input) {
     throw new BadInputError('TFLite export: the model has no operations.');
   }
-  const lowered: Lowered = { name: graph.name, tensors, ops, input, output };
+  const lowered: Lowered = { name: graph.name, tensors, ops, input, output, sites: Object.fromEntries(sites) };
   foldAffine(lowered);
   fuseActivations(lowered);
   return compact(lowered);
@@ -175,5 +186,7 @@ function compact(l: Lowered): Lowered {
     o.inputs = o.inputs.map((t) => map.get(t) as number);
     o.output = map.get(o.output) as number;
   }
-  return { ...l, tensors, input: map.get(l.input) as number, output: map.get(l.output) as number };
+  // Sites whose tensor was folded or fused away (a conv's output before its BatchNormalization) are dropped.
+  const sites = l.sites ? Object.fromEntries(Object.entries(l.sites).flatMap(([k, t]) => (map.has(t) ? [[k, map.get(t) as number]] : []))) : undefined;
+  return { ...l, tensors, input: map.get(l.input) as number, output: map.get(l.output) as number, ...(sites ? { sites } : {}) };
 }

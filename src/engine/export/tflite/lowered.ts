@@ -99,6 +99,12 @@ export interface Lowered {
   ops: LOp[];
   input: number;
   output: number;
+  /**
+   * Which lowered tensor holds each layer's output ('conv2d'), a layer's value before an
+   * unfused activation ('dense:pre') and the input (':input'), for the tensors that survive
+   * folding and fusion: how quantization-aware training's ranges find their tensors.
+   */
+  sites?: Record<string, number>;
 }
 
 /** What a kind's lowering may do. */

@@ -70,7 +70,22 @@ function percentileRange(values: Float32Array, p: number): { min: number; max: n
   return { min: at(100 - p), max: at(p) };
 }
 
-export function quantizeLowered(l: Lowered, samples: Float32Array, count: number, perChannel: boolean, method: CalibrationMethod = { kind: 'min-max' }): QuantizedLowered {
+/** A float range per lowered tensor index, e.g. quantization-aware training's trained ranges. */
+export type RangeOverrides = ReadonlyMap<number, { min: number; max: number }>;
+
+/**
+ * `overrides` replace the calibrated range of their tensors (QAT's trained ranges); a
+ * shared-parameter class with any overridden member takes the union of its overridden members
+ * only, so a MAX_POOL_2D after a trained activation keeps exactly that activation's range.
+ */
+export function quantizeLowered(
+  l: Lowered,
+  samples: Float32Array,
+  count: number,
+  perChannel: boolean,
+  method: CalibrationMethod = { kind: 'min-max' },
+  overrides?: RangeOverrides,
+): QuantizedLowered {
   if (count <= 0) {
     throw new BadInputError('full-integer quantization needs representative samples (quantize.calibrationSamples > 0)', 'quantize.calibrationSamples');
   }
@@ -96,7 +111,7 @@ export function quantizeLowered(l: Lowered, samples: Float32Array, count: number
       }
     }
   });
-  const calibrated = ranges.map((r, t) => (kept && kept[t].length ? percentileRange(Float32Array.from(kept[t]), (method as { percentile: number }).percentile) : r));
+  const calibrated = ranges.map((r, t) => overrides?.get(t) ?? (kept && kept[t].length ? percentileRange(Float32Array.from(kept[t]), (method as { percentile: number }).percentile) : r));
 
   // Shared-parameter classes (union-find over tensors).
   const parent = Array.from({ length: n }, (_, i) => i);
@@ -118,8 +133,15 @@ export function quantizeLowered(l: Lowered, samples: Float32Array, count: number
   }
   const classRange = new Map<number, { min: number; max: number }>();
   const classFixed = new Map<number, AffineParams>();
+  const overridden = new Set<number>();
+  for (const t of overrides?.keys() ?? []) {
+    overridden.add(find(t));
+  }
   for (let t = 0; t < n; t++) {
     const c = find(t);
+    if (overridden.has(c) && !overrides?.has(t)) {
+      continue;
+    }
     const r = classRange.get(c) ?? { min: Infinity, max: -Infinity };
     r.min = Math.min(r.min, calibrated[t].min);
     r.max = Math.max(r.max, calibrated[t].max);
@@ -181,6 +203,7 @@ export function quantizeLowered(l: Lowered, samples: Float32Array, count: number
       affine[k] = { scaleQ: s.q, scaleParams: s.p, mid: hasShift ? activationParams(lo, hi) : params[op.output], shiftQ: sh?.q, shiftParams: sh?.p };
     }
   });
-  const calibration = method.kind === 'min-max' ? `min-max calibration on ${count} samples` : `percentile ${method.percentile} calibration on ${count} samples`;
+  const measured = method.kind === 'min-max' ? `min-max calibration on ${count} samples` : `percentile ${method.percentile} calibration on ${count} samples`;
+  const calibration = overrides?.size ? `quantization-aware training ranges for ${overrides.size} tensors, ${measured} for the rest` : measured;
   return { params, weights, affine, perChannel, calibration, ranges: calibrated };
 }

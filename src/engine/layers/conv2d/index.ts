@@ -3,7 +3,7 @@
  * 'valid'/'same' padding, dilation, optional bias, an activation.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerKind, WeightSpec } from '../kind';
+import { LAST_AXIS_CHANNELS, type LayerKind, type WeightSpec } from '../kind';
 import { applyActivation, readActivation, type ActivationName } from '../common/activations';
 import { imageShape, kerasWindow, readConvWindow, windowOut, type ConvWindow } from '../common/conv';
 import { ConfigReader, kerasBase, GLOROT, NO_REGULARIZERS, ZEROS } from '../common/config';
@@ -48,6 +48,7 @@ export const conv2d: LayerKind<Conv2DConfig> = {
     return specs;
   },
   prunable: ['kernel'],
+  int8Weights: [{ weight: 'kernel', channels: LAST_AXIS_CHANNELS }],
   forward(c, w, inputs) {
     let y: tf.Tensor = tf.conv2d(inputs[0] as tf.Tensor4D, w[0] as tf.Tensor4D, c.strides, c.padding, 'NHWC', c.dilationRate);
     if (c.useBias) {

@@ -3,7 +3,7 @@
  * layout). Inputs of higher rank are multiplied on their last axis, as Keras does.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerKind, WeightSpec } from '../kind';
+import { LAST_AXIS_CHANNELS, type LayerKind, type WeightSpec } from '../kind';
 import { ConfigReader, GLOROT, kerasBase, NO_REGULARIZERS, ZEROS } from '../common/config';
 import { applyActivation, readActivation, type ActivationName } from '../common/activations';
 import { singleInput, product } from '../common/conv';
@@ -42,6 +42,7 @@ export const dense: LayerKind<DenseConfig> = {
     return specs;
   },
   prunable: ['kernel'],
+  int8Weights: [{ weight: 'kernel', channels: LAST_AXIS_CHANNELS }],
   forward(c, w, inputs) {
     const x = inputs[0];
     const inDim = x.shape[x.rank - 1];

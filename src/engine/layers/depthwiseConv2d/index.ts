@@ -4,7 +4,7 @@
  * output channels in × multiplier, bias on by default.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerKind, WeightSpec } from '../kind';
+import { DEPTHWISE_CHANNELS, type LayerKind, type WeightSpec } from '../kind';
 import { applyActivation, readActivation, type ActivationName } from '../common/activations';
 import { imageShape, kerasWindow, readConvWindow, windowOut, type ConvWindow } from '../common/conv';
 import { ConfigReader, kerasBase, GLOROT, ZEROS } from '../common/config';
@@ -52,6 +52,7 @@ export const depthwiseConv2d: LayerKind<DepthwiseConv2DConfig> = {
     return specs;
   },
   prunable: ['depthwise_kernel'],
+  int8Weights: [{ weight: 'depthwise_kernel', channels: DEPTHWISE_CHANNELS }],
   forward(c, w, inputs) {
     let y: tf.Tensor = tf.depthwiseConv2d(inputs[0] as tf.Tensor4D, w[0] as tf.Tensor4D, c.strides, c.padding, 'NHWC', c.dilationRate);
     if (c.useBias) {

@@ -4,7 +4,7 @@
  * activation. tfmot prunes both kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayerKind, WeightSpec } from '../kind';
+import { DEPTHWISE_CHANNELS, LAST_AXIS_CHANNELS, type LayerKind, type WeightSpec } from '../kind';
 import { applyActivation, readActivation, type ActivationName } from '../common/activations';
 import { imageShape, kerasWindow, readConvWindow, windowOut, type ConvWindow } from '../common/conv';
 import { ConfigReader, kerasBase, GLOROT, ZEROS } from '../common/config';
@@ -60,6 +60,10 @@ export const separableConv2d: LayerKind<SeparableConv2DConfig> = {
     return specs;
   },
   prunable: ['depthwise_kernel', 'pointwise_kernel'],
+  int8Weights: [
+    { weight: 'depthwise_kernel', channels: DEPTHWISE_CHANNELS },
+    { weight: 'pointwise_kernel', channels: LAST_AXIS_CHANNELS },
+  ],
   forward(c, w, inputs) {
     let y: tf.Tensor = tf.separableConv2d(inputs[0] as tf.Tensor4D, w[0] as tf.Tensor4D, w[1] as tf.Tensor4D, c.strides, c.padding, c.dilationRate, 'NHWC');
     if (c.useBias) {
