@@ -81,13 +81,24 @@ void describe('fake quantization', () => {
       // The exporter's OHWI filter of the same kernel.
       const [kh, kw, ci, co] = k.shape;
       const ohwi = new Float32Array(k.data.length);
-      for (let o = 0; o < co; o++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) ohwi[((o * kh + y) * kw + x) * ci + i] = k.data[((y * kw + x) * ci + i) * co + o];
+      // Flat index of (o, y, x, i) in OHWI and in Keras' HWIO.
+      const each = (fn: (ohwiAt: number, hwioAt: number, o: number) => void): void => {
+        for (let o = 0; o < co; o++) {
+          for (let y = 0; y < kh; y++) {
+            for (let x = 0; x < kw; x++) {
+              for (let i = 0; i < ci; i++) {
+                fn(((o * kh + y) * kw + x) * ci + i, ((y * kw + x) * ci + i) * co + o, o);
+              }
+            }
+          }
+        }
+      };
+      each((a, b) => (ohwi[a] = k.data[b]));
       const { q, scales } = quantizeWeights(ohwi, [co, kh, kw, ci], perChannel ? 0 : null);
       let diffs = 0;
-      for (let o = 0; o < co; o++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) {
-        const e = q[((o * kh + y) * kw + x) * ci + i] * scales[perChannel ? o : 0];
-        diffs += values[((y * kw + x) * ci + i) * co + o] === Math.fround(e) ? 0 : 1;
-      }
+      each((a, b, o) => {
+        diffs += values[b] === Math.fround(q[a] * scales[perChannel ? o : 0]) ? 0 : 1;
+      });
       assert.equal(diffs, 0, `${perChannel ? 'per-channel' : 'per-tensor'}: ${diffs} values differ`);
     }
   });

@@ -121,7 +121,8 @@ export class QatState {
 }
 
 function batchRange(x: tf.Tensor): Range {
-  const [lo, hi] = tf.tidy(() => [tf.min(x), tf.max(x)]);
+  const lo = tf.min(x);
+  const hi = tf.max(x);
   const r = { min: Math.min(0, lo.dataSync()[0]), max: Math.max(0, hi.dataSync()[0]) };
   tf.dispose([lo, hi]);
   return r;
