@@ -76,7 +76,7 @@ const CASES: [unknown, string, RegExp][] = [
   [{ train: { epoch: 3 } }, 'train.epoch', /Did you mean "train\.epochs"\?/],
   [{ train: { LearningRate: 0.1 } }, 'train.LearningRate', /Did you mean "train\.learningRate"\?/],
   [{ trian: {} }, 'trian', /Did you mean "train"\?/],
-  [{ completelyUnrelated: 1 }, 'completelyUnrelated', /Known settings: data, model, train, prune, quantize, sweep, deploy, sensitivity, output, backend/],
+  [{ completelyUnrelated: 1 }, 'completelyUnrelated', /Known settings: data, model, train, prune, quantize, sweep, deploy, sensitivity, qat, cluster, output, backend/],
   [{ backend: 'gpu' }, 'backend', /one of "auto", "wasm", "cpu", "node"/],
   [{ data: { source: 'cifar' } }, 'data.source', /"mnist", "idx"/],
   [{ data: { trainLimit: -5 } }, 'data.trainLimit', /whole number ≥ 0/],
@@ -301,7 +301,7 @@ void test('JSON Schema has every DEFAULT_CONFIG field with its default, and no s
   for (const [k, sub] of Object.entries(props)) {
     if (sub.type === 'object') {
       assert.equal(sub.additionalProperties, false, k);
-      const optional = k === 'data' || k === 'model' ? ((CONFIG_SPEC.fields[k] as ObjectSpec).optional ?? []) : k === 'sweep' ? ['epochs'] : [];
+      const optional = k === 'data' || k === 'model' || k === 'qat' || k === 'cluster' ? ((CONFIG_SPEC.fields[k] as ObjectSpec).optional ?? []) : k === 'sweep' ? ['epochs'] : [];
       assert.deepEqual(
         Object.keys(sub.properties as S).filter((x) => !optional.includes(x)).sort(),
         Object.keys((DEFAULT_CONFIG as unknown as Record<string, S>)[k]).sort(),
