@@ -65,6 +65,10 @@ Options:
   --workers N|auto    sweep only: worker processes running the points in parallel
                       (sweep.workers; auto = cores ÷ threads per worker, fewer when
                       memory is short; 1 = one point after another)
+  --structured F      prune/pipeline: structured pruning — remove the fraction F of each Dense
+                      layer's neurons and Conv2D layer's filters with the smallest norms (and the
+                      inputs that read them), then fine-tune (prune.structured)
+  --norm l1|l2        with --structured: rank channels by L1 (default) or L2 norm
   --wait              when another run is writing to --out, wait for it to finish
                       (default: refuse with exit 2, naming the running one)
   --verbose           also print debug logs and stack traces
@@ -94,7 +98,7 @@ Sparsity sweep (size vs accuracy in one command):
   as one after another. Config section "sweep": sparsities, layers ("all" | "last" |
   names), tflite (variants), epochs, maxAccuracyDrop, workers.`;
 
-const VALUE_FLAGS = ['--config', '--out', '--model', '--backend', '--epochs', '--prune-epochs', '--train-limit', '--test-limit', '--sparsities', '--workers'] as const;
+const VALUE_FLAGS = ['--config', '--out', '--model', '--backend', '--epochs', '--prune-epochs', '--train-limit', '--test-limit', '--sparsities', '--workers', '--structured', '--norm'] as const;
 const BOOL_FLAGS = ['--json', '--verbose', '--wait', '--help', '-h', '--version', '-v'] as const;
 const BACKENDS: BackendChoice[] = ['auto', 'wasm', 'cpu', 'node'];
 
@@ -202,6 +206,23 @@ export function parseArgs(argv: string[]): CliArgs {
     }
     o.sweep = { ...o.sweep, workers: w === 'auto' ? 'auto' : Number(w) };
   }
+  const structured = values.get('--structured');
+  const norm = values.get('--norm');
+  if (structured !== undefined || norm !== undefined) {
+    if (command !== 'prune' && command !== 'pipeline') {
+      throw new UsageError(`--structured and --norm choose structured pruning for prune and pipeline; ${command} does not prune. Remove them.`);
+    }
+    if (structured === undefined) {
+      throw new UsageError(`--norm ${norm} needs --structured FRACTION (the share of each layer's channels to remove), e.g. --structured 0.5 --norm ${norm}.`);
+    }
+    if (!/^(0?\.\d+|0)$/.test(structured.trim())) {
+      throw new UsageError(`--structured must be a fraction in [0, 1) of each layer's channels to remove, but it is "${structured}". Example: --structured 0.5.`);
+    }
+    if (norm !== undefined && norm !== 'l1' && norm !== 'l2') {
+      throw new UsageError(`--norm must be l1 or l2, but it is "${norm}".`);
+    }
+    o.prune = { ...o.prune, structured: { fraction: Number(structured), norm: (norm ?? 'l1') as 'l1' | 'l2' } };
+  }
   args.overrides = o;
   return args;
 }
@@ -242,6 +263,10 @@ function exampleOf(flag: string): string {
       return 'wasm';
     case '--sparsities':
       return '0.5,0.8,0.9';
+    case '--structured':
+      return '0.5';
+    case '--norm':
+      return 'l1';
     case '--workers':
       return '2';
     default:

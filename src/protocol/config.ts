@@ -126,6 +126,20 @@ export interface PruneConfig {
   blockPooling: 'AVG' | 'MAX';
   /** m-by-n structured sparsity, e.g. [2, 4]; null = off. */
   sparsityMN: [number, number] | null;
+  /**
+   * Structured pruning instead of magnitude masks: remove `fraction` of the output channels
+   * (Dense neurons, Conv2D filters) with the smallest L1/L2 norm from `layers` ('all' eligible
+   * ones, or names), shrink the layers that read them, then fine-tune for `epochs`. null = off.
+   */
+  structured: StructuredPruneConfig | null;
+}
+
+export interface StructuredPruneConfig {
+  fraction: number;
+  /** Default 'l1'. */
+  norm?: 'l1' | 'l2';
+  /** Default 'all'. */
+  layers?: 'all' | string[];
 }
 
 export type TfliteMode = 'float32' | 'float16' | 'dynamic-int8' | 'full-int8';
@@ -296,6 +310,7 @@ export const DEFAULT_CONFIG: RunConfig = {
     blockSize: [1, 1],
     blockPooling: 'AVG',
     sparsityMN: null,
+    structured: null,
   },
   quantize: {
     enabled: true,

@@ -8,7 +8,7 @@
  */
 import type { RunConfig, PartialRunConfig, TfliteMode } from './config';
 import type { SweepSummary } from './sweep';
-import type { SensitivityReport } from './sensitivity';
+import type { NmSparsityRow, SensitivityReport } from './sensitivity';
 
 /**
  * What a run does. `pipeline` = train → prune → quantize/export → evaluate; `sweep` = prune
@@ -387,6 +387,21 @@ export interface StageRecord {
   };
   /** Export only, with quantize.maxAccuracyDrop: the float fallback. */
   fallback?: FallbackRecord;
+  /** Prune with prune.structured: the channels removed. */
+  structured?: StructuredRecord;
+  /** Prune: 2:4 sparsity of each pruned model's kernels, and which runtimes could use it. */
+  nm?: { rows: NmSparsityRow[]; note: string };
+}
+
+/** Structured pruning as it ran: per layer the channels before/after and which were removed. */
+export interface StructuredRecord {
+  fraction: number;
+  norm: 'l1' | 'l2';
+  layers: { layer: string; className: string; before: number; after: number; removed: number[] }[];
+  /** Dense/Conv2D layers left whole, and why. */
+  skipped: { layer: string; reason: string }[];
+  paramsBefore: number;
+  paramsAfter: number;
 }
 
 /** The export stage's float fallback (quantize.maxAccuracyDrop) as it ran. */

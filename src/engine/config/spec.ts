@@ -278,6 +278,30 @@ export const CONFIG_SPEC: ObjectSpec = {
             },
           ],
         },
+        structured: {
+          kind: 'oneOf',
+          doc: 'Structured pruning instead of magnitude masks: remove whole Dense neurons and Conv2D filters with the smallest norms (and the inputs that read them), then fine-tune for prune.epochs; the model really gets smaller. null (default) = off.',
+          options: [
+            { kind: 'null', doc: 'null' },
+            {
+              kind: 'object',
+              doc: '{ "fraction": 0.5, "norm": "l1", "layers": "all" }',
+              optional: ['norm', 'layers'],
+              fields: {
+                fraction: { kind: 'number', min: 0, exclusiveMax: 1, doc: 'Fraction of each layer\'s output channels removed, in [0, 1).' },
+                norm: { kind: 'enum', values: ['l1', 'l2'], doc: 'Channel importance: L1 (default) or L2 norm of its kernel weights.' },
+                layers: {
+                  kind: 'oneOf',
+                  doc: '"all" (default: every Dense/Conv2D layer whose channels do not reach the output, an Add, a Concatenate or a Reshape) or layer names.',
+                  options: [
+                    { kind: 'enum', values: ['all'], doc: '"all"' },
+                    { kind: 'array', minItems: 1, unique: true, items: { kind: 'string', doc: 'Layer name.' }, doc: 'Layer names.' },
+                  ],
+                },
+              },
+            },
+          ],
+        },
       },
     },
     quantize: {

@@ -21,6 +21,8 @@ import { maskOptionsFor, selectPruneTargets, type PruneTarget } from '../prune/t
 import { fit } from '../train/fit';
 import type { PruneConfig, PruningSchedule } from '../../protocol/config';
 import { REFERENCE_MODEL, prunedName } from './names';
+import { NM_RUNTIMES_NOTE, nmReport } from '../sensitivity/nm';
+import { runStructuredPruneStage } from './structured';
 import type { StageContext } from './types';
 
 /** The reference run's pruned model (names.ts: pruned_<input name>). */
@@ -78,6 +80,10 @@ export async function runPruneStage(ctx: StageContext, baseline: ModelGraph, opt
   const train = ctx.config.train;
   const maskOpts: MaskOptions = { blockSize: cfg.blockSize, blockPooling: cfg.blockPooling, sparsityMN: cfg.sparsityMN };
   validateMaskOptions(maskOpts);
+  // A sweep point brings its own schedule and prunes by magnitude; otherwise prune.structured decides.
+  if (cfg.structured && !opts.schedule) {
+    return runStructuredPruneStage(ctx, baseline, cfg, modelName, modelRel, logRun);
+  }
   const targets = selectPruneTargets(baseline, cfg.layers);
   const layerNames = targets.map((t) => t.label);
 
@@ -155,6 +161,10 @@ export async function runPruneStage(ctx: StageContext, baseline: ModelGraph, opt
     const tb = await logger.close();
     ctx.addArtifact('tensorboard', modelName, tb.relPath, tb.bytes);
 
+    const nm = nmReport(pruned);
+    if (nm.length) {
+      ctx.log(`2:4 sparsity: ${nm.map((r) => `${r.layer} ${r.satisfies ? 'yes' : `no (${(r.groupsOk * 100).toFixed(1)} % of groups)`}`).join(', ')}. ${NM_RUNTIMES_NOTE}`);
+    }
     const last = controller.updates.at(-1);
     ctx.addStageRecord({
       stage: 'prune',
@@ -163,6 +173,7 @@ export async function runPruneStage(ctx: StageContext, baseline: ModelGraph, opt
       testAccuracy: test.accuracy,
       testLoss: test.loss,
       durationMs: performance.now() - t0,
+      nm: { rows: nm, note: NM_RUNTIMES_NOTE },
       pruning: {
         effectiveEndStep: plan.effectiveEndStep,
         totalSteps: result.steps,
