@@ -221,7 +221,7 @@ export function parseArgs(argv: string[]): CliArgs {
     if (norm !== undefined && norm !== 'l1' && norm !== 'l2') {
       throw new UsageError(`--norm must be l1 or l2, but it is "${norm}".`);
     }
-    o.prune = { ...o.prune, structured: { fraction: Number(structured), norm: (norm ?? 'l1') as 'l1' | 'l2' } };
+    o.prune = { ...o.prune, structured: { fraction: Number(structured), norm: (norm ?? 'l1') } };
   }
   args.overrides = o;
   return args;
