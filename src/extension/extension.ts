@@ -21,6 +21,7 @@ const COMMANDS: Record<string, Handler> = {
   'modelOptimizer.runSweep': async (ctx) => (await import('./commands/sweep')).runSweep(ctx),
   'modelOptimizer.runSensitivity': async (ctx) => (await import('./commands/sensitivity')).runSensitivity(ctx),
   'modelOptimizer.evaluate': async (ctx) => (await import('./commands/evaluate')).evaluate(ctx),
+  'modelOptimizer.deploy': async (ctx, arg) => (await import('./commands/deploy')).deploy(ctx, arg),
   'modelOptimizer.stopRun': async (ctx, arg) => (await import('./commands/stopRun')).stopRun(ctx, arg),
   'modelOptimizer.showPanel': async (ctx, arg) => (await import('./commands/showPanel')).showPanel(ctx, arg),
   'modelOptimizer.createConfig': async () => (await import('./commands/createConfig')).createConfig(),

@@ -3,6 +3,7 @@
  * (browser code in `src/webview/`). The panel keeps no state the host cannot resend: on
  * (re)load it posts `ready` and receives a `snapshot`.
  */
+import type { DeployCard } from './deploy';
 import type { EngineEvent, RunRecord, RunStatus, JobKind, BackendInfo } from './engine';
 
 /** What the panel needs to draw one run; built from live events or from a saved run record. */
@@ -37,7 +38,13 @@ export interface EngineEventMessage {
   event: EngineEvent;
 }
 
-export type ToWebview = SnapshotMessage | EngineEventMessage;
+/** extension → webview: the deploy cards (Model Optimizer: Deploy), newest first; sent after every snapshot too. */
+export interface DeployMessage {
+  type: 'deploy';
+  cards: DeployCard[];
+}
+
+export type ToWebview = SnapshotMessage | EngineEventMessage | DeployMessage;
 
 /** webview → extension: the panel has loaded and wants a snapshot. */
 export interface ReadyMessage {

@@ -19,6 +19,7 @@ import { buildTradeoff } from './tradeoff';
 import { TradeoffChart } from './tradeoffChart';
 import { ConfusionView } from './confusion';
 import { SensitivityView } from './sensitivity';
+import { DeployView } from './deploy';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -51,6 +52,7 @@ const charts = new MetricsCharts(
 const tradeoffChart = new TradeoffChart(el<HTMLCanvasElement>('chart-tradeoff'));
 const table = new ComparisonTable(el<HTMLTableRowElement>('comparison-head'), el<HTMLTableSectionElement>('comparison-body'));
 const confusion = new ConfusionView(el<HTMLElement>('confusion-section'), el<HTMLSelectElement>('confusion-model'), el<HTMLTableElement>('confusion-grid'));
+const deployView = new DeployView(el('deploy-section'));
 const sensitivityView = new SensitivityView({
   section: el('sensitivity-section'),
   summary: el('sensitivity-summary'),
@@ -347,6 +349,9 @@ function onMessage(msg: ToWebview): void {
       }
       return;
     }
+    case 'deploy':
+      deployView.update(msg.cards);
+      return;
     default:
       assertNever(msg, 'host message');
   }
@@ -354,7 +359,7 @@ function onMessage(msg: ToWebview): void {
 
 window.addEventListener('message', (ev: MessageEvent<unknown>) => {
   const data = ev.data as ToWebview | null;
-  if (data && typeof data === 'object' && (data.type === 'snapshot' || data.type === 'engineEvent')) {
+  if (data && typeof data === 'object' && (data.type === 'snapshot' || data.type === 'engineEvent' || data.type === 'deploy')) {
     onMessage(data);
   }
 });

@@ -14,6 +14,11 @@ import { makeNonce, panelHtml } from '../../src/extension/panel/html';
 import type { EngineEvent, ModelReport, RunRecord } from '../../src/protocol/engine';
 import type { FromWebview, ToWebview } from '../../src/protocol/webview';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
+import { deployCardFromReport, type DeployCard } from '../../src/protocol/deploy';
+import { analyzeDeploy } from '../../src/engine/deploy/report';
+import { tfliteBytes } from '../../src/engine/export/tflite';
+import { randomModel } from '../unit/export-helpers';
+import { convnet } from '../unit/tflite-graph-helpers';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const OUT = join(ROOT, '.test-output');
@@ -800,6 +805,64 @@ void describe('metrics panel in headless Chromium', () => {
     assert.equal(await attr('#chart-tradeoff', 'data-points'), String(rows.length));
     assert.equal(await attr('#chart-tradeoff', 'data-recommended'), 'sweep/pruned_s50_full_int8.tflite');
     assert.equal(await page.locator('#tradeoff-recommendation').innerText(), sentence);
+  });
+
+  void it('a deploy card: flash and RAM bars against the chosen target, latency, findings as text, operators sortable by MACs or memory', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    // A real report: float32 784→256→10 (≈ 813 KB) is over the Cortex-M0+'s 512 KiB of flash, under the M4F's 2 MiB.
+    const data = tfliteBytes(randomModel('big', [784, 256, 10]), 'float32').data;
+    const report = analyzeDeploy('/w/big_float32.tflite', data, { target: 'cortex-m0plus' });
+    const card = deployCardFromReport('/w/big_float32.tflite', JSON.parse(JSON.stringify(report)), ['/w/big_float32_deploy.md']) as DeployCard;
+    assert.ok(card);
+    // Text from a report is never markup.
+    card.findings.push({ severity: 'warning', message: '<img src=x onerror="window.__xss = 1">', fix: '<b>not bold</b>' });
+    // A convnet's card too (newest first): its operators order differently by MACs and by memory.
+    const cData = tfliteBytes(convnet(), 'float32').data;
+    const conv = deployCardFromReport('/w/convnet_float32.tflite', JSON.parse(JSON.stringify(analyzeDeploy('/w/convnet_float32.tflite', cData))), []) as DeployCard;
+    await send({ type: 'deploy', cards: [conv, card] });
+    assert.equal(await page.locator('#deploy-section').isVisible(), true);
+    assert.deepEqual(await page.locator('#deploy-section .deploy-card').evaluateAll((cs) => cs.map((x) => (x as HTMLElement).dataset.file)), ['/w/convnet_float32.tflite', '/w/big_float32.tflite']);
+    // No deploy.target in the convnet's report: the card starts on the first microcontroller preset.
+    assert.equal(await page.locator('#deploy-section .deploy-card').first().getAttribute('data-target'), 'cortex-m0plus');
+    const c = page.locator('#deploy-section .deploy-card[data-file="/w/big_float32.tflite"]');
+    assert.equal(await c.getAttribute('data-target'), 'cortex-m0plus');
+    const m0 = card.targets.find((x) => x.name === 'cortex-m0plus')!;
+    const flash = c.locator('.deploy-bar[data-kind="flash"]');
+    assert.equal(await flash.getAttribute('data-fits'), 'no');
+    assert.ok(Math.abs(Number(await flash.getAttribute('data-fraction')) - data.length / 524_288) < 1e-6);
+    assert.equal(await c.locator('.deploy-bar[data-kind="ram"]').getAttribute('data-fits'), 'yes');
+    assert.equal(Number(await c.locator('.deploy-latency').getAttribute('data-low')), m0.latencyMs.low);
+    assert.equal(Number(await c.locator('.deploy-latency').getAttribute('data-high')), m0.latencyMs.high);
+    assert.match(await c.locator('.deploy-bar-text').first().innerText(), /does not fit/);
+    // Another target: the same figures against its budget.
+    await c.locator('select.deploy-target').selectOption('cortex-m4f');
+    const card2 = page.locator('#deploy-section .deploy-card[data-file="/w/big_float32.tflite"]');
+    assert.equal(await card2.getAttribute('data-target'), 'cortex-m4f');
+    assert.equal(await card2.locator('.deploy-bar[data-kind="flash"]').getAttribute('data-fits'), 'yes');
+    assert.ok(Math.abs(Number(await card2.locator('.deploy-bar[data-kind="flash"]').getAttribute('data-fraction')) - data.length / 2_097_152) < 1e-6);
+    // Findings: the flash misfit on the chosen target, and the injected one shown as text.
+    const findings = card2.locator('ul.deploy-findings li');
+    assert.equal(await findings.count(), card.findings.length);
+    assert.ok((await findings.allInnerTexts()).some((x) => x.includes('exceeds') || x.includes('does not fit')));
+    assert.equal(await page.locator('#deploy-section img, #deploy-section b').count(), 0);
+    assert.equal(await page.locator('#deploy-section .deploy-card').first().getAttribute('data-target'), 'cortex-m0plus', 'the other card keeps its own target');
+    assert.match((await findings.last().innerText()), /<img src=x/);
+    assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+    // Operators: operator order, then largest MACs first, then largest weights + output first.
+    const cc = '#deploy-section .deploy-card[data-file="/w/convnet_float32.tflite"]';
+    const order = async (): Promise<number[]> => page.locator(`${cc} table.deploy-layers tbody tr`).evaluateAll((trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.index)));
+    assert.deepEqual(await order(), conv.layers.map((l) => l.index));
+    const byMacs = [...conv.layers].sort((a, b) => b.macs - a.macs || a.index - b.index).map((l) => l.index);
+    const byMemory = [...conv.layers].sort((a, b) => b.weightBytes + b.activationBytes - (a.weightBytes + a.activationBytes) || a.index - b.index).map((l) => l.index);
+    await page.locator(`${cc} button[data-sort="macs"]`).click();
+    assert.deepEqual(await order(), byMacs);
+    assert.equal(await page.locator(`${cc} th:has(button[data-sort="macs"])`).getAttribute('aria-sort'), 'descending');
+    await page.locator(`${cc} button[data-sort="memory"]`).click();
+    assert.deepEqual(await order(), byMemory);
+    assert.notDeepEqual(byMacs, byMemory, 'the two orders differ on this model, so each sort is really checked');
+    await page.locator('#deploy-section').screenshot({ path: join(OUT, 'webview-deploy-card.png') });
   });
 
   void it('loaded nothing from outside its own origin, and nothing but the test inline script broke the CSP', async (t) => {

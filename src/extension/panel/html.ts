@@ -57,6 +57,7 @@ function escapeAttr(s: string): string {
  * Compare Runs: #app[data-mode=compare], #compare-section, #compare-runs tr[data-run],
  * #compare-config tr[data-key].differs, canvas#chart-compare-accuracy/#chart-compare-loss
  * [data-series] (one per run), #compare-files tr[data-run][data-path], #compare-back.
+ * Deploy cards: #deploy-section .deploy-card (hooks listed in src/webview/deploy.ts).
  */
 export function panelHtml(o: PanelHtmlOptions): string {
   const nonce = escapeAttr(o.nonce);
@@ -91,6 +92,10 @@ export function panelHtml(o: PanelHtmlOptions): string {
           <div><dt>Duration</dt><dd id="run-duration">–</dd></div>
         </dl>
       </header>
+      <section id="deploy-section" class="deploy" hidden aria-labelledby="deploy-title">
+        <h2 id="deploy-title">Deploy to a device</h2>
+        <div class="deploy-cards"></div>
+      </section>
       <section id="compare-section" class="compare" hidden aria-labelledby="compare-title">
         <div class="title-row">
           <h2 id="compare-title">Comparing runs</h2>

@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { assertNever } from '../../protocol/assert';
+import type { DeployCard } from '../../protocol/deploy';
 import type { FromWebview, ToWebview } from '../../protocol/webview';
 import { parseFromWebview } from '../../protocol/webview';
 import type { Ctx } from '../ctx';
@@ -16,6 +17,8 @@ import { makeNonce, panelHtml } from './html';
 export const VIEW_TYPE = 'modelOptimizer.metrics';
 /** How many runs the panel's selector offers. */
 const SNAPSHOT_RUNS = 20;
+/** How many deploy cards the panel keeps. */
+const MAX_DEPLOY_CARDS = 5;
 
 /** What the webview keeps with `setState` (and VS Code hands back after a reload). */
 function stateRunId(state: unknown): string | undefined {
@@ -29,6 +32,8 @@ export class MetricsPanel implements vscode.Disposable {
   private ready = false;
   private selectedRunId: string | null = null;
   private compareIds: string[] | null = null;
+  /** Deploy cards, newest first (at most MAX_DEPLOY_CARDS; one per file). */
+  private deployCards: DeployCard[] = [];
   private readonly subs: vscode.Disposable[] = [];
 
   constructor(private readonly ctx: Ctx) {
@@ -52,6 +57,17 @@ export class MetricsPanel implements vscode.Disposable {
     }
     const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Model Optimizer Metrics', { viewColumn: vscode.ViewColumn.Active, preserveFocus }, this.options());
     this.adopt(panel);
+  }
+
+  /** Model Optimizer: Deploy — shows (or replaces) the card of `card.file` at the top of the panel. */
+  showDeploy(card: DeployCard): void {
+    this.deployCards = [card, ...this.deployCards.filter((c) => c.file !== card.file)].slice(0, MAX_DEPLOY_CARDS);
+    if (this.panel) {
+      this.panel.reveal(undefined, false);
+      this.post({ type: 'deploy', cards: this.deployCards });
+      return;
+    }
+    this.adopt(vscode.window.createWebviewPanel(VIEW_TYPE, 'Model Optimizer Metrics', { viewColumn: vscode.ViewColumn.Active }, this.options()));
   }
 
   /** Compare Runs: the given runs side by side. */
@@ -200,6 +216,9 @@ export class MetricsPanel implements vscode.Disposable {
       canRun: this.ctx.canRun,
       compare: compare && compare.length >= 2 ? compare : null,
     });
+    if (this.deployCards.length > 0) {
+      this.post({ type: 'deploy', cards: this.deployCards });
+    }
   }
 
   private post(msg: ToWebview): void {
