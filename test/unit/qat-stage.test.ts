@@ -20,6 +20,8 @@ import { runClusterStage } from '../../src/engine/jobs/cluster';
 import { runExportStage } from '../../src/engine/jobs/export';
 import { runQatStage } from '../../src/engine/jobs/qat';
 import { resolveConfig } from '../../src/engine/config';
+import { runSweepPoint, sparsityPoints } from '../../src/engine/jobs/sweepPoints';
+import { sweepPointOf } from '../../src/engine/jobs/sweep';
 import { pruneMagnitude, tempDir, trainMlp } from './export-helpers';
 import { fakeContext } from './train-helpers';
 
@@ -95,6 +97,30 @@ void test('QAT + clustering of a pruned MLP: files, rows, zeros kept, PTQ vs QAT
   const json = JSON.parse(await fs.readFile(path.join(out, 'comparison.json'), 'utf8')) as { rows: ModelReport[] };
   assert.equal(json.rows.filter((r) => r.technique === 'qat').length, 1);
   assert.equal(json.rows.filter((r) => r.technique === 'clustered').length, 4);
+});
+
+void test('a sweep point with qat.enabled: sparsity × {PTQ, QAT}, both rows tagged with the point\'s target, zeros kept in the QAT file', async () => {
+  const cfg: RunConfig = {
+    ...config,
+    // 42 steps per epoch here: update the masks every 5 so the target is reached.
+    prune: { ...config.prune, schedule: { kind: 'polynomial_decay', initialSparsity: 0, finalSparsity: 0.5, beginStep: 0, endStep: 'auto', power: 3, frequency: 5 } },
+    sweep: { ...config.sweep, sparsities: [0.75], layers: 'all', tflite: ['full-int8'], epochs: 1 },
+  };
+  const ctx = fakeContext(cfg, out);
+  const [point] = sparsityPoints(cfg);
+  const { rows } = await runSweepPoint(ctx, pruned, point);
+  assert.deepEqual(
+    rows.map((r) => [r.path, r.variant, r.technique, r.targetSparsity]),
+    [
+      ['sweep/pruned_s75_full_int8.tflite', 'full-int8', undefined, 0.75],
+      ['sweep/pruned_s75_qat_full_int8.tflite', 'full-int8 QAT', 'qat', 0.75],
+    ],
+  );
+  // ≥ 75 % of the kernels' weights are zero in both int8 files (the QAT file kept the point's masks).
+  for (const r of rows) {
+    assert.ok(r.nonzeros <= 0.27 * r.params, `${r.path}: ${r.nonzeros} non-zeros of ${r.params}`);
+  }
+  assert.equal(sweepPointOf('pruned_s75_qat_full_int8.tflite', false), 'pruned_s75');
 });
 
 void test('config: qat and cluster sections validated with problem + fix', () => {

@@ -26,6 +26,7 @@ import { deployConstraint } from '../deploy/constraint';
 import { buildSweepSummary, writeSweepFiles } from '../report/sweep';
 import type { RunContext } from './context';
 import { evaluateWritten, tfliteFileName, writeTfliteVariants } from './export';
+import { qatName } from './qat';
 import type { Written } from './export';
 import { loadInputModel, modelNameOf, type JobInputs } from './inputs';
 import { timed } from './timed';
@@ -53,7 +54,7 @@ export function sweepPointOf(entry: string, isDirectory: boolean): string | null
   if (isDirectory) {
     return entry === name ? name : null;
   }
-  return ALL_TFLITE_MODES.some((mode) => tfliteFileName(name, mode) === entry) ? name : null;
+  return ALL_TFLITE_MODES.some((mode) => tfliteFileName(name, mode) === entry) || tfliteFileName(qatName(name), 'full-int8') === entry ? name : null;
 }
 
 /** Evaluates `written`, tags the rows with the point's target and the baseline's Δ, and emits them. */
@@ -106,7 +107,8 @@ export async function runSweep(ctx: RunContext, inputs: JobInputs): Promise<Swee
   const deploy = check ? { target: ctx.config.deploy.target!, maxLatencyMs: ctx.config.deploy.maxLatencyMs, check } : undefined;
   let baselineAccuracy: number | null = null;
   const summarize = async (complete: boolean): Promise<SweepSummary> => {
-    const summary = buildSweepSummary({ complete, sparsities: cfg.sparsities, layers: cfg.layers, variants: cfg.tflite, epochs, maxAccuracyDrop: cfg.maxAccuracyDrop, kernelSizes, rows, deploy });
+    const variants = ctx.config.qat.enabled ? [...cfg.tflite, 'full-int8 QAT'] : cfg.tflite;
+    const summary = buildSweepSummary({ complete, sparsities: cfg.sparsities, layers: cfg.layers, variants, epochs, maxAccuracyDrop: cfg.maxAccuracyDrop, kernelSizes, rows, deploy });
     const sizes = await writeSweepFiles(sweepDir, summary);
     ctx.addArtifact('report', 'sweep', `${SWEEP_DIR}/sweep.json`, sizes.json);
     ctx.addArtifact('report', 'sweep', `${SWEEP_DIR}/sweep.md`, sizes.md);

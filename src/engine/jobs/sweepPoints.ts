@@ -3,9 +3,10 @@
  * sparsity point replaces prune.schedule / layers / epochs). One point = one model, pruned from
  * the baseline with its config, exported in sweep.tflite and measured. The same `runSweepPoint`
  * runs a point in the engine's own process and in a sweep worker process (sweepPool.ts), so the
- * two give the same files and the same numbers. New sweep dimensions (other pruning structures,
- * PTQ vs QAT) add points with other overlays; nothing here knows about sparsity except
- * `sparsityPoints`.
+ * two give the same files and the same numbers. New sweep dimensions (other pruning structures)
+ * add points with other overlays; nothing here knows about sparsity except `sparsityPoints`.
+ * PTQ vs QAT is not a point of its own: QAT needs the point's pruned model, so with qat.enabled
+ * every point also writes its QAT full-int8 file (sparsity × {PTQ, QAT}).
  */
 import type { PruningSchedule, RunConfig } from '../../protocol/config';
 import type { EngineEvent, ModelReport } from '../../protocol/engine';
@@ -13,6 +14,7 @@ import { sparsityLabel } from '../config/validate';
 import type { ModelGraph } from '../graph/types';
 import { evaluateWritten, writeTfliteVariants } from './export';
 import { runPruneStage } from './prune';
+import { runQatStage } from './qat';
 import type { StageContext } from './types';
 
 /** Folder under the run folder that holds every file of a sweep. */
@@ -143,8 +145,18 @@ export async function runSweepPoint(ctx: StageContext, baseline: ModelGraph, poi
   pctx.emit({ type: 'stageStarted', stage: 'export', model: point.name });
   const written = await writeTfliteVariants(pctx, pruned, pctx.config.sweep.tflite, SWEEP_DIR);
   pctx.addTiming('export', performance.now() - tExport);
+  // The PTQ × QAT dimension: with qat.enabled each pruned model is also fine-tuned with
+  // quantization-aware training (zeros kept) and written as <name>_qat_full_int8.tflite.
+  const qatFiles = new Set<string>();
+  if (pctx.config.qat.enabled) {
+    const qat = await runQatStage(pctx, pruned);
+    for (const w of await writeTfliteVariants(pctx, qat.model, ['full-int8'], SWEEP_DIR, undefined, qat.ranges)) {
+      qatFiles.add(w.rel);
+      written.push(w);
+    }
+  }
   const tEval = performance.now();
-  const raw = await evaluateWritten(pctx, written);
+  const raw = (await evaluateWritten(pctx, written)).map((r) => (qatFiles.has(r.path) ? { ...r, technique: 'qat' as const, variant: `${r.variant} QAT` } : r));
   pctx.addTiming('evaluate', performance.now() - tEval);
   pctx.addStageRecord({ stage: 'export', model: point.name, epochs: [], durationMs: performance.now() - tExport });
   return { rows: raw.map((r) => ({ ...r, targetSparsity: point.targetSparsity })), ...(trainer ? { trainer } : {}) };
