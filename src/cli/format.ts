@@ -33,7 +33,7 @@ export function table(rows: string[][]): string {
 export function comparisonTable(rows: ModelReport[]): string {
   const header = ['model', 'format/variant', 'raw size', 'gzip size', 'params', 'non-zeros', 'sparsity per layer', 'accuracy', 'Δ vs baseline', 'latency'];
   const body = rows.map((r) => [
-    r.model,
+    r.source === 'input' ? `${r.model} (input)` : r.model,
     `${r.format}/${r.variant}`,
     bytes(r.bytes),
     bytes(r.gzipBytes),

@@ -261,6 +261,12 @@ export interface ModelReport {
   layerTable?: LayerTableRow[];
   /** Mixed int8/float files (float fallback): the layers kept in float. */
   floatLayers?: string[];
+  /**
+   * 'input': the model file the run was given (`pipeline --model F`): read, not written by the
+   * run, and the baseline its exports are compared with. `path` is then F's own path (relative
+   * to the output folder when F is inside it, else absolute).
+   */
+  source?: 'input';
 }
 
 /** One layer of a model in the comparison: what it is and what it costs. */

@@ -34,6 +34,15 @@ export const COLUMNS: Column[] = [
     num: false,
     value: (r) => r.path,
     render: (r, td) => {
+      if (r.source === 'input') {
+        // The file the run was given (--model): not in the output folder, so no reveal link.
+        const span = document.createElement('span');
+        span.className = 'input-model';
+        span.title = `${r.path}: the input model (baseline), read by this run`;
+        span.textContent = `${basename(r.path)} (input)`;
+        td.append(span);
+        return;
+      }
       const a = document.createElement('a');
       a.href = '#';
       a.className = 'artifact-link';

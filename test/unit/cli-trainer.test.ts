@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EngineEvent, RunRecord } from '../../src/protocol/engine';
 import { resolveConfig } from '../../src/engine/config';
@@ -14,7 +14,7 @@ import { initBackend } from '../../src/engine/backend';
 import { buildConfigModel } from '../../src/engine/graph/fromConfig';
 import { referenceMlpGraph } from '../../src/engine/graph/mlp';
 import { saveKerasH5Graph } from '../../src/engine/export/kerasH5Graph';
-import { buildBundles, freshOutDir } from './child-helpers';
+import { ROOT, buildBundles, freshOutDir } from './child-helpers';
 
 before(async () => {
   await initBackend('wasm');
@@ -65,15 +65,16 @@ void test('--model: a Dense stack reports its Dense loop, a CNN reports tfjs-gra
   const conv = path.join(out, 'conv_model.h5');
   await saveKerasH5Graph(buildConfigModel(cnnConfig.model, 'conv_model', 1), conv);
 
-  // A Dense stack on wasm: the SIMD kernel when the bundle finds dist/kernel.wasm (the test
-  // bundles may not: then the run says why, and the TF.js Dense loop trains).
+  // A Dense stack on wasm: the SIMD kernel (the test bundles carry dist/kernel.wasm beside them,
+  // as dist/ and the .vsix do; npm test builds it first).
+  assert.ok(existsSync(path.join(ROOT, 'dist', 'kernel.wasm')), 'dist/kernel.wasm is missing: run `npm run build` first');
   const d = await trainJson(dense, 'wasm', freshOutDir('cli-trainer-dense'));
-  const denseLoop = /SIMD kernel unavailable/.test(d.detail) ? 'tfjs' : 'simd-kernel';
-  assert.deepEqual({ ...d, detail: undefined }, { started: denseLoop, done: denseLoop, record: denseLoop, detail: undefined }, d.detail);
+  assert.deepEqual({ ...d, detail: undefined }, { started: 'simd-kernel', done: 'simd-kernel', record: 'simd-kernel', detail: undefined }, d.detail);
 
-  // A CNN (cpu backend: the test bundles may lack the wasm conv gradients) trains on the graph
+  // A CNN on wasm (our conv gradient kernels, also beside the bundle) trains on the graph
   // trainer; the config's model (the Dense MLP) would have been reported as 'tfjs'.
-  const c = await trainJson(conv, 'cpu', freshOutDir('cli-trainer-conv'));
+  const c = await trainJson(conv, 'wasm', freshOutDir('cli-trainer-conv'));
+  assert.match(c.detail, /conv gradients: SIMD kernels/, c.detail);
   assert.deepEqual({ ...c, detail: undefined }, { started: 'tfjs-graph', done: 'tfjs-graph', record: 'tfjs-graph', detail: undefined }, c.detail);
 
   const outHuman = freshOutDir('cli-trainer-human');

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/protocol/config';
 import { BadInputError } from '../../src/engine/errors';
-import { saveKerasH5 } from '../../src/engine/export/kerasH5';
+import { saveKerasH5 } from '../../src/engine/export/kerasH5Graph';
 import { loadTfjsModel, saveTfjsModel } from '../../src/engine/export/tfjs';
 import { saveTflite } from '../../src/engine/export/tflite';
 import { readTflite } from '../../src/engine/export/tflite/reader';

@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { saveKerasH5 } from '../../src/engine/export/kerasH5';
+import { saveKerasH5 } from '../../src/engine/export/kerasH5Graph';
 import { saveTfjsModel } from '../../src/engine/export/tfjs';
 import { saveTflite } from '../../src/engine/export/tflite';
 import { buildBundles, freshOutDir } from './child-helpers';

@@ -8,7 +8,6 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { MlpModel } from '../model/mlp';
 import { BadInputError } from '../errors';
-import { kerasDenseConfig } from './kerasDense';
 import { assertSafeTarget, mkdirSafe, tempPathFor } from '../util/atomic';
 import { guardHdf5 } from '../util/hdf5Guard';
 import { LIMITS, openRegularFile, readAt } from '../util/safeRead';
@@ -33,34 +32,6 @@ export const KERAS_BACKEND = 'tensorflow';
 
 export interface TrainingInfo {
   learningRate: number;
-}
-
-function denseConfig(name: string, units: number, activation: string, inputDim: number | null): Record<string, unknown> {
-  const config: Record<string, unknown> = { name, trainable: true, dtype: 'float32' };
-  if (inputDim !== null) {
-    config.batch_input_shape = [null, inputDim];
-  }
-  return {
-    class_name: 'Dense',
-    config: { ...config, ...kerasDenseConfig(units, activation, { class_name: 'GlorotUniform', config: { seed: null } }) },
-  };
-}
-
-export function kerasModelConfig(model: MlpModel): Record<string, unknown> {
-  const inputName = `${model.layers[0].name}_input`;
-  return {
-    class_name: 'Sequential',
-    config: {
-      name: 'sequential',
-      layers: [
-        {
-          class_name: 'InputLayer',
-          config: { batch_input_shape: [null, model.inputDim], dtype: 'float32', sparse: false, ragged: false, name: inputName },
-        },
-        ...model.layers.map((l, i) => denseConfig(l.name, l.units, l.activation, i === 0 ? model.inputDim : null)),
-      ],
-    },
-  };
 }
 
 export function kerasTrainingConfig(info: TrainingInfo = { learningRate: 1e-3 }): Record<string, unknown> {
@@ -134,19 +105,6 @@ export async function writeKerasH5File(file: string, modelConfig: unknown, layer
     throw err;
   }
   return (await fs.stat(file)).size;
-}
-
-/** Writes `<file>` atomically (temp file in the same folder, then rename). Returns bytes on disk. */
-export async function saveKerasH5(model: MlpModel, file: string, training?: TrainingInfo): Promise<number> {
-  validateModel(model, 'Keras .h5');
-  const layers = model.layers.map((l) => ({
-    name: l.name,
-    weights: [
-      { name: 'kernel', shape: [l.inputDim, l.units], data: l.kernel },
-      { name: 'bias', shape: [l.units], data: l.bias },
-    ],
-  }));
-  return writeKerasH5File(file, kerasModelConfig(model), layers, training);
 }
 
 export interface KerasH5Contents {

@@ -8,7 +8,6 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { TfjsQuantMode, TfliteMode } from '../../protocol/config';
 import type { ArtifactKind, ModelReport } from '../../protocol/engine';
-import { saveKerasH5 } from '../export/kerasH5';
 import { saveKerasH5Graph } from '../export/kerasH5Graph';
 import { graphToMlp } from '../graph/mlp';
 import { analyzeGraph } from '../graph/analyze';
@@ -121,16 +120,27 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
+/** How a row names a file the run did not write: relative to the output folder when inside it, else absolute (POSIX). */
+export function inputDisplayPath(outDir: string, file: string): string {
+  const rel = path.relative(outDir, file);
+  const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  return (inside ? rel : path.resolve(file)).split(path.sep).join('/');
+}
+
 /** Models of the optional stages: the QAT model (written as full-int8 with its trained ranges) and the clustered model. */
 export interface ExportExtras {
   qat?: QatResult;
   clustered?: ModelGraph;
+  /**
+   * The file models[0] was read from (`pipeline --model F`): F itself is evaluated as the
+   * baseline row (accuracy, sizes, per-layer table) and every export's Δ is against it.
+   */
+  inputFile?: string;
 }
 
+/** One writer for every model; a Dense stack's file is the one the reference run has always written. */
 async function writeH5(ctx: StageContext, m: ModelGraph, rel: string): Promise<number> {
-  const mlp = graphToMlp(m).model;
-  const training = { learningRate: ctx.config.train.learningRate };
-  const bytes = mlp ? await saveKerasH5(mlp, path.join(ctx.outDir, rel), training) : await saveKerasH5Graph(m, path.join(ctx.outDir, rel), training);
+  const bytes = await saveKerasH5Graph(m, path.join(ctx.outDir, rel), { learningRate: ctx.config.train.learningRate });
   ctx.addArtifact('keras-h5', m.name, rel, bytes);
   return bytes;
 }
@@ -157,15 +167,9 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[], ex
     ctx.throwIfCancelled();
     const rel = `${m.name}.h5`;
     exportProgress(ctx, `writing ${rel}`, progress.done++, progress.total);
-    // Dense stacks keep the 0.1 writer (read back by the .h5 evaluator); other graphs use the graph writer.
-    const mlp = graphToMlp(m).model;
-    const training = { learningRate: cfg.train.learningRate };
-    const bytes = mlp ? await saveKerasH5(mlp, abs(rel), training) : await saveKerasH5Graph(m, abs(rel), training);
-    ctx.addArtifact('keras-h5', m.name, rel, bytes);
-    // The .h5 evaluator reads Dense stacks only so far; other graphs are measured through their TF.js file.
-    if (mlp) {
-      written.push({ kind: 'keras-h5', model: m.name, rel, evalPath: abs(rel) });
-    }
+    await writeH5(ctx, m, rel);
+    // Every .h5 is read back and measured (Dense stacks by the plain forward pass, other graphs through the importers).
+    written.push({ kind: 'keras-h5', model: m.name, rel, evalPath: abs(rel) });
   }
 
   written.push(...(await writeTfliteVariants(ctx, target, q.tflite, '', progress)));
@@ -208,28 +212,35 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[], ex
   }
   ctx.addTiming('export', performance.now() - tWrite);
 
-  // Evaluate: the float TF.js models the earlier stages saved (when present), then every file written here.
+  // Evaluate: the input file (--model F), the float TF.js models the earlier stages saved (when
+  // present), then every file written here.
   const tEval = performance.now();
   const toEvaluate: Written[] = [];
-  for (const m of models) {
+  const input: Written | null = extras.inputFile ? { kind: /\.json$/i.test(extras.inputFile) ? 'tfjs' : 'keras-h5', model: models[0].name, rel: inputDisplayPath(ctx.outDir, extras.inputFile), evalPath: extras.inputFile } : null;
+  if (input) {
+    toEvaluate.push(input);
+  }
+  for (const [i, m] of models.entries()) {
     const rel = `${m.name}/model.json`;
-    if (await exists(abs(rel))) {
+    // With --model F nothing saved the baseline's TF.js folder in this run: one found there is older, or F itself.
+    if (!(input && i === 0) && (await exists(abs(rel)))) {
       toEvaluate.push({ kind: 'tfjs', model: m.name, rel, evalPath: abs(rel) });
     }
   }
   toEvaluate.push(...written);
-  const rows = (await evaluateWritten(ctx, toEvaluate)).map((r) => {
+  const evaluated = (await evaluateWritten(ctx, toEvaluate)).map((r) => {
     const t = technique.get(r.path);
     // The technique joins the variant label, so the panel's table and chart tell the rows apart.
     return t ? { ...r, technique: t, variant: `${r.variant} ${t === 'qat' ? 'QAT' : 'clustered'}` } : r;
   });
+  const rows = input ? evaluated.map((r, i): ModelReport => (i === 0 ? { ...r, source: 'input' } : r)) : evaluated;
   const fallback = await runFloatFallback(ctx, target, rows, async (f) => (await evaluateWritten(ctx, [{ kind: 'tflite', model: f.model, rel: f.rel, evalPath: f.abs }]))[0]);
   rows.push(...fallback.rows);
-  // The float32 baseline: the first model's float file (its TF.js save, else its .h5).
-  const baseline = rows.find((r) => r.model === models[0].name && r.format === 'tfjs') ?? rows.find((r) => r.model === models[0].name && r.format === 'keras-h5');
-  // Each model's per-layer table on its float Keras/TF.js rows (the graph those files were written from).
+  // The float32 baseline: the input file, else the first model's float file (its TF.js save, else its .h5).
+  const baseline = input ? rows[0] : (rows.find((r) => r.model === models[0].name && r.format === 'tfjs') ?? rows.find((r) => r.model === models[0].name && r.format === 'keras-h5'));
+  // Each model's per-layer table on its float Keras/TF.js rows (the graph those files were written from or read as).
   const tables = new Map(models.map((m) => [m.name, layerTable(analyzeGraph(m)).map(({ kernelSparsity: _k, ...row }) => row)]));
-  const final = withDeltas(rows, baseline?.accuracy ?? null).map((r) => (r.format === 'tfjs' || r.format === 'keras-h5') && tables.has(r.model) ? { ...r, layerTable: tables.get(r.model) } : r);
+  const final = withDeltas(rows, baseline?.accuracy ?? null).map((r) => (r.format === 'tfjs' || r.format === 'keras-h5') && r.variant === 'float32' && tables.has(r.model) ? { ...r, layerTable: tables.get(r.model) } : r);
   ctx.addTiming('evaluate', performance.now() - tEval);
 
   ctx.emit({ type: 'report', rows: final });

@@ -136,7 +136,7 @@ export async function runPipeline(ctx: RunContext, inputs: JobInputs = { models:
   const clustered = ctx.config.cluster.enabled ? (await timed(ctx, 'cluster', () => runClusterStage(ctx, source))).model : undefined;
   const qat = ctx.config.qat.enabled ? await timed(ctx, 'qat', () => runQatStage(ctx, source)) : undefined;
   if (ctx.config.quantize.enabled) {
-    await timed(ctx, 'export', () => runExportStage(ctx, models, { qat, clustered }));
+    await timed(ctx, 'export', () => runExportStage(ctx, models, { qat, clustered, inputFile: file }));
   } else {
     ctx.log('export disabled (quantize.enabled = false): skipping the export stage');
   }

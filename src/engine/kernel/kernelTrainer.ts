@@ -20,6 +20,10 @@ import { Worker } from 'node:worker_threads';
 import type { DenseLayer, MlpModel } from '../model/mlp';
 import type { BatchResult, EvalResult, MlpTrainer } from '../train/trainer';
 import type { Features } from '../data/dataset';
+import {
+  L_ACT, L_BIAS, L_COL_B, L_COL_POS, L_COL_START, L_COL_V, L_DZ, L_IN_DIM, L_NZ_CNT, L_NZ_IDX, L_NZ_VAL, L_OUT_P, L_UNITS, L_WEIGHTS,
+  T_CLASSES, T_CORRECT, T_COUNT, T_DENOM, T_GRAD_DELTA, T_INPUT, T_INPUT_DIM, T_LABELS, T_LAYERS, T_LOSS_F64, T_NUM_LAYERS, T_STRIDE,
+} from './assembly/layout';
 
 /** Keras Adam defaults (the reference workflow compiles with `optimizer='adam'`). */
 export const ADAM_BETA1 = 0.9;
@@ -171,9 +175,6 @@ const C_CMD = 2;
 const C_ERR = 3;
 const CMD_TRAIN = 1;
 const CMD_EXIT = 2;
-// Table slots (see assembly/index.ts).
-const T_LAYERS = 16;
-const T_STRIDE = 14;
 
 /** The worker: a second instance on the same memory, running trainPass on its table when woken. */
 const WORKER_SOURCE = `
@@ -393,14 +394,14 @@ export class KernelTrainer implements MlpTrainer {
       Atomics.store(this.i32, this.ctrl / 4 + C_SEQ, seq);
       Atomics.notify(this.i32, this.ctrl / 4 + C_SEQ);
       loss = this.k.trainPass(this.tableA);
-      correct = this.i32[this.tableA / 4 + 8];
+      correct = this.i32[this.tableA / 4 + T_CORRECT];
       this.waitForWorker(seq);
-      loss += this.f64[(this.tableB + 40) / 8];
-      correct += this.i32[this.tableB / 4 + 8];
+      loss += this.f64[(this.tableB + T_LOSS_F64 * 4) / 8];
+      correct += this.i32[this.tableB / 4 + T_CORRECT];
     } else {
       this.writeTable(this.tableA, this.regionA, 0, count, count, this.grads);
       loss = this.k.trainPass(this.tableA);
-      correct = this.i32[this.tableA / 4 + 8];
+      correct = this.i32[this.tableA / 4 + T_CORRECT];
     }
     this.step++;
     const t = this.step;
@@ -481,7 +482,7 @@ export class KernelTrainer implements MlpTrainer {
       this.load(images, labels, start, n);
       this.writeTable(this.tableA, this.regionA, 0, n, n, this.grads);
       lossSum += this.k.forwardPass(this.tableA, 1, 0);
-      correct += this.i32[this.tableA / 4 + 8];
+      correct += this.i32[this.tableA / 4 + T_CORRECT];
     }
     return count > 0 ? { loss: lossSum / count, accuracy: correct / count } : { loss: 0, accuracy: 0 };
   }
@@ -592,30 +593,30 @@ export class KernelTrainer implements MlpTrainer {
   private writeTable(table: number, r: Region, first: number, count: number, denom: number, gradBlock: number): void {
     const t = table / 4;
     const i32 = this.i32;
-    i32[t] = this.layers.length;
-    i32[t + 1] = this.inputDim;
-    i32[t + 2] = this.classes;
-    i32[t + 3] = this.input + first * this.inputDim;
-    i32[t + 4] = this.labels + first;
-    i32[t + 5] = count;
-    i32[t + 6] = denom;
-    i32[t + 7] = gradBlock - this.params;
+    i32[t + T_NUM_LAYERS] = this.layers.length;
+    i32[t + T_INPUT_DIM] = this.inputDim;
+    i32[t + T_CLASSES] = this.classes;
+    i32[t + T_INPUT] = this.input + first * this.inputDim;
+    i32[t + T_LABELS] = this.labels + first;
+    i32[t + T_COUNT] = count;
+    i32[t + T_DENOM] = denom;
+    i32[t + T_GRAD_DELTA] = gradBlock - this.params;
     this.layers.forEach((s, l) => {
       const o = t + T_LAYERS + l * T_STRIDE;
-      i32[o] = s.inDim;
-      i32[o + 1] = s.units;
-      i32[o + 2] = s.outP;
-      i32[o + 3] = this.params + s.wOff * 4;
-      i32[o + 4] = this.params + s.bOff * 4;
-      i32[o + 5] = r.nzIdx[l];
-      i32[o + 6] = r.nzVal[l];
-      i32[o + 7] = r.nzCnt[l];
-      i32[o + 8] = r.act[l];
-      i32[o + 9] = r.dz[l];
-      i32[o + 10] = r.colStart[l];
-      i32[o + 11] = r.colPos[l];
-      i32[o + 12] = r.colB[l];
-      i32[o + 13] = r.colV[l];
+      i32[o + L_IN_DIM] = s.inDim;
+      i32[o + L_UNITS] = s.units;
+      i32[o + L_OUT_P] = s.outP;
+      i32[o + L_WEIGHTS] = this.params + s.wOff * 4;
+      i32[o + L_BIAS] = this.params + s.bOff * 4;
+      i32[o + L_NZ_IDX] = r.nzIdx[l];
+      i32[o + L_NZ_VAL] = r.nzVal[l];
+      i32[o + L_NZ_CNT] = r.nzCnt[l];
+      i32[o + L_ACT] = r.act[l];
+      i32[o + L_DZ] = r.dz[l];
+      i32[o + L_COL_START] = r.colStart[l];
+      i32[o + L_COL_POS] = r.colPos[l];
+      i32[o + L_COL_B] = r.colB[l];
+      i32[o + L_COL_V] = r.colV[l];
     });
   }
 }

@@ -31,7 +31,7 @@ export function renderComparisonMarkdown(rows: ModelReport[], title = 'Model com
   const lines = [
     `# ${title}`,
     '',
-    'Sizes and sparsity are measured from the saved files; accuracy on the test set in each file\'s runtime; Δ is against the float32 baseline.',
+    'Sizes and sparsity are measured from the saved files; accuracy on the test set in each file\'s runtime; Δ is against the float32 baseline (the input model, marked (input), when the run was given one).',
     '',
     '| File | Format | Variant | Size | gzip | Params | Nonzeros | Kernel sparsity | Accuracy | Δ accuracy | Latency (µs, median) | Runtime |',
     '|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|',
@@ -39,7 +39,7 @@ export function renderComparisonMarkdown(rows: ModelReport[], title = 'Model com
   for (const r of rows) {
     const sparsity = r.layers.map((l) => `${l.name} ${(l.sparsity * 100).toFixed(1)} %`).join(', ');
     lines.push(
-      `| ${r.path} | ${r.format} | ${r.variant}${r.floatLayers?.length ? ` (float: ${r.floatLayers.join(', ')})` : ''} | ${formatBytes(r.bytes)} | ${formatBytes(r.gzipBytes)} | ${r.params} | ${r.nonzeros} | ${sparsity} | ${pct(r.accuracy)} | ${delta(r.accuracyDelta)} | ${r.latencyUs === null ? '—' : r.latencyUs.toFixed(1)} | ${r.runtime} |`,
+      `| ${r.source === 'input' ? `${r.path} (input)` : r.path} | ${r.format} | ${r.variant}${r.floatLayers?.length ? ` (float: ${r.floatLayers.join(', ')})` : ''} | ${formatBytes(r.bytes)} | ${formatBytes(r.gzipBytes)} | ${r.params} | ${r.nonzeros} | ${sparsity} | ${pct(r.accuracy)} | ${delta(r.accuracyDelta)} | ${r.latencyUs === null ? '—' : r.latencyUs.toFixed(1)} | ${r.runtime} |`,
     );
   }
   lines.push(...qatMarkdown(rows));

@@ -10,6 +10,11 @@
 //   stride `dim` entries per sample, counts in `cnt`): MNIST pixels are ~80 % zeros and relu
 //   outputs ~50 %, so forward and weight-gradient work only on the non-zeros.
 
+import {
+  T_NUM_LAYERS, T_INPUT_DIM, T_CLASSES, T_INPUT, T_LABELS, T_COUNT, T_DENOM, T_GRAD_DELTA, T_CORRECT, T_LOSS_F64, T_LAYERS, T_STRIDE,
+  L_IN_DIM, L_UNITS, L_OUT_P, L_WEIGHTS, L_BIAS, L_NZ_IDX, L_NZ_VAL, L_NZ_CNT, L_ACT, L_DZ, L_COL_START, L_COL_POS, L_COL_B, L_COL_V,
+} from './layout';
+
 // ---------------------------------------------------------------------------------------
 // Non-zero lists
 // ---------------------------------------------------------------------------------------
@@ -484,12 +489,7 @@ export function heapBase(): usize {
 // ---------------------------------------------------------------------------------------
 // Whole passes, driven by a layout table (so a worker thread runs the same code on its half)
 // ---------------------------------------------------------------------------------------
-// Table (i32 slots): 0 layers, 1 inputDim, 2 classes, 3 input ptr (uint8 rows), 4 labels ptr,
-// 5 count, 6 denom, 7 gradient block − parameter block (bytes), 8 out: correct,
-// 10-11 out: summed loss (f64); from slot 16, 14 slots per layer:
-// inDim, units, outP, W, bias, nzIdx, nzVal, nzCnt, act, dz, colStart, colPos, colB, colV.
-const T_LAYERS = 16;
-const T_STRIDE = 14;
+// The table's slots are described once, in ./layout.ts (the host writes them from there too).
 
 @inline function slot(t: usize, i: i32): i32 {
   return load<i32>(t + <usize>i * 4);
@@ -501,44 +501,44 @@ const T_STRIDE = 14;
 
 /** Forward pass of the table's rows; with labels, loss sum and correct count go to the table. */
 export function forwardPass(t: usize, withLabels: i32, withGrad: i32): f64 {
-  const n = slot(t, 0);
-  const count = slot(t, 5);
-  sparsifyU8(<usize>slot(t, 3), count, slot(t, 1), lslot(t, 0, 5), lslot(t, 0, 6), lslot(t, 0, 7));
+  const n = slot(t, T_NUM_LAYERS);
+  const count = slot(t, T_COUNT);
+  sparsifyU8(<usize>slot(t, T_INPUT), count, slot(t, T_INPUT_DIM), lslot(t, 0, L_NZ_IDX), lslot(t, 0, L_NZ_VAL), lslot(t, 0, L_NZ_CNT));
   for (let l = 0; l < n; l++) {
     const relu = l < n - 1 ? 1 : 0;
     forwardSparse(
-      lslot(t, l, 5), lslot(t, l, 6), lslot(t, l, 7), <i32>lslot(t, l, 0), count,
-      lslot(t, l, 3), lslot(t, l, 4), lslot(t, l, 8), <i32>lslot(t, l, 2), relu,
+      lslot(t, l, L_NZ_IDX), lslot(t, l, L_NZ_VAL), lslot(t, l, L_NZ_CNT), <i32>lslot(t, l, L_IN_DIM), count,
+      lslot(t, l, L_WEIGHTS), lslot(t, l, L_BIAS), lslot(t, l, L_ACT), <i32>lslot(t, l, L_OUT_P), relu,
     );
     if (relu != 0) {
-      sparsifyF32(lslot(t, l, 8), <i32>lslot(t, l, 2), count, <i32>lslot(t, l, 1), lslot(t, l + 1, 5), lslot(t, l + 1, 6), lslot(t, l + 1, 7));
+      sparsifyF32(lslot(t, l, L_ACT), <i32>lslot(t, l, L_OUT_P), count, <i32>lslot(t, l, L_UNITS), lslot(t, l + 1, L_NZ_IDX), lslot(t, l + 1, L_NZ_VAL), lslot(t, l + 1, L_NZ_CNT));
     }
   }
   const last = n - 1;
   const loss = softmaxLoss(
-    lslot(t, last, 8), <i32>lslot(t, last, 2), slot(t, 2), count,
-    withLabels != 0 ? <usize>slot(t, 4) : 0, withGrad != 0 ? lslot(t, last, 9) : 0, slot(t, 6),
+    lslot(t, last, L_ACT), <i32>lslot(t, last, L_OUT_P), slot(t, T_CLASSES), count,
+    withLabels != 0 ? <usize>slot(t, T_LABELS) : 0, withGrad != 0 ? lslot(t, last, L_DZ) : 0, slot(t, T_DENOM),
   );
-  store<i32>(t + 32, lastCorrect);
-  store<f64>(t + 40, loss);
+  store<i32>(t + <usize>T_CORRECT * 4, lastCorrect);
+  store<f64>(t + <usize>T_LOSS_F64 * 4, loss);
   return loss;
 }
 
 /** Forward + backward of the table's rows: gradients of the mean loss ADDED to the gradient block. */
 export function trainPass(t: usize): f64 {
   const loss = forwardPass(t, 1, 1);
-  const n = slot(t, 0);
-  const count = slot(t, 5);
-  const delta = <usize>slot(t, 7);
+  const n = slot(t, T_NUM_LAYERS);
+  const count = slot(t, T_COUNT);
+  const delta = <usize>slot(t, T_GRAD_DELTA);
   for (let l = n - 1; l >= 0; l--) {
-    const outP = <i32>lslot(t, l, 2);
-    const dim = <i32>lslot(t, l, 0);
-    columnize(lslot(t, l, 5), lslot(t, l, 6), lslot(t, l, 7), dim, count, lslot(t, l, 10), lslot(t, l, 11), lslot(t, l, 12), lslot(t, l, 13));
-    weightGradCols(lslot(t, l, 10), lslot(t, l, 12), lslot(t, l, 13), dim, count, lslot(t, l, 9), outP, lslot(t, l, 3) + delta, lslot(t, l, 4) + delta);
+    const outP = <i32>lslot(t, l, L_OUT_P);
+    const dim = <i32>lslot(t, l, L_IN_DIM);
+    columnize(lslot(t, l, L_NZ_IDX), lslot(t, l, L_NZ_VAL), lslot(t, l, L_NZ_CNT), dim, count, lslot(t, l, L_COL_START), lslot(t, l, L_COL_POS), lslot(t, l, L_COL_B), lslot(t, l, L_COL_V));
+    weightGradCols(lslot(t, l, L_COL_START), lslot(t, l, L_COL_B), lslot(t, l, L_COL_V), dim, count, lslot(t, l, L_DZ), outP, lslot(t, l, L_WEIGHTS) + delta, lslot(t, l, L_BIAS) + delta);
     if (l > 0) {
       backwardSparse(
-        lslot(t, l, 5), lslot(t, l, 7), <i32>lslot(t, l, 0), count,
-        lslot(t, l, 9), outP, lslot(t, l, 3), lslot(t, l - 1, 9), <i32>lslot(t, l - 1, 2),
+        lslot(t, l, L_NZ_IDX), lslot(t, l, L_NZ_CNT), <i32>lslot(t, l, L_IN_DIM), count,
+        lslot(t, l, L_DZ), outP, lslot(t, l, L_WEIGHTS), lslot(t, l - 1, L_DZ), <i32>lslot(t, l - 1, L_OUT_P),
       );
     }
   }
