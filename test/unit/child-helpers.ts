@@ -4,14 +4,11 @@
  * bundles resolve node_modules), and a fresh output folder per test.
  */
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const BUILD_ROOT = path.join(ROOT, '.test-output');
-
-/** The kernels scripts/build-kernel.mjs compiles into dist/ (the Dense SIMD trainer, the conv gradients). */
-export const KERNEL_WASMS = ['kernel.wasm', 'conv-kernel.wasm'];
 
 let built: Promise<{ engine: string; cli: string }> | undefined;
 
@@ -44,11 +41,9 @@ export function buildBundles(): Promise<{ engine: string; cli: string }> {
     });
     // The wasm kernels sit next to the bundles, as in dist/ and the .vsix: the bundles look for
     // them beside themselves (npm test builds dist/ first; without a build they report them missing).
-    for (const wasm of KERNEL_WASMS) {
-      const built = path.join(ROOT, 'dist', wasm);
-      if (existsSync(built)) {
-        copyFileSync(built, path.join(outdir, wasm));
-      }
+    const dist = path.join(ROOT, 'dist');
+    for (const wasm of existsSync(dist) ? readdirSync(dist).filter((f) => f.endsWith('.wasm')) : []) {
+      copyFileSync(path.join(dist, wasm), path.join(outdir, wasm));
     }
     return { engine: path.join(outdir, 'engine.js'), cli: path.join(outdir, 'cli.js') };
   })();
