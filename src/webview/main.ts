@@ -344,6 +344,9 @@ function onMessage(msg: ToWebview): void {
       if (['report', 'jobStarted', 'done', 'cancelled', 'error'].includes(msg.event.type)) {
         renderTradeoff(run);
       }
+      if (msg.event.type === 'sensitivity' || msg.event.type === 'jobStarted') {
+        sensitivityView.update(run.sensitivity);
+      }
       if (chartsChanged) {
         renderDataTables();
       }

@@ -259,7 +259,7 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
       return true;
     case 'sensitivity':
       run.sensitivity = e.report;
-      return true;
+      return false;
     case 'done':
       run.status = 'done';
       run.durationMs = e.durationMs;

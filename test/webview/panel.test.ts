@@ -865,6 +865,60 @@ void describe('metrics panel in headless Chromium', () => {
     await page.locator('#deploy-section').screenshot({ path: join(OUT, 'webview-deploy-card.png') });
   });
 
+  void it('a sensitivity run: heat maps per layer and sparsity, the int8 table, the suggested prune.layers as text (names never become HTML)', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    const ID = '20261205-000000-sensitivity';
+    const evil = '<img src=x onerror="window.__pwned=1">';
+    await send({ type: 'snapshot', canRun: true, selectedRunId: ID, runs: [{ runId: ID, job: 'sensitivity', status: 'running', startedAt: '2026-12-05T00:00:00.000Z', backend: null, events: [] }] });
+    const ev = (e: EngineEvent): Promise<void> => send({ type: 'engineEvent', runId: ID, event: e });
+    await ev({ type: 'jobStarted', runId: ID, job: 'sensitivity', config: DEFAULT_CONFIG, backend, stages: ['sensitivity'], startedAt: '2026-12-05T00:00:00.000Z', dataset });
+    assert.equal(await page.locator('#sensitivity-section').isVisible(), false, 'nothing to show before the report');
+    const stats = { rmse: 0.01, maxAbs: 0.05, cosine: 0.9999, rmseSteps: 0.25 };
+    const layers = { conv2d: 0.25, [evil]: 0.7 };
+    await ev({
+      type: 'sensitivity',
+      report: {
+        version: 1,
+        model: 'mnist_cnn',
+        seed: 42,
+        testSamples: 10000,
+        calibrationSamples: 200,
+        errorSamples: 200,
+        baselineAccuracy: 0.99,
+        sparsities: [0.5, 0.9],
+        prune: [
+          { layer: 'conv2d', className: 'Conv2D', weights: 288, accuracy: [0.98, 0.6], drop: [0.01, 0.39] },
+          { layer: evil, className: 'Dense', weights: 1000, accuracy: [0.991, 0.97], drop: [-0.001, 0.02] },
+        ],
+        float32Accuracy: 0.99,
+        fullInt8Accuracy: 0.989,
+        runtime: 'tfjs-tflite (simd)',
+        quantization: 'min-max calibration on 200 samples, per-channel weights',
+        quant: [{ layer: 'conv2d', className: 'Conv2D', ops: ['conv2d'], outputScale: 0.04, own: stats, accumulated: stats, int8OnlyAccuracy: 0.989, int8OnlyDrop: 0.001 }],
+        suggestion: { targetSparsity: 0.5, achievedSparsity: 0.5, layers, estimatedDrop: 0.012, config: JSON.stringify({ prune: { layers } }) },
+        nm: [{ layer: 'conv2d', weight: 'kernel', groupsOk: 0.5, satisfies: false }],
+        nmNote: 'only NVIDIA sparse tensor cores',
+      },
+    });
+    assert.equal(await page.locator('#sensitivity-section').isVisible(), true);
+    assert.equal(await page.locator('#sensitivity-prune tbody tr').count(), 2);
+    assert.equal(await page.locator('#sensitivity-prune tbody tr').nth(1).locator('th').innerText(), evil, 'a layer name is shown as text');
+    assert.equal(await page.locator('#sensitivity-section img').count(), 0, 'and never parsed as HTML');
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    const heat = page.locator('#sensitivity-prune tr[data-layer="conv2d"] td.heat');
+    assert.equal(await heat.count(), 2);
+    assert.equal(await heat.nth(1).getAttribute('data-drop'), '0.390000');
+    assert.match(await heat.nth(1).evaluate((e) => getComputedStyle(e).backgroundColor), /rgba\(220, 50, 47, 0\.75\)/, 'a 39-point drop is full red');
+    assert.equal(await page.locator('#sensitivity-prune tbody tr').nth(1).locator('td.heat').first().evaluate((e) => (e as HTMLElement).style.backgroundColor), '', 'a gain is not coloured');
+    assert.match(await heat.nth(1).innerText(), /60\.00 % −39\.00 pt/);
+    assert.equal(await page.locator('#sensitivity-quant tbody tr').count(), 1);
+    assert.deepEqual(JSON.parse(await page.locator('#sensitivity-suggestion pre').innerText()), { prune: { layers } });
+    assert.equal(await page.locator('#sensitivity-nm tbody td').nth(1).innerText(), '50.0 %');
+    await page.screenshot({ path: join(OUT, 'webview-sensitivity.png'), fullPage: true });
+  });
+
   void it('loaded nothing from outside its own origin, and nothing but the test inline script broke the CSP', async (t) => {
     if (skipReason) {
       return t.skip(skipReason);
