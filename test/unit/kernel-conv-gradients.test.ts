@@ -265,6 +265,45 @@ void describe('AvgPoolGrad (TF semantics) vs the gradient of a float64 forward l
   });
 });
 
+void describe('Mean and FusedBatchNorm (BatchNormalization) on wasm vs cpu', () => {
+  const shape: [number, number, number, number] = [3, 5, 4, 7];
+  const x = randomArray(size(shape), 71).map((v) => v * 3 + 1.5);
+  const p = (seed: number, positive = false): Float32Array => randomArray(7, seed).map((v) => (positive ? Math.abs(v) + 0.1 : v));
+  const run = async (backend: string): Promise<Float32Array[]> => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const t = tf.tensor4d(x, shape);
+      const { mean, variance } = tf.moments(t, [0, 1, 2]); // our Mean (all but last)
+      return [
+        mean,
+        variance,
+        tf.mean(t, [0, 1, 2], true),
+        tf.mean(t, [1, 2]), // another reduction: the backend's own kernel
+        tf.mean(t),
+        tf.batchNorm(t, mean, variance, tf.tensor1d(p(72)), tf.tensor1d(p(73)), 1e-3), // ours, [C] params
+        tf.batchNorm(t, tf.tensor1d(p(74)), tf.tensor1d(p(75, true))), // no offset or scale
+        tf.batchNorm(t, tf.tensor4d(p(76), [1, 1, 1, 7]), tf.tensor4d(p(77, true), [1, 1, 1, 7]), tf.tensor4d([0.5], [1, 1, 1, 1]), tf.tensor4d(p(78), [1, 1, 1, 7]), 1e-5), // rank-4 params, a one-value offset
+        tf.batchNorm(t, tf.tensor4d(randomArray(5 * 4 * 7, 79), [1, 5, 4, 7]), tf.tensor4d(p(80, true), [1, 1, 1, 7])), // per-position mean: the backend's own
+      ].map((r) => r.dataSync() as Float32Array);
+    });
+  };
+  void it('statistics and normalisation match, whether ours or the fallback', async () => {
+    const ref = await run('cpu');
+    const ours = await run('wasm');
+    ours.forEach((o, i) => {
+      const e = relErr(Float32Array.from(o), Float32Array.from(ref[i]));
+      assert.ok(e <= TOL, `#${i}: ${e}`);
+    });
+  });
+  void it('BatchNormalization-style training gradients (moments + batchNorm + relu6) match cpu autodiff', async () => {
+    const errs = await compare([[4, 6, 5, 9], [9], [9]], ([t, g, bt]) => {
+      const { mean, variance } = tf.moments(t, [0, 1, 2]);
+      return tf.relu6(tf.batchNorm(t, mean, variance, bt, g, 1e-3));
+    });
+    errs.forEach((e, i) => assert.ok(e <= TOL, `input #${i}: ${e}`));
+  });
+});
+
 void describe('Sum (bias gradients) on wasm vs cpu', () => {
   const x = randomArray(5 * 7 * 6 * 12, 9);
   const sums = async (backend: string): Promise<Float32Array[]> => {

@@ -46,6 +46,8 @@ interface ConvExports {
   maxPoolGrad(x: number, dy: number, dx: number, batch: number): void;
   avgPoolGrad(dy: number, dx: number, batch: number): void;
   sumRows(x: number, rows: number, n: number, out: number, tmp: number): void;
+  scale(x: number, n: number, s: number): void;
+  normalizeChannels(x: number, rows: number, c: number, mean: number, mul: number, add: number, out: number): void;
 }
 
 /** Bytes of im2col rows (plus their dy rows) per GEMM chunk: small enough to stay in L2. */
@@ -276,6 +278,28 @@ export class ConvKernels {
   avgPoolGrad(g: ConvGeometry, dy: number, dx: number): void {
     this.setGeometry(g);
     this.k.avgPoolGrad(dy, dx, g.batch);
+  }
+
+  /**
+   * Fills three per-channel float arrays (mean, mul, add) in backend scratch memory with `fill`,
+   * then runs `use` with their byte offset (mean at +0, mul at +4C, add at +8C).
+   */
+  withChannelParams<T>(C: number, fill: (p: { mean: Float32Array; mul: Float32Array; add: Float32Array }) => void, use: (params: number) => T): T {
+    return this.withScratch(12 * C, (at) => {
+      const buf = this.heap.memory.buffer;
+      fill({ mean: new Float32Array(buf, at, C), mul: new Float32Array(buf, at + 4 * C, C), add: new Float32Array(buf, at + 8 * C, C) });
+      return use(at);
+    });
+  }
+
+  /** out[r, c] = (x[r, c] − mean[c])·mul[c] + add[c] for a rows×C matrix (params from withChannelParams). */
+  normalizeChannels(x: number, rows: number, C: number, params: number, out: number): void {
+    this.k.normalizeChannels(x, rows, C, params, params + 4 * C, params + 8 * C, out);
+  }
+
+  /** x[0..n) *= s, in place. */
+  scale(x: number, n: number, s: number): void {
+    this.k.scale(x, n, s);
   }
 
   /** out[n] = column sums of a rows×n matrix; out zeroed by the caller. */

@@ -544,3 +544,35 @@ export function sumRows(x: usize, rows: i32, n: i32, out: usize, tmp: usize): vo
     zeroRow(tmp, n);
   }
 }
+
+/** x[i] *= s for i < n (Mean = column sums × 1/rows). */
+export function scale(x: usize, n: i32, s: f32): void {
+  const v = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = x + <usize>i * 4;
+    v128.store(p, f32x4.mul(v128.load(p), v));
+  }
+  for (; i < n; i++) {
+    const p = x + <usize>i * 4;
+    store<f32>(p, load<f32>(p) * s);
+  }
+}
+
+/** out[r, c] = (x[r, c] − mean[c])·mul[c] + add[c] for a rows×C matrix (BatchNormalization). */
+export function normalizeChannels(x: usize, rows: i32, C: i32, mean: usize, mul: usize, add: usize, out: usize): void {
+  const rowBytes = <usize>C * 4;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const yr = out + <usize>r * rowBytes;
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const o = <usize>c * 4;
+      v128.store(yr + o, fmadd(v128.load(add + o), f32x4.sub(v128.load(xr + o), v128.load(mean + o)), v128.load(mul + o)));
+    }
+    for (; c < C; c++) {
+      const o = <usize>c * 4;
+      store<f32>(yr + o, (load<f32>(xr + o) - load<f32>(mean + o)) * load<f32>(mul + o) + load<f32>(add + o));
+    }
+  }
+}
