@@ -25,7 +25,7 @@ function freezeAllBut(graph: ModelGraph, headLayers: number): ModelGraph {
   return { ...graph, layers };
 }
 
-async function run(label: string, graph: ModelGraph): Promise<void> {
+function run(label: string, graph: ModelGraph): void {
   const trainer = new GraphTrainer(graph, 1e-4, 1);
   const size = trainer.graph.inputShape.reduce((a, b) => a * b, 1);
   let s = 7;
@@ -58,8 +58,8 @@ async function main(): Promise<void> {
   const graph = await loadModelFile(file);
   console.log(`${file}: ${graph.layers.length} layers; last: ${graph.layers.slice(-3).map((l) => `${l.className} ${l.name}`).join(', ')}`);
   const denseAtEnd = graph.layers.length - graph.layers.map((l) => l.className).lastIndexOf('GlobalAveragePooling2D') - 1;
-  await run(`head only (the last ${denseAtEnd} layers after GlobalAveragePooling2D)`, freezeAllBut(graph, denseAtEnd));
-  await run('whole model', graph);
+  run(`head only (the last ${denseAtEnd} layers after GlobalAveragePooling2D)`, freezeAllBut(graph, denseAtEnd));
+  run('whole model', graph);
   console.log(`load after: ${execSync('uptime').toString().trim()}`);
 }
 
