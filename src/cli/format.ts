@@ -34,7 +34,7 @@ export function comparisonTable(rows: ModelReport[]): string {
   const header = ['model', 'format/variant', 'raw size', 'gzip size', 'params', 'non-zeros', 'sparsity per layer', 'accuracy', 'Δ vs baseline', 'latency'];
   const body = rows.map((r) => [
     r.source === 'input' ? `${r.model} (input)` : r.model,
-    `${r.format}/${r.variant}`,
+    `${r.format}/${r.variant}${r.floatLayers?.length ? ` (float: ${r.floatLayers.join(", ")})` : ""}`,
     bytes(r.bytes),
     bytes(r.gzipBytes),
     r.params.toLocaleString('en-US'),
