@@ -14,6 +14,7 @@ import { ClusterTrainer } from '../cluster/trainer';
 import { missingGradientKernels } from '../train/createTrainer';
 import { fit } from '../train/fit';
 import { weightKey, type WeightMasks } from '../train/trainer';
+import { noteTrainer } from './qat';
 import type { StageContext } from './types';
 
 export function clusteredName(model: string): string {
@@ -81,6 +82,7 @@ export async function runClusterStage(ctx: StageContext, source: ModelGraph): Pr
       }
     }
     trainer = new ClusterTrainer(cloneGraph(source, name), lr, train.seed, clusters);
+    noteTrainer(ctx, `clustering fine-tuned on the generic graph trainer (${trainer.name}, TF.js autodiff)`);
     if (cfg.preserveSparsity) {
       // Pruned weights of kernels that are not clustered keep their zeros too.
       const masks: WeightMasks = new Map();

@@ -138,6 +138,9 @@ export async function runPipeline(ctx: RunContext, inputs: JobInputs = { models:
   if (ctx.config.quantize.enabled) {
     await timed(ctx, 'export', () => runExportStage(ctx, models, { qat, clustered, inputFile: file }));
   } else {
+    if (qat || clustered) {
+      ctx.warn('optimized-not-exported', `quantize.enabled is false, so the ${qat ? 'QAT' : 'clustered'} model is trained but no file of it is written. Set quantize.enabled to true to get its .tflite and the comparison.`);
+    }
     ctx.log('export disabled (quantize.enabled = false): skipping the export stage');
   }
 }

@@ -23,6 +23,13 @@ export function qatName(model: string): string {
   return `${model}_qat`;
 }
 
+/** Adds a note to the run's backend detail (shown with the backend and kept in the run record). */
+export function noteTrainer(ctx: StageContext, note: string): void {
+  if (!ctx.backend.detail?.includes(note)) {
+    ctx.backend.detail = ctx.backend.detail ? `${ctx.backend.detail}; ${note}` : note;
+  }
+}
+
 export interface QatResult {
   model: ModelGraph;
   /** Trained activation ranges by site (Lowered.sites), for the full-int8 export. */
@@ -48,7 +55,8 @@ export async function runQatStage(ctx: StageContext, source: ModelGraph): Promis
   const lr = cfg.learningRate ?? train.learningRate;
   const { trainer, state } = createQatTrainer(cloneGraph(source, name), lr, train.seed, { perChannel: ctx.config.quantize.perChannel, emaDecay: cfg.emaDecay });
   try {
-    // The fast Dense loops cannot fake-quantize: say which trainer really runs.
+    // The fast Dense loops cannot fake-quantize: say which trainer really runs (log and run record).
+    noteTrainer(ctx, `QAT on the generic graph trainer (${trainer.name}, TF.js autodiff)`);
     ctx.log(`${name}: quantization-aware training on the generic graph trainer (${trainer.name}, TF.js autodiff on ${ctx.backend.tfjs}); fake-quantized weights in ${state.plan.weights.size} layers (${state.plan.perChannel ? 'per channel' : 'per tensor'}), ${state.plan.trained.length} activation ranges (moving average, decay ${cfg.emaDecay})`);
     let preserved = 0;
     if (cfg.preserveSparsity) {
