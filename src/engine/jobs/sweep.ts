@@ -116,21 +116,7 @@ export async function runSweep(ctx: RunContext, inputs: JobInputs): Promise<Swee
     return summary;
   };
 
-  // ---- point 0: the baseline as float32 (the reference row) and in the sweep's variants ----
-  {
-    const t0 = performance.now();
-    ctx.throwIfCancelled();
-    ctx.emit({ type: 'stageStarted', stage: 'export', model: baseline.name });
-    const modes: TfliteMode[] = ['float32', ...cfg.tflite.filter((m) => m !== 'float32')];
-    const written = await exportPoint(ctx, baseline, modes);
-    const measured = await measure(ctx, written, 0, () => null);
-    baselineAccuracy = measured[0]?.accuracy ?? null;
-    rows.push(...measured);
-    ctx.addStageRecord({ stage: 'export', model: baseline.name, epochs: [], ...(baselineAccuracy !== null ? { testAccuracy: baselineAccuracy } : {}), durationMs: performance.now() - t0 });
-    await summarize(false);
-  }
-
-  // ---- one point per sparsity, in worker processes when more than one fits -----------------
+  // ---- the points: in worker processes when more than one fits -------------------------------
   const points = sparsityPoints(ctx.config);
   const plan = planWorkers(ctx, baseline, points.length);
   for (const note of plan.notes) {
@@ -153,15 +139,47 @@ export async function runSweep(ctx: RunContext, inputs: JobInputs): Promise<Swee
     rows.push(...measured);
     await summarize(outcome.point.index === points.length - 1 && failures.length === 0 && !ctx.signal.aborted);
   };
-  const script = ctx.sweepWorkerScript;
-  if (plan.workers > 1 && script) {
+  const script = plan.workers > 1 ? ctx.sweepWorkerScript : null;
+  // Workers start (and run their points) while this process measures the baseline; what they do
+  // reaches the run only after the baseline's rows, as in a sweep one point after another.
+  let openGate = (): void => undefined;
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
+  const stop = new AbortController();
+  let pool: Promise<void> | undefined;
+  if (script) {
     ctx.log(`sweep: ${points.length} points in ${plan.workers} worker processes (sweep.workers ${JSON.stringify(ctx.config.sweep.workers)}; "auto" here = ${plan.auto})`);
-    await runPointsInWorkers(ctx, baseline, await ctx.data(), points, { workers: plan.workers, script, execArgv: process.execArgv }, onPointEnd);
+    pool = runPointsInWorkers(ctx, baseline, await ctx.data(), points, { workers: plan.workers, script, execArgv: process.execArgv, gate, stop: stop.signal }, onPointEnd);
+    // Awaited below; a rejection before then must not count as unhandled.
+    pool.catch(() => undefined);
+  } else if (plan.workers > 1) {
+    ctx.log('sweep: points one after another in this process (no engine bundle to start workers from: running from source)');
+  }
+
+  // ---- point 0: the baseline as float32 (the reference row) and in the sweep's variants ----
+  try {
+    const t0 = performance.now();
+    ctx.throwIfCancelled();
+    ctx.emit({ type: 'stageStarted', stage: 'export', model: baseline.name });
+    const modes: TfliteMode[] = ['float32', ...cfg.tflite.filter((m) => m !== 'float32')];
+    const written = await exportPoint(ctx, baseline, modes);
+    const measured = await measure(ctx, written, 0, () => null);
+    baselineAccuracy = measured[0]?.accuracy ?? null;
+    rows.push(...measured);
+    ctx.addStageRecord({ stage: 'export', model: baseline.name, epochs: [], ...(baselineAccuracy !== null ? { testAccuracy: baselineAccuracy } : {}), durationMs: performance.now() - t0 });
+    await summarize(false);
+  } catch (err) {
+    // The workers stop (and are waited for) before the baseline's problem ends the run.
+    stop.abort();
+    openGate();
+    await pool?.catch(() => undefined);
+    throw err;
+  }
+  openGate();
+
+  if (pool) {
+    await pool;
     ctx.throwIfCancelled();
   } else {
-    if (plan.workers > 1) {
-      ctx.log('sweep: points one after another in this process (no engine bundle to start workers from: running from source)');
-    }
     for (const point of points) {
       ctx.throwIfCancelled();
       const result = await runSweepPoint(ctx, baseline, point);

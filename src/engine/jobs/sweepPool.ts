@@ -32,6 +32,10 @@ export interface PoolOptions {
   execArgv?: string[];
   /** Test hook: extra environment for the workers. */
   env?: NodeJS.ProcessEnv;
+  /** Nothing a point did reaches the run before this resolves (the workers run meanwhile). */
+  gate?: Promise<void>;
+  /** Stops every worker like a cancel (the caller's own reason: the run failed elsewhere). */
+  stop?: AbortSignal;
 }
 
 export type PointOutcome =
@@ -54,7 +58,7 @@ export async function runPointsInWorkers(
   type Item = { kind: 'activity'; activity: PointActivity } | { kind: 'end'; outcome: PointOutcome };
   const held = new Map<number, Item[]>();
   let lead = 0;
-  let chain: Promise<void> = Promise.resolve();
+  let chain: Promise<void> = opts.gate ?? Promise.resolve();
   const apply = async (item: Item): Promise<void> => {
     if (item.kind === 'end') {
       await onPointEnd(item.outcome);
@@ -123,6 +127,8 @@ export async function runPointsInWorkers(
     }, CANCEL_GRACE_MS);
   };
   ctx.signal.addEventListener('abort', cancelAll, { once: true });
+  opts.stop?.addEventListener('abort', cancelAll, { once: true });
+  const stopped = (): boolean => ctx.signal.aborted || opts.stop?.aborted === true;
 
   const endPoint = (outcome: PointOutcome): void => {
     if (ended.has(outcome.point.index)) {
@@ -137,7 +143,7 @@ export async function runPointsInWorkers(
   };
 
   const startWorker = (slot: number): void => {
-    if (stopDispatch || queue.length === 0 || ctx.signal.aborted) {
+    if (stopDispatch || queue.length === 0 || stopped()) {
       return;
     }
     const forkedAt = performance.now();
@@ -156,7 +162,7 @@ export async function runPointsInWorkers(
       process.stderr.write(d);
     });
     const next = (): void => {
-      current = stopDispatch || ctx.signal.aborted ? undefined : queue.shift();
+      current = stopDispatch || stopped() ? undefined : queue.shift();
       if (current) {
         ctx.log(`sweep worker ${slot + 1} (pid ${child.pid}): ${current.name}`);
         send(child, { type: 'point', point: current });
@@ -203,13 +209,13 @@ export async function runPointsInWorkers(
           live.delete(child);
           const lost = current;
           current = undefined;
-          if (!lost && code !== 0 && !ctx.signal.aborted) {
+          if (!lost && code !== 0 && !stopped()) {
             // Died before it took a point (could not start, or failed to initialise).
             const tail = stderrTail.trim() ? `: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}` : '';
             workerTrouble = `a sweep worker (pid ${child.pid}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`} before it could run a point${tail}`;
           }
           if (lost) {
-            if (ctx.signal.aborted) {
+            if (stopped()) {
               endPoint({ ok: false, point: lost, code: 'cancelled', message: 'cancelled' });
             } else {
               const how = signal ? `was killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory?)' : ''}` : `exited with code ${code}`;
@@ -236,8 +242,8 @@ export async function runPointsInWorkers(
     // A point nobody ran (dispatch stopped by a cancel or a bad input) still ends, in order.
     for (const p of points) {
       if (!ended.has(p.index)) {
-        if (ctx.signal.aborted || stopDispatch) {
-          endPoint({ ok: false, point: p, code: 'cancelled', message: ctx.signal.aborted ? 'cancelled' : 'not run: an earlier point failed on bad input' });
+        if (stopped() || stopDispatch) {
+          endPoint({ ok: false, point: p, code: 'cancelled', message: stopped() ? 'cancelled' : 'not run: an earlier point failed on bad input' });
         } else {
           endPoint({ ok: false, point: p, code: 'internal', message: workerTrouble || 'no sweep worker was left to run it' });
         }
@@ -246,6 +252,7 @@ export async function runPointsInWorkers(
     await chain;
   } finally {
     ctx.signal.removeEventListener('abort', cancelAll);
+    opts.stop?.removeEventListener('abort', cancelAll);
     clearTimeout(killTimer);
     for (const child of live) {
       child.kill('SIGKILL');
