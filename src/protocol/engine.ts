@@ -251,6 +251,14 @@ export interface ModelReport {
   runtime: string;
   /** Median single-sample latency in microseconds, when measured. */
   latencyUs: number | null;
+  /**
+   * Median time for a batch of BATCH_LATENCY_SAMPLES samples in milliseconds, when measured
+   * (one batched call for TF.js and Keras files; one invoke per sample for .tflite files,
+   * whose batch dimension is fixed at 1).
+   */
+  batchLatencyMs?: number | null;
+  /** The same file measured in other runtimes (LiteRT.js beside tfjs-tflite for .tflite), or why not. */
+  otherRuntimes?: RuntimeMeasurement[];
   /** Sweep rows only: the pruning target of this file's model (0 = the unpruned baseline). */
   targetSparsity?: number;
   /** How the file's model was optimized beyond pruning: 'qat' (quantization-aware training), 'clustered' (weight clustering). */
@@ -267,6 +275,22 @@ export interface ModelReport {
    * to the output folder when F is inside it, else absolute).
    */
   source?: 'input';
+}
+
+/** Samples in the batch whose latency `batchLatencyMs` gives. */
+export const BATCH_LATENCY_SAMPLES = 100;
+
+/** A file measured in a second runtime (same test set), or the reason it was not. */
+export interface RuntimeMeasurement {
+  /** Which runtime and build, e.g. 'LiteRT.js 2.5.3 (XNNPACK, litert_wasm_compat_internal.js)'. */
+  runtime: string;
+  accuracy: number | null;
+  latencyUs: number | null;
+  batchLatencyMs: number | null;
+  /** Test samples whose top-1 class equals the primary runtime's, as a fraction (null when not run). */
+  agreement: number | null;
+  /** Set when the runtime did not run the file: why (package not installed, file refused). */
+  unavailable?: string;
 }
 
 /** One layer of a model in the comparison: what it is and what it costs. */

@@ -48,10 +48,20 @@ const reportRow: Schema = {
     accuracyDelta: optNum,
     runtime: str,
     latencyUs: optNum,
+    batchLatencyMs: optNum,
+    otherRuntimes: {
+      t: 'array',
+      max: 16,
+      of: {
+        t: 'object',
+        fields: { runtime: str, accuracy: optNum, latencyUs: optNum, batchLatencyMs: optNum, agreement: optNum, unavailable: str },
+        optional: ['unavailable'],
+      },
+    },
     targetSparsity: num,
     technique: { t: 'enum', values: ['qat', 'clustered'] },
   },
-  optional: ['targetSparsity', 'technique'],
+  optional: ['targetSparsity', 'technique', 'batchLatencyMs', 'otherRuntimes'],
 };
 
 const nums: Schema = { t: 'array', of: num, max: MANY };

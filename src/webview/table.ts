@@ -1,5 +1,5 @@
 /** The comparison table: one row per model file, sortable by clicking a header. */
-import type { ModelReport } from '../protocol/engine';
+import { BATCH_LATENCY_SAMPLES, type ModelReport, type RuntimeMeasurement } from '../protocol/engine';
 import { formatBytes } from './model';
 
 type Cell = string | number | null;
@@ -104,10 +104,43 @@ export const COLUMNS: Column[] = [
     label: 'Latency',
     num: true,
     value: (r) => r.latencyUs,
-    render: (r, td) => (td.textContent = r.latencyUs === null ? '–' : `${r.latencyUs.toFixed(1)} µs`),
+    render: (r, td) => {
+      td.textContent = r.latencyUs === null ? '–' : `${r.latencyUs.toFixed(1)} µs`;
+      td.title = `Median of single-sample runs in ${r.runtime}` + (typeof r.batchLatencyMs === 'number' ? `\nBatch of ${BATCH_LATENCY_SAMPLES}: ${r.batchLatencyMs.toFixed(2)} ms` : '');
+    },
   },
   { key: 'runtime', label: 'Runtime', num: false, value: (r) => r.runtime },
+  {
+    // The second TFLite runtime (LiteRT.js, today's kernels) beside tfjs-tflite: accuracy and latency, or why not run.
+    key: 'litert',
+    label: 'LiteRT.js',
+    num: true,
+    value: (r) => litertOf(r)?.accuracy ?? null,
+    render: (r, td) => {
+      const m = litertOf(r);
+      if (!m) {
+        td.textContent = '–';
+        td.title = r.format === 'tflite' ? 'Not measured in LiteRT.js' : 'Only .tflite files run in LiteRT.js';
+        return;
+      }
+      if (m.unavailable) {
+        td.textContent = 'not run';
+        td.title = `${m.runtime} did not run this file: ${m.unavailable}`;
+        return;
+      }
+      td.textContent = `${pct(m.accuracy)} · ${m.latencyUs === null ? '–' : `${m.latencyUs.toFixed(1)} µs`}`;
+      td.title = [
+        m.runtime,
+        `Accuracy ${pct(m.accuracy)} (tfjs-tflite ${pct(r.accuracy)}); same top-1 class as tfjs-tflite on ${pct(m.agreement, 2)} of the test set`,
+        `Latency ${m.latencyUs === null ? '–' : `${m.latencyUs.toFixed(1)} µs`} per sample` + (m.batchLatencyMs === null ? '' : `, ${m.batchLatencyMs.toFixed(2)} ms per batch of ${BATCH_LATENCY_SAMPLES}`),
+      ].join('\n');
+    },
+  },
 ];
+
+function litertOf(r: ModelReport): RuntimeMeasurement | undefined {
+  return Array.isArray(r.otherRuntimes) ? r.otherRuntimes.find((m) => typeof m.runtime === 'string' && m.runtime.startsWith('LiteRT.js')) : undefined;
+}
 
 export interface SortState {
   key: string;

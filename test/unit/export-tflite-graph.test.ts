@@ -18,6 +18,8 @@ import { saveTflite, tfliteBytes } from '../../src/engine/export/tflite';
 import { evaluateModelFile } from '../../src/engine/report/evaluateFile';
 import { graphTfliteBytes, type GraphTfliteOptions } from '../../src/engine/export/tflite/graphExport';
 import { mlpToGraph } from '../../src/engine/graph/mlp';
+import { analyzeGraph } from '../../src/engine/graph/analyze';
+import { predictGraph } from '../../src/engine/graph/forward';
 import { forwardInt8Lowered, quantizeInputValues } from '../../src/engine/export/tflite/int8Ref';
 import { readTflite } from '../../src/engine/export/tflite/reader';
 import { BuiltinOperator, operatorName, TensorType } from '../../src/engine/export/tflite/schema';
@@ -33,7 +35,21 @@ let test_: ImageSet;
 let calibration: GraphTfliteOptions['calibration'];
 let trained: ModelGraph;
 
+/** The convnet with other activations: conv2d `a1`, conv2d_1 `a2`, and an Activation layer `a3` after Flatten. */
+function withActivations(a1: string, a2: string, a3: string): ModelGraph {
+  const g = convnet(5);
+  g.name = `convnet_${a1}_${a2}_${a3}`;
+  g.layers.find((l) => l.name === 'conv2d')!.config.activation = a1;
+  g.layers.find((l) => l.name === 'conv2d_1')!.config.activation = a2;
+  const at = g.layers.findIndex((l) => l.name === 'flatten') + 1;
+  g.layers.splice(at, 0, { name: 'activation_x', className: 'Activation', config: { activation: a3 }, inbound: ['flatten'], weights: [] });
+  g.layers[at + 1].inbound = ['activation_x'];
+  return g;
+}
+
 const MODELS: [string, () => ModelGraph][] = [
+  ['convnet with hard_swish, swish and hard_sigmoid (an Activation layer: unfolded)', () => withActivations('hard_swish', 'swish', 'hard_sigmoid')],
+  ['convnet with hard_sigmoid folded into a conv, swish as an Activation layer', () => withActivations('hard_sigmoid', 'hard_swish', 'swish')],
   ['convnet (Conv-Pool-Conv-Pool-Flatten-Dropout-Dense)', () => convnet()],
   ['functional (Conv-BN-ReLU, DepthwiseConv-BN-ReLU, 1x1 Conv, Add, GAP, Dense)', () => functional()],
   ['functional with SeparableConv, ZeroPadding, AvgPool, Concatenate, sigmoid, tanh, ReLU6, GMP, unfoldable BN', () => functional(3, true)],
@@ -202,6 +218,38 @@ void describe('full-integer int8 is bit-exact against our int8 reference in both
     assert.equal(mismatches, 0);
   });
 
+  for (const activation of ['hard_swish', 'swish', 'hard_sigmoid', 'sigmoid', 'tanh', 'relu6']) {
+    void test(`${activation} alone, int8 I/O: all 256 input codes give the reference's output codes in both runtimes`, async () => {
+      const g: ModelGraph = {
+        name: `only_${activation}`,
+        layers: [
+          { name: 'input_1', className: 'InputLayer', config: { shape: [256] }, inbound: [], weights: [] },
+          { name: 'act', className: 'Activation', config: { activation }, inbound: ['input_1'], weights: [] },
+        ],
+        inputs: ['input_1'],
+        outputs: ['act'],
+      };
+      // Inputs over [−7, 5]: an asymmetric range, so the zero point is not 0.
+      const samples = Float32Array.from({ length: 256 * 8 }, (_, i) => -7 + (12 * ((i * 7919) % 2048)) / 2047);
+      const r = graphTfliteBytes(g, 'full-int8', { calibration: { samples, count: 8 }, int8Io: true });
+      const codes = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+      const ref = forwardInt8Lowered(r.lowered, r.quantized!, codes);
+      const { tm, lm } = await both(r.data, activation);
+      try {
+        assert.equal(lm.inputs[0].dataType, 'int8');
+        const a = tm.run(codes);
+        const b = await lm.run(codes);
+        const diff = (y: ArrayLike<number>): number[] => Array.from(codes).filter((_, i) => y[i] !== ref[i]);
+        assert.deepEqual(diff(a), [], 'tfjs-tflite: input codes whose output differs');
+        assert.deepEqual(diff(b), [], 'LiteRT.js: input codes whose output differs');
+        assert.ok(new Set(ref).size > 40, `the outputs use ${new Set(ref).size} codes`);
+      } finally {
+        tm.dispose();
+        lm.dispose();
+      }
+    });
+  }
+
   void test('a degenerate (all-zero) activation still gets valid parameters, and the file runs bit-exact', async () => {
     const g = convnet(4);
     const c = g.layers.find((l) => l.name === 'conv2d_1')!;
@@ -293,8 +341,44 @@ void describe('the file is what the converter writes', () => {
 
   void test('an activation without a TFLite form is a clear error naming the layer', () => {
     const g = convnet();
-    g.layers.find((l) => l.name === 'conv2d')!.config.activation = 'swish';
-    assert.throws(() => graphTfliteBytes(g, 'float32'), (e: unknown) => e instanceof BadInputError && /conv2d/.test(e.message) && /swish/.test(e.message));
+    g.layers.find((l) => l.name === 'conv2d')!.config.activation = 'elu';
+    assert.throws(() => graphTfliteBytes(g, 'float32'), (e: unknown) => e instanceof BadInputError && /conv2d/.test(e.message) && /elu/.test(e.message));
+  });
+
+  void test('hard_swish is HARD_SWISH, swish LOGISTIC + MUL, hard_sigmoid relu6(1.2x + 3)/6 (folded into the conv before it when it can be)', () => {
+    const a = graphTfliteBytes(withActivations('hard_swish', 'swish', 'hard_sigmoid'), 'float32');
+    assert.deepEqual(opsOf(a.data), [
+      'CONV_2D:1', 'HARD_SWISH:1', 'MAX_POOL_2D:1', 'CONV_2D:1', 'LOGISTIC:1', 'MUL:1', 'MAX_POOL_2D:1', 'RESHAPE:1',
+      'MUL:1', 'ADD:1', 'RELU6:1', 'MUL:1', 'FULLY_CONNECTED:1', 'SOFTMAX:1',
+    ]);
+    const b = graphTfliteBytes(withActivations('hard_sigmoid', 'hard_swish', 'swish'), 'full-int8', { calibration });
+    // conv2d's 1.2x + 3 folds into its weights and bias, RELU6 fuses into it: one MUL (× 1/6) is left.
+    assert.deepEqual(opsOf(b.data), [
+      'QUANTIZE:1', 'CONV_2D:3', 'MUL:2', 'MAX_POOL_2D:2', 'CONV_2D:3', 'HARD_SWISH:1', 'MAX_POOL_2D:2', 'RESHAPE:1',
+      'LOGISTIC:2', 'MUL:2', 'FULLY_CONNECTED:4', 'SOFTMAX:2', 'DEQUANTIZE:2',
+    ]);
+    const conv = b.lowered.ops[0];
+    assert.ok(conv.type === 'conv2d' && conv.act === 'RELU6');
+    const src = withActivations('hard_sigmoid', 'hard_swish', 'swish').layers.find((l) => l.name === 'conv2d')!;
+    assert.ok(Math.abs(conv.bias[0] - (src.weights[1].data[0] * 1.2 + 3)) < 1e-6, 'bias · 1.2 + 3');
+  });
+
+  void test("the engine's own forward pass of hard_swish / swish / hard_sigmoid (what training runs) matches the float32 file", async () => {
+    const g = withActivations('hard_swish', 'swish', 'hard_sigmoid');
+    const N = 10;
+    const x = pixelsOf(test_.images, 0, N);
+    const engine = predictGraph(analyzeGraph(g), x, N);
+    const tm = await TfliteModel.load(graphTfliteBytes(g, 'float32').data, 'float32');
+    let d = 0;
+    try {
+      for (let n = 0; n < N; n++) {
+        const y = tm.run(x.subarray(n * 784, (n + 1) * 784));
+        y.forEach((v, c) => (d = Math.max(d, Math.abs(v - engine[n * 10 + c]))));
+      }
+    } finally {
+      tm.dispose();
+    }
+    assert.ok(d <= 1e-5, `max |Δ| ${d}`);
   });
 });
 

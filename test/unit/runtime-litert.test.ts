@@ -11,11 +11,15 @@ import { tfliteBytes, type TfliteExportOptions } from '../../src/engine/export/t
 import type { MlpModel } from '../../src/engine/model/mlp';
 import { forwardMlp } from '../../src/engine/quantize/forward';
 import { dequantize, forwardInt8, quantizeInput } from '../../src/engine/quantize/fullInt8';
-import { LitertModel, loadLitert } from '../../src/engine/runtime/litertRuntime';
+import { LitertModel, litertMissingReason, loadLitert } from '../../src/engine/runtime/litertRuntime';
+import { evaluateModelFile } from '../../src/engine/report/evaluateFile';
+import { renderComparisonMarkdown } from '../../src/engine/report/comparison';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { TfliteModel } from '../../src/engine/runtime/tfliteRuntime';
 import { BadInputError } from '../../src/engine/errors';
 import type { TfliteMode } from '../../src/protocol/config';
-import { mnist, pruneMagnitude, trainMlp } from './export-helpers';
+import { mnist, pruneMagnitude, tempDir, trainMlp } from './export-helpers';
 
 let train: ImageSet;
 let test_: ImageSet;
@@ -99,19 +103,71 @@ void describe('LiteRT.js runs every MLP variant we write', () => {
     });
   }
 
-  void test('int8-I/O files are refused with the reason (LiteRT.js tensors are float32/int32/uint8 only)', async () => {
-    const { data } = tfliteBytes(model, 'full-int8', { representative: rep(), perChannel: true, int8Io: true });
-    await assert.rejects(
-      async () => {
-        const lm = await LitertModel.load(data, 'int8 I/O');
-        try {
-          await lm.run(new Int8Array(784));
-        } finally {
-          lm.dispose();
+  void test('int8-I/O files run through the wasm TensorBuffer API, bit-exact with the int8 reference and tfjs-tflite', async () => {
+    const { data, quantized } = tfliteBytes(model, 'full-int8', { representative: rep(), perChannel: true, int8Io: true });
+    const qm = quantized as Parameters<typeof forwardInt8>[0];
+    const lm = await LitertModel.load(data, 'int8 I/O');
+    const tm = await TfliteModel.load(data, 'int8 I/O');
+    try {
+      assert.equal(lm.inputs[0].dataType, 'int8');
+      assert.equal(lm.outputs[0].dataType, 'int8');
+      const xq = quantizeInput(qm, test_.images, 0, N);
+      const ref = forwardInt8(qm, xq, N);
+      let mismatch = 0;
+      let other = 0;
+      let nonzero = 0;
+      for (let n = 0; n < N; n++) {
+        const x = xq.subarray(n * 784, (n + 1) * 784);
+        const a = await lm.run(x);
+        const b = tm.run(x);
+        assert.ok(a instanceof Int8Array);
+        for (let c = 0; c < 10; c++) {
+          mismatch += a[c] === ref[n * 10 + c] ? 0 : 1;
+          other += a[c] === b[c] ? 0 : 1;
+          nonzero += a[c] !== -128 ? 1 : 0;
         }
-      },
-      (e: unknown) => e instanceof BadInputError && /int8/i.test(e.message),
-    );
+      }
+      assert.equal(mismatch, 0, `${mismatch} of ${N * 10} int8 outputs differ from the int8 reference`);
+      assert.equal(other, 0, `${other} of ${N * 10} int8 outputs differ from tfjs-tflite`);
+      assert.ok(nonzero >= N, 'the outputs are not all at the zero point');
+    } finally {
+      lm.dispose();
+      tm.dispose();
+    }
+  });
+
+  void test('the comparison shows each .tflite in LiteRT.js beside tfjs-tflite (accuracy, latency, batch, agreement), int8 I/O included', async () => {
+    const dir = await tempDir('litert-cmp');
+    const rows = [];
+    for (const [name, opts] of [
+      ['float32', {}],
+      ['int8io', { representative: rep(), perChannel: true, int8Io: true }],
+    ] as const) {
+      const file = path.join(dir, `m_${name}.tflite`);
+      await fs.writeFile(file, tfliteBytes(model, name === 'float32' ? 'float32' : 'full-int8', opts).data);
+      rows.push(await evaluateModelFile(file, { test: test_, latencyRuns: 20, relPath: `m_${name}.tflite` }));
+    }
+    for (const r of rows) {
+      const m = r.otherRuntimes?.[0];
+      assert.ok(m && !m.unavailable, `${r.path}: ${m?.unavailable}`);
+      assert.match(m.runtime, /^LiteRT\.js 2\.5\.3 \(XNNPACK, litert_wasm/);
+      // Same file, same inputs: the same predictions (full-int8 is bit-exact in both runtimes).
+      assert.equal(m.accuracy, r.accuracy);
+      assert.equal(m.agreement, 1);
+      assert.ok(m.latencyUs !== null && m.latencyUs > 0);
+      assert.ok(m.batchLatencyMs !== null && m.batchLatencyMs > 0 && typeof r.batchLatencyMs === 'number' && r.batchLatencyMs > 0);
+    }
+    const md = renderComparisonMarkdown(rows);
+    assert.match(md, /\| LiteRT\.js accuracy \| LiteRT\.js latency \(µs\) \|/);
+    assert.match(md, /## TFLite files in a second runtime/);
+    assert.match(md, new RegExp(`\\| m_int8io\\.tflite \\| LiteRT\\.js 2\\.5\\.3 [^|]*\\| ${(rows[1].accuracy! * 100).toFixed(2)} % \\| \\+0\\.00 pt \\| 100\\.00 % \\|`));
+    // Without the package the row says why, in the table's footnote.
+    const missing = litertMissingReason('@litertjs/not-a-package');
+    assert.match(missing ?? '', /not installed .*npm install --save-exact @litertjs\/not-a-package/);
+    assert.equal(litertMissingReason(), null);
+    const md2 = renderComparisonMarkdown([{ ...rows[0], otherRuntimes: [{ runtime: 'LiteRT.js', accuracy: null, latencyUs: null, batchLatencyMs: null, agreement: null, unavailable: missing! }] }]);
+    assert.match(md2, /not run¹/);
+    assert.ok(md2.includes(`¹ m_float32.tflite: LiteRT.js did not run it: ${missing}`));
   });
 
   void test('a corrupt file is a clear error', async () => {

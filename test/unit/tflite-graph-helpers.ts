@@ -174,8 +174,18 @@ function act(name: unknown, y: tf.Tensor): tf.Tensor {
       return tf.tanh(y);
     case 'softmax':
       return tf.softmax(y);
-    default:
+    case 'swish':
+      return tf.mul(y, tf.sigmoid(y));
+    case 'hard_sigmoid':
+      // Keras 2 / tfjs-layers' definition.
+      return tf.clipByValue(tf.add(tf.mul(y, 0.2), 0.5), 0, 1);
+    case 'hard_swish':
+      return tf.div(tf.mul(y, tf.relu6(tf.add(y, 3))), 6);
+    case 'linear':
+    case undefined:
       return y;
+    default:
+      throw new Error(`tfjsForward: activation ${String(name)}`);
   }
 }
 

@@ -3,7 +3,7 @@
  * file, sizes and sparsity measured from disk, accuracy measured in the file's runtime.
  */
 import * as path from 'node:path';
-import type { ModelReport } from '../../protocol/engine';
+import { BATCH_LATENCY_SAMPLES, type ModelReport, type RuntimeMeasurement } from '../../protocol/engine';
 import { writeFileAtomic } from '../util/atomic';
 import { formatBytes } from '../../protocol/format';
 
@@ -33,17 +33,19 @@ export function renderComparisonMarkdown(rows: ModelReport[], title = 'Model com
     '',
     'Sizes and sparsity are measured from the saved files; accuracy on the test set in each file\'s runtime; Δ is against the float32 baseline (the input model, marked (input), when the run was given one).',
     '',
-    '| File | Format | Variant | Size | gzip | Params | Nonzeros | Kernel sparsity | Accuracy | Δ accuracy | Latency (µs, median) | Runtime |',
-    '|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|',
+    `| File | Format | Variant | Size | gzip | Params | Nonzeros | Kernel sparsity | Accuracy | Δ accuracy | Latency (µs, median) | Batch of ${BATCH_LATENCY_SAMPLES} (ms) | Runtime | LiteRT.js accuracy | LiteRT.js latency (µs) |`,
+    '|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|',
   ];
   for (const r of rows) {
     const sparsity = r.layers.map((l) => `${l.name} ${(l.sparsity * 100).toFixed(1)} %`).join(', ');
+    const lite = litertOf(r);
     lines.push(
-      `| ${r.source === 'input' ? `${r.path} (input)` : r.path} | ${r.format} | ${r.variant}${r.floatLayers?.length ? ` (float: ${r.floatLayers.join(', ')})` : ''} | ${formatBytes(r.bytes)} | ${formatBytes(r.gzipBytes)} | ${r.params} | ${r.nonzeros} | ${sparsity} | ${pct(r.accuracy)} | ${delta(r.accuracyDelta)} | ${r.latencyUs === null ? '—' : r.latencyUs.toFixed(1)} | ${r.runtime} |`,
+      `| ${r.source === 'input' ? `${r.path} (input)` : r.path} | ${r.format} | ${r.variant}${r.floatLayers?.length ? ` (float: ${r.floatLayers.join(', ')})` : ''} | ${formatBytes(r.bytes)} | ${formatBytes(r.gzipBytes)} | ${r.params} | ${r.nonzeros} | ${sparsity} | ${pct(r.accuracy)} | ${delta(r.accuracyDelta)} | ${num(r.latencyUs, 1)} | ${num(r.batchLatencyMs ?? null, 2)} | ${r.runtime} | ${lite ? (lite.unavailable ? 'not run¹' : pct(lite.accuracy)) : '—'} | ${lite && !lite.unavailable ? num(lite.latencyUs, 1) : '—'} |`,
     );
   }
   lines.push(...qatMarkdown(rows));
   lines.push(...clusteringMarkdown(rows));
+  lines.push(...otherRuntimesMarkdown(rows));
   lines.push(...perClassMarkdown(rows));
   lines.push(...layerTablesMarkdown(rows));
   return lines.join('\n') + '\n';
@@ -88,6 +90,44 @@ export function clusteringMarkdown(rows: readonly ModelReport[]): string[] {
     const u = counterpart(rows, r, '_clustered', 'clustered');
     const ratio = u && r.gzipBytes > 0 ? `${(u.gzipBytes / r.gzipBytes).toFixed(2)}×` : '—';
     out.push(`| ${r.format} ${u?.variant ?? r.variant} | ${u?.path ?? '—'} | ${u ? formatBytes(u.gzipBytes) : '—'} | ${pct(u?.accuracy ?? null)} | ${r.path} | ${formatBytes(r.gzipBytes)} | ${pct(r.accuracy)} | ${ratio} |`);
+  }
+  return out;
+}
+
+function num(x: number | null, digits: number): string {
+  return x === null ? '—' : x.toFixed(digits);
+}
+
+/** The LiteRT.js measurement of a row (TFLite files only). */
+function litertOf(r: ModelReport): RuntimeMeasurement | undefined {
+  return r.otherRuntimes?.find((m) => m.runtime.startsWith('LiteRT.js'));
+}
+
+/**
+ * The second runtime in full: which build ran, batch latency, and how often its top-1 class
+ * equals the first runtime's; or why it did not run (¹ in the table).
+ */
+function otherRuntimesMarkdown(rows: ModelReport[]): string[] {
+  const measured = rows.filter((r) => r.otherRuntimes?.length);
+  if (measured.length === 0) {
+    return [];
+  }
+  const out = ['', '## TFLite files in a second runtime', '', 'Each .tflite file also run in LiteRT.js (today\'s TFLite kernels) on the same test set and inputs as in tfjs-tflite above.', ''];
+  out.push(`| File | Runtime | Accuracy | Δ vs first runtime | Same top-1 class | Latency (µs, median) | Batch of ${BATCH_LATENCY_SAMPLES} (ms) |`, '|---|---|---:|---:|---:|---:|---:|');
+  const reasons: string[] = [];
+  for (const r of measured) {
+    for (const m of r.otherRuntimes ?? []) {
+      if (m.unavailable) {
+        reasons.push(`¹ ${r.path}: ${m.runtime} did not run it: ${m.unavailable}`);
+        out.push(`| ${r.path} | ${m.runtime} | not run¹ | — | — | — | — |`);
+        continue;
+      }
+      const d = m.accuracy !== null && r.accuracy !== null ? delta(m.accuracy - r.accuracy) : '—';
+      out.push(`| ${r.path} | ${m.runtime} | ${pct(m.accuracy)} | ${d} | ${pct(m.agreement)} | ${num(m.latencyUs, 1)} | ${num(m.batchLatencyMs, 2)} |`);
+    }
+  }
+  if (reasons.length) {
+    out.push('', ...reasons);
   }
   return out;
 }

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { ClassReport, ModelReport } from '../../protocol/engine';
+import { BATCH_LATENCY_SAMPLES, type ClassReport, type ModelReport, type RuntimeMeasurement } from '../../protocol/engine';
 import { inputValue, modelInputs, type Features, type ImageSet } from '../data/dataset';
 import { readTflite, type ReadTflite } from '../export/tflite/reader';
 import { isDenseOp, storedWeights } from '../export/tflite/dense';
@@ -14,6 +14,7 @@ import { readTfjsFiles } from '../export/tfjsQuantized';
 import { BadInputError } from '../errors';
 import { forwardMlp } from '../quantize/forward';
 import { quantizeValue } from '../quantize/int8';
+import { LitertModel, litertMissingReason } from '../runtime/litertRuntime';
 import { TfliteModel } from '../runtime/tfliteRuntime';
 import { checkInputSize } from '../util/modelFit';
 import { analyzeGraph } from '../graph/analyze';
@@ -38,6 +39,8 @@ export interface EvaluateOptions {
   test: ImageSet | null;
   /** Single-sample runs timed for the median latency (0 = skip). */
   latencyRuns?: number;
+  /** .tflite: also run the file in LiteRT.js when it is installed (default true). */
+  litert?: boolean;
 }
 
 export async function detectKind(p: string): Promise<ModelFileKind> {
@@ -93,6 +96,24 @@ function timeRuns(runs: number, one: (i: number) => void): number | null {
     times.push((performance.now() - t0) * 1000);
   }
   return Math.round(median(times) * 10) / 10;
+}
+
+/** Repetitions of the batch timing (the median is reported). */
+const BATCH_REPEATS = 5;
+
+/** Median wall time of `one()` (a whole batch) in ms, after one untimed call; null when there is no batch. */
+async function timeBatch(samples: number, one: () => unknown): Promise<number | null> {
+  if (samples < BATCH_LATENCY_SAMPLES) {
+    return null;
+  }
+  await one();
+  const times: number[] = [];
+  for (let r = 0; r < BATCH_REPEATS; r++) {
+    const t0 = performance.now();
+    await one();
+    times.push(performance.now() - t0);
+  }
+  return Math.round(median(times) * 100) / 100;
 }
 
 function argmax(a: ArrayLike<number>, from = 0, n = a.length): number {
@@ -179,6 +200,7 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
     const sizes = await fileSizes([file]);
     let accuracy: number | null = null;
     let latencyUs: number | null = null;
+    let batchLatencyMs: number | null = null;
     let classes: ClassReport | undefined;
     if (test) {
       checkInputSize(path.basename(file), model.inputDim, test, 'the test set');
@@ -191,8 +213,9 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
       classes = classReport(outputs, width, test.labels, test.count, test.classNames);
       accuracy = overall(classes, test.count);
       latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => forwardMlp(model, test.images, 1, i % test.count));
+      batchLatencyMs = await timeBatch(test.count, () => forwardMlp(model, test.images, BATCH_LATENCY_SAMPLES, 0));
     }
-    return { model: opts.model ?? baseName, format: 'keras-h5', variant: 'float32', path: relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime: 'js forward pass (h5 weights)', latencyUs, ...(classes ? { classes } : {}) };
+    return { model: opts.model ?? baseName, format: 'keras-h5', variant: 'float32', path: relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime: 'js forward pass (h5 weights)', latencyUs, batchLatencyMs, ...(classes ? { classes } : {}) };
   }
   if (kind === 'tflite') {
     const bytes = new Uint8Array(await readFileLimited(file, { what: 'TFLite model', maxBytes: LIMITS.model }));
@@ -201,22 +224,47 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
     const sizes = await fileSizes([file]);
     let accuracy: number | null = null;
     let latencyUs: number | null = null;
+    let batchLatencyMs: number | null = null;
     let runtime = 'tflite';
     let classes: ClassReport | undefined;
+    let otherRuntimes: RuntimeMeasurement[] | undefined;
     if (test) {
       const r = await runTfliteOnTest(bytes, test, path.basename(file));
+      const sample = (i: number): ArrayLike<number> => r.prepare(test.images.subarray(i * test.features, (i + 1) * test.features));
       try {
         accuracy = r.accuracy;
         classes = classReport(r.outputs, r.classes, test.labels, test.count, test.classNames);
         runtime = `TFLite wasm (${r.model.runtimeVariant}, tfjs-tflite)`;
         latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => {
-          r.model.run(r.prepare(test.images.subarray(i * test.features, (i + 1) * test.features)));
+          r.model.run(sample(i));
+        });
+        batchLatencyMs = await timeBatch(test.count, () => {
+          for (let i = 0; i < BATCH_LATENCY_SAMPLES; i++) {
+            r.model.run(sample(i));
+          }
         });
       } finally {
         r.model.dispose();
       }
+      if (opts.litert !== false) {
+        otherRuntimes = [await measureInLitert(bytes, test, sample, r.outputs, r.classes, latencyRuns, path.basename(file))];
+      }
     }
-    return { model: opts.model ?? baseName, format: 'tflite', variant: tfliteVariant(g), path: relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime, latencyUs, ...(classes ? { classes } : {}) };
+    return {
+      model: opts.model ?? baseName,
+      format: 'tflite',
+      variant: tfliteVariant(g),
+      path: relPath,
+      ...sizes,
+      ...stats,
+      accuracy,
+      accuracyDelta: null,
+      runtime,
+      latencyUs,
+      batchLatencyMs,
+      ...(otherRuntimes ? { otherRuntimes } : {}),
+      ...(classes ? { classes } : {}),
+    };
   }
   const files = await readTfjsFiles(file);
   const stats = tfjsStats(files);
@@ -225,6 +273,7 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
   const qd = specs.find((s) => s.quantization)?.quantization?.dtype;
   let accuracy: number | null = null;
   let latencyUs: number | null = null;
+  let batchLatencyMs: number | null = null;
   let classes: ClassReport | undefined;
   if (test) {
     const lm = await loadLayersModelFromDisk(files.modelJsonPath);
@@ -246,6 +295,7 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
       classes = classReport(probs, width, test.labels, test.count, test.classNames);
       accuracy = overall(classes, test.count);
       latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => predictLayersModel(lm, test.images, i, 1, test.features));
+      batchLatencyMs = await timeBatch(test.count, () => predictLayersModel(lm, test.images, 0, BATCH_LATENCY_SAMPLES, test.features));
     } finally {
       lm.dispose();
     }
@@ -262,6 +312,7 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
     accuracyDelta: null,
     runtime: 'tfjs-layers (loadLayersModel)',
     latencyUs,
+    batchLatencyMs,
     ...(classes ? { classes } : {}),
   };
 }
@@ -285,6 +336,7 @@ async function evaluateKerasGraph(
   const sizes = await fileSizes([file]);
   let accuracy: number | null = null;
   let latencyUs: number | null = null;
+  let batchLatencyMs: number | null = null;
   let classes: ClassReport | undefined;
   const test = o.test;
   if (test) {
@@ -298,6 +350,71 @@ async function evaluateKerasGraph(
     classes = classReport(outputs, width, test.labels, test.count, test.classNames);
     accuracy = overall(classes, test.count);
     latencyUs = timeRuns(Math.min(o.latencyRuns, 50, test.count), (i) => predictGraph(g, modelInputs(test, i % test.count, 1), 1));
+    batchLatencyMs = await timeBatch(test.count, () => predictGraph(g, modelInputs(test, 0, BATCH_LATENCY_SAMPLES), BATCH_LATENCY_SAMPLES));
   }
-  return { model: o.model, format: 'keras-h5', variant: 'float32', path: o.relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime: 'tfjs graph forward pass (file weights)', latencyUs, ...(classes ? { classes } : {}) };
+  return { model: o.model, format: 'keras-h5', variant: 'float32', path: o.relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime: 'tfjs graph forward pass (file weights)', latencyUs, batchLatencyMs, ...(classes ? { classes } : {}) };
+}
+
+/**
+ * The same .tflite file in LiteRT.js (today's TFLite kernels, XNNPACK) on the same prepared
+ * inputs as tfjs-tflite (int8 for int8-I/O files): accuracy, latency, and how often its top-1
+ * class equals tfjs-tflite's. Absent with the reason when the package is not installed (a
+ * devDependency: the .vsix does not carry its ~38 MB of wasm) or when it refuses the file.
+ */
+async function measureInLitert(
+  bytes: Uint8Array,
+  test: ImageSet,
+  sample: (i: number) => ArrayLike<number>,
+  primary: Float32Array,
+  classes: number,
+  latencyRuns: number,
+  source: string,
+): Promise<RuntimeMeasurement> {
+  const none = (unavailable: string, runtime = 'LiteRT.js'): RuntimeMeasurement => ({ runtime, accuracy: null, latencyUs: null, batchLatencyMs: null, agreement: null, unavailable });
+  const missing = litertMissingReason();
+  if (missing) {
+    return none(missing);
+  }
+  let lm: LitertModel;
+  try {
+    lm = await LitertModel.load(bytes, source);
+  } catch (e) {
+    return none(e instanceof Error ? e.message : String(e));
+  }
+  try {
+    const runtime = `LiteRT.js ${lm.runtimeVersion} (XNNPACK, ${lm.wasmFile.replace(/\.js$/, '')})`;
+    let correct = 0;
+    let same = 0;
+    for (let n = 0; n < test.count; n++) {
+      const y = await lm.run(sample(n));
+      const k = argmax(y);
+      correct += k === test.labels[n] ? 1 : 0;
+      same += k === argmax(primary, n * classes, classes) ? 1 : 0;
+    }
+    const runs = Math.min(latencyRuns, test.count);
+    const times: number[] = [];
+    for (let i = 0; i < runs + Math.min(10, runs); i++) {
+      const t0 = performance.now();
+      await lm.run(sample(i % test.count));
+      if (i >= Math.min(10, runs)) {
+        times.push((performance.now() - t0) * 1000);
+      }
+    }
+    const batchLatencyMs = await timeBatch(test.count, async () => {
+      for (let i = 0; i < BATCH_LATENCY_SAMPLES; i++) {
+        await lm.run(sample(i));
+      }
+    });
+    return {
+      runtime,
+      accuracy: test.count ? correct / test.count : null,
+      latencyUs: times.length ? Math.round(median(times) * 10) / 10 : null,
+      batchLatencyMs,
+      agreement: test.count ? same / test.count : null,
+    };
+  } catch (e) {
+    return none(e instanceof Error ? e.message : String(e));
+  } finally {
+    lm.dispose();
+  }
 }

@@ -18,42 +18,85 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { BadInputError } from '../errors';
 
-/** The subset of @litertjs/core's API used here (its own types are ESM-only declarations). */
-interface LiteRtTensor {
-  readonly type: { dtype: string; layout: { dimensions: ArrayLike<number> } };
-  toTypedArray(): ArrayLike<number> & { slice(): ArrayLike<number> };
+/**
+ * The subset of @litertjs/core used here: its lower-level API, the Embind classes of the wasm
+ * module (`LiteRt.liteRtWasm`). Its JavaScript `Tensor`/`CompiledModel` wrappers map element
+ * types to typed arrays for float32, int32 and uint8 only: in 2.5.3 the wrapper's constructor
+ * itself throws "Element type INT8 is not supported" for a model with int8 inputs, before any
+ * tensor exists. The wasm classes underneath take any element type: a host-memory
+ * `TensorBuffer` is created with `createManaged` for the model's own `RankedTensorType`
+ * (INT8 included), filled through `lock(WRITE)` and the wasm heap, and run with
+ * `LiteRtCompiledModel.run(signature, buffers)`. That is how int8-I/O files run here.
+ */
+interface Deletable {
   delete(): void;
 }
-interface LiteRtTensorDetails {
-  readonly name: string;
-  readonly dtype: string;
-  readonly shape: Int32Array;
+interface EnumValue {
+  value: number;
 }
-interface LiteRtCompiledModel {
-  getInputDetails(): readonly LiteRtTensorDetails[];
-  getOutputDetails(): readonly LiteRtTensorDetails[];
-  run(input: LiteRtTensor[]): Promise<LiteRtTensor[]>;
-  delete(): void;
+interface WasmVector<T> extends Deletable {
+  size(): number;
+  get(i: number): T;
+}
+interface WasmLayout extends Deletable {
+  dimensions(): WasmVector<number>;
+}
+interface WasmRankedTensorType extends Deletable {
+  elementType(): EnumValue;
+  layout(): WasmLayout;
+  bytes(): number;
+}
+interface WasmTensorBuffer extends Deletable {
+  lock(mode: EnumValue): number;
+  unlock(): void;
+  packedSize(): number;
+}
+interface WasmModel extends Deletable {
+  getInputTensorType(signature: number, index: number): WasmRankedTensorType;
+  getOutputTensorType(signature: number, index: number): WasmRankedTensorType;
+  getSignature(signature: number): Deletable & { inputNames(): WasmVector<string>; outputNames(): WasmVector<string> };
+}
+interface WasmCompiledModel extends Deletable {
+  run(signature: number, inputs: WasmTensorBuffer[]): WasmTensorBuffer[] | Promise<WasmTensorBuffer[]>;
+}
+interface LiteRtWasm {
+  HEAPU8: Uint8Array;
+  _malloc(n: number): number;
+  _free(p: number): void;
+  loadModel(env: unknown, ptr: number, size: number): WasmModel;
+  compileModel(env: unknown, model: WasmModel, options: object): WasmCompiledModel | Promise<WasmCompiledModel>;
+  LiteRtTensorBuffer: { createManaged(env: unknown, bufferType: EnumValue, type: WasmRankedTensorType, size: number): WasmTensorBuffer };
+  LiteRtTensorBufferType: { HOST_MEMORY: EnumValue };
+  LiteRtTensorBufferLockMode: { READ: EnumValue; WRITE: EnumValue };
+}
+interface LiteRtInstance {
+  liteRtWasm: LiteRtWasm;
+  getDefaultEnvironment(): { liteRtEnvironment: unknown };
 }
 interface LiteRtCore {
-  loadLiteRt(dir: string, opts?: { threads?: boolean; jspi?: boolean }): Promise<{ loadAndCompile(model: Uint8Array, opts?: object): Promise<LiteRtCompiledModel> }>;
-  loadAndCompile(model: Uint8Array, opts?: { accelerator?: 'wasm'; cpuOptions?: { numThreads?: number } }): Promise<LiteRtCompiledModel>;
-  Tensor: new (data: ArrayLike<number>, shape?: number[]) => LiteRtTensor;
-  supportsFeature(f: 'relaxedSimd'): Promise<boolean>;
+  loadLiteRt(dir: string, opts?: { threads?: boolean; jspi?: boolean }): Promise<LiteRtInstance>;
 }
+
+/** litert::ElementType values (litert_model_types.h) of the tensor types our files use. */
+const ELEMENT_TYPES: Record<number, 'float32' | 'int32' | 'uint8' | 'int8'> = { 1: 'float32', 2: 'int32', 3: 'uint8', 9: 'int8' };
 
 /** The pinned package (package.json pins the exact version: the Node shims depend on its loader). */
 export const LITERT_PACKAGE = '@litertjs/core';
 
-let corePromise: Promise<{ core: LiteRtCore; version: string; wasmFile: string }> | null = null;
+let corePromise: Promise<{ liteRt: LiteRtInstance; version: string; wasmFile: string }> | null = null;
 
 /** Whether @litertjs/core is installed (it is a devDependency: absent from the .vsix). */
 export function litertAvailable(): boolean {
+  return litertMissingReason() === null;
+}
+
+/** Why LiteRT.js cannot be loaded (`pkg` not resolvable from here), or null when it can. */
+export function litertMissingReason(pkg = LITERT_PACKAGE): string | null {
   try {
-    createRequire(__filename).resolve(`${LITERT_PACKAGE}/package.json`);
-    return true;
+    createRequire(__filename).resolve(`${pkg}/package.json`);
+    return null;
   } catch {
-    return false;
+    return `${pkg} is not installed (a devDependency of this tool, not shipped in the .vsix: its wasm builds are ~38 MB); install it with \`npm install --save-exact ${pkg}\` to measure .tflite files in LiteRT.js too`;
   }
 }
 
@@ -114,7 +157,7 @@ async function withShims<T>(wasmDir: string, loaded: string[], fn: () => Promise
 }
 
 /** Loads LiteRT.js once per process (single-threaded build: relaxed-SIMD when the engine has it, else the compat build). */
-export function loadLitert(): Promise<{ core: LiteRtCore; version: string; wasmFile: string }> {
+export function loadLitert(): Promise<{ liteRt: LiteRtInstance; version: string; wasmFile: string }> {
   corePromise ??= (async () => {
     if (!litertAvailable()) {
       throw new BadInputError(`the LiteRT.js runtime is not installed: run \`npm install --save-exact ${LITERT_PACKAGE}\` in the extension's folder`);
@@ -126,8 +169,8 @@ export function loadLitert(): Promise<{ core: LiteRtCore; version: string; wasmF
     // An ESM-only package: the CommonJS bundle's require() of it works from Node 20.19 on.
     const core = (await import('@litertjs/core')) as unknown as LiteRtCore;
     const loaded: string[] = [];
-    await withShims(wasmDir, loaded, () => core.loadLiteRt(wasmDir + path.sep));
-    return { core, version, wasmFile: loaded[0] ?? '?' };
+    const liteRt = await withShims(wasmDir, loaded, () => core.loadLiteRt(wasmDir + path.sep));
+    return { liteRt, version, wasmFile: loaded[0] ?? '?' };
   })();
   corePromise.catch(() => {
     corePromise = null;
@@ -143,63 +186,79 @@ export interface LitertTensorInfo {
 
 type Typed = Float32Array | Int8Array | Uint8Array | Int32Array;
 
-function typedFor(dtype: string, n: number): Typed {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(n);
-    case 'int8':
-      return new Int8Array(n);
-    case 'uint8':
-      return new Uint8Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    default:
-      throw new BadInputError(`LiteRT.js: input type ${dtype} is not supported by this tool`);
-  }
+const TYPED = { float32: Float32Array, int8: Int8Array, uint8: Uint8Array, int32: Int32Array } as const;
+
+function vectorToArray<T>(v: WasmVector<T>): T[] {
+  const out = Array.from({ length: v.size() }, (_, i) => v.get(i));
+  v.delete();
+  return out;
 }
 
-/** One compiled model in LiteRT.js (XNNPACK CPU accelerator, one thread). Call dispose() when done. */
+function tensorInfo(name: string, t: WasmRankedTensorType, source: string): LitertTensorInfo & { bytes: number } {
+  const code = t.elementType().value;
+  const layout = t.layout();
+  const shape = vectorToArray(layout.dimensions());
+  layout.delete();
+  const bytes = t.bytes();
+  t.delete();
+  const dataType = ELEMENT_TYPES[code];
+  if (!dataType) {
+    throw new BadInputError(`LiteRT.js: ${source} has a tensor '${name}' of element type ${code}, which this tool does not feed or read (float32, int32, uint8 and int8 only)`, source);
+  }
+  return { name, dataType, shape, bytes };
+}
+
+/**
+ * One compiled model in LiteRT.js (XNNPACK CPU accelerator, one thread), driven through the
+ * wasm classes (see the interfaces above): float32, int32, uint8 and int8 inputs and outputs.
+ * Call dispose() when done.
+ */
 export class LitertModel {
-  readonly inputs: LitertTensorInfo[];
-  readonly outputs: LitertTensorInfo[];
+  readonly inputs: (LitertTensorInfo & { bytes: number })[];
+  readonly outputs: (LitertTensorInfo & { bytes: number })[];
   private disposed = false;
 
   private constructor(
-    private readonly core: LiteRtCore,
-    private readonly compiled: LiteRtCompiledModel,
+    private readonly liteRt: LiteRtInstance,
+    private readonly model: WasmModel,
+    private readonly compiled: WasmCompiledModel,
+    private readonly modelPtr: number,
     readonly runtimeVersion: string,
     readonly wasmFile: string,
+    source: string,
   ) {
-    const info = (d: LiteRtTensorDetails): LitertTensorInfo => ({ name: d.name, dataType: d.dtype, shape: Array.from(d.shape) });
-    this.inputs = compiled.getInputDetails().map(info);
-    this.outputs = compiled.getOutputDetails().map(info);
+    const sig = model.getSignature(0);
+    const inNames = vectorToArray(sig.inputNames());
+    const outNames = vectorToArray(sig.outputNames());
+    sig.delete();
+    this.inputs = inNames.map((n, i) => tensorInfo(n, model.getInputTensorType(0, i), source));
+    this.outputs = outNames.map((n, i) => tensorInfo(n, model.getOutputTensorType(0, i), source));
     if (this.inputs.length !== 1 || this.outputs.length !== 1) {
       throw new BadInputError(`the TFLite model has ${this.inputs.length} inputs and ${this.outputs.length} outputs; expected one of each`);
     }
   }
 
   static async load(bytes: Uint8Array, source = 'model'): Promise<LitertModel> {
-    const { core, version, wasmFile } = await loadLitert();
-    let compiled: LiteRtCompiledModel;
+    const { liteRt, version, wasmFile } = await loadLitert();
+    const wasm = liteRt.liteRtWasm;
+    const env = liteRt.getDefaultEnvironment();
+    // LiteRT reads the flatbuffer in place: it stays in the wasm heap until dispose().
+    const ptr = wasm._malloc(bytes.byteLength);
+    wasm.HEAPU8.set(bytes, ptr);
+    let model: WasmModel | undefined;
+    let compiled: WasmCompiledModel | undefined;
     try {
-      // LiteRT keeps a pointer into the bytes it was given only while compiling; pass a copy it may own.
-      compiled = await core.loadAndCompile(bytes.slice(), { accelerator: 'wasm', cpuOptions: { numThreads: 1 } });
+      model = wasm.loadModel(env.liteRtEnvironment, ptr, bytes.byteLength);
+      compiled = await wasm.compileModel(env.liteRtEnvironment, model, { environment: env, accelerator: 'wasm', cpuOptions: { numThreads: 1 }, gpuOptions: {}, webNNOptions: {} });
+      return new LitertModel(liteRt, model, compiled, ptr, version, wasmFile, source);
     } catch (e) {
-      throw new BadInputError(`LiteRT.js rejected ${source}: ${e instanceof Error ? e.message : String(e)}`, source);
-    }
-    try {
-      return new LitertModel(core, compiled, version, wasmFile);
-    } catch (e) {
-      compiled.delete();
-      const msg = e instanceof Error ? e.message : String(e);
-      if (/Element type (\w+) is not supported/.test(msg)) {
-        // LiteRT.js's JS tensors are float32, int32 and uint8 only (2.5.x): int8 I/O cannot be fed.
-        throw new BadInputError(
-          `LiteRT.js ${version} cannot run ${source}: ${msg} (its JavaScript tensors are float32, int32 or uint8; export full-int8 with float I/O to run it there)`,
-          source,
-        );
+      compiled?.delete();
+      model?.delete();
+      wasm._free(ptr);
+      if (e instanceof BadInputError) {
+        throw e;
       }
-      throw e;
+      throw new BadInputError(`LiteRT.js rejected ${source}: ${e instanceof Error ? e.message : String(e)}`, source);
     }
   }
 
@@ -216,20 +275,38 @@ export class LitertModel {
     if (this.disposed) {
       throw new Error('LitertModel used after dispose()');
     }
+    const wasm = this.liteRt.liteRtWasm;
     const info = this.inputs[0];
-    const data = typedFor(info.dataType, this.inputSize);
+    const data = new TYPED[info.dataType as keyof typeof TYPED](this.inputSize);
     if (input.length !== data.length) {
       throw new BadInputError(`LiteRT.js: the model takes ${data.length} input values, got ${input.length}`);
     }
     data.set(input);
-    const t = new this.core.Tensor(data, info.shape);
-    let outs: LiteRtTensor[] = [];
+    const env = this.liteRt.getDefaultEnvironment();
+    const type = this.model.getInputTensorType(0, 0);
+    let buffer: WasmTensorBuffer;
     try {
-      outs = await this.compiled.run([t]);
-      const out = outs[0].toTypedArray();
-      return (out as unknown as Typed).slice();
+      buffer = wasm.LiteRtTensorBuffer.createManaged(env.liteRtEnvironment, wasm.LiteRtTensorBufferType.HOST_MEMORY, type, info.bytes);
     } finally {
-      t.delete();
+      type.delete();
+    }
+    let outs: WasmTensorBuffer[] = [];
+    try {
+      const p = buffer.lock(wasm.LiteRtTensorBufferLockMode.WRITE);
+      wasm.HEAPU8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), p);
+      buffer.unlock();
+      outs = await this.compiled.run(0, [buffer]);
+      const out = outs[0];
+      const q = out.lock(wasm.LiteRtTensorBufferLockMode.READ);
+      try {
+        const raw = wasm.HEAPU8.slice(q, q + this.outputs[0].bytes);
+        const T = TYPED[this.outputs[0].dataType as keyof typeof TYPED];
+        return new T(raw.buffer, 0, raw.byteLength / T.BYTES_PER_ELEMENT);
+      } finally {
+        out.unlock();
+      }
+    } finally {
+      buffer.delete();
       for (const o of outs) {
         o.delete();
       }
@@ -242,5 +319,7 @@ export class LitertModel {
     }
     this.disposed = true;
     this.compiled.delete();
+    this.model.delete();
+    this.liteRt.liteRtWasm._free(this.modelPtr);
   }
 }

@@ -101,6 +101,9 @@ function weightConst(c: EmitContext, op: LOp, name: string, data: Float32Array, 
   return floatConst(c, name, data, shape);
 }
 
+/** int8 MUL's version: 3 supports a rescale sa·sb/sy ≥ 1, 2 below (op_version.cc). */
+const mulVersion = (sa: number, sb: number, sy: number): number => ((sa * sb) / sy >= 1 ? 3 : 2);
+
 const ACT_OPS: Partial<Record<LOp['type'], number>> = {
   softmax: BuiltinOperator.SOFTMAX,
   logistic: BuiltinOperator.LOGISTIC,
@@ -190,6 +193,13 @@ function emitStructuralOp(c: EmitContext, op: LOp, l: Lowered, version: number):
     case 'add':
       b.op(BuiltinOperator.ADD, version, [x, t[op.inputs[1]]], [y], { kind: 'add', fusedActivation: op.act });
       return;
+    case 'mul': {
+      const q = c.q?.params;
+      // int8 MUL: version 3 when the rescale sa·sb/sy is ≥ 1 (the converter's op_version rule), else 2.
+      const v = q && version > 1 ? mulVersion(q[op.inputs[0]].scale, q[op.inputs[1]].scale, q[op.output].scale) : version;
+      b.op(BuiltinOperator.MUL, v, [x, t[op.inputs[1]]], [y], { kind: 'mul', fusedActivation: 'NONE' });
+      return;
+    }
     case 'concat':
       b.op(
         BuiltinOperator.CONCATENATION,
@@ -312,7 +322,7 @@ function emitInt8Op(c: EmitContext, op: LOp, k: number, l: Lowered, q: Quantized
       const mid = hasShift
         ? b.add({ name: `${l.tensors[op.output].name}_mul`, shape: batched(l.tensors[op.output].shape), type: TensorType.INT8, quant: perTensor(aq.mid.scale, aq.mid.zeroPoint) })
         : y;
-      b.op(BuiltinOperator.MUL, 2, [x, s], [mid], { kind: 'mul', fusedActivation: 'NONE' });
+      b.op(BuiltinOperator.MUL, mulVersion(q.params[op.inputs[0]].scale, aq.scaleParams.scale, aq.mid.scale), [x, s], [mid], { kind: 'mul', fusedActivation: 'NONE' });
       if (aq.shiftQ && aq.shiftParams) {
         const sh = b.add({ name: `${op.layer}/add`, shape: [aq.shiftQ.length], type: TensorType.INT8, data: bytesOf(aq.shiftQ), quant: perTensor(aq.shiftParams.scale, aq.shiftParams.zeroPoint) });
         b.op(BuiltinOperator.ADD, 2, [mid, sh], [y], { kind: 'add', fusedActivation: 'NONE' });

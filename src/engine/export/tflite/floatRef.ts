@@ -164,6 +164,8 @@ export function runFloatOp(op: LOp, ins: Float32Array[], inShapes: number[][], o
       return x.map((v) => Math.min(6, Math.max(0, v)));
     case 'add':
       return x.map((v, i) => clampAct(v + ins[1][i], op.act));
+    case 'mul':
+      return x.map((v, i) => v * ins[1][i]);
     case 'concat': {
       const y = new Float32Array(n);
       const outer = outShape.slice(0, op.axis).reduce((a, b) => a * b, 1);

@@ -104,6 +104,91 @@ function lut(pin: AffineParams, pout: AffineParams, fn: (v: number) => number): 
   return t;
 }
 
+/** TFLite's QuantizeMultiplier: m = q·2^(shift − 31), q in [2^30, 2^31) rounded half away from zero. */
+function quantizeMultiplier(m: number): { q: number; shift: number } {
+  if (m === 0) {
+    return { q: 0, shift: 0 };
+  }
+  let shift = Math.floor(Math.log2(m)) + 1;
+  let frac = m / 2 ** shift;
+  if (frac >= 1) {
+    frac /= 2;
+    shift++;
+  } else if (frac < 0.5) {
+    frac *= 2;
+    shift--;
+  }
+  let q = roundHalfAway(frac * 2 ** 31);
+  if (q === 2 ** 31) {
+    q /= 2;
+    shift++;
+  }
+  return shift < -31 ? { q: 0, shift: 0 } : { q, shift };
+}
+
+/** TFLite's DownScaleInt32ToInt16Multiplier: the top 16 bits, rounded. */
+function toInt16Multiplier(q32: number): number {
+  return q32 >= 2 ** 31 - 1 - 2 ** 15 ? 32767 : Math.floor((q32 + 2 ** 15) / 2 ** 16);
+}
+
+const int16 = (v: number): number => (v << 16) >> 16;
+const sat16 = (v: number): number => clamp(v, -32768, 32767);
+
+/** gemmlowp's SaturatingRoundingDoublingHighMul on int16. */
+function srdhm16(a: number, b: number): number {
+  if (a === b && a === -32768) {
+    return 32767;
+  }
+  const ab = a * b;
+  return Math.trunc((ab + (ab >= 0 ? 1 << 14 : 1 - (1 << 14))) / (1 << 15));
+}
+
+/** gemmlowp's RoundingDivideByPOT (round half away from zero). */
+function roundingDivideByPot(x: number, e: number): number {
+  const mask = (1 << e) - 1;
+  const remainder = x & mask;
+  const threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> e) + (remainder > threshold ? 1 : 0);
+}
+
+/**
+ * TFLite's int8 HARD_SWISH kernel (reference_ops::HardSwish, the one both runtimes run: XNNPACK
+ * takes only float HARD_SWISH): 16-bit fixed point, the input on a 2^7 finer scale, a "relu-ish"
+ * factor in [0, 1] from (x + 3)/6 with saturation, a truncating doubling high multiply, then the
+ * output shift. Multipliers as Prepare computes them, in float32.
+ */
+function hardSwishTable(pin: AffineParams, pout: AffineParams): Int8Array {
+  const hires = f(f(1 / 128) * f(pin.scale));
+  const out = quantizeMultiplier(f(hires / f(pout.scale)));
+  const outMul = toInt16Multiplier(out.q);
+  const outExp = out.shift;
+  const rel = quantizeMultiplier(f(hires / f(3 / 32768)));
+  const relMul = toInt16Multiplier(rel.q);
+  const relExp = rel.shift;
+  const t = new Int8Array(256);
+  for (let v = -128; v <= 127; v++) {
+    const inHires = int16((v - pin.zeroPoint) * 128);
+    const preshift = srdhm16(inHires, outMul);
+    let r = inHires;
+    if (relExp > 0) {
+      r = sat16(r * 2 ** (relExp - 1));
+    }
+    r = srdhm16(r, relMul);
+    if (relExp > 0) {
+      r = sat16(r * 2);
+    }
+    if (relExp < 0) {
+      r = roundingDivideByPot(r, -relExp);
+    }
+    r = (r + (1 << 15)) >> 1;
+    // SaturatingDoublingHighMul: truncates toward zero.
+    const pre = r === preshift && r === -32768 ? 32767 : int16(Math.trunc((r * preshift) / (1 << 15)));
+    const y = roundingDivideByPot(pre, -outExp) + pout.zeroPoint;
+    t[v + 128] = clamp(y, -128, 127);
+  }
+  return t;
+}
+
 /** XNNPACK's qs8 add parameters (see the module doc). */
 function addParams(pa: AffineParams, pb: AffineParams, py: AffineParams): { am: number; bm: number; shift: number; bias: number } {
   const as = f(pa.scale / py.scale);
@@ -207,11 +292,20 @@ export function runInt8Op(op: LOp, k: number, q: QuantizedLowered, ins: Int8Arra
       }
       return Int8Array.from(x, (v) => t[v + 128]);
     }
-    case 'tanh':
-    case 'hardSwish': {
-      const fn = op.type === 'tanh' ? Math.tanh : (v: number) => (v * Math.min(6, Math.max(0, v + 3))) / 6;
-      const t = lut(pin, pout, fn);
+    case 'tanh': {
+      const t = lut(pin, pout, Math.tanh);
       return Int8Array.from(x, (v) => t[v + 128]);
+    }
+    case 'hardSwish': {
+      const t = hardSwishTable(pin, pout);
+      return Int8Array.from(x, (v) => t[v + 128]);
+    }
+    case 'mul': {
+      // XNNPACK's qs8 multiply: (a − za)(b − zb)·float(sa·sb/sy) in float32, rounded to nearest even.
+      const pb = q.params[op.inputs[1]];
+      const s = f(f(pin.scale * pb.scale) / pout.scale);
+      const b = ins[1];
+      return Int8Array.from(x, (v, i) => clamp(roundHalfEven(f((v - pin.zeroPoint) * (b[i] - pb.zeroPoint) * s)) + pout.zeroPoint, -128, 127));
     }
     case 'relu':
     case 'relu6': {

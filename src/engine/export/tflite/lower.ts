@@ -57,20 +57,47 @@ export function lowerGraph(graph: ModelGraph): Lowered {
     },
     activation(x, activation, node) {
       const simple: Record<string, LOp['type']> = { relu: 'relu', relu6: 'relu6', sigmoid: 'logistic', tanh: 'tanh', softmax: 'softmax', hard_swish: 'hardSwish' };
+      const shape = ctx.shape(x);
+      const unary = (type: LOp['type'], from: number, name: string): number => {
+        const y = ctx.tensor(shape, `${node.name}/${name}`);
+        ops.push({ type, layer: node.name, inputs: [from], output: y } as LOp);
+        return y;
+      };
+      const affine = (from: number, scale: number, shift: number, name: string): number => {
+        const y = ctx.tensor(shape, `${node.name}/${name}`);
+        ops.push({ type: 'affine', layer: node.name, inputs: [from], output: y, scale: Float32Array.of(scale), shift: Float32Array.of(shift) });
+        return y;
+      };
       if (activation === 'linear') {
         return x;
       }
       sites.set(preActivationSite(node.name), x);
-      const type = simple[activation];
-      if (!type) {
-        throw new BadInputError(
-          `TFLite export: layer '${node.name}' uses the '${activation}' activation, which this exporter does not write yet (supported: linear, relu, relu6, sigmoid, tanh, softmax).`,
-          node.name,
-        );
+      switch (activation) {
+        case 'swish': {
+          // x · sigmoid(x): LOGISTIC then MUL, the converter's form of tf.nn.silu.
+          const s = unary('logistic', x, 'Sigmoid');
+          const y = ctx.tensor(shape, `${node.name}/mul`);
+          ops.push({ type: 'mul', layer: node.name, inputs: [x, s], output: y });
+          return y;
+        }
+        case 'hard_sigmoid': {
+          // Keras 2 / tfjs-layers: clip(0.2·x + 0.5, 0, 1) = relu6(1.2·x + 3) / 6. The 1.2·x + 3
+          // folds into a conv/dense before it and the RELU6 fuses there, leaving one MUL.
+          const a = affine(x, 1.2, 3, 'hard_sigmoid_in');
+          const r = unary('relu6', a, 'Relu6');
+          return affine(r, 1 / 6, 0, 'hard_sigmoid');
+        }
+        default: {
+          const type = simple[activation];
+          if (!type) {
+            throw new BadInputError(
+              `TFLite export: layer '${node.name}' uses the '${activation}' activation, which this exporter does not write yet (supported: linear, relu, relu6, sigmoid, tanh, softmax, swish, hard_sigmoid, hard_swish).`,
+              node.name,
+            );
+          }
+          return unary(type, x, activation);
+        }
       }
-      const y = ctx.tensor(ctx.shape(x), `${node.name}/${activation}`);
-      ops.push({ type, layer: node.name, inputs: [x], output: y } as LOp);
-      return y;
     },
   };
   for (const node of graph.layers) {

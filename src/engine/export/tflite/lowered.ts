@@ -71,6 +71,11 @@ export interface AddOp extends OpBase {
   act: FusedAct;
 }
 
+/** Elementwise product of two tensors of the same shape (swish: x · sigmoid(x)). */
+export interface MulOp extends OpBase {
+  type: 'mul';
+}
+
 export interface ConcatOp extends OpBase {
   type: 'concat';
   /** Per-sample axis (0-based, no batch). */
@@ -91,7 +96,7 @@ export interface AffineOp extends OpBase {
   shift: Float32Array;
 }
 
-export type LOp = ConvOp | FcOp | PoolOp | ReduceOp | SimpleOp | AddOp | ConcatOp | PadOp | AffineOp;
+export type LOp = ConvOp | FcOp | PoolOp | ReduceOp | SimpleOp | AddOp | MulOp | ConcatOp | PadOp | AffineOp;
 
 export interface Lowered {
   name: string;

@@ -5,11 +5,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConfigReader } from './config';
 
-export const ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softmax', 'swish', 'hard_sigmoid'] as const;
+export const ACTIVATIONS = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softmax', 'swish', 'hard_sigmoid', 'hard_swish'] as const;
 export type ActivationName = (typeof ACTIVATIONS)[number];
 
-/** Other spellings of the same functions: TF.js camelCase, Keras 3's 'silu'. */
-const ALIASES: Record<string, ActivationName> = { hardsigmoid: 'hard_sigmoid', silu: 'swish' };
+/** Other spellings of the same functions: TF.js camelCase, Keras 3's 'silu' and 'hard_silu'. */
+const ALIASES: Record<string, ActivationName> = { hardsigmoid: 'hard_sigmoid', silu: 'swish', hardswish: 'hard_swish', hardsilu: 'hard_swish' };
 
 export function readActivation(r: ConfigReader, key = 'activation'): ActivationName {
   const v = r.get(key);
@@ -49,6 +49,9 @@ export function applyActivation(a: ActivationName, x: tf.Tensor): tf.Tensor {
     case 'hard_sigmoid':
       // Keras 2 (and tfjs-layers): clip(0.2·x + 0.5, 0, 1). Keras 3 changed it to relu6(x + 3) / 6.
       return tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1);
+    case 'hard_swish':
+      // Keras 3 (hard_silu): x · relu6(x + 3) / 6, the MobileNetV3 activation.
+      return tf.div(tf.mul(x, tf.relu6(tf.add(x, 3))), 6);
     default: {
       const never: never = a;
       throw new Error(`unknown activation ${String(never)}`);
