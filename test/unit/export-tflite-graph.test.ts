@@ -28,7 +28,7 @@ import { LitertModel } from '../../src/engine/runtime/litertRuntime';
 import { TfliteModel } from '../../src/engine/runtime/tfliteRuntime';
 import type { TfliteMode } from '../../src/protocol/config';
 import { mnist, randomModel } from './export-helpers';
-import { convnet, functional, graphFromTfjsLayers, pixelsOf, tfjsForward } from './tflite-graph-helpers';
+import { convnet, functional, GraphMaker, graphFromTfjsLayers, pixelsOf, tfjsForward } from './tflite-graph-helpers';
 
 let train: ImageSet;
 let test_: ImageSet;
@@ -182,17 +182,29 @@ void describe('full-integer int8 is bit-exact against our int8 reference in both
     }
   }
 
-  void test('a Rescaling layer at the input (raw 0..255 pixels, scale 1/255, offset −0.5): float32 matches tfjs, full-int8 bit-exact as MUL + ADD', async () => {
+  /** The convnet behind a Rescaling(scale, offset) on raw 0..255 pixels; `padding` of its first conv. */
+  function rescaled(scale: number, offset: number, padding = 'valid'): ModelGraph {
     const g = convnet(7);
-    g.layers.splice(1, 0, { name: 'rescaling', className: 'Rescaling', config: { scale: 1 / 255, offset: -0.5 }, inbound: ['input_1'], weights: [] });
+    g.layers.splice(1, 0, { name: 'rescaling', className: 'Rescaling', config: { scale, offset }, inbound: ['input_1'], weights: [] });
     g.layers[2].inbound = ['rescaling'];
-    const raw = (images: Uint8Array | Float32Array, s: number, n: number) => Float32Array.from(pixelsOf(images, s, n), (v) => Math.round(v * 255));
+    g.layers[2].config.padding = padding;
+    if (padding === 'same') {
+      // 28×28 stays 28×28: the Dense layer after the second pool reads 6·6·16 values.
+      const d = g.layers.find((l) => l.name === 'dense')!;
+      d.weights[0] = { ...d.weights[0], shape: [6 * 6 * 16, 10], data: Float32Array.from({ length: 6 * 6 * 16 * 10 }, (_, i) => Math.sin(i) * 0.05) };
+    }
+    return g;
+  }
+  const raw = (images: Uint8Array | Float32Array, s: number, n: number) => Float32Array.from(pixelsOf(images, s, n), (v) => Math.round(v * 255));
+  const rawCalibration = () => ({ samples: raw(train.images, 0, 100), count: 100 });
+
+  /** float32 within 1e-5 of tfjs, full-int8 (float and int8 I/O) bit-exact with the reference in both runtimes, raw pixels in. */
+  async function checkRaw(g: ModelGraph, q: ReturnType<typeof graphTfliteBytes>, q8: ReturnType<typeof graphTfliteBytes>): Promise<void> {
     const f = graphTfliteBytes(g, 'float32');
-    assert.deepEqual(opsOf(f.data).slice(0, 3), ['MUL:1', 'ADD:1', 'CONV_2D:1']);
     const ref = tfjsForward(g, raw(test_.images, 0, 10), 10);
-    const q = graphTfliteBytes(g, 'full-int8', { calibration: { samples: raw(train.images, 0, 100), count: 100 } });
     const tf32 = await TfliteModel.load(f.data, 'float32');
     const { tm, lm } = await both(q.data, 'full-int8');
+    const io = await both(q8.data, 'full-int8 int8 I/O');
     const outP = q.quantized!.params[q.lowered.output];
     let maxDiff = 0;
     let mismatches = 0;
@@ -200,22 +212,111 @@ void describe('full-integer int8 is bit-exact against our int8 reference in both
       for (let n = 0; n < 10; n++) {
         const x = raw(test_.images, n, 1);
         const y = tf32.run(x);
-        const r = forwardInt8Lowered(q.lowered, q.quantized!, quantizeInputValues(q.quantized!, q.lowered, x));
+        const xq = quantizeInputValues(q.quantized!, q.lowered, x);
+        const r = forwardInt8Lowered(q.lowered, q.quantized!, xq);
         const a = tm.run(x);
         const b = await lm.run(x);
+        const a8 = io.tm.run(xq);
+        const b8 = await io.lm.run(xq);
         for (let c = 0; c < 10; c++) {
           maxDiff = Math.max(maxDiff, Math.abs(y[c] - ref[n * 10 + c]));
           const e = Math.fround(Math.fround(outP.scale) * (r[c] - outP.zeroPoint));
-          mismatches += (a[c] !== e ? 1 : 0) + (b[c] !== e ? 1 : 0);
+          mismatches += (a[c] !== e ? 1 : 0) + (b[c] !== e ? 1 : 0) + (a8[c] !== r[c] ? 1 : 0) + (b8[c] !== r[c] ? 1 : 0);
         }
       }
     } finally {
       tf32.dispose();
       tm.dispose();
       lm.dispose();
+      io.tm.dispose();
+      io.lm.dispose();
     }
     assert.ok(maxDiff <= 1e-5, `float32 max |Δ| ${maxDiff}`);
     assert.equal(mismatches, 0);
+  }
+
+  void test('Rescaling(1/255, −0.5) before a valid conv: folded in full-int8 — raw pixels − 128 are the int8 input, no MUL/ADD — bit-exact in both runtimes', async () => {
+    const g = rescaled(1 / 255, -0.5);
+    assert.deepEqual(opsOf(graphTfliteBytes(g, 'float32').data).slice(0, 3), ['MUL:1', 'ADD:1', 'CONV_2D:1']);
+    const q = graphTfliteBytes(g, 'full-int8', { calibration: rawCalibration() });
+    const q8 = graphTfliteBytes(g, 'full-int8', { calibration: rawCalibration(), int8Io: true });
+    assert.deepEqual(opsOf(q.data).slice(0, 2), ['QUANTIZE:1', 'CONV_2D:3']);
+    assert.ok(!opsOf(q8.data).some((o) => o.startsWith('MUL') || o.startsWith('ADD')));
+    const input = readTflite(q8.data).tensors[readTflite(q8.data).inputs[0]];
+    assert.equal(input.type, TensorType.INT8);
+    assert.deepEqual([input.quant!.scale[0], input.quant!.zeroPoint[0]], [1, -128]);
+    assert.match(readTflite(q8.data).description, /rescaling folded into the input quantization/);
+    // Pixel p is the int8 code p − 128.
+    assert.deepEqual(Array.from(quantizeInputValues(q8.quantized!, q8.lowered, Float32Array.of(0, 1, 128, 254, 255))), [-128, -127, 0, 126, 127]);
+    await checkRaw(g, q, q8);
+  });
+
+  void test('Rescaling with an offset before a same-padded conv stays MUL + ADD (padding would see the offset); without an offset it folds', async () => {
+    const kept = rescaled(1 / 127.5, -1, 'same');
+    const q = graphTfliteBytes(kept, 'full-int8', { calibration: rawCalibration() });
+    assert.deepEqual(opsOf(q.data).slice(0, 3), ['QUANTIZE:1', 'MUL:2', 'ADD:2']);
+    await checkRaw(kept, q, graphTfliteBytes(kept, 'full-int8', { calibration: rawCalibration(), int8Io: true }));
+    const folded = rescaled(1 / 255, 0, 'same');
+    const f = graphTfliteBytes(folded, 'full-int8', { calibration: rawCalibration() });
+    assert.deepEqual(opsOf(f.data).slice(0, 2), ['QUANTIZE:1', 'CONV_2D:3']);
+    await checkRaw(folded, f, graphTfliteBytes(folded, 'full-int8', { calibration: rawCalibration(), int8Io: true }));
+    // Asked not to fold: MUL (+ no ADD for offset 0).
+    assert.deepEqual(opsOf(graphTfliteBytes(folded, 'full-int8', { calibration: rawCalibration(), foldInputTransform: false }).data).slice(0, 3), ['QUANTIZE:1', 'MUL:2', 'CONV_2D:3']);
+  });
+
+  void test('a per-channel normalisation (BatchNormalization on a 3-channel input) folds into a conv and, through Flatten, into a Dense layer', async () => {
+    for (const head of ['conv', 'dense'] as const) {
+      const m = new GraphMaker(11);
+      const x = m.input('input_1', [6, 6, 3]);
+      let h = m.add('BatchNormalization', 'normalization', [x], { axis: -1, momentum: 0.99, epsilon: 0.001, center: true, scale: true }, [
+        ['gamma', [3], 'ones'],
+        ['beta', [3], 'bias'],
+        ['moving_mean', [3], 'small'],
+        ['moving_variance', [3], 'var'],
+      ]);
+      if (head === 'conv') {
+        h = m.add('Conv2D', 'conv2d', [h], { filters: 4, kernelSize: [3, 3], strides: [1, 1], padding: 'valid', dilationRate: [1, 1], activation: 'relu', useBias: true }, [
+          ['kernel', [3, 3, 3, 4], 'glorot', 27, 36],
+          ['bias', [4], 'bias'],
+        ]);
+      }
+      h = m.add('Flatten', 'flatten', [h], {});
+      const n = head === 'conv' ? 4 * 4 * 4 : 6 * 6 * 3;
+      const y = m.add('Dense', 'dense', [h], { units: 5, activation: 'softmax', useBias: true }, [['kernel', [n, 5], 'glorot', n, 5], ['bias', [5], 'bias']]);
+      const g = m.graph(`norm_${head}`, x, y);
+      // Raw values 0..255 (the normalisation's moving mean/variance are made for them).
+      g.layers[1].weights[2].data.set([120, 90, 60]);
+      g.layers[1].weights[3].data.set([4000, 3000, 2500]);
+      const px = (k: number, count: number) => Float32Array.from({ length: count * 108 }, (_, i) => ((i + k) * 37 + Math.floor(i / 7) * 11) % 256);
+      const cal = { samples: px(0, 50), count: 50 };
+      const q8 = graphTfliteBytes(g, 'full-int8', { calibration: cal, int8Io: true });
+      assert.ok(!opsOf(q8.data).some((o) => o.startsWith('MUL') || o.startsWith('ADD')), opsOf(q8.data).join(' '));
+      const p = q8.quantized!.params[q8.lowered.input];
+      assert.deepEqual([p.scale, p.zeroPoint], [1, -128], 'raw 0..255 input');
+      const ref = tfjsForward(g, px(1000, 8), 8);
+      const fl = graphTfliteBytes(g, 'float32');
+      const { tm, lm } = await both(q8.data, `norm ${head}`);
+      const tf32 = await TfliteModel.load(fl.data, 'float32');
+      let mismatches = 0;
+      let maxDiff = 0;
+      try {
+        for (let s = 0; s < 8; s++) {
+          const xs = px(1000, 8).subarray(s * 108, (s + 1) * 108);
+          const xq = quantizeInputValues(q8.quantized!, q8.lowered, xs);
+          const r = forwardInt8Lowered(q8.lowered, q8.quantized!, xq);
+          const a = tm.run(xq);
+          const b = await lm.run(xq);
+          tf32.run(xs).forEach((v, c) => (maxDiff = Math.max(maxDiff, Math.abs(v - ref[s * 5 + c]))));
+          r.forEach((v, c) => (mismatches += (a[c] !== v ? 1 : 0) + (b[c] !== v ? 1 : 0)));
+        }
+      } finally {
+        tm.dispose();
+        lm.dispose();
+        tf32.dispose();
+      }
+      assert.equal(mismatches, 0, head);
+      assert.ok(maxDiff <= 1e-5, `${head}: float32 max |Δ| ${maxDiff}`);
+    }
   });
 
   for (const activation of ['hard_swish', 'swish', 'hard_sigmoid', 'sigmoid', 'tanh', 'relu6']) {

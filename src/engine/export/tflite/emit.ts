@@ -420,6 +420,7 @@ function emitFullInt8(l: Lowered, q: QuantizedLowered, int8Io: boolean, isFloat:
   return {
     description:
       `model-optimizer ${floatLayers.length ? 'mixed int8/float' : 'full-int8'} (${q.perChannel ? 'per-channel' : 'per-tensor'} weights, ${int8Io ? 'int8' : 'float'} I/O, ${q.calibration}` +
+      `${q.foldedInput ? `, ${q.foldedInput} folded into the input quantization` : ''}` +
       `${floatLayers.length ? `; float layers: ${floatLayers.join(', ')}` : ''})`,
     name: 'main',
     tensors: b.tensors,

@@ -7,6 +7,7 @@ import type { TfliteMode } from '../../../protocol/config';
 import type { ModelGraph } from '../../graph/types';
 import { writeFileAtomic } from '../../util/atomic';
 import { emitLowered } from './emit';
+import { foldInputAffine } from './foldInput';
 import { lowerGraph } from './lower';
 import type { Lowered } from './lowered';
 import { quantizeLowered, type CalibrationMethod, type QuantizedLowered } from './quantizeLowered';
@@ -27,6 +28,11 @@ export interface GraphTfliteOptions {
   quantized?: QuantizedLowered;
   /** full-int8: trained activation ranges by site (quantization-aware training), used instead of calibration where given. */
   ranges?: SiteRanges;
+  /**
+   * full-int8: fold a leading Rescaling / normalisation into the input quantization and the ops
+   * reading it (foldInput.ts) where that is exact (default true); false keeps it as MUL + ADD.
+   */
+  foldInputTransform?: boolean;
 }
 
 /** Float activation ranges keyed by `Lowered.sites` names (':input', 'conv2d', 'dense:pre'). */
@@ -53,11 +59,21 @@ export interface GraphTfliteResult {
 }
 
 export function graphTfliteBytes(graph: ModelGraph, mode: TfliteMode, opts: GraphTfliteOptions = {}): GraphTfliteResult {
-  const lowered = lowerGraph(graph);
+  let lowered = lowerGraph(graph);
   let quantized: QuantizedLowered | undefined;
   if (mode === 'full-int8') {
+    // A calibration passed in was made on the folded model only if it says so (quantSensitivity
+    // calibrates lowerGraph's unfolded model): fold exactly when it was, so tensor indices agree.
+    const foldWanted = opts.quantized ? !!opts.quantized.foldedInput : opts.foldInputTransform !== false;
+    const fold = foldWanted ? foldInputAffine(lowered) : null;
+    if (fold) {
+      lowered = fold.lowered;
+    }
     const cal = opts.calibration ?? { samples: new Float32Array(0), count: 0 };
     quantized = opts.quantized ?? quantizeLowered(lowered, cal.samples, cal.count, opts.perChannel ?? true, opts.method, opts.ranges ? rangeOverrides(lowered, opts.ranges) : undefined);
+    if (fold) {
+      quantized.foldedInput = fold.layer;
+    }
   }
   const data = writeTflite(emitLowered(lowered, mode, { quantized, int8Io: opts.int8Io, floatLayers: opts.floatLayers }));
   return { data, lowered, quantized };

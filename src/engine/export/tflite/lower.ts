@@ -122,7 +122,7 @@ export function lowerGraph(graph: ModelGraph): Lowered {
   const lowered: Lowered = { name: graph.name, tensors, ops, input, output, sites: Object.fromEntries(sites) };
   foldAffine(lowered);
   fuseActivations(lowered);
-  return compact(lowered);
+  return compactLowered(lowered);
 }
 
 function readers(l: Lowered, t: number): LOp[] {
@@ -188,7 +188,7 @@ function fuseActivations(l: Lowered): void {
 }
 
 /** Drops ops the output does not depend on and tensors no op touches, and renumbers. */
-function compact(l: Lowered): Lowered {
+export function compactLowered(l: Lowered): Lowered {
   const needed = new Set<number>([l.output]);
   for (let i = l.ops.length - 1; i >= 0; i--) {
     if (needed.has(l.ops[i].output)) {

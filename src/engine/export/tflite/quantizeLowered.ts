@@ -45,6 +45,8 @@ export interface QuantizedLowered {
   calibration: string;
   /** Calibrated float ranges per tensor (before the constraints), for reports and tests. */
   ranges: { min: number; max: number }[];
+  /** The layer whose input transform was folded into the input quantization (foldInput.ts), if any. */
+  foldedInput?: string;
 }
 
 export const FIXED_OUTPUT: Partial<Record<string, AffineParams>> = {

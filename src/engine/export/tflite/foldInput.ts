@@ -1,0 +1,159 @@
+/**
+ * A leading affine input transform (Rescaling, or a per-channel normalisation: y = x·s[c] + t[c]
+ * right after the model input) folded away in full-int8 files, so raw pixels feed the model:
+ * the input tensor is quantized from the raw values (0..255 pixels → scale 1, zero point −128:
+ * raw uint8 pixels minus 128 are the int8 input, and QUANTIZE in float-I/O files is exact), and
+ * the transform's s and t move into the weights and biases of the ops that read y, so no MUL or
+ * ADD is left. Every variant keeps the same interface (raw pixels in).
+ *
+ * Why into the readers and not only into the input's scale and zero point: in a TFLite file the
+ * input tensor carries one set of parameters, which both the caller and the first op read. If
+ * they described y, a float-I/O file's QUANTIZE would expect normalised values, and the first
+ * op's zero padding (the zero point = real 0) would be 0 in y's units where the raw input has t.
+ *
+ * The fold is exact only where the readers see no padding: every reader of y must be a CONV_2D,
+ * DEPTHWISE_CONV_2D or FULLY_CONNECTED (or a RESHAPE to a flat vector feeding only
+ * FULLY_CONNECTEDs) whose windows never leave the image ('valid', or 'same' that pads nothing),
+ * unless t is 0 everywhere (then padding with 0 is padding with 0 in both units). Otherwise the
+ * transform stays as MUL + ADD, which is correct and bit-exact too, only larger.
+ *
+ * For a reader with weights w over input channels c: w'[…, c] = w[…, c]·s[c] and
+ * bias' = bias + Σ w[…, c]·t[c] over its window (the whole window, every output position sees it).
+ */
+import type { AffineOp, ConvOp, FcOp, LOp, Lowered } from './lowered';
+import { compactLowered } from './lower';
+
+export interface InputFold {
+  /** The lowered model without the transform (readers rewritten), ready to calibrate. */
+  lowered: Lowered;
+  /** The layer whose transform was folded. */
+  layer: string;
+}
+
+/** Whether a conv's window ever covers padding on an input of `inShape` ([h, w, c]) (TensorFlow's 'same' total padding). */
+function padsSomething(op: ConvOp, inShape: number[]): boolean {
+  if (op.padding === 'valid') {
+    return false;
+  }
+  const [, kh, kw] = op.filterShape;
+  const total = (n: number, k: number, s: number, d: number): number => Math.max(0, (Math.ceil(n / s) - 1) * s + (k - 1) * d + 1 - n);
+  return total(inShape[0], kh, op.strides[0], op.dilation[0]) > 0 || total(inShape[1], kw, op.strides[1], op.dilation[1]) > 0;
+}
+
+const readersOf = (l: Lowered, t: number): LOp[] => l.ops.filter((o) => o.inputs.includes(t));
+
+/**
+ * Folds the transform into a reader (or with `dryRun` only says whether it can); false when it
+ * cannot be done exactly. Channels run along the reader's input axis, modulo the transform's
+ * channel count (a flat FULLY_CONNECTED input of an [h, w, c] image: element i is channel i mod c).
+ */
+function foldInto(op: LOp, a: AffineOp, inShape: number[], shiftFree: boolean, dryRun: boolean): boolean {
+  const s = (c: number): number => a.scale[a.scale.length === 1 ? 0 : c % a.scale.length];
+  const t = (c: number): number => a.shift[a.shift.length === 1 ? 0 : c % a.shift.length];
+  if (op.type === 'conv2d' || op.type === 'depthwise') {
+    if (!shiftFree && padsSomething(op, inShape)) {
+      return false;
+    }
+    if (dryRun) {
+      return true;
+    }
+    const cout = op.bias.length;
+    const add = new Float64Array(cout);
+    if (op.type === 'conv2d') {
+      const cin = op.filterShape[3];
+      const per = op.filter.length / cout;
+      for (let i = 0; i < op.filter.length; i++) {
+        const c = i % cin;
+        add[Math.floor(i / per)] += op.filter[i] * t(c);
+        op.filter[i] *= s(c);
+      }
+    } else {
+      const m = op.depthMultiplier;
+      for (let i = 0; i < op.filter.length; i++) {
+        const oc = i % cout;
+        const c = Math.floor(oc / m);
+        add[oc] += op.filter[i] * t(c);
+        op.filter[i] *= s(c);
+      }
+    }
+    add.forEach((v, c) => (op.bias[c] += v));
+    return true;
+  }
+  if (op.type === 'fc') {
+    if (dryRun) {
+      return true;
+    }
+    foldIntoFc(op, s, t);
+    return true;
+  }
+  return false;
+}
+
+function foldIntoFc(op: FcOp, s: (c: number) => number, t: (c: number) => number): void {
+  const inN = op.weights.length / op.units;
+  for (let o = 0; o < op.units; o++) {
+    let add = 0;
+    for (let i = 0; i < inN; i++) {
+      const k = o * inN + i;
+      add += op.weights[k] * t(i);
+      op.weights[k] *= s(i);
+    }
+    op.bias[o] += add;
+  }
+}
+
+/**
+ * The fold, when the model starts with an affine transform that can be folded exactly (see the
+ * module doc); null otherwise. `l` itself is not changed: its ops are copied before rewriting.
+ */
+export function foldInputAffine(l: Lowered): InputFold | null {
+  const first = readersOf(l, l.input);
+  if (first.length !== 1 || first[0].type !== 'affine' || first[0].output === l.output) {
+    return null;
+  }
+  const a = first[0];
+  const y = a.output;
+  const shiftFree = a.shift.every((v) => v === 0);
+  const inShape = l.tensors[l.input].shape;
+  // The per-channel transform runs along the last axis; a flat RESHAPE keeps that order (i mod C).
+  const direct = readersOf(l, y);
+  const ok =
+    direct.length > 0 &&
+    direct.every((o) => {
+      if (o.type === 'reshape') {
+        const rs = readersOf(l, o.output);
+        return l.tensors[o.output].shape.length === 1 && o.output !== l.output && rs.length > 0 && rs.every((r) => r.type === 'fc');
+      }
+      return foldInto(o, a, inShape, shiftFree, true);
+    });
+  if (!ok) {
+    return null;
+  }
+  // Copy every op (weights included) before rewriting, so the caller's Lowered stays as it was.
+  const ops = l.ops.filter((o) => o !== a).map((o) => cloneOp(o));
+  const copyOf = new Map(l.ops.filter((o) => o !== a).map((o, i) => [o, ops[i]]));
+  for (const o of direct) {
+    const c = copyOf.get(o) as LOp;
+    c.inputs = c.inputs.map((t) => (t === y ? l.input : t));
+    if (o.type === 'reshape') {
+      for (const r of readersOf(l, o.output)) {
+        foldInto(copyOf.get(r) as LOp, a, inShape, shiftFree, false);
+      }
+    } else {
+      foldInto(c, a, inShape, shiftFree, false);
+    }
+  }
+  return { lowered: compactLowered({ ...l, ops }), layer: a.layer };
+}
+
+function cloneOp(o: LOp): LOp {
+  const c = { ...o, inputs: [...o.inputs] } as LOp;
+  if (c.type === 'conv2d' || c.type === 'depthwise') {
+    c.filter = Float32Array.from(c.filter);
+    c.bias = Float32Array.from(c.bias);
+  } else if (c.type === 'fc') {
+    c.weights = Float32Array.from(c.weights);
+    c.bias = Float32Array.from(c.bias);
+  }
+  return c;
+}
