@@ -147,7 +147,7 @@ export function foldInputAffine(l: Lowered): InputFold | null {
 }
 
 function cloneOp(o: LOp): LOp {
-  const c = { ...o, inputs: [...o.inputs] } as LOp;
+  const c = { ...o, inputs: [...o.inputs] };
   if (c.type === 'conv2d' || c.type === 'depthwise') {
     c.filter = Float32Array.from(c.filter);
     c.bias = Float32Array.from(c.bias);
