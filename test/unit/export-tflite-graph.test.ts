@@ -265,32 +265,36 @@ void describe('full-integer int8 is bit-exact against our int8 reference in both
   });
 
   void test('a per-channel normalisation (BatchNormalization on a 3-channel input) folds into a conv and, through Flatten, into a Dense layer', async () => {
-    for (const head of ['conv', 'dense'] as const) {
+    for (const head of ['conv', 'dense', 'rescale+conv'] as const) {
       const m = new GraphMaker(11);
       const x = m.input('input_1', [6, 6, 3]);
-      let h = m.add('BatchNormalization', 'normalization', [x], { axis: -1, momentum: 0.99, epsilon: 0.001, center: true, scale: true }, [
+      // 'rescale+conv': a Rescaling(2) before the normalisation — the two compose into one transform.
+      const r = head === 'rescale+conv' ? m.add('Rescaling', 'rescaling', [x], { scale: 2, offset: 0 }) : x;
+      let h = m.add('BatchNormalization', 'normalization', [r], { axis: -1, momentum: 0.99, epsilon: 0.001, center: true, scale: true }, [
         ['gamma', [3], 'ones'],
         ['beta', [3], 'bias'],
         ['moving_mean', [3], 'small'],
         ['moving_variance', [3], 'var'],
       ]);
-      if (head === 'conv') {
+      if (head !== 'dense') {
         h = m.add('Conv2D', 'conv2d', [h], { filters: 4, kernelSize: [3, 3], strides: [1, 1], padding: 'valid', dilationRate: [1, 1], activation: 'relu', useBias: true }, [
           ['kernel', [3, 3, 3, 4], 'glorot', 27, 36],
           ['bias', [4], 'bias'],
         ]);
       }
       h = m.add('Flatten', 'flatten', [h], {});
-      const n = head === 'conv' ? 4 * 4 * 4 : 6 * 6 * 3;
+      const n = head !== 'dense' ? 4 * 4 * 4 : 6 * 6 * 3;
       const y = m.add('Dense', 'dense', [h], { units: 5, activation: 'softmax', useBias: true }, [['kernel', [n, 5], 'glorot', n, 5], ['bias', [5], 'bias']]);
       const g = m.graph(`norm_${head}`, x, y);
       // Raw values 0..255 (the normalisation's moving mean/variance are made for them).
-      g.layers[1].weights[2].data.set([120, 90, 60]);
-      g.layers[1].weights[3].data.set([4000, 3000, 2500]);
+      const norm = g.layers.find((l) => l.name === 'normalization')!;
+      norm.weights[2].data.set([120, 90, 60]);
+      norm.weights[3].data.set([4000, 3000, 2500]);
       const px = (k: number, count: number) => Float32Array.from({ length: count * 108 }, (_, i) => ((i + k) * 37 + Math.floor(i / 7) * 11) % 256);
       const cal = { samples: px(0, 50), count: 50 };
       const q8 = graphTfliteBytes(g, 'full-int8', { calibration: cal, int8Io: true });
       assert.ok(!opsOf(q8.data).some((o) => o.startsWith('MUL') || o.startsWith('ADD')), opsOf(q8.data).join(' '));
+      assert.equal(q8.quantized!.foldedInput, head === 'rescale+conv' ? 'rescaling+normalization' : 'normalization');
       const p = q8.quantized!.params[q8.lowered.input];
       assert.deepEqual([p.scale, p.zeroPoint], [1, -128], 'raw 0..255 input');
       const ref = tfjsForward(g, px(1000, 8), 8);

@@ -111,7 +111,26 @@ export function foldInputAffine(l: Lowered): InputFold | null {
   if (first.length !== 1 || first[0].type !== 'affine' || first[0].output === l.output) {
     return null;
   }
-  const a = first[0];
+  // Consecutive leading transforms (e.g. a Rescaling then a normalisation) compose into one.
+  let a: AffineOp = first[0];
+  const chain = [a];
+  for (;;) {
+    const next = readersOf(l, a.output);
+    const b = next[0];
+    if (next.length !== 1 || b.type !== 'affine' || a.output === l.output || b.output === l.output) {
+      break;
+    }
+    const composed = composeAffine(a, b);
+    if (!composed) {
+      break;
+    }
+    a = composed;
+    chain.push(b);
+  }
+  if (chain.length > 1) {
+    l = { ...l, ops: l.ops.filter((o) => !chain.includes(o as AffineOp)).concat() };
+    l.ops.splice(0, 0, a);
+  }
   const y = a.output;
   const shiftFree = a.shift.every((v) => v === 0);
   const inShape = l.tensors[l.input].shape;
@@ -144,6 +163,18 @@ export function foldInputAffine(l: Lowered): InputFold | null {
     }
   }
   return { lowered: compactLowered({ ...l, ops }), layer: a.layer };
+}
+
+/** b(a(x)) as one transform along the last axis (per tensor or per channel), or null when their channel counts differ. */
+function composeAffine(a: AffineOp, b: AffineOp): AffineOp | null {
+  const n = Math.max(a.scale.length, a.shift.length, b.scale.length, b.shift.length);
+  if ([a.scale, a.shift, b.scale, b.shift].some((v) => v.length !== 1 && v.length !== n)) {
+    return null;
+  }
+  const at = (v: Float32Array, c: number): number => v[v.length === 1 ? 0 : c];
+  const scale = Float32Array.from({ length: n }, (_, c) => at(a.scale, c) * at(b.scale, c));
+  const shift = Float32Array.from({ length: n }, (_, c) => at(a.shift, c) * at(b.scale, c) + at(b.shift, c));
+  return { ...a, output: b.output, layer: `${a.layer}+${b.layer}`, scale, shift };
 }
 
 function cloneOp(o: LOp): LOp {
