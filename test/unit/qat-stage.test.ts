@@ -20,6 +20,7 @@ import { runClusterStage } from '../../src/engine/jobs/cluster';
 import { runExportStage } from '../../src/engine/jobs/export';
 import { runQatStage } from '../../src/engine/jobs/qat';
 import { resolveConfig } from '../../src/engine/config';
+import { stagesOf } from '../../src/engine/jobs/pipeline';
 import { runSweepPoint, sparsityPoints } from '../../src/engine/jobs/sweepPoints';
 import { sweepPointOf } from '../../src/engine/jobs/sweep';
 import { pruneMagnitude, tempDir, trainMlp } from './export-helpers';
@@ -121,6 +122,14 @@ void test('a sweep point with qat.enabled: sparsity × {PTQ, QAT}, both rows tag
     assert.ok(r.nonzeros <= 0.27 * r.params, `${r.path}: ${r.nonzeros} non-zeros of ${r.params}`);
   }
   assert.equal(sweepPointOf('pruned_s75_qat_full_int8.tflite', false), 'pruned_s75');
+});
+
+void test('stages: pipeline train → prune → cluster → qat → export; sweep adds qat; qat / cluster commands', () => {
+  assert.deepEqual(stagesOf('pipeline', config), ['train', 'prune', 'cluster', 'qat', 'export']);
+  assert.deepEqual(stagesOf('pipeline', { ...config, qat: { ...config.qat, enabled: false }, cluster: { ...config.cluster, enabled: false } }), ['train', 'prune', 'export']);
+  assert.deepEqual(stagesOf('sweep', config, { models: ['m.h5'] }), ['prune', 'qat', 'export']);
+  assert.deepEqual(stagesOf('qat', config), ['qat', 'export']);
+  assert.deepEqual(stagesOf('cluster', config), ['cluster', 'export']);
 });
 
 void test('config: qat and cluster sections validated with problem + fix', () => {

@@ -46,7 +46,8 @@ export function stagesOf(job: JobKind, config: RunConfig, inputs?: JobInputs): S
         ...(config.quantize.enabled ? (['export'] as const) : []),
       ];
     case 'sweep':
-      return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), 'prune', 'export'];
+      // With qat.enabled every point is also fine-tuned with QAT after its pruning.
+      return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), 'prune', ...(config.qat.enabled ? (['qat'] as const) : []), 'export'];
     case 'sensitivity':
       return [...(inputs && inputs.models.length > 0 ? [] : (['train'] as const)), 'sensitivity'];
     case 'qat':
