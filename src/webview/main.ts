@@ -225,6 +225,11 @@ function renderProgress(run: PanelRun | null): void {
     ` · loss ${p.loss.toFixed(4)} · accuracy ${(p.accuracy * 100).toFixed(2)} %`;
 }
 
+/** A sensitivity analysis of a given model trains nothing: no empty accuracy/loss charts above its tables. */
+function renderChartsVisibility(run: PanelRun | null): void {
+  el('charts').hidden = run?.job === 'sensitivity' && run.points.length === 0 && run.report.length === 0;
+}
+
 function renderChartsNote(run: PanelRun | null): void {
   const note = el('charts-note');
   const empty = run !== null && run.points.length === 0 && run.job !== 'evaluate' && run.job !== 'quantize' && run.job !== 'sensitivity';
@@ -294,6 +299,7 @@ function renderAll(): void {
   renderProgress(run);
   renderLists(run);
   renderChartsNote(run);
+  renderChartsVisibility(run);
   el('sparsity-card').hidden = !run || run.sparsity.size === 0;
   charts.update(run);
   renderTradeoff(run);
@@ -336,6 +342,7 @@ function onMessage(msg: ToWebview): void {
       renderProgress(run);
       renderLists(run);
       renderChartsNote(run);
+      renderChartsVisibility(run);
       el('sparsity-card').hidden = run.sparsity.size === 0;
       if (chartsChanged) {
         charts.update(run);

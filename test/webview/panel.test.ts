@@ -903,6 +903,7 @@ void describe('metrics panel in headless Chromium', () => {
       },
     });
     assert.equal(await page.locator('#sensitivity-section').isVisible(), true);
+    assert.equal(await page.locator('#charts').isVisible(), false, 'no empty training charts for an analysis that trained nothing');
     assert.equal(await page.locator('#sensitivity-prune tbody tr').count(), 2);
     assert.equal(await page.locator('#sensitivity-prune tbody tr').nth(1).locator('th').innerText(), evil, 'a layer name is shown as text');
     assert.equal(await page.locator('#sensitivity-section img').count(), 0, 'and never parsed as HTML');
