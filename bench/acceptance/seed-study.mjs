@@ -26,7 +26,7 @@ for (const seed of seeds) {
   fs.writeFileSync(path.join(dir, 'model-optimizer.json'), JSON.stringify(cfg, null, 2));
   const ours = execFileSync(process.execPath, [path.join(root, 'bin/model-optimizer.js'), 'train', '--config', 'model-optimizer.json', '--out', 'out'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26 });
   fs.writeFileSync(path.join(dir, 'engine.log'), ours);
-  const engineAcc = Number(/test accuracy ([0-9.]+)/.exec(ours)?.[1]);
+  const engineAcc = Number(/test accuracy ([0-9.]+), test loss/.exec(ours)?.[1]);
   const stock = execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench/acceptance/train-tfjs-layers.ts'), path.join(dir, 'tfjs-layers'), '2', '60000', String(seed)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
   fs.writeFileSync(path.join(dir, 'tfjs-layers.log'), stock);
   const stockAcc = Number(/test accuracy \([^)]*\): ([0-9.]+)/.exec(stock)?.[1]);

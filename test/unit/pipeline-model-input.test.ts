@@ -96,11 +96,11 @@ void test('pipeline --model F (saved by stock tfjs-layers): F is the baseline ro
   const kernelOf = (cls: string): string => model.layers.find((l) => l.getClassName() === cls)?.name ?? '';
   model.dispose();
 
-  // 2. pipeline --model F: prune every prunable layer to 50 %, export .h5 (no TFLite: not what this checks).
+  // 2. pipeline --model F: prune every prunable layer to 50 %, export .h5 and weight-quantized TF.js (no TFLite: not what this checks).
   const config = {
     data: { trainLimit: TRAIN, testLimit: TEST },
     prune: { epochs: 1, layers: 'all', schedule: { kind: 'constant_sparsity', targetSparsity: 0.5, frequency: 4 } },
-    quantize: { tflite: [], tfjs: [] },
+    quantize: { tflite: [], tfjs: ['uint8', 'float16'] },
     backend: 'wasm',
   };
   await fs.writeFile(path.join(dir, 'cfg.json'), JSON.stringify(config));
@@ -153,6 +153,33 @@ void test('pipeline --model F (saved by stock tfjs-layers): F is the baseline ro
     assert.equal(zeros(w.data), w.data.length / 2, `${w.layer}/${w.name}: exactly half zero`);
     assert.equal(prunedRow?.layers.find((l) => l.name === w.layer)?.sparsity, 0.5);
   }
+  // Weight-quantized TF.js of the CNN: stock tfjs-decoded weights within half a quantization step
+  // of h5py's float weights (uint8: pruned zeros stay exactly zero), measured in tfjs-layers.
+  for (const mode of ['uint8', 'float16'] as const) {
+    const rel = `pruned_stock_convnet_${mode}/model.json`;
+    const row = byPath.get(rel);
+    assert.ok(row && row.format === 'tfjs-quantized' && row.variant === mode && row.accuracy !== null, `${rel} measured`);
+    assert.ok(Math.abs(row.accuracy - (prunedRow?.accuracy ?? 0)) <= 0.02, `${rel}: accuracy ${row.accuracy} near the float file's`);
+    const json = JSON.parse(await fs.readFile(path.join(out, rel), 'utf8')) as { weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+    const group = json.weightsManifest[0];
+    const bin = await fs.readFile(path.join(out, path.dirname(rel), group.paths[0]));
+    const decoded = tf.io.decodeWeights(new Uint8Array(bin).buffer, group.weights);
+    for (const w of pruned.weights) {
+      const spec = group.weights.find((e) => e.name === `${w.layer}/${w.name?.replace(/:0$/, '')}`);
+      assert.ok(spec, `${w.layer}/${w.name} in ${rel}`);
+      const dq = decoded[spec.name].dataSync();
+      const step = mode === 'uint8' ? (spec.quantization?.scale ?? 0) / 2 + 1e-7 : 0;
+      for (let i = 0; i < w.data.length; i++) {
+        const tol = mode === 'uint8' ? step : Math.abs(w.data[i]) * 2 ** -11 + 6e-8;
+        assert.ok(Math.abs(dq[i] - w.data[i]) <= tol, `${rel} ${spec.name}[${i}]: ${dq[i]} vs ${w.data[i]}`);
+        if (w.data[i] === 0) {
+          assert.equal(dq[i], 0, `${rel} ${spec.name}[${i}]: a pruned zero stays zero`);
+        }
+      }
+    }
+    tf.dispose(Object.values(decoded));
+  }
+
   // The baseline .h5 written for F reads back with F's accuracy in numpy too.
   const baseH5 = await pythonReference(path.join(out, 'stock_convnet.h5'), TEST);
   assert.equal(baseH5.accuracy, stockAccuracy);

@@ -19,6 +19,11 @@ import { LIMITS, readFileLimited, readTextLimited, resolveInside } from '../util
 import { tfjsModelJson } from './tfjs';
 import { checkWeightBytes, checkWeightsManifest } from './tfjsManifest';
 import { validateModel } from './validateModel';
+import { analyzeGraph } from '../graph/analyze';
+import { graphToMlp } from '../graph/mlp';
+import type { ModelGraph } from '../graph/types';
+import { checkFiniteWeights } from './kerasH5Graph';
+import { tfjsGraphModelJson } from './tfjsGraph';
 
 export interface WeightQuantization {
   dtype: 'uint8' | 'float16' | 'uint16';
@@ -73,48 +78,71 @@ export function tfjsTopology(model: MlpModel): Record<string, unknown> {
   return (tfjsModelJson(model) as { modelTopology: Record<string, unknown> }).modelTopology;
 }
 
-/** Writes `<dir>/model.json` + `<dir>/group1-shard1of1.bin` atomically (weights first). */
-export async function saveTfjsQuantized(model: MlpModel, dir: string, mode: TfjsQuantMode): Promise<{ bytes: number; modelJson: string }> {
-  validateModel(model, `TF.js ${mode}`);
+/** Each weight quantized to `mode` (manifest entries in order, and the packed bytes). */
+function quantizeWeights(weights: readonly { name: string; shape: readonly number[]; data: Float32Array }[], mode: TfjsQuantMode): { specs: WeightSpec[]; bin: Uint8Array } {
   const specs: WeightSpec[] = [];
   const parts: Uint8Array[] = [];
-  for (const l of model.layers) {
-    for (const [suffix, values, shape] of [
-      ['kernel', l.kernel, [l.inputDim, l.units]],
-      ['bias', l.bias, [l.units]],
-    ] as const) {
-      const name = `${l.name}/${suffix}`;
-      if (mode === 'uint8') {
-        const { q, scale, min } = quantizeUint8(values);
-        specs.push({ name, shape: [...shape], dtype: 'float32', quantization: { dtype: 'uint8', scale, min } });
-        parts.push(q);
-      } else {
-        const h = toFloat16(values);
-        specs.push({ name, shape: [...shape], dtype: 'float32', quantization: { dtype: 'float16' } });
-        parts.push(new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
-      }
+  for (const w of weights) {
+    if (mode === 'uint8') {
+      const { q, scale, min } = quantizeUint8(w.data);
+      specs.push({ name: w.name, shape: [...w.shape], dtype: 'float32', quantization: { dtype: 'uint8', scale, min } });
+      parts.push(q);
+    } else {
+      const h = toFloat16(w.data);
+      specs.push({ name: w.name, shape: [...w.shape], dtype: 'float32', quantization: { dtype: 'float16' } });
+      parts.push(new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
     }
   }
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const bin = new Uint8Array(total);
+  const bin = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let off = 0;
   for (const p of parts) {
     bin.set(p, off);
     off += p.length;
   }
+  return { specs, bin };
+}
+
+async function writeQuantized(dir: string, modelTopology: Record<string, unknown>, q: { specs: WeightSpec[]; bin: Uint8Array }): Promise<{ bytes: number; modelJson: string }> {
   const json: ModelJson = {
     format: 'layers-model',
     generatedBy: 'model-optimizer',
     convertedBy: null,
-    modelTopology: tfjsTopology(model),
-    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
+    modelTopology,
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: q.specs }],
   };
   const modelJson = path.join(dir, 'model.json');
   const bytes = await writeFilesAtomic([
-    { path: path.join(dir, WEIGHTS_FILE), data: bin },
+    { path: path.join(dir, WEIGHTS_FILE), data: q.bin },
     { path: modelJson, data: JSON.stringify(json) },
   ]);
   return { bytes, modelJson };
+}
+
+/** Writes `<dir>/model.json` + `<dir>/group1-shard1of1.bin` atomically (weights first). */
+export async function saveTfjsQuantized(model: MlpModel, dir: string, mode: TfjsQuantMode): Promise<{ bytes: number; modelJson: string }> {
+  validateModel(model, `TF.js ${mode}`);
+  const weights = model.layers.flatMap((l) => [
+    { name: `${l.name}/kernel`, shape: [l.inputDim, l.units], data: l.kernel },
+    { name: `${l.name}/bias`, shape: [l.units], data: l.bias },
+  ]);
+  return writeQuantized(dir, tfjsTopology(model), quantizeWeights(weights, mode));
+}
+
+/**
+ * Any graph as a weight-quantized TF.js model: the topology the float TF.js saver writes
+ * (export/tfjsGraph.ts) and every weight (BatchNormalization's statistics too) quantized.
+ * A Dense stack keeps the file the reference run has always written (saveTfjsQuantized).
+ */
+export async function saveTfjsQuantizedGraph(graph: ModelGraph, dir: string, mode: TfjsQuantMode): Promise<{ bytes: number; modelJson: string }> {
+  const mlp = graphToMlp(graph).model;
+  if (mlp) {
+    return saveTfjsQuantized(mlp, dir, mode);
+  }
+  analyzeGraph(graph);
+  checkFiniteWeights(graph, `TF.js ${mode}`);
+  const weights = graph.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape, data: w.data })));
+  const topology = tfjsGraphModelJson(graph).modelTopology as Record<string, unknown>;
+  return writeQuantized(dir, topology, quantizeWeights(weights, mode));
 }
 
 export interface TfjsFiles {

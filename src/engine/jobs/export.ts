@@ -9,11 +9,10 @@ import * as path from 'node:path';
 import type { TfjsQuantMode, TfliteMode } from '../../protocol/config';
 import type { ArtifactKind, ModelReport } from '../../protocol/engine';
 import { saveKerasH5Graph } from '../export/kerasH5Graph';
-import { graphToMlp } from '../graph/mlp';
 import { analyzeGraph } from '../graph/analyze';
 import { layerTable } from '../graph/stats';
 import { saveTflite } from '../export/tflite';
-import { saveTfjsQuantized } from '../export/tfjsQuantized';
+import { saveTfjsQuantizedGraph } from '../export/tfjsQuantized';
 import type { ModelGraph } from '../graph/types';
 import type { MlpModel } from '../model/mlp';
 import { withDeltas, writeComparison } from '../report/comparison';
@@ -100,19 +99,6 @@ export async function evaluateWritten(ctx: StageContext, items: readonly Written
   return rows;
 }
 
-/**
- * The Dense-stack form of `graph` for the exporters that only write Dense stacks so far
- * (TFLite, weight-quantized TF.js), or null after a warning saying what was skipped and why;
- * the other files are still written.
- */
-export function denseOnly(ctx: StageContext, graph: ModelGraph, format: string): MlpModel | null {
-  const r = graphToMlp(graph);
-  if (!r.model) {
-    ctx.warn('export-not-supported', `${format} export of ${graph.name} is not available yet for this model (${r.reason}); the Keras .h5 and TF.js files are written.`);
-  }
-  return r.model;
-}
-
 async function exists(p: string): Promise<boolean> {
   return fs.stat(p).then(
     () => true,
@@ -173,15 +159,11 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[], ex
   }
 
   written.push(...(await writeTfliteVariants(ctx, target, q.tflite, '', progress)));
-  const targetMlp = q.tfjs.length ? denseOnly(ctx, target, 'Weight-quantized TF.js') : null;
   for (const mode of q.tfjs) {
     ctx.throwIfCancelled();
     const dir = tfjsQuantDirName(target.name, mode);
     exportProgress(ctx, `writing ${dir}/`, progress.done++, progress.total);
-    if (!targetMlp) {
-      continue;
-    }
-    const { bytes } = await saveTfjsQuantized(targetMlp, abs(dir), mode);
+    const { bytes } = await saveTfjsQuantizedGraph(target, abs(dir), mode);
     ctx.addArtifact('tfjs-quantized', target.name, `${dir}/model.json`, bytes);
     written.push({ kind: 'tfjs-quantized', model: target.name, rel: `${dir}/model.json`, evalPath: abs(dir) });
   }
