@@ -1,7 +1,9 @@
 // A stand-in sweep worker for test/unit/sweep-pool.test.ts: speaks the worker protocol of
 // src/engine/jobs/sweepMessages.ts, and behaves by the point's name:
 //   slow-*  three events 300 ms apart, then done;   fast-*  three events at once, then done;
-//   crash-* one event, then exits with code 3;       stuck-* one event, then ignores cancel.
+//   crash-* one event, then exits with code 3;       stuck-* one event, then ignores cancel;
+//   bad-*   one event, then fails with bad input.
+// With FAKE_INIT_FAIL set, the worker fails its init (as a worker whose backend cannot start).
 // Every event is a log line '<name> <n>' so the test can check the order they arrive in.
 if (!process.argv.includes('--sweep-worker') || !process.send) {
   process.exit(2);
@@ -16,6 +18,11 @@ async function run(point) {
   if (name.startsWith('crash')) {
     log(index, `${name} 1`);
     process.exit(3);
+  }
+  if (name.startsWith('bad')) {
+    log(index, `${name} 1`);
+    send({ type: 'pointFailed', index, code: 'bad-input', message: `${name}: the user's to fix`, where: 'm.json: prune' });
+    return;
   }
   if (name.startsWith('stuck')) {
     stuck = true;
@@ -35,7 +42,10 @@ async function run(point) {
 }
 
 process.on('message', (m) => {
-  if (m.type === 'init') {
+  if (m.type === 'init' && process.env.FAKE_INIT_FAIL) {
+    send({ type: 'initFailed', message: 'no backend here' });
+    setTimeout(() => process.exit(1), 20);
+  } else if (m.type === 'init') {
     send({ type: 'inited', cpuMs: 0 });
   } else if (m.type === 'point') {
     void run(m.point);

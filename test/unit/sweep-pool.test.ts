@@ -24,7 +24,7 @@ function points(...names: string[]): SweepPoint[] {
   return names.map((name, index) => ({ index, name, targetSparsity: 0.5, overlay: {} }));
 }
 
-async function runPool(names: string[], workers: number, onEvent?: (e: EngineEvent, ac: AbortController) => void) {
+async function runPool(names: string[], workers: number, onEvent?: (e: EngineEvent, ac: AbortController) => void, env?: NodeJS.ProcessEnv) {
   const events: EngineEvent[] = [];
   const ends: PointOutcome[] = [];
   const ac = new AbortController();
@@ -33,7 +33,7 @@ async function runPool(names: string[], workers: number, onEvent?: (e: EngineEve
     onEvent?.(e, ac);
   }, ac.signal, { loadData: () => Promise.resolve(DATA), createTrainer: () => Promise.reject(new Error('unused')) }, '/nonexistent-out');
   const pts = points(...names);
-  await runPointsInWorkers(ctx, MODEL, DATA, pts, { workers, script: FAKE }, (o) => {
+  await runPointsInWorkers(ctx, MODEL, DATA, pts, { workers, script: FAKE, ...(env ? { env } : {}) }, (o) => {
     // The end of a point comes after everything it did, and in point order.
     events.push({ type: 'log', level: 'info', message: `end ${o.point.name} ${o.ok ? 'ok' : o.code}` });
     ends.push(o);
@@ -73,4 +73,21 @@ void test('cancel: a worker that ignores it is killed after the grace period; ev
   assert.deepEqual(lines.filter((l) => l.startsWith('end')), ['end stuck-a cancelled', 'end stuck-b cancelled', 'end fast-c cancelled']);
   // A lower bound only: the kill waits for the grace period, then the run goes on.
   assert.ok(Date.now() - cancelledAt >= CANCEL_GRACE_MS - 50, 'the stuck worker was given the grace period');
+});
+
+void test('bad input in a point stops handing out points: the rest end not run', async () => {
+  const { lines, ends } = await runPool(['fast-z', 'bad-a', 'fast-c', 'fast-d'], 1);
+  assert.deepEqual(lines.filter((l) => l.startsWith('end')), ['end fast-z ok', 'end bad-a bad-input', 'end fast-c cancelled', 'end fast-d cancelled']);
+  const bad = ends[1];
+  assert.ok(!bad.ok && bad.code === 'bad-input' && bad.where === 'm.json: prune');
+  assert.ok(!ends[2].ok && /not run: an earlier point failed on bad input/.test(ends[2].message));
+});
+
+void test('workers that cannot start: every point ends failed with the worker\'s own message', async () => {
+  const { ends } = await runPool(['fast-a', 'fast-b'], 2, undefined, { FAKE_INIT_FAIL: '1' });
+  assert.deepEqual(ends.map((e) => [e.point.name, e.ok]), [['fast-a', false], ['fast-b', false]]);
+  for (const e of ends) {
+    assert.ok(!e.ok && e.code === 'internal');
+    assert.match(e.message, /^a sweep worker \(pid \d+\) exited with code 1 before it could run a point: .*no backend here/);
+  }
 });
