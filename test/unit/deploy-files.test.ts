@@ -9,6 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { resolverMethod } from '../../src/engine/deploy/cArray';
+import { CORE_OBJECTS, OP_OBJECTS } from '../../src/engine/deploy/kernelCodeObjects';
+import { TFLM_CODE } from '../../src/engine/deploy/kernelCodeTable';
 import { deployModel } from '../../src/engine/deploy/report';
 import { tfliteBytes } from '../../src/engine/export/tflite';
 import { mnist, randomModel, tempDir } from './export-helpers';
@@ -24,7 +26,13 @@ void test('C array: compiles with g++ -std=c++17 and reads back exactly the .tfl
   await fs.writeFile(file, data);
   const { report, files } = await deployModel(file, dir);
   assert.deepEqual(files.map((f) => path.basename(f)).sort(), ['_deploy.json', '_deploy.md', '_model_data.cc', '_model_data.h', '_ops.h'].map((s) => `pruned-mnist.v2_full_int8${s}`).sort());
-  assert.equal(report.flash_bytes, data.length);
+  assert.equal(report.model_bytes, data.length);
+  // Flash = the model array + the TFLM code estimate: the runtime core and each kernel object once.
+  const objects = new Set([...CORE_OBJECTS, ...report.ops.flatMap((op) => OP_OBJECTS[op] ?? [])]);
+  const code = [...objects].reduce((a, o) => a + TFLM_CODE.objects[o], 0);
+  assert.equal(report.code.totalBytes, code);
+  assert.equal(report.flash_bytes, data.length + code);
+  assert.deepEqual(report.code.unmeasured, []);
   assert.equal(report.macs, 784 * 32 + 32 * 10);
   assert.equal(report.tflm_compatible, true);
   const h = await fs.readFile(path.join(dir, 'pruned-mnist.v2_full_int8_model_data.h'), 'utf8');

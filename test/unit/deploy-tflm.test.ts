@@ -19,6 +19,8 @@ import { graphToMlp, mlpToGraph } from '../../src/engine/graph/mlp';
 import type { ModelGraph } from '../../src/engine/graph/types';
 import { GraphTrainer } from '../../src/engine/train/graphTrainer';
 import { mnistPackagePaths } from '../../src/engine/data/mnist';
+import { TFLM_CODE } from '../../src/engine/deploy/kernelCodeTable';
+import { measureTflmCode } from '../../src/engine/deploy/measureCode';
 import { analyzeDeploy } from '../../src/engine/deploy/report';
 import { tfliteBytes } from '../../src/engine/export/tflite';
 import { TfliteModel } from '../../src/engine/runtime/tfliteRuntime';
@@ -166,4 +168,12 @@ void test('every TFLite variant, the convnet and the Functional models: compatib
   }
   console.log(rows.join('\n'));
   await fs.rm(dir, { recursive: true, force: true });
+});
+
+void test('the stored TFLM code sizes match this TFLM build (within 10 %; regenerate: npx tsx scripts/measure-tflm-code.ts)', { skip: unavailable ?? false }, () => {
+  const now = measureTflmCode(BUILD);
+  assert.deepEqual(Object.keys(now.objects).sort(), Object.keys(TFLM_CODE.objects).sort());
+  for (const [o, bytes] of Object.entries(now.objects)) {
+    assert.ok(Math.abs(bytes - TFLM_CODE.objects[o]) <= 0.1 * Math.max(bytes, 100), `${o}: ${bytes} B now, ${TFLM_CODE.objects[o]} B stored`);
+  }
 });

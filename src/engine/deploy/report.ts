@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { estimateArena, modelCost, type ArenaEstimate, type LayerCost } from './analyze';
 import { modelCFiles, opNames } from './cArray';
 import { tflmCompatible, tflmFindings, type Finding } from './compat';
+import { estimateCode, type CodeEstimate } from './kernelCode';
 import { estimateLatencyMs, type LatencyRange } from './latency';
 import { TARGETS, findTarget, type TargetPreset } from './targets';
 
@@ -21,7 +22,10 @@ export interface DeployReport {
   model: string;
   model_bytes: number;
   macs: number;
+  /** Flash a program needs: the model array + the estimated TFLM code (code). */
   flash_bytes: number;
+  /** The TFLM runtime and the kernels of the ops used, as measured on the host build (see code.basis). */
+  code: CodeEstimate;
   weight_bytes: number;
   arena_bytes: number;
   arena_lower_bound_bytes: number;
@@ -87,14 +91,14 @@ export function targetFit(t: TargetPreset, r: Pick<DeployReport, 'flash_bytes' |
   };
 }
 
-function targetFindings(name: string, f: TargetFit, r: Pick<DeployReport, 'flash_bytes' | 'arena_bytes'>, maxLatencyMs: number | null): Finding[] {
+function targetFindings(name: string, f: TargetFit, r: Pick<DeployReport, 'flash_bytes' | 'model_bytes' | 'arena_bytes'>, maxLatencyMs: number | null): Finding[] {
   const n = (x: number): string => x.toLocaleString('en-US');
   const out: Finding[] = [];
   if (f.fits_flash === false) {
     out.push({
       severity: 'warning',
       code: 'exceeds-target-flash',
-      message: `The model array (${n(r.flash_bytes)} B) does not fit ${f.label}'s flash (${n(f.flash_budget_bytes!)} B), before any program code.`,
+      message: `The model array and TFLM's code (${n(r.model_bytes)} + ${n(r.flash_bytes - r.model_bytes)} B estimated) do not fit ${f.label}'s flash (${n(f.flash_budget_bytes!)} B).`,
       fix: 'Deploy a smaller file: full-int8 (4× smaller than float32), more pruning with a compressed format, or a target with more flash.',
     });
   }
@@ -158,26 +162,29 @@ export function analyzeDeploy(file: string, bytes: Uint8Array, opts: DeployOptio
   };
   const { plan, ...arenaRest } = arena;
   const compatible = tflmCompatible(findings);
+  const ops = opNames(g);
+  const code = estimateCode(ops);
+  const flash = bytes.length + code.totalBytes;
   const latency: Record<string, LatencyRange> = {};
   const targets: Record<string, TargetFit> = {};
   for (const t of TARGETS) {
     latency[t.name] = estimateLatencyMs(cost.layers, t);
-    targets[t.name] = targetFit(t, { flash_bytes: bytes.length, arena_bytes: arena.estimateBytes, tflm_compatible: compatible }, latency[t.name], maxLatencyMs);
+    targets[t.name] = targetFit(t, { flash_bytes: flash, arena_bytes: arena.estimateBytes, tflm_compatible: compatible }, latency[t.name], maxLatencyMs);
   }
   if (chosen !== null) {
-    findings.push(...targetFindings(chosen, targets[chosen], { flash_bytes: bytes.length, arena_bytes: arena.estimateBytes }, maxLatencyMs));
+    findings.push(...targetFindings(chosen, targets[chosen], { flash_bytes: flash, model_bytes: bytes.length, arena_bytes: arena.estimateBytes }, maxLatencyMs));
   }
   return {
     model: path.basename(file),
     model_bytes: bytes.length,
     macs: cost.macs,
-    // The model array is what goes to flash; kernel code comes on top (see the .md).
-    flash_bytes: bytes.length,
+    flash_bytes: flash,
+    code,
     weight_bytes: cost.weightBytes,
     arena_bytes: arena.estimateBytes,
     arena_lower_bound_bytes: arena.lowerBoundBytes,
     arena: { ...arenaRest, peak_operator: plan.peakScope - 1 },
-    ops: opNames(g),
+    ops,
     tflm_compatible: compatible,
     findings,
     inputs: g.inputs.map(io),
@@ -203,20 +210,22 @@ function markdown(r: DeployReport): string {
     `| | |`,
     `|---|---:|`,
     `| MACs per inference | ${n(r.macs)} |`,
-    `| Flash: model array | ${n(r.flash_bytes)} B |`,
+    `| Flash (model array + TFLM code, estimated) | ${n(r.flash_bytes)} B |`,
+    `| model array | ${n(r.model_bytes)} B |`,
     `| of which weights | ${n(r.weight_bytes)} B |`,
+    `| TFLM runtime + kernels of these ops | ${n(r.code.totalBytes)} B |`,
     `| Tensor arena (estimate) | ${n(r.arena_bytes)} B |`,
     `| Arena lower bound | ${n(r.arena_lower_bound_bytes)} B |`,
     `| Runs in TensorFlow Lite Micro | ${r.tflm_compatible ? 'yes' : 'no'} |`,
     '',
     `Arena = ${n(r.arena.plannedBytes)} B of planned activations + ${n(r.arena.overheadBytes)} B of TFLM bookkeeping. Assumptions: ${r.arena.assumptions.join('; ')}.`,
-    'Flash for the program adds the TFLM interpreter and the kernels of the ops below (typically tens of kB with reference kernels).',
+    `Code estimate: runtime core ${n(r.code.coreBytes)} B + kernels ${r.code.kernels.map((k) => `${k.op} ${n(k.bytes)} B`).join(', ')}${r.code.unmeasured.length ? ` (not measured: ${r.code.unmeasured.join(', ')})` : ''}. Measured on the ${r.code.basis}; a Cortex-M build (Thumb-2, -Os) is smaller, and optimized kernels (CMSIS-NN, ESP-NN) add their own code. Your application comes on top.`,
     '',
     `Ops (register these, see the _ops.h file): ${r.ops.join(', ')}`,
     '',
     '## Targets',
     '',
-    'Latency = Σ MACs × cycles/MAC ÷ clock per operator, from the fast end (optimized kernels: CMSIS-NN, ESP-NN, XNNPACK) to the slow end (plain reference kernels) of each preset\'s published figures (docs/targets.md). Flash = the model array (program code comes on top); RAM = the arena estimate.',
+    'Latency = Σ MACs × cycles/MAC ÷ clock per operator, from the fast end (optimized kernels: CMSIS-NN, ESP-NN, XNNPACK) to the slow end (plain reference kernels) of each preset\'s published figures (docs/targets.md). Flash = the model array + the estimated TFLM code; RAM = the arena estimate.',
     '',
     '| Target | Latency (ms) | Flash | RAM | Runs | Verdict |',
     '|---|---:|---|---|---|---|',
