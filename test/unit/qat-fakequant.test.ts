@@ -104,11 +104,23 @@ void describe('fake quantization', () => {
   });
 });
 
-/** QAT model with ranges observed on 100 training images; returns the trainer's predictions and the export. */
+/** Model input: pixels in [0, 1], or raw 0..255 for a model that starts with a Rescaling layer. */
+let raw = false;
+const input = (images: Uint8Array | Float32Array, s: number, n: number): Float32Array => (raw ? Float32Array.from(pixelsOf(images, s, n), (v) => Math.round(v * 255)) : pixelsOf(images, s, n));
+
+/** QAT model with ranges observed on 100 training images. */
 function qatSetup(g: ModelGraph, perChannel: boolean) {
   const { trainer, state } = createQatTrainer(g, 1e-3, 1, { perChannel, emaDecay: 0.999 });
-  observeRanges(trainer, state, pixelsOf(train.images, 0, 100), 100);
+  observeRanges(trainer, state, input(train.images, 0, 100), 100);
   return { trainer, state };
+}
+
+/** convnet(7) reading raw 0..255 pixels through Rescaling(1/255, −0.5) (whose output, half a step off any int8 grid, would change if fake-quantized): the export folds it into the first conv. */
+function rescaled(): ModelGraph {
+  const g = convnet(7);
+  g.layers.splice(1, 0, { name: 'rescaling', className: 'Rescaling', config: { scale: 1 / 255, offset: -0.5 }, inbound: ['input_1'], weights: [] });
+  g.layers[2].inbound = ['rescaling'];
+  return g;
 }
 
 void describe('the QAT forward pass equals the int8 reference within one quantization step', () => {
@@ -116,16 +128,21 @@ void describe('the QAT forward pass equals the int8 reference within one quantiz
     ['convnet, per-channel', () => convnet(3), true],
     ['convnet, per-tensor', () => convnet(3), false],
     ['functional (Conv-BN-ReLU folded, depthwise, Add, GAP), per-channel', () => functional(2), true],
+    ['Rescaling(1/255, −0.5) on raw pixels, folded into the first conv by the export, per-channel', rescaled, true],
   ];
   for (const [name, make, perChannel] of cases) {
     void test(name, async () => {
       const g = make();
+      raw = g.layers.some((l) => l.className === 'Rescaling');
       const { trainer, state } = qatSetup(g, perChannel);
       const N = 40;
-      const x = pixelsOf(test_.images, 0, N);
+      const x = input(test_.images, 0, N);
       const probs = trainer.predict(x, N);
       const ranges = state.toRecord();
-      const exp = graphTfliteBytes(g, 'full-int8', { calibration: { samples: pixelsOf(train.images, 0, 100), count: 100 }, perChannel, ranges });
+      const exp = graphTfliteBytes(g, 'full-int8', { calibration: { samples: input(train.images, 0, 100), count: 100 }, perChannel, ranges });
+      assert.equal(exp.quantized?.foldedInput, raw ? 'rescaling' : undefined);
+      // A folded transform's output is no int8 tensor in the file, so QAT does not quantize it either.
+      assert.equal(state.plan.trained.includes('rescaling'), false);
       const q = exp.quantized as QuantizedLowered;
       assert.match(q.calibration, /quantization-aware training ranges for \d+ tensors/);
       const outP = q.params[exp.lowered.output];

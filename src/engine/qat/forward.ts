@@ -21,6 +21,7 @@ import type { GraphForwardOptions } from '../graph/forward';
 import type { LayerNode, ModelGraph } from '../graph/types';
 import { applyActivation, type ActivationName } from '../layers/common/activations';
 import { kindOfNode } from '../layers/registry';
+import { foldInputAffine } from '../export/tflite/foldInput';
 import { INPUT_SITE, lowerGraph, preActivationSite } from '../export/tflite/lower';
 import { activationParams, FIXED_OUTPUT } from '../export/tflite/quantizeLowered';
 import { graphToMlp } from '../graph/mlp';
@@ -52,7 +53,10 @@ export interface QatPlan {
 
 /** Works out the plan from the model's TFLite lowering, so training and export agree on every tensor. */
 export function planQat(graph: ModelGraph, perChannel: boolean): QatPlan {
-  const lowered = lowerGraph(graph);
+  // The full-int8 export folds a leading Rescaling / normalisation into the readers' weights
+  // (foldInput.ts): its output is then no int8 tensor, so it is not fake-quantized either.
+  const unfolded = lowerGraph(graph);
+  const lowered = foldInputAffine(unfolded)?.lowered ?? unfolded;
   const producer = new Map(lowered.ops.map((o) => [o.output, o.type]));
   const sites = lowered.sites ?? {};
   const owned = new Set<number>();
