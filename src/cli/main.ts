@@ -80,15 +80,15 @@ async function run(argv: string[]): Promise<number> {
   try {
     const configFile = args.config ?? (existsSync('model-optimizer.json') ? 'model-optimizer.json' : undefined);
     if (configFile) {
-      partial = await loadConfigFile(path.resolve(configFile));
+      partial = await loadConfigFile(path.resolve(configFile), { modelFile: !!args.model });
       source = path.basename(configFile);
     }
-    resolveConfig(args.overrides, 'command line');
+    resolveConfig(args.overrides, 'command line', { modelFile: !!args.model });
     partial = applyOverrides(partial, args.overrides);
     if (Object.keys(args.overrides).length > 0) {
       source = `${source} + command line`;
     }
-    outDir = path.resolve(args.out ?? resolveConfig(partial, source).output.dir);
+    outDir = path.resolve(args.out ?? resolveConfig(partial, source, { modelFile: !!args.model }).output.dir);
   } catch (err) {
     if (err instanceof BadInputError) {
       if (args.json) {

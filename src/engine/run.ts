@@ -69,7 +69,7 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId)) {
         throw new BadInputError(`The run id ${JSON.stringify(req.runId)} cannot be used as a file name. Use letters, digits, '.', '_' and '-' only.`, 'runId');
       }
-      const config = resolveConfig(req.config ?? {}, req.configSource ?? 'config');
+      const config = resolveConfig(req.config ?? {}, req.configSource ?? 'config', { modelFile: !!req.inputModel });
       if (typeof req.outDir !== 'string' || req.outDir.trim() === '') {
         throw new BadInputError('No output folder was given. Pass --out DIR (or set output.dir).', 'outDir');
       }

@@ -209,6 +209,18 @@ void describe('sensitivity job', () => {
     const cfg = resolveConfig(JSON.parse(s.config), 'suggestion');
     assert.deepEqual(cfg.prune.layers, s.layers);
   });
+
+  void test('a suggestion naming a model file\'s layers is accepted for --model runs, and checked against that file when the job starts', async () => {
+    const cnn = { prune: { layers: { conv2d: 0, conv2d_1: 0.25, dense: 0.5 } } };
+    // Without a model file the names are the reference MLP's (dense, dense_1): conv2d is refused early.
+    assert.throws(() => resolveConfig(cnn, 'x'), /prune\.layers\.conv2d.*not a layer of this model/);
+    assert.deepEqual(resolveConfig(cnn, 'x', { modelFile: true }).prune.layers, cnn.prune.layers);
+    // With --model the job checks the names against the file's graph (here the MLP: conv2d is not in it).
+    const out = freshOutDir('sens-names');
+    const t = await runJob({ type: 'start', runId: 'names', job: 'prune', config: { ...config(42), ...cnn }, configSource: 'test', outDir: out, inputModel: modelJson }, () => undefined, new AbortController().signal);
+    assert.equal(t.type, 'error');
+    assert.match(t.type === 'error' ? t.message : '', /Layer "conv2d" in prune\.layers cannot be pruned: the model has no such layer\. Prunable layers: dense, dense_1/);
+  });
 });
 
 void describe('suggestion and 2:4, hand-worked', () => {

@@ -6,13 +6,13 @@ import * as path from 'node:path';
 import type { PartialRunConfig, RunConfig } from '../../protocol/config';
 import { BadInputError } from '../errors';
 import { LIMITS, readTextLimited } from '../util/safeRead';
-import { resolveConfig } from './validate';
+import { resolveConfig, type ResolveOptions } from './validate';
 
 /**
  * Reads and parses a config file and validates it (so errors surface early), returning the
  * user's partial config unchanged: it is what a StartRequest carries.
  */
-export async function loadConfigFile(file: string): Promise<PartialRunConfig> {
+export async function loadConfigFile(file: string, opts: ResolveOptions = {}): Promise<PartialRunConfig> {
   const name = path.basename(file);
   const text = await readTextLimited(file, {
     what: 'config file',
@@ -21,7 +21,7 @@ export async function loadConfigFile(file: string): Promise<PartialRunConfig> {
     tooLargeFix: 'A config is a few KB of JSON: point --config at model-optimizer.json.',
   });
   const parsed = parseJsonText(text, name);
-  resolveConfig(parsed, name);
+  resolveConfig(parsed, name, opts);
   return parsed as PartialRunConfig;
 }
 

@@ -32,11 +32,21 @@ export class ConfigError extends BadInputError {
   }
 }
 
-export function resolveConfig(partial: unknown, source = 'config'): RunConfig {
+/** What a config is resolved for. */
+export interface ResolveOptions {
+  /**
+   * The run works on a model file (--model): its layer names are not the reference MLP's, so
+   * prune.layers / sweep.layers names are checked against the file's graph when the job starts
+   * (selectPruneTargets), not here.
+   */
+  modelFile?: boolean;
+}
+
+export function resolveConfig(partial: unknown, source = 'config', opts: ResolveOptions = {}): RunConfig {
   const doc = partial ?? {};
   const v = new Validator(source);
   const merged = v.merge(CONFIG_SPEC, doc, DEFAULT_CONFIG, '') as RunConfig;
-  crossCheck(merged, v);
+  crossCheck(merged, v, opts);
   if (v.problems.length > 0) {
     throw new ConfigError(v.sorted(doc));
   }
@@ -289,7 +299,7 @@ class Validator {
  * The rules that span fields. A bad field was replaced by its default, so a rule is skipped when
  * one of its fields already has a problem: it would judge the default, not what the user wrote.
  */
-function crossCheck(cfg: RunConfig, v: Validator): void {
+function crossCheck(cfg: RunConfig, v: Validator, opts: ResolveOptions = {}): void {
   const { data, train, prune } = cfg;
   if (!v.hasProblem('data.source')) {
     checkDataPaths(data, v);
@@ -308,7 +318,7 @@ function crossCheck(cfg: RunConfig, v: Validator): void {
   // A config-defined model's layers are checked by their kinds when a run starts (checkModelConfig,
   // before any data loads); here only what needs no tfjs: the reference MLP's layer names.
   const names = kerasDenseNames(cfg.model.hidden.length + 1);
-  const modelOk = !v.hasProblem('model.hidden') && !cfg.model.layers;
+  const modelOk = !v.hasProblem('model.hidden') && !cfg.model.layers && !opts.modelFile;
   if (cfg.model.input && !cfg.model.layers && !v.hasProblem('model.input')) {
     v.fail('model.input', 'model.input is set but model.layers is not: the input shape only applies to a model defined by its layers. Add model.layers, or remove model.input to train the reference MLP.');
   }
