@@ -24,7 +24,7 @@ export interface CliArgs {
 }
 
 export const COMMANDS: Record<JobKind, string> = {
-  train: 'train the baseline model (Dense 128 relu → Dense 10 softmax) and save it as TF.js',
+  train: 'train the config\'s model (default: the reference MLP, Dense 128 relu → Dense 10) or fine-tune --model F; save as TF.js',
   prune: 'fine-tune a trained model with magnitude pruning (tfmot semantics)',
   quantize: 'export Keras .h5, TFLite (float32/float16/int8) and quantized TF.js, evaluated in their runtimes',
   evaluate: 'measure one model file (model.json, .h5 or .tflite): size, sparsity, accuracy, latency',
@@ -37,7 +37,8 @@ export const COMMANDS: Record<JobKind, string> = {
 
 export const HELP = `Usage: model-optimizer <command> [options]
 
-Train, prune and quantize an MNIST MLP (the Keras/tfmot/TFLite reference workflow) headless.
+Train, prune and quantize the reference MNIST MLP, a model defined in the config, or your own
+Keras / TF.js model (--model), headless.
 
 Commands:
 ${Object.entries(COMMANDS)
