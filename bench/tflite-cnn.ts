@@ -21,6 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/engine/backend';
 import { graphTfliteBytes } from '../src/engine/export/tflite/graphExport';
+import { quantizeInputValues } from '../src/engine/export/tflite/int8Ref';
 import { readTflite } from '../src/engine/export/tflite/reader';
 import { operatorName } from '../src/engine/export/tflite/schema';
 import type { ModelGraph } from '../src/engine/graph/types';
@@ -101,10 +102,14 @@ async function main(): Promise<void> {
   console.log(`training backend: ${backend.detail}`);
   const { train, test } = await mnist(trainN, testN);
   const graphs: ModelGraph[] = [];
+  const only = process.env.BENCH_MODELS?.split(',');
   for (const [name, make, lr] of [
     ['mnist_convnet', convnet, 1e-3],
     ['functional_bn_dw_add_gap', functionalModel, 2e-3],
   ] as const) {
+    if (only && !only.includes(name)) {
+      continue;
+    }
     const file = cacheDir ? path.join(cacheDir, `${name}-${train.count}-${epochs}.graph.json`) : '';
     const cached = file ? loadGraph(file) : null;
     if (cached) {
@@ -143,8 +148,11 @@ async function main(): Promise<void> {
     console.log(`\n### ${g.name} (${test.count} test images)\n`);
     console.log('| variant | bytes | gzip | acc tfjs-tflite | acc LiteRT.js | µs/sample tfjs-tflite | µs/sample LiteRT.js | ms/100 tfjs-tflite | ms/100 LiteRT.js | ops |');
     console.log('|---|---|---|---|---|---|---|---|---|---|');
-    for (const mode of ['float32', 'float16', 'dynamic-int8', 'full-int8'] as TfliteMode[]) {
-      const { data } = graphTfliteBytes(g, mode, { calibration });
+    for (const [mode, int8Io] of [['float32', false], ['float16', false], ['dynamic-int8', false], ['full-int8', false], ['full-int8', true]] as [TfliteMode, boolean][]) {
+      const r = graphTfliteBytes(g, mode, { calibration, int8Io });
+      const data = r.data;
+      // int8-I/O files take the input quantized with the file's input parameters.
+      const feed = (xi: Float32Array): ArrayLike<number> => (int8Io ? quantizeInputValues(r.quantized!, r.lowered, xi) : xi);
       const ops = readTflite(data).operators.map((o) => `${operatorName(o.op)}v${o.version}`);
       const tm = await TfliteModel.load(data, mode);
       const lm = await LitertModel.load(data, mode);
@@ -153,7 +161,7 @@ async function main(): Promise<void> {
       const tt: number[] = [];
       const tl: number[] = [];
       for (let n = 0; n < test.count; n++) {
-        const xi = pixelsOf(test.images, n, 1);
+        const xi = feed(pixelsOf(test.images, n, 1));
         let t0 = performance.now();
         const a = tm.run(xi);
         tt.push(performance.now() - t0);
@@ -163,12 +171,13 @@ async function main(): Promise<void> {
         ct += argmax(a) === test.labels[n] ? 1 : 0;
         cl += argmax(b) === test.labels[n] ? 1 : 0;
       }
-      const batch = async (run: (x: Float32Array) => unknown): Promise<number> => {
+      const inputs = Array.from({ length: 100 }, (_, n) => feed(pixelsOf(test.images, n, 1)));
+      const batch = async (run: (x: ArrayLike<number>) => unknown): Promise<number> => {
         const times: number[] = [];
-        for (let r = 0; r < 5; r++) {
+        for (let k = 0; k < 5; k++) {
           const t0 = performance.now();
           for (let n = 0; n < 100; n++) {
-            await run(pixelsOf(test.images, n, 1));
+            await run(inputs[n]);
           }
           times.push(performance.now() - t0);
         }
@@ -178,7 +187,7 @@ async function main(): Promise<void> {
       const bl = await batch((xi) => lm.run(xi));
       const pct = (c: number): string => `${((100 * c) / test.count).toFixed(2)} %`;
       console.log(
-        `| ${mode} | ${data.length} | ${gzipSync(data).length} | ${pct(ct)} | ${pct(cl)} | ${(median(tt) * 1000).toFixed(0)} | ${(median(tl) * 1000).toFixed(0)} | ${bt.toFixed(1)} | ${bl.toFixed(1)} | ${ops.join(' ')} |`,
+        `| ${mode}${int8Io ? ' int8 I/O' : mode === 'full-int8' ? ' float I/O' : ''} | ${data.length} | ${gzipSync(data).length} | ${pct(ct)} | ${pct(cl)} | ${(median(tt) * 1000).toFixed(0)} | ${(median(tl) * 1000).toFixed(0)} | ${bt.toFixed(1)} | ${bl.toFixed(1)} | ${ops.join(' ')} |`,
       );
       tm.dispose();
       lm.dispose();

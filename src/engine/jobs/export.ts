@@ -51,10 +51,13 @@ function exportProgress(ctx: StageContext, task: string, done: number, total: nu
 /**
  * Writes `model` in each TFLite variant into `<out>/<subdir>/` (atomically, announced as
  * artifacts); full-int8 is calibrated on the first quantize.representativeSamples training images.
+ * The stage hands the exporter the layer graph itself; the exporter decides the form (a plain
+ * Dense stack keeps the MLP writer's XNNPACK-tuned files, byte for byte; everything else is
+ * lowered op by op).
  */
 export async function writeTfliteVariants(
   ctx: StageContext,
-  model: MlpModel | ModelGraph,
+  model: ModelGraph,
   modes: readonly TfliteMode[],
   subdir = '',
   progress = { done: 0, total: modes.length },

@@ -4,7 +4,7 @@
  * .tflite computes it). Independent of tfjs: the tests compare it and the files with the
  * kinds' tfjs forward passes.
  */
-import type { ConvOp, FusedAct, LOp, Lowered } from './lowered';
+import { walkLowered, type ConvOp, type FusedAct, type LOp, type Lowered } from './lowered';
 import { padBefore } from './lowerHelpers';
 
 const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
@@ -212,20 +212,8 @@ export function forwardLowered(l: Lowered, inputs: Float32Array, start: number, 
   const outSize = size(l.tensors[l.output].shape);
   const out = new Float32Array(count * outSize);
   for (let s = 0; s < count; s++) {
-    const values = new Map<number, Float32Array>();
     const x = inputs.subarray((start + s) * inSize, (start + s + 1) * inSize);
-    values.set(l.input, x);
-    visit?.(l.input, x);
-    for (const op of l.ops) {
-      const y = runFloatOp(
-        op,
-        op.inputs.map((t) => values.get(t) as Float32Array),
-        op.inputs.map((t) => l.tensors[t].shape),
-        l.tensors[op.output].shape,
-      );
-      values.set(op.output, y);
-      visit?.(op.output, y);
-    }
+    const values = walkLowered(l, x, (op, _k, ins, inShapes, outShape) => runFloatOp(op, ins, inShapes, outShape), visit);
     out.set(values.get(l.output) as Float32Array, s * outSize);
   }
   return out;

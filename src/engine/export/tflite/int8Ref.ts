@@ -20,7 +20,7 @@
 import { softmaxInt8 } from '../../quantize/fullInt8';
 import type { AffineParams } from '../../quantize/int8';
 import { padBefore } from './lowerHelpers';
-import type { ConvOp, FusedAct, LOp, Lowered } from './lowered';
+import { walkLowered, type ConvOp, type FusedAct, type LOp, type Lowered } from './lowered';
 import type { QuantizedLowered } from './quantizeLowered';
 
 const f = Math.fround;
@@ -366,21 +366,7 @@ export function runInt8Op(op: LOp, k: number, q: QuantizedLowered, ins: Int8Arra
 
 /** Runs one already-quantized sample (int8, the input tensor's parameters) through the model; returns the int8 output. */
 export function forwardInt8Lowered(l: Lowered, q: QuantizedLowered, x: Int8Array): Int8Array {
-  const values = new Map<number, Int8Array>([[l.input, x]]);
-  l.ops.forEach((op, k) => {
-    values.set(
-      op.output,
-      runInt8Op(
-        op,
-        k,
-        q,
-        op.inputs.map((t) => values.get(t) as Int8Array),
-        op.inputs.map((t) => l.tensors[t].shape),
-        l.tensors[op.output].shape,
-      ),
-    );
-  });
-  return values.get(l.output) as Int8Array;
+  return walkLowered(l, x, (op, k, ins, inShapes, outShape) => runInt8Op(op, k, q, ins, inShapes, outShape)).get(l.output) as Int8Array;
 }
 
 /** QUANTIZE of float input values with the model input's parameters (round half away from zero, as TFLite). */

@@ -129,3 +129,30 @@ export interface TfliteLowerContext {
  * the layer's output (an input itself for identities such as Dropout).
  */
 export type TfliteLowering = (ctx: TfliteLowerContext, node: LayerNode, inputs: number[]) => number;
+
+/**
+ * Runs one sample through `l` op by op in topological order with `run` (the float reference,
+ * the int8 reference): the one graph walk both references share. `visit(t, v)` sees every
+ * tensor's values (the input first). Returns the values of every tensor.
+ */
+export function walkLowered<T>(
+  l: Lowered,
+  input: T,
+  run: (op: LOp, k: number, ins: T[], inShapes: number[][], outShape: number[]) => T,
+  visit?: (t: number, v: T) => void,
+): Map<number, T> {
+  const values = new Map<number, T>([[l.input, input]]);
+  visit?.(l.input, input);
+  l.ops.forEach((op, k) => {
+    const y = run(
+      op,
+      k,
+      op.inputs.map((t) => values.get(t) as T),
+      op.inputs.map((t) => l.tensors[t].shape),
+      l.tensors[op.output].shape,
+    );
+    values.set(op.output, y);
+    visit?.(op.output, y);
+  });
+  return values;
+}
