@@ -14,7 +14,6 @@ import { layerTable } from '../graph/stats';
 import { saveTflite } from '../export/tflite';
 import { saveTfjsQuantizedGraph } from '../export/tfjsQuantized';
 import type { ModelGraph } from '../graph/types';
-import type { MlpModel } from '../model/mlp';
 import { withDeltas, writeComparison } from '../report/comparison';
 import { evaluateModelFile } from '../report/evaluateFile';
 import { runFloatFallback } from './fallback';
