@@ -77,12 +77,17 @@ if (needsVsix && !noPackage) {
 }
 
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
+// A test that hangs (a webview assertion that never settles once held a file for 18 minutes) must
+// fail on its own instead of eating CI's 90-minute budget. 30 minutes is above any test's time on a
+// loaded 2-core machine (the first TFLite Micro build inside deploy-tflm is the longest).
+const testTimeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 30 * 60 * 1000);
 console.log(`test-all: ${files.length} test files, concurrency ${concurrency}`);
 const runnerArgs = [
   '--import',
   'tsx',
   '--test',
   `--test-concurrency=${concurrency}`,
+  `--test-timeout=${testTimeoutMs}`,
   '--test-reporter=spec',
   ...files,
 ];
