@@ -1,6 +1,6 @@
 // A stand-in sweep worker for test/unit/sweep-pool.test.ts: speaks the worker protocol of
 // src/engine/jobs/sweepMessages.ts, and behaves by the point's name:
-//   slow-*  three events 300 ms apart, then done;   fast-*  three events at once, then done;
+//   slow-*  three events 500 ms apart, then done;   fast-*  three events at once, then done;
 //   crash-* one event, then exits with code 3;       stuck-* one event, then ignores cancel;
 //   bad-*   one event, then fails with bad input.
 // With FAKE_INIT_FAIL set, the worker fails its init (as a worker whose backend cannot start).
@@ -34,7 +34,7 @@ async function run(point) {
     log(index, `${name} ${i}`);
     send({ type: 'activity', index, activity: { kind: 'timing', phase: 'prune', ms: 1 } });
     if (name.startsWith('slow')) {
-      await sleep(300);
+      await sleep(500);
     }
   }
   send({ type: 'activity', index, activity: { kind: 'stageRecord', record: { stage: 'prune', model: name, epochs: [], durationMs: 1 } } });

@@ -235,9 +235,11 @@ export async function runPointsInWorkers(
     for (let i = 0; i < Math.min(opts.workers, points.length); i++) {
       startWorker(i);
     }
-    // Workers may be replaced while we wait: wait until no exit promise is pending.
-    for (let seen = 0; seen < exits.length; seen = exits.length) {
-      await Promise.all(exits.slice(seen));
+    // Workers may be replaced while we wait (a replacement adds its exit): wait until none is pending.
+    for (let seen = 0; seen < exits.length; ) {
+      const batch = exits.slice(seen);
+      seen = exits.length;
+      await Promise.all(batch);
     }
     // A point nobody ran (dispatch stopped by a cancel or a bad input) still ends, in order.
     for (const p of points) {
