@@ -34,6 +34,7 @@ import { loadData } from '../src/engine/data/load';
 import { mnistPackagePaths, readImageSet } from '../src/engine/data/mnist';
 import { buildSequential, type LayerDef } from '../src/engine/graph/build';
 import { GraphTrainer } from '../src/engine/train/graphTrainer';
+import { useOurForward } from '../src/engine/kernel/conv/register';
 import { createKernelTrainer } from '../src/engine/kernel/kernelTrainer';
 import type { MlpModel } from '../src/engine/model/mlp';
 import { mulberry32 } from '../src/engine/util/random';
@@ -519,7 +520,8 @@ async function cnnGflops(): Promise<object> {
     const dy = tf.randomNormal<tf.Rank.R4>([...c.y]);
     const flops = 2 * c.y.reduce((a, b) => a * b, 1) * c.w[0] * c.w[1] * c.w[2];
     const shape = `x [${c.x.join(', ')}], filter [${c.w.join(', ')}]`;
-    put(`${c.name}_forward (Conv2D, XNNPACK)`, flops, shape, () => tf.conv2d(x, w, 1, 'valid'));
+    // Which forward kernel runs: ours (FMA GEMM) for kh·kw·inC ≥ 32, else the backend's XNNPACK.
+    put(`${c.name}_forward (Conv2D, ${useOurForward([...c.w]) ? 'ours' : 'XNNPACK'})`, flops, shape, () => tf.conv2d(x, w, 1, 'valid'));
     put(`${c.name}_filter_grad (Conv2DBackpropFilter, ours)`, flops, shape, () => tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [...c.w] }));
     if (c.name === 'conv2') {
       // conv1's input gradient is never needed (its input is the data).
