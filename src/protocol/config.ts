@@ -226,6 +226,12 @@ export interface OutputConfig {
   dir: string;
   /** TensorBoard logs folder, relative to the output folder. */
   logsDir: string;
+  /**
+   * Build data.normalize into every model file written (.h5, TF.js, TFLite), so the files take
+   * raw values as read from the data files. Absent = true, except for the "mnist" and "idx"
+   * sources, whose files keep taking x / 255 as in 0.1.0 and the reference tutorial.
+   */
+  includeNormalization?: boolean;
 }
 
 /**

@@ -113,12 +113,17 @@ export interface DatasetSummary {
   /** Class names in class-index order. */
   classNames?: string[];
   /**
-   * model input = (raw − mean[f mod k]) / std[f mod k], k = mean.length; the exported models
-   * expect inputs normalised this way.
+   * model input = (raw − mean[f mod k]) / std[f mod k], k = mean.length: what the engine trains
+   * on, and what exported files take unless the normalisation is built into them (exportedInput).
    */
   normalization?: { kind: string; mean: number[]; std: number[] };
   /** The element type of the files read. */
   dtype?: 'uint8' | 'float32';
+  /**
+   * What the model files this run writes take as input, in words: raw values (the normalisation
+   * built in, output.includeNormalization) or normalised values (and the formula).
+   */
+  exportedInput?: string;
 }
 
 /** engine → extension: a stage begins (a training or fine-tuning fit announces its shape). */
@@ -275,6 +280,8 @@ export interface ModelReport {
    * to the output folder when F is inside it, else absolute).
    */
   source?: 'input';
+  /** What the file takes: 'raw' values (the data's normalisation built in) or 'normalized' ones (as the engine trains on). */
+  input?: 'raw' | 'normalized';
 }
 
 /** Samples in the batch whose latency `batchLatencyMs` gives. */

@@ -60,8 +60,9 @@ const reportRow: Schema = {
     },
     targetSparsity: num,
     technique: { t: 'enum', values: ['qat', 'clustered'] },
+    input: { t: 'enum', values: ['raw', 'normalized'] },
   },
-  optional: ['targetSparsity', 'technique', 'batchLatencyMs', 'otherRuntimes'],
+  optional: ['targetSparsity', 'technique', 'batchLatencyMs', 'otherRuntimes', 'input'],
 };
 
 const nums: Schema = { t: 'array', of: num, max: MANY };
@@ -113,8 +114,8 @@ const RUN_RECORD: Schema = {
     backend: { t: 'object', fields: { tfjs: str, trainer: str, requested: str, detail: str }, optional: ['detail'] },
     dataset: {
       t: 'object',
-      fields: { name: str, train: int0, validation: int0, test: int0, shape: { t: 'array', of: int0, max: 16 }, classNames: { t: 'array', of: str, max: MANY }, normalization: { t: 'any-object' }, dtype: str },
-      optional: ['shape', 'classNames', 'normalization', 'dtype'],
+      fields: { name: str, train: int0, validation: int0, test: int0, shape: { t: 'array', of: int0, max: 16 }, classNames: { t: 'array', of: str, max: MANY }, normalization: { t: 'any-object' }, dtype: str, exportedInput: str },
+      optional: ['shape', 'classNames', 'normalization', 'dtype', 'exportedInput'],
     },
     stages: {
       t: 'array',

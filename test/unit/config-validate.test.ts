@@ -301,7 +301,7 @@ void test('JSON Schema has every DEFAULT_CONFIG field with its default, and no s
   for (const [k, sub] of Object.entries(props)) {
     if (sub.type === 'object') {
       assert.equal(sub.additionalProperties, false, k);
-      const optional = k === 'data' || k === 'model' || k === 'qat' || k === 'cluster' ? ((CONFIG_SPEC.fields[k] as ObjectSpec).optional ?? []) : k === 'sweep' ? ['epochs'] : [];
+      const optional = (CONFIG_SPEC.fields[k] as ObjectSpec).optional ?? [];
       assert.deepEqual(
         Object.keys(sub.properties as S).filter((x) => !optional.includes(x)).sort(),
         Object.keys((DEFAULT_CONFIG as unknown as Record<string, S>)[k]).sort(),

@@ -167,7 +167,10 @@ void test('models saved by stock tfjs-layers import with every layer kind; forwa
     console.log(`${name}: ${graph.layers.length} layers (${[...new Set(graph.layers.map((l) => l.className))].join(', ')}), max |ours − tfjs-layers| = ${diff.toExponential(2)}`);
     assert.ok(diff <= 1e-5, `${name}: ${diff}`);
   }
-  assert.deepEqual([...seen].sort(), [...supportedClassNames()].sort(), 'every supported kind was imported from a tfjs-layers file');
+  // tfjs-layers 4.22 has no Normalization class (Keras' preprocessing layer): that kind is read from
+  // Keras files and checked against h5py + NumPy in export-normalization.test.ts.
+  const fromTfjs = supportedClassNames().filter((k) => k !== 'Normalization');
+  assert.deepEqual([...seen].sort(), fromTfjs.sort(), 'every supported kind tfjs-layers has was imported from a tfjs-layers file');
 });
 
 /** Quantizes float32 weights the way the tensorflowjs converter does (affine uint8/uint16, or float16). */

@@ -31,6 +31,7 @@ export const LAYER_TYPES: readonly string[] = [
   'concatenate',
   'zeroPadding2d',
   'rescaling',
+  'normalization',
 ];
 
 export type Spec =
@@ -467,7 +468,12 @@ export const CONFIG_SPEC: ObjectSpec = {
       fields: {
         dir: { kind: 'string', doc: 'Output folder, relative to the workspace (or the current directory for the CLI).' },
         logsDir: { kind: 'string', relativeInside: true, doc: 'TensorBoard logs folder, relative to the output folder.' },
+        includeNormalization: {
+          kind: 'bool',
+          doc: 'Build data.normalize into every model file written (.h5, TF.js, TFLite) as its first layer, so the files take raw values as read from the data files. Default: true, except for the "mnist" and "idx" sources, whose files take x / 255 as in 0.1.0 and the reference tutorial.',
+        },
       },
+      optional: ['includeNormalization'],
     },
     backend: { kind: 'enum', values: ['auto', 'wasm', 'cpu', 'node'], doc: '"auto" = tfjs-node when installed, else wasm; "cpu" only when asked.' },
   },

@@ -127,3 +127,25 @@ export function splitData(name: string, train: SampleSet, validation: SampleSet,
     warnings: [],
   };
 }
+
+/**
+ * `set` as the values read from the files (before normalisation), as float32 model input: what
+ * a model with the normalisation built in takes (export/inputNormalization.ts). Bytes are their
+ * own raw values; normalised float32 values are mapped back (x·std + mean), and rounded to whole
+ * numbers when the files held uint8, which gives the bytes exactly.
+ */
+export function rawInputSet(set: SampleSet, norm: Normalization, sourceDtype: 'uint8' | 'float32'): SampleSet {
+  const x = set.images;
+  if (x instanceof Uint8Array) {
+    return { ...set, images: Float32Array.from(x) };
+  }
+  const k = norm.mean.length;
+  const out = new Float32Array(x.length);
+  const f = set.features;
+  for (let i = 0; i < x.length; i++) {
+    const c = k === 1 ? 0 : (i % f) % k;
+    const v = x[i] * norm.std[c] + norm.mean[c];
+    out[i] = sourceDtype === 'uint8' ? Math.min(255, Math.max(0, Math.round(v))) : v;
+  }
+  return { ...set, images: out };
+}

@@ -79,11 +79,14 @@ export function tfjsTopology(model: MlpModel): Record<string, unknown> {
 }
 
 /** Each weight quantized to `mode` (manifest entries in order, and the packed bytes). */
-function quantizeWeights(weights: readonly { name: string; shape: readonly number[]; data: Float32Array }[], mode: TfjsQuantMode): { specs: WeightSpec[]; bin: Uint8Array } {
+function quantizeWeights(weights: readonly { name: string; shape: readonly number[]; data: Float32Array; keepFloat?: boolean }[], mode: TfjsQuantMode): { specs: WeightSpec[]; bin: Uint8Array } {
   const specs: WeightSpec[] = [];
   const parts: Uint8Array[] = [];
   for (const w of weights) {
-    if (mode === 'uint8') {
+    if (w.keepFloat) {
+      specs.push({ name: w.name, shape: [...w.shape], dtype: 'float32' });
+      parts.push(new Uint8Array(w.data.buffer.slice(w.data.byteOffset, w.data.byteOffset + w.data.byteLength)));
+    } else if (mode === 'uint8') {
       const { q, scale, min } = quantizeUint8(w.data);
       specs.push({ name: w.name, shape: [...w.shape], dtype: 'float32', quantization: { dtype: 'uint8', scale, min } });
       parts.push(q);
@@ -133,14 +136,20 @@ export async function saveTfjsQuantized(model: MlpModel, dir: string, mode: Tfjs
  * (export/tfjsGraph.ts) and every weight (BatchNormalization's statistics too) quantized.
  * A Dense stack keeps the file the reference run has always written (saveTfjsQuantized).
  */
-export async function saveTfjsQuantizedGraph(graph: ModelGraph, dir: string, mode: TfjsQuantMode): Promise<{ bytes: number; modelJson: string }> {
+export async function saveTfjsQuantizedGraph(
+  graph: ModelGraph,
+  dir: string,
+  mode: TfjsQuantMode,
+  /** Layers whose weights stay float32 (the built-in input normalisation: its statistics must stay exact). */
+  keepFloat: (layer: string) => boolean = () => false,
+): Promise<{ bytes: number; modelJson: string }> {
   const mlp = graphToMlp(graph).model;
   if (mlp) {
     return saveTfjsQuantized(mlp, dir, mode);
   }
   analyzeGraph(graph);
   checkFiniteWeights(graph, `TF.js ${mode}`);
-  const weights = graph.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape, data: w.data })));
+  const weights = graph.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape, data: w.data, keepFloat: keepFloat(l.name) })));
   const topology = tfjsGraphModelJson(graph).modelTopology as Record<string, unknown>;
   return writeQuantized(dir, topology, quantizeWeights(weights, mode));
 }

@@ -27,6 +27,7 @@ import type { Trainer } from '../train/trainer';
 import { writeFileAtomic } from '../util/atomic';
 import { CancelledError } from '../errors';
 import type { StageContext } from './types';
+import { exportInputDescription, includesNormalization } from '../export/inputNormalization';
 
 export interface RunContextDeps {
   loadData(config: RunConfig, opts?: LoadOptions): Promise<SplitData>;
@@ -130,6 +131,7 @@ export class RunContext implements StageContext {
           classNames: [...d.classNames],
           normalization: { kind: d.normalization.kind, mean: d.normalization.mean, std: d.normalization.std },
           dtype: d.sourceDtype,
+          exportedInput: exportInputDescription(d.normalization, includesNormalization(this.config.output.includeNormalization, this.config.data.source, d.normalization)),
         };
         for (const w of d.warnings) {
           this.emit({ type: 'warning', code: w.code, message: w.message });

@@ -6,6 +6,9 @@ import * as path from 'node:path';
 import type { ModelReport } from '../../protocol/engine';
 import { evaluateModelFile } from '../report/evaluateFile';
 import type { StageContext } from './types';
+import { exportInputDescription } from '../export/inputNormalization';
+import { takesRawInput } from '../report/rawInput';
+import { testSetFor } from './exportInput';
 
 export async function runEvaluateStage(ctx: StageContext, modelPath: string): Promise<ModelReport[]> {
   ctx.throwIfCancelled();
@@ -17,7 +20,10 @@ export async function runEvaluateStage(ctx: StageContext, modelPath: string): Pr
   ctx.emit({ type: 'stageStarted', stage: 'evaluate', model: path.basename(abs) });
   const data = await ctx.data();
   const t0 = performance.now();
-  const row = await evaluateModelFile(abs, { relPath: shown, test: data.test });
+  // A file with the data's normalisation built in takes the raw values.
+  const raw = await takesRawInput(abs);
+  ctx.log(`${shown} takes ${exportInputDescription(data.normalization, raw)}`);
+  const row: ModelReport = { ...(await evaluateModelFile(abs, { relPath: shown, test: testSetFor(data, raw) })), input: raw ? 'raw' : 'normalized' };
   ctx.addTiming('evaluate', performance.now() - t0);
   ctx.log(`${shown}: ${row.format} ${row.variant}, ${row.bytes} bytes (gzip ${row.gzipBytes}), accuracy ${row.accuracy === null ? 'n/a' : row.accuracy.toFixed(4)} in ${row.runtime}`);
   const rows = [row];

@@ -13,6 +13,11 @@ import { analyzeGraph } from '../graph/analyze';
 import { layerTable } from '../graph/stats';
 import { saveTflite } from '../export/tflite';
 import { saveTfjsQuantizedGraph } from '../export/tfjsQuantized';
+import { exportInputDescription, INPUT_NORMALIZATION } from '../export/inputNormalization';
+import { mlpToGraph } from '../graph/mlp';
+import { rawInputSet } from '../data/dataset';
+import { takesRawInput } from '../report/rawInput';
+import { builtInNormalization, graphToWrite, testSetFor } from './exportInput';
 import type { ModelGraph } from '../graph/types';
 import { withDeltas, writeComparison } from '../report/comparison';
 import { evaluateModelFile } from '../report/evaluateFile';
@@ -40,6 +45,8 @@ export interface Written {
   rel: string;
   /** For TF.js: the folder; else the file. */
   evalPath: string;
+  /** The file has the data's normalisation built in: it is evaluated on raw values. */
+  rawInput?: boolean;
 }
 
 /** Tells the UI which file the export stage works on (`done` of `total` finished). */
@@ -65,7 +72,13 @@ export async function writeTfliteVariants(
   const q = ctx.config.quantize;
   const data = await ctx.data();
   const n = Math.min(q.representativeSamples, data.train.count);
-  const representative = { images: data.train.images.subarray(0, n * data.train.features), count: n };
+  const head = { ...data.train, images: data.train.images.subarray(0, n * data.train.features), count: n };
+  // With the normalisation built in, the file's input (and so its calibration) is the raw values.
+  const norm = await builtInNormalization(ctx);
+  const representative = { images: norm ? rawInputSet(head, data.normalization, data.sourceDtype).images : head.images, count: n };
+  if (norm) {
+    model = graphToWrite('inputs' in model ? model : mlpToGraph(model), norm, 'keras');
+  }
   const written: Written[] = [];
   for (const mode of modes) {
     ctx.throwIfCancelled();
@@ -82,7 +95,7 @@ export async function writeTfliteVariants(
       ranges,
     });
     ctx.addArtifact('tflite', model.name, rel, bytes);
-    written.push({ kind: 'tflite', model: model.name, rel, evalPath: abs });
+    written.push({ kind: 'tflite', model: model.name, rel, evalPath: abs, rawInput: !!norm });
   }
   return written;
 }
@@ -94,7 +107,8 @@ export async function evaluateWritten(ctx: StageContext, items: readonly Written
   for (const [i, w] of items.entries()) {
     ctx.throwIfCancelled();
     exportProgress(ctx, `evaluating ${w.rel}`, i, items.length);
-    const row = await evaluateModelFile(w.evalPath, { model: w.model, relPath: w.rel, test: data.test });
+    const raw = w.rawInput ?? false;
+    const row: ModelReport = { ...(await evaluateModelFile(w.evalPath, { model: w.model, relPath: w.rel, test: testSetFor(data, raw) })), input: raw ? 'raw' : 'normalized' };
     ctx.log(`${w.rel}: ${row.bytes} bytes (gzip ${row.gzipBytes}), accuracy ${row.accuracy === null ? 'n/a' : row.accuracy.toFixed(4)} in ${row.runtime}`);
     rows.push(row);
   }
@@ -143,7 +157,9 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[], ex
   const target = models.find((m) => models.some((b) => m.name === prunedName(b.name))) ?? models[models.length - 1];
   ctx.emit({ type: 'stageStarted', stage: 'export', model: target.name });
   const tWrite = performance.now();
-  await ctx.data();
+  const data = await ctx.data();
+  const norm = await builtInNormalization(ctx);
+  ctx.log(`exported files take ${exportInputDescription(data.normalization, norm !== null)}`);
   const written: Written[] = [];
   const abs = (rel: string): string => path.join(ctx.outDir, rel);
 
@@ -155,9 +171,9 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[], ex
     ctx.throwIfCancelled();
     const rel = `${m.name}.h5`;
     exportProgress(ctx, `writing ${rel}`, progress.done++, progress.total);
-    await writeH5(ctx, m, rel);
+    await writeH5(ctx, graphToWrite(m, norm, 'keras'), rel);
     // Every .h5 is read back and measured (Dense stacks by the plain forward pass, other graphs through the importers).
-    written.push({ kind: 'keras-h5', model: m.name, rel, evalPath: abs(rel) });
+    written.push({ kind: 'keras-h5', model: m.name, rel, evalPath: abs(rel), rawInput: !!norm });
   }
 
   written.push(...(await writeTfliteVariants(ctx, target, q.tflite, '', progress)));
@@ -165,9 +181,9 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[], ex
     ctx.throwIfCancelled();
     const dir = tfjsQuantDirName(target.name, mode);
     exportProgress(ctx, `writing ${dir}/`, progress.done++, progress.total);
-    const { bytes } = await saveTfjsQuantizedGraph(target, abs(dir), mode);
+    const { bytes } = await saveTfjsQuantizedGraph(graphToWrite(target, norm, 'tfjs'), abs(dir), mode, (layer) => layer.startsWith(INPUT_NORMALIZATION));
     ctx.addArtifact('tfjs-quantized', target.name, `${dir}/model.json`, bytes);
-    written.push({ kind: 'tfjs-quantized', model: target.name, rel: `${dir}/model.json`, evalPath: abs(dir) });
+    written.push({ kind: 'tfjs-quantized', model: target.name, rel: `${dir}/model.json`, evalPath: abs(dir), rawInput: !!norm });
   }
   // Optional stages' models: the QAT full-int8 file, the clustered model's .h5 and TFLite files.
   const technique = new Map<string, 'qat' | 'clustered'>();
@@ -202,13 +218,15 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[], ex
   const toEvaluate: Written[] = [];
   const input: Written | null = extras.inputFile ? { kind: /\.json$/i.test(extras.inputFile) ? 'tfjs' : 'keras-h5', model: models[0].name, rel: inputDisplayPath(ctx.outDir, extras.inputFile), evalPath: extras.inputFile } : null;
   if (input) {
-    toEvaluate.push(input);
+    // The user's own file takes whatever it takes: raw values when it has our input_normalization layers.
+    toEvaluate.push({ ...input, rawInput: await takesRawInput(input.evalPath) });
   }
   for (const [i, m] of models.entries()) {
     const rel = `${m.name}/model.json`;
     // With --model F nothing saved the baseline's TF.js folder in this run: one found there is older, or F itself.
     if (!(input && i === 0) && (await exists(abs(rel)))) {
-      toEvaluate.push({ kind: 'tfjs', model: m.name, rel, evalPath: abs(rel) });
+      // Saved by an earlier stage, maybe by an earlier run with another output.includeNormalization: asked, not assumed.
+      toEvaluate.push({ kind: 'tfjs', model: m.name, rel, evalPath: abs(rel), rawInput: await takesRawInput(abs(rel)) });
     }
   }
   toEvaluate.push(...written);

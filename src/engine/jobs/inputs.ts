@@ -9,6 +9,7 @@ import { analyzeGraph } from '../graph/analyze';
 import { checkInputShape } from '../graph/input';
 import type { ModelGraph } from '../graph/types';
 import { loadModelFile } from '../import';
+import { stripInputNormalization } from '../export/inputNormalization';
 import { checkClasses, checkInputSize } from '../util/modelFit';
 
 /** What a job works on, found before it starts (so a missing input is bad input, not a failed run). */
@@ -39,8 +40,10 @@ export async function loadInputModel(file: string, name: string, data?: () => Pr
     checkInputSize(file, a.inputShape.reduce((x, y) => x * y, 1), d.train, d.name);
     checkInputShape(d.shape, a.inputShape, `${d.name} (${file})`);
     checkClasses(file, a.outputShape[a.outputShape.length - 1], d.train);
+    // A file this engine wrote with the data's normalisation built in: the engine trains on normalised values.
+    return stripInputNormalization(model, d.normalization, file).graph;
   }
-  return model;
+  return stripInputNormalization(model, null, file).graph;
 }
 
 export function modelNameOf(file: string): string {

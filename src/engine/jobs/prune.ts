@@ -12,6 +12,7 @@
 import * as path from 'node:path';
 import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
 import { saveTfjsGraph } from '../export/tfjsGraph';
+import { builtInNormalization, graphToWrite } from './exportInput';
 import { cloneGraph } from '../graph/stats';
 import type { ModelGraph } from '../graph/types';
 import { PruningController } from '../prune/controller';
@@ -156,7 +157,7 @@ export async function runPruneStage(ctx: StageContext, baseline: ModelGraph, opt
     );
 
     ctx.throwIfCancelled();
-    const saved = await saveTfjsGraph(pruned, path.join(ctx.outDir, ...modelRel.split('/')));
+    const saved = await saveTfjsGraph(graphToWrite(pruned, await builtInNormalization(ctx), 'tfjs'), path.join(ctx.outDir, ...modelRel.split('/')));
     ctx.addArtifact('tfjs', modelName, `${modelRel}/model.json`, saved.bytes);
     const tb = await logger.close();
     ctx.addArtifact('tensorboard', modelName, tb.relPath, tb.bytes);

@@ -20,6 +20,7 @@ import { globalAveragePooling2d } from './globalAveragePooling2d';
 import { globalMaxPooling2d } from './globalMaxPooling2d';
 import { inputLayer } from './inputLayer';
 import { maxPooling2d } from './maxPooling2d';
+import { normalization } from './normalization';
 import { relu } from './relu';
 import { rescaling } from './rescaling';
 import { reshape } from './reshape';
@@ -46,6 +47,7 @@ const KINDS: readonly LayerKind[] = [
   concatenate,
   zeroPadding2d,
   rescaling,
+  normalization,
 ] as LayerKind[];
 
 /** Other names Keras and tfjs-layers register for the same classes. */

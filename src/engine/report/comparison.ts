@@ -46,6 +46,7 @@ export function renderComparisonMarkdown(rows: ModelReport[], title = 'Model com
   lines.push(...qatMarkdown(rows));
   lines.push(...clusteringMarkdown(rows));
   lines.push(...otherRuntimesMarkdown(rows));
+  lines.push(...inputMarkdown(rows));
   lines.push(...perClassMarkdown(rows));
   lines.push(...layerTablesMarkdown(rows));
   return lines.join('\n') + '\n';
@@ -128,6 +129,23 @@ function otherRuntimesMarkdown(rows: ModelReport[]): string[] {
   }
   if (reasons.length) {
     out.push('', ...reasons);
+  }
+  return out;
+}
+
+/** Which input each file takes (raw values with the normalisation built in, or normalised values). */
+function inputMarkdown(rows: ModelReport[]): string[] {
+  const raw = rows.filter((r) => r.input === 'raw').map((r) => r.path);
+  const normalized = rows.filter((r) => r.input === 'normalized').map((r) => r.path);
+  if (raw.length === 0 && normalized.length === 0) {
+    return [];
+  }
+  const out = ['', '## Input', ''];
+  if (raw.length) {
+    out.push(`Raw values as read from the data files (the data's normalisation is built into the file): ${raw.join(', ')}.`);
+  }
+  if (normalized.length) {
+    out.push(`${raw.length ? '\n' : ''}Normalised values, as the engine trains on (see the run record's dataset.normalization): ${normalized.join(', ')}.`);
   }
   return out;
 }
