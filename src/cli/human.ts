@@ -108,6 +108,10 @@ export class HumanPrinter {
         );
         return;
       }
+      case 'dataProgress':
+        // As before the typed event: one line per report (at most one a second, and the last).
+        this.err(`loading data: ${e.phase} ${e.done} / ${e.total}`);
+        return;
       case 'stageProgress':
         if (this.verbose) {
           this.err(`  ${e.stage} ${e.done + 1}/${e.total}: ${e.task}`);

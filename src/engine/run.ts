@@ -81,8 +81,8 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
       backend.trainer = chooseTrainer(backend, config.model);
       throwIfAborted(signal);
       const tData = performance.now();
-      // Image folders take a while: progress as log lines, and a cancel stops the decoding.
-      const onProgress = (p: LoadProgress): void => emit({ type: 'log', level: 'info', message: `loading data: ${p.phase} ${p.done} / ${p.total}` });
+      // Image folders take a while: typed progress events (panel bar, status bar, CLI line), and a cancel stops the decoding.
+      const onProgress = (p: LoadProgress): void => emit({ type: 'dataProgress', phase: p.phase, done: p.done, total: p.total });
       const data = await deps.loadData(config, { signal, onProgress });
       const dataMs = performance.now() - tData;
       throwIfAborted(signal);

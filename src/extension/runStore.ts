@@ -24,7 +24,8 @@ export interface StageSummary {
 
 /** What a running run is doing now, as the status bar, the tree and the progress notification say it. */
 export interface Activity {
-  stage: StageKind;
+  /** The stage at work, or 'data' while the data set loads (before the first stage). */
+  stage: StageKind | 'data';
   /** 'training mnist_model · epoch 2/5 · 43 %', 'export · writing pruned_mnist_model.h5 (2/6)'. */
   text: string;
   /** Of the whole run, 0…1, from the stages the job announced; null when unknown. */
@@ -138,7 +139,7 @@ export class RunStore {
     }
     if (e.type === 'batchProgress') {
       r.progress = e;
-    } else if (e.type !== 'ready' && e.type !== 'stageProgress') {
+    } else if (e.type !== 'ready' && e.type !== 'stageProgress' && e.type !== 'dataProgress') {
       r.events.push(e);
     }
     applyToEntry(r, e);
@@ -279,6 +280,9 @@ function applyToEntry(r: RunEntry, e: EngineEvent): void {
       r.error = { code: e.code, message: e.message, where: e.where };
       r.progress = null;
       r.activity = null;
+      return;
+    case 'dataProgress':
+      r.activity = { stage: 'data', text: `loading data · ${e.phase} ${e.done}/${e.total} (${e.total > 0 ? Math.round((100 * e.done) / e.total) : 0} %)`, overall: 0 };
       return;
     case 'ready':
     case 'log':

@@ -169,6 +169,18 @@ export interface StageProgressEvent {
   point?: string;
 }
 
+/**
+ * engine → extension: progress of loading the data set, before any stage runs (decoding 70 000
+ * PNG files takes seconds to minutes). `phase` says what runs ('decoding images'); `done` of
+ * `total` items are finished (a final event has done = total).
+ */
+export interface DataProgressEvent {
+  type: 'dataProgress';
+  phase: string;
+  done: number;
+  total: number;
+}
+
 export interface EpochMetrics {
   loss: number;
   accuracy: number;
@@ -378,6 +390,7 @@ export type EngineEvent =
   | StageStartedEvent
   | BatchProgressEvent
   | StageProgressEvent
+  | DataProgressEvent
   | EpochEndEvent
   | PruningStepEvent
   | WarningEvent

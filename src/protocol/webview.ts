@@ -5,6 +5,7 @@
  */
 import type { DeployCard } from './deploy';
 import type { EngineEvent, RunRecord, RunStatus, JobKind, BackendInfo } from './engine';
+import type { DatasetPreview } from './datasetPreview';
 
 /** What the panel needs to draw one run; built from live events or from a saved run record. */
 export interface RunView {
@@ -44,7 +45,17 @@ export interface DeployMessage {
   cards: DeployCard[];
 }
 
-export type ToWebview = SnapshotMessage | EngineEventMessage | DeployMessage;
+
+/**
+ * extension → webview: Choose Dataset…'s preview to show (classes, sample images, shape, value
+ * range, Confirm / Cancel), or null when it is gone (confirmed, cancelled, replaced).
+ */
+export interface DatasetPreviewMessage {
+  type: 'datasetPreview';
+  preview: DatasetPreview | null;
+}
+
+export type ToWebview = SnapshotMessage | EngineEventMessage | DeployMessage | DatasetPreviewMessage;
 
 /** webview → extension: the panel has loaded and wants a snapshot. */
 export interface ReadyMessage {
@@ -100,7 +111,28 @@ export interface ExportReportMessage {
   charts: ChartImage[];
 }
 
-export type FromWebview = ReadyMessage | StopRunMessage | StartJobMessage | RevealArtifactMessage | SelectRunMessage | SaveChartMessage | ExportReportMessage;
+/** webview → extension: write the previewed data set into model-optimizer.json (`id` of the preview shown). */
+export interface ConfirmDatasetMessage {
+  type: 'confirmDataset';
+  id: string;
+}
+
+/** webview → extension: close the preview without writing anything. */
+export interface CancelDatasetMessage {
+  type: 'cancelDataset';
+  id: string;
+}
+
+export type FromWebview =
+  | ReadyMessage
+  | StopRunMessage
+  | StartJobMessage
+  | RevealArtifactMessage
+  | SelectRunMessage
+  | SaveChartMessage
+  | ExportReportMessage
+  | ConfirmDatasetMessage
+  | CancelDatasetMessage;
 
 /** Largest chart image accepted from the panel (a 4K PNG is ~2 MB). */
 export const MAX_CHART_CHARS = 12 * 1024 * 1024;
@@ -157,6 +189,9 @@ export function parseFromWebview(raw: unknown): FromWebview | null {
       const charts = m.charts.map(parseChart);
       return charts.every((c): c is ChartImage => c !== null) ? { type: 'exportReport', runIds: m.runIds, charts } : null;
     }
+    case 'confirmDataset':
+    case 'cancelDataset':
+      return typeof m.id === 'string' && m.id.length <= 100 ? { type: m.type, id: m.id } : null;
     default:
       return null;
   }

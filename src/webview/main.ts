@@ -20,6 +20,8 @@ import { TradeoffChart } from './tradeoffChart';
 import { ConfusionView } from './confusion';
 import { SensitivityView } from './sensitivity';
 import { DeployView } from './deploy';
+import { DatasetPreviewView } from './datasetPreview';
+import { parseDatasetPreview } from '../protocol/datasetPreview';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -63,6 +65,24 @@ const sensitivityView = new SensitivityView({
   nm: el<HTMLTableElement>('sensitivity-nm'),
   nmNote: el('sensitivity-nm-note'),
 });
+const datasetPreview = new DatasetPreviewView(
+  {
+    section: el('dataset-preview'),
+    title: el('dataset-preview-title'),
+    summary: el<HTMLUListElement>('dataset-summary'),
+    shape: el('dataset-shape'),
+    range: el('dataset-range'),
+    classCount: el('dataset-class-count'),
+    classes: el<HTMLTableSectionElement>('dataset-classes-body'),
+    countsNote: el('dataset-counts-note'),
+    samplesNote: el('dataset-samples-note'),
+    samples: el('dataset-samples'),
+    sectionJson: el('dataset-json'),
+    confirm: el('dataset-confirm'),
+    cancel: el('dataset-cancel'),
+  },
+  (msg) => vscode.postMessage(msg),
+);
 const compareView = new CompareView({
   title: el('compare-title'),
   runs: el<HTMLTableElement>('compare-runs'),
@@ -195,8 +215,20 @@ function renderHeader(run: PanelRun | null): void {
 function renderProgress(run: PanelRun | null): void {
   const p = run?.status === 'running' ? run.progress : null;
   const sp = run?.status === 'running' ? run.stageProgress : null;
-  el('progress-section').hidden = !p && !sp;
+  const dp = run?.status === 'running' ? run.dataProgress : null;
+  el('progress-section').hidden = !p && !sp && !dp;
   const bar = el<HTMLElement & { value: number; max: number }>('epoch-progress');
+  if (dp && !p && !sp) {
+    const frac = dp.total > 0 ? dp.done / dp.total : 0;
+    bar.max = 1;
+    bar.value = frac;
+    bar.dataset.value = frac.toFixed(4);
+    bar.dataset.stage = 'data';
+    bar.setAttribute('aria-label', 'Progress of loading the data set');
+    bar.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
+    el('progress-text').textContent = `Loading data · ${dp.phase} ${dp.done.toLocaleString('en-US')} of ${dp.total.toLocaleString('en-US')} (${Math.round(frac * 100)} %)`;
+    return;
+  }
   if (sp) {
     const frac = sp.total > 0 ? sp.done / sp.total : 0;
     bar.max = 1;
@@ -333,7 +365,7 @@ function onMessage(msg: ToWebview): void {
         renderRunSelect();
         return;
       }
-      if (msg.event.type === 'batchProgress' || msg.event.type === 'stageProgress') {
+      if (msg.event.type === 'batchProgress' || msg.event.type === 'stageProgress' || msg.event.type === 'dataProgress') {
         renderProgress(run);
         return;
       }
@@ -362,6 +394,12 @@ function onMessage(msg: ToWebview): void {
     case 'deploy':
       deployView.update(msg.cards);
       return;
+    case 'datasetPreview':
+      datasetPreview.show(msg.preview);
+      if (msg.preview) {
+        el('dataset-preview').scrollIntoView({ block: 'start' });
+      }
+      return;
     default:
       assertNever(msg, 'host message');
   }
@@ -371,6 +409,12 @@ window.addEventListener('message', (ev: MessageEvent<unknown>) => {
   const data = ev.data as ToWebview | null;
   if (data && typeof data === 'object' && (data.type === 'snapshot' || data.type === 'engineEvent' || data.type === 'deploy')) {
     onMessage(data);
+  } else if (data && typeof data === 'object' && data.type === 'datasetPreview') {
+    // Drawn from the user's files: checked before anything is drawn (pixel counts, sizes, strings).
+    const preview = data.preview === null ? null : parseDatasetPreview(data.preview);
+    if (data.preview === null || preview) {
+      onMessage({ type: 'datasetPreview', preview });
+    }
   }
 });
 

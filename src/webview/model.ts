@@ -9,6 +9,7 @@ import type {
   BatchProgressEvent,
   EngineEvent,
   StageProgressEvent,
+  DataProgressEvent,
   JobKind,
   ModelReport,
   RunRecord,
@@ -50,6 +51,8 @@ export interface PanelRun {
   progress: BatchProgressEvent | null;
   /** Latest progress of a stage that is not a fit (export, evaluation); null otherwise. */
   stageProgress: StageProgressEvent | null;
+  /** Latest progress of loading the data set (before jobStarted); null once the job starts. */
+  dataProgress: DataProgressEvent | null;
   /** Per pruned layer: measured sparsity over optimizer steps. */
   sparsity: Map<string, SparsityPoint[]>;
   /** The schedule's target sparsity at each mask update. */
@@ -82,6 +85,7 @@ export function emptyRun(runId: string, job: JobKind, status: RunStatus, started
     points: [],
     progress: null,
     stageProgress: null,
+    dataProgress: null,
     sparsity: new Map(),
     targetSparsity: [],
     warnings: [],
@@ -192,7 +196,11 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
     case 'ready':
     case 'log':
       return false;
+    case 'dataProgress':
+      run.dataProgress = e;
+      return false;
     case 'jobStarted':
+      run.dataProgress = null;
       run.job = e.job;
       run.backend = e.backend;
       run.dataset = e.dataset;
@@ -266,18 +274,21 @@ export function applyEvent(run: PanelRun, e: EngineEvent): boolean {
       run.testAccuracy = { ...e.testAccuracy };
       run.progress = null;
       run.stageProgress = null;
+      run.dataProgress = null;
       return false;
     case 'cancelled':
       run.status = 'cancelled';
       run.durationMs = e.durationMs;
       run.progress = null;
       run.stageProgress = null;
+      run.dataProgress = null;
       return false;
     case 'error':
       run.status = 'failed';
       run.error = { code: e.code, message: e.message, where: e.where };
       run.progress = null;
       run.stageProgress = null;
+      run.dataProgress = null;
       return false;
     default:
       return assertNever(e, 'engine event');

@@ -64,6 +64,7 @@ void test('a tiny training run: events in order, model and run record on disk, n
     classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     normalization: { kind: 'scale', mean: [0], std: [255] },
     dtype: 'uint8',
+    exportedInput: 'normalised values: x / 255 (data.normalize "scale"), applied before calling the model',
   });
   assert.equal(started.backend.tfjs, 'wasm');
   assert.equal(started.config.train.epochs, 1);

@@ -59,6 +59,7 @@ void test('an internal error after jobStarted: error internal with stack, record
     classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     normalization: { kind: 'scale', mean: [0], std: [255] },
     dtype: 'uint8',
+    exportedInput: 'normalised values: x / 255 (data.normalize "scale"), applied before calling the model',
   });
   assert.deepEqual(record.artifacts, []);
   assert.equal(record.config.backend, 'cpu');

@@ -78,6 +78,7 @@ void test('pipeline --json on a small subset: every stdout line is an event, exi
     classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     normalization: { kind: 'scale', mean: [0], std: [255] },
     dtype: 'uint8',
+    exportedInput: 'normalised values: x / 255 (data.normalize "scale"), applied before calling the model',
   });
   const stages = r.events.filter((e) => e.type === 'stageStarted').map((e) => e.type === 'stageStarted' && e.stage);
   assert.deepEqual(stages, ['train', 'prune', 'export']);

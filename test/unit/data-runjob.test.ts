@@ -1,5 +1,5 @@
 /**
- * A train job on an image folder, end to end through runJob with the real loader: progress and
+ * A train job on an image folder, end to end through runJob with the real loader: typed data-load progress and
  * the class-sorted tail-split warning reach the event stream, the run record names the classes,
  * shape and normalisation, and the model learns the (trivially separable) classes.
  */
@@ -32,8 +32,12 @@ for split, n in (('train', 24), ('test', 6)):
   };
   const terminal = await runJob({ type: 'start', runId: 'd1', job: 'train', config, configSource: 'test.json', outDir: out }, (e) => events.push(e), new AbortController().signal);
   assert.equal(terminal.type, 'done', JSON.stringify(terminal));
-  const logs = events.filter((e) => e.type === 'log').map((e) => (e.type === 'log' ? e.message : ''));
-  assert.ok(logs.includes('loading data: decoding images 60 / 60'), logs.join('\n'));
+  // Loading reports typed progress events, before jobStarted, the last one complete.
+  const progress = events.flatMap((e) => (e.type === 'dataProgress' ? [e] : []));
+  assert.ok(progress.length >= 1, 'dataProgress events');
+  assert.deepEqual(progress.at(-1), { type: 'dataProgress', phase: 'decoding images', done: 60, total: 60 });
+  assert.ok(events.findIndex((e) => e.type === 'dataProgress') < events.findIndex((e) => e.type === 'jobStarted'));
+  assert.ok(progress.every((p, i) => p.total === 60 && p.done <= 60 && (i === 0 || p.done >= progress[i - 1].done)));
   const warnings = events.filter((e) => e.type === 'warning');
   assert.deepEqual(warnings.map((w) => (w.type === 'warning' ? w.code : '')), ['validation-classes']);
   const record = JSON.parse(readFileSync(path.join(out, 'runs', 'd1.json'), 'utf8')) as RunRecord;

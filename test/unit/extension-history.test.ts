@@ -89,6 +89,10 @@ void describe('run history', () => {
   void it('every stage reports its own progress: no stale "pruning 1/1 · 100 %" through the export', () => {
     const store = new RunStore();
     store.addLive('r', 'pipeline', '/out');
+    // Loading the data comes first, before jobStarted (70 000 PNG files take a while).
+    store.applyEvent('r', { type: 'dataProgress', phase: 'decoding images', done: 17500, total: 70000 });
+    assert.deepEqual(store.get('r')?.activity, { stage: 'data', text: 'loading data · decoding images 17500/70000 (25 %)', overall: 0 });
+    assert.equal(store.get('r')?.events.length, 0, 'progress is not kept as history');
     store.applyEvent('r', { type: 'jobStarted', runId: 'r', job: 'pipeline', config: DEFAULT_CONFIG, backend, stages: ['train', 'prune', 'export'], startedAt: '', dataset: { name: 'mnist', train: 1, validation: 1, test: 1 } });
     store.applyEvent('r', { type: 'stageStarted', stage: 'prune', model: 'pruned_mnist_model', epochs: 1, stepsPerEpoch: 10 });
     store.applyEvent('r', { type: 'batchProgress', stage: 'prune', epoch: 1, epochs: 1, batch: 10, batches: 10, loss: 0.1, accuracy: 0.9 });

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { BadInputError } from '../../src/engine/errors';
 import { readModelFile } from '../../src/engine/import/index';
-import { ZipReader } from '../../src/engine/import/zip';
+import { ZipReader } from '../../src/engine/util/zip';
 import { FIXTURES_DIR, python, requireH5py, tempDir } from './import-helpers';
 
 let dir: string;

@@ -13,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { makeNonce, panelHtml } from '../../src/extension/panel/html';
 import type { EngineEvent, ModelReport, RunRecord } from '../../src/protocol/engine';
 import type { FromWebview, ToWebview } from '../../src/protocol/webview';
+import type { DatasetPreview } from '../../src/protocol/datasetPreview';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
 import { deployCardFromReport, type DeployCard } from '../../src/protocol/deploy';
 import { analyzeDeploy } from '../../src/engine/deploy/report';
@@ -318,6 +319,12 @@ void describe('metrics panel in headless Chromium', () => {
       selectedRunId: RUN_ID,
       runs: [{ runId: RUN_ID, job: 'pipeline', status: 'running', startedAt: '2026-11-27T22:15:00.000Z', backend: null, events: [] }],
     });
+    // Loading the data set comes first: a bar of its own, gone once the job starts.
+    await event({ type: 'dataProgress', phase: 'decoding images', done: 17500, total: 70000 });
+    assert.equal(await page.locator('#progress-section').isVisible(), true);
+    assert.equal(await attr('#epoch-progress', 'data-stage'), 'data');
+    assert.equal(Number(await attr('#epoch-progress', 'data-value')), 0.25);
+    assert.equal(await page.locator('#progress-text').innerText(), 'Loading data · decoding images 17,500 of 70,000 (25 %)');
     await event({
       type: 'jobStarted',
       runId: RUN_ID,
@@ -328,6 +335,7 @@ void describe('metrics panel in headless Chromium', () => {
       startedAt: '2026-11-27T22:15:00.000Z',
       dataset,
     });
+    assert.equal(await page.locator('#progress-section').isVisible(), false, 'the data bar goes when the job starts');
     assert.match(await page.locator('#run-backend').innerText(), /wasm · simd-kernel trainer/);
     assert.match(await page.locator('#run-dataset').innerText(), /54,000 train \/ 6,000 val \/ 10,000 test/);
     assert.equal(await attr('#run-status', 'data-status'), 'running');
@@ -918,6 +926,70 @@ void describe('metrics panel in headless Chromium', () => {
     assert.deepEqual(JSON.parse(await page.locator('#sensitivity-suggestion pre').innerText()), { prune: { layers } });
     assert.equal(await page.locator('#sensitivity-nm tbody td').nth(1).innerText(), '50.0 %');
     await page.screenshot({ path: join(OUT, 'webview-sensitivity.png'), fullPage: true });
+  });
+
+  void it('Choose Dataset preview: classes and counts as text, sample pixels painted exactly, shape and range; Confirm / Cancel post the preview id', async (t) => {
+    if (skipReason) {
+      return t.skip(skipReason);
+    }
+    const gray = (v0: number): number[] => Array.from({ length: 16 }, (_, i) => (v0 + i * 13) % 256);
+    const preview: DatasetPreview = {
+      id: 'preview-1',
+      target: 'data/shapes/train',
+      data: { source: 'image-folder', trainDir: 'data/shapes/train', testDir: 'data/shapes/test', colorMode: 'grayscale', validation: 'stratified' },
+      summary: ['30 training images in 3 classes', '9 test images in data/shapes/test'],
+      classes: [
+        { name: 'circle', train: 12, test: 3 },
+        { name: '<img src=x onerror="window.__xss=1">', train: 10, test: 3 },
+        { name: 'square', train: 8, test: 3 },
+      ],
+      countsOver: 'every image file',
+      shape: [4, 4, 1],
+      dtype: 'uint8',
+      valueRange: { min: 0, max: 249, over: 'the 3 images shown' },
+      samples: [
+        { classIndex: 0, width: 4, height: 4, channels: 1, pixels: gray(0) },
+        { classIndex: 1, width: 4, height: 4, channels: 1, pixels: gray(100) },
+        { classIndex: 2, width: 3, height: 2, channels: 3, pixels: [255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90] },
+      ],
+      samplesNote: 'grayscale (data.colorMode "grayscale")',
+    };
+    await send({ type: 'datasetPreview', preview });
+    await page.locator('#dataset-preview').waitFor({ state: 'visible' });
+    assert.equal(await attr('#dataset-preview', 'data-id'), 'preview-1');
+    assert.equal(await page.locator('#dataset-preview-title').textContent(), 'Data set: data/shapes/train');
+    assert.deepEqual(await page.locator('#dataset-summary li').allInnerTexts(), preview.summary);
+    const rows = page.locator('#dataset-classes-body tr');
+    assert.equal(await rows.count(), 3);
+    assert.deepEqual(await rows.nth(1).locator('td').allInnerTexts(), ['<img src=x onerror="window.__xss=1">', '10', '3'], 'a class name is text, never markup');
+    assert.equal(await page.locator('#dataset-preview img').count(), 0);
+    assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+    assert.equal(await page.locator('#dataset-shape').innerText(), '[4, 4, 1] uint8');
+    assert.equal(await page.locator('#dataset-range').innerText(), '0 … 249 (the 3 images shown)');
+    assert.equal(await attr('#dataset-samples', 'data-count'), '3');
+    assert.deepEqual(await page.locator('#dataset-samples figcaption').allInnerTexts(), ['circle', '<img src=x onerror="window.__xss=1">', 'square']);
+    // The canvases hold exactly the pixels sent (gray → R = G = B, alpha 255).
+    const painted = await page.locator('#dataset-samples canvas').evaluateAll((cs) =>
+      cs.map((c) => {
+        const k = c as HTMLCanvasElement;
+        return Array.from(k.getContext('2d')!.getImageData(0, 0, k.width, k.height).data);
+      }),
+    );
+    assert.deepEqual(painted[0], gray(0).flatMap((v) => [v, v, v, 255]));
+    assert.deepEqual(painted[1], gray(100).flatMap((v) => [v, v, v, 255]));
+    assert.deepEqual(painted[2], [255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 10, 20, 30, 255, 40, 50, 60, 255, 70, 80, 90, 255]);
+    assert.match(await page.locator('#dataset-json').textContent() ?? '', /"trainDir": "data\/shapes\/train"/);
+    await page.screenshot({ path: join(OUT, 'webview-dataset-preview.png'), fullPage: false });
+
+    const before = (await posted()).length;
+    await page.locator('#dataset-confirm').click();
+    await page.waitForFunction((n) => (window as unknown as { __posted: unknown[] }).__posted.length > n, before);
+    assert.deepEqual((await posted()).slice(before), [{ type: 'confirmDataset', id: 'preview-1' }]);
+    await page.locator('#dataset-cancel').click();
+    await page.waitForFunction((n) => (window as unknown as { __posted: unknown[] }).__posted.length > n + 1, before);
+    assert.deepEqual((await posted()).slice(before + 1), [{ type: 'cancelDataset', id: 'preview-1' }]);
+    await send({ type: 'datasetPreview', preview: null });
+    assert.equal(await page.locator('#dataset-preview').isHidden(), true);
   });
 
   void it('loaded nothing from outside its own origin, and nothing but the test inline script broke the CSP', async (t) => {

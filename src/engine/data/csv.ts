@@ -14,7 +14,7 @@
 import * as path from 'node:path';
 import type { RunConfig } from '../../protocol/config';
 import { BadInputError } from '../errors';
-import { readTextLimited } from '../util/safeRead';
+import { openRegularFile, readAt, readTextLimited } from '../util/safeRead';
 import { indexClassNames } from './dataset';
 import { inferClasses } from './mnist';
 import type { RawData, RawSet } from './prepare';
@@ -262,4 +262,34 @@ export async function loadCsv(config: RunConfig): Promise<RawData> {
     test: set(test),
     ...(val ? { validation: set(val) } : {}),
   };
+}
+
+/**
+ * The first `maxBytes` of a CSV file parsed as the loader parses it (whole rows only), for a
+ * preview: features, class indices (classes of the rows read) and names.
+ */
+export async function csvHeadSamples(file: string, header: 'auto' | boolean, labelColumn: string | number, maxBytes: number): Promise<{ x: Float32Array; labels: Int32Array; classNames: string[]; features: number }> {
+  // Size cap of the whole file as for a run; only the first maxBytes are read.
+  const { fh, size } = await openRegularFile(file, { what: 'CSV file', maxBytes: Number.MAX_SAFE_INTEGER });
+  let text: string;
+  try {
+    const n = Math.min(size, maxBytes);
+    text = (await readAt(fh, n, 0)).toString('utf8');
+    if (n < size) {
+      // Whole rows only: cut after the last line break read.
+      text = text.slice(0, text.lastIndexOf('\n') + 1);
+    }
+  } finally {
+    await fh.close();
+  }
+  const t = readHeader(text, file, header, labelColumn);
+  const parsed = readRows(text, t, labelIndex(t, labelColumn));
+  let classes: string[];
+  try {
+    classes = trainClasses(parsed);
+  } catch {
+    // The rows read may lack some integer classes the whole file has: name those that are there.
+    classes = [...new Set(parsed.labels)].sort((a, b) => Number(a) - Number(b) || (a < b ? -1 : 1));
+  }
+  return { x: parsed.x, labels: toIndices(parsed, classes), classNames: classes, features: t.columns.length - 1 };
 }

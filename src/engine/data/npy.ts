@@ -9,10 +9,10 @@
  * array or another dtype is an error saying how to convert it.
  */
 import * as path from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import type { RunConfig } from '../../protocol/config';
 import { BadInputError } from '../errors';
 import { LIMITS, readFileLimited } from '../util/safeRead';
+import { ZipReader } from '../util/zip';
 import { indexClassNames } from './dataset';
 import { inferClasses } from './mnist';
 import type { RawData, RawSet } from './prepare';
@@ -142,105 +142,14 @@ function decodeUtf32(cell: Uint8Array): string {
 
 /**
  * The members of a .npz (a zip archive, stored or deflated, zip64 sizes as numpy writes them),
- * by name without '.npy'. Every offset is bounds-checked; inflated sizes are capped.
+ * by name without '.npy', read by the one bounds-checked zip reader (util/zip.ts): sizes capped
+ * at `maxBytes` before inflating, CRC-32 checked.
  */
 export function readNpz(buf: Uint8Array, file: string, maxBytes: number = LIMITS.data): Map<string, Uint8Array> {
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const bad: (problem: string) => never = (problem) => fail(file, `is not a readable .npz (zip) archive: ${problem}`, 'Save it again with numpy.savez(file, x_train=…, y_train=…, x_test=…, y_test=…)');
-  const u16 = (o: number): number => (o >= 0 && o + 2 <= b.length ? b.readUInt16LE(o) : bad(`a header at byte ${o} lies outside the file`));
-  const u32 = (o: number): number => (o >= 0 && o + 4 <= b.length ? b.readUInt32LE(o) : bad(`a header at byte ${o} lies outside the file`));
-  const u64 = (o: number): number => {
-    const v = u32(o) + u32(o + 4) * 2 ** 32;
-    return Number.isSafeInteger(v) ? v : bad('a zip64 size is too large');
-  };
-  let eocd = -1;
-  for (let o = b.length - 22; o >= Math.max(0, b.length - 22 - 0xffff); o--) {
-    if (b.readUInt32LE(o) === 0x06054b50) {
-      eocd = o;
-      break;
-    }
-  }
-  if (eocd < 0) {
-    bad('no end-of-central-directory record');
-  }
-  let entries = u16(eocd + 10);
-  let cdOffset = u32(eocd + 16);
-  if ((entries === 0xffff || cdOffset === 0xffffffff) && eocd >= 20 && u32(eocd - 20) === 0x07064b50) {
-    const z = u64(eocd - 12);
-    if (u32(z) !== 0x06064b50) {
-      bad('a broken zip64 end record');
-    }
-    entries = u64(z + 32);
-    cdOffset = u64(z + 48);
-  }
-  if (entries > 10_000) {
-    bad(`${entries} members`);
-  }
+  const zip = new ZipReader(buf, file, 'Save it again with numpy.savez(file, x_train=…, y_train=…, x_test=…, y_test=…).', '.npz (zip) archive');
   const out = new Map<string, Uint8Array>();
-  let p = cdOffset;
-  for (let e = 0; e < entries; e++) {
-    if (u32(p) !== 0x02014b50) {
-      bad(`central directory entry ${e} has a wrong signature`);
-    }
-    const method = u16(p + 10);
-    let csize = u32(p + 20);
-    let usize = u32(p + 24);
-    const nameLen = u16(p + 28);
-    const extraLen = u16(p + 30);
-    const commentLen = u16(p + 32);
-    let local = u32(p + 42);
-    if (p + 46 + nameLen > b.length) {
-      bad('a member name lies outside the file');
-    }
-    const name = b.toString('utf8', p + 46, p + 46 + nameLen);
-    // zip64 extra field: the sizes/offset that are 0xFFFFFFFF in the record, in this order.
-    for (let x = p + 46 + nameLen; x + 4 <= p + 46 + nameLen + extraLen; ) {
-      const id = u16(x);
-      const len = u16(x + 2);
-      if (id === 0x0001) {
-        let q = x + 4;
-        if (usize === 0xffffffff) {
-          usize = u64(q);
-          q += 8;
-        }
-        if (csize === 0xffffffff) {
-          csize = u64(q);
-          q += 8;
-        }
-        if (local === 0xffffffff) {
-          local = u64(q);
-        }
-      }
-      x += 4 + len;
-    }
-    p += 46 + nameLen + extraLen + commentLen;
-    if (u32(local) !== 0x04034b50) {
-      bad(`member ${name} has no local header`);
-    }
-    const dataStart = local + 30 + u16(local + 26) + u16(local + 28);
-    if (dataStart + csize > b.length) {
-      bad(`member ${name} lies outside the file`);
-    }
-    if (usize > maxBytes) {
-      fail(file, `member ${name} would inflate to ${usize} bytes`, 'Split the data into smaller arrays');
-    }
-    const raw = b.subarray(dataStart, dataStart + csize);
-    let data: Uint8Array;
-    if (method === 0) {
-      data = raw;
-    } else if (method === 8) {
-      try {
-        data = inflateRawSync(raw, { maxOutputLength: Math.max(1, usize) });
-      } catch (err) {
-        bad(`member ${name} cannot be inflated (${(err as Error).message})`);
-      }
-    } else {
-      bad(`member ${name} uses compression method ${method} (only stored and deflate are read)`);
-    }
-    if (data.length !== usize) {
-      bad(`member ${name} inflates to ${data.length} bytes, not the ${usize} its header declares`);
-    }
-    out.set(name.replace(/\.npy$/, ''), data);
+  for (const entry of zip.entries) {
+    out.set(entry.name.replace(/\.npy$/, ''), zip.read(entry, maxBytes, 'Split the data into smaller arrays.'));
   }
   return out;
 }

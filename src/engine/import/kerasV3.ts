@@ -15,7 +15,7 @@ import { LIMITS, readFileLimited } from '../util/safeRead';
 import { readFloatDataset, stringAttr, withH5File } from './h5';
 import { flattenTopology } from './topology';
 import type { ImportedModel, KerasLayerJson, RawWeight } from './types';
-import { ZipReader } from './zip';
+import { ZipReader } from '../util/zip';
 
 const MiB = 1024 * 1024;
 

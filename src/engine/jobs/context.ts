@@ -118,7 +118,7 @@ export class RunContext implements StageContext {
   data(): Promise<SplitData> {
     if (!this.dataPromise) {
       const t = this.now();
-      const onProgress = (p: LoadProgress): void => this.log(`loading data: ${p.phase} ${p.done} / ${p.total}`);
+      const onProgress = (p: LoadProgress): void => this.emit({ type: 'dataProgress', phase: p.phase, done: p.done, total: p.total });
       this.dataPromise = this.deps.loadData(this.config, { onProgress, signal: this.signal }).then((d) => {
         this.loaded = d;
         this.addTiming('data', this.now() - t);

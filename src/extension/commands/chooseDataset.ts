@@ -1,18 +1,21 @@
 /**
  * Model Optimizer: Choose Dataset… (command palette) and Use as Training Data (Explorer
  * context menu on a folder, .csv, .npz or .npy): works out the `data` section for what was
- * picked (class folders, CSV, NumPy; the test set found beside it), shows what was found and,
- * once confirmed, writes it into `model-optimizer.json` (other settings kept) and opens the file.
+ * picked (class folders, CSV, NumPy; the test set found beside it), previews it in the metrics
+ * panel (classes and counts, sample images, shape, value range; engine/data/preview.ts) and,
+ * once confirmed there, writes it into `model-optimizer.json` (other settings kept) and opens the file.
  */
 import * as vscode from 'vscode';
-import { suggestDataConfig } from '../../engine/data/suggest';
+import { previewDataset } from '../../engine/data/preview';
+import { suggestDataConfig, type DataSuggestion } from '../../engine/data/suggest';
+import type { Ctx } from '../ctx';
 import { writeFileAtomic } from '../../engine/util/atomic';
 import { CONFIG_FILE, runFolder } from '../config';
 
 /** The data fields that say where the data is: replaced as a whole when another data set is chosen. */
 const LOCATION_KEYS = ['source', 'trainImages', 'trainLabels', 'testImages', 'testLabels', 'valImages', 'valLabels', 'npzFile', 'trainDir', 'testDir', 'valDir', 'trainFile', 'testFile', 'valFile'];
 
-export async function chooseDataset(arg?: unknown): Promise<void> {
+export async function chooseDataset(ctx: Ctx, arg?: unknown): Promise<void> {
   let target = arg instanceof vscode.Uri ? arg : undefined;
   if (!target) {
     const picked = await vscode.window.showOpenDialog({
@@ -34,16 +37,17 @@ export async function chooseDataset(arg?: unknown): Promise<void> {
     return;
   }
   const suggestion = await suggestDataConfig(target.fsPath, folder.uri.fsPath);
-  const write = `Write to ${CONFIG_FILE}`;
-  const answer = await vscode.window.showInformationMessage(
-    `Train on ${vscode.workspace.asRelativePath(target, false)}?`,
-    { modal: true, detail: [...suggestion.summary, '', `data: ${JSON.stringify(suggestion.data)}`].join('\n') },
-    write,
+  const where = vscode.workspace.asRelativePath(target, false);
+  const preview = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Model Optimizer: reading a preview of ${where}…` },
+    () => previewDataset(suggestion, where, folder.uri.fsPath),
   );
-  if (answer !== write) {
-    return;
-  }
-  const file = vscode.Uri.joinPath(folder.uri, CONFIG_FILE);
+  (await ctx.panel()).showDatasetPreview(preview, () => writeDataSection(folder.uri, suggestion));
+}
+
+/** Writes the suggested data section into the folder's model-optimizer.json (other settings kept) and opens it. */
+async function writeDataSection(root: vscode.Uri, suggestion: DataSuggestion): Promise<void> {
+  const file = vscode.Uri.joinPath(root, CONFIG_FILE);
   let doc: Record<string, unknown> = {};
   try {
     doc = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(file))) as Record<string, unknown>;

@@ -58,6 +58,9 @@ function escapeAttr(s: string): string {
  * #compare-config tr[data-key].differs, canvas#chart-compare-accuracy/#chart-compare-loss
  * [data-series] (one per run), #compare-files tr[data-run][data-path], #compare-back.
  * Deploy cards: #deploy-section .deploy-card (hooks listed in src/webview/deploy.ts).
+ * Choose Dataset… preview: #dataset-preview[data-id], #dataset-classes-body tr[data-class],
+ * #dataset-samples[data-count] > figure.sample[data-class] > canvas, #dataset-shape, #dataset-range,
+ * #dataset-confirm, #dataset-cancel; data loading: #epoch-progress[data-stage=data].
  */
 export function panelHtml(o: PanelHtmlOptions): string {
   const nonce = escapeAttr(o.nonce);
@@ -95,6 +98,26 @@ export function panelHtml(o: PanelHtmlOptions): string {
       <section id="deploy-section" class="deploy" hidden aria-labelledby="deploy-title">
         <h2 id="deploy-title">Deploy to a device</h2>
         <div class="deploy-cards"></div>
+      </section>
+      <section id="dataset-preview" class="dataset-preview" hidden aria-labelledby="dataset-preview-title">
+        <div class="title-row">
+          <h2 id="dataset-preview-title">Data set</h2>
+          <span class="spacer"></span>
+          <vscode-button id="dataset-confirm">Write to model-optimizer.json</vscode-button>
+          <vscode-button id="dataset-cancel" secondary>Cancel</vscode-button>
+        </div>
+        <ul id="dataset-summary" class="dataset-summary"></ul>
+        <dl class="facts">
+          <div><dt>Sample shape</dt><dd id="dataset-shape">–</dd></div>
+          <div><dt>Values</dt><dd id="dataset-range">–</dd></div>
+          <div><dt>Classes</dt><dd id="dataset-class-count">–</dd></div>
+        </dl>
+        <div class="table-wrap"><table id="dataset-classes" aria-label="Classes and their sample counts"><thead><tr><th>Class</th><th>Training</th><th>Test</th></tr></thead><tbody id="dataset-classes-body"></tbody></table></div>
+        <p id="dataset-counts-note" class="charts-note"></p>
+        <h3>Samples</h3>
+        <p id="dataset-samples-note" class="charts-note"></p>
+        <div id="dataset-samples" class="sample-grid" role="list" aria-label="Sample images per class" data-count="0"></div>
+        <details><summary>The data section written</summary><pre id="dataset-json"></pre></details>
       </section>
       <section id="compare-section" class="compare" hidden aria-labelledby="compare-title">
         <div class="title-row">

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { assertNever } from '../../protocol/assert';
 import type { DeployCard } from '../../protocol/deploy';
 import type { FromWebview, ToWebview } from '../../protocol/webview';
+import type { DatasetPreview } from '../../protocol/datasetPreview';
 import { parseFromWebview } from '../../protocol/webview';
 import type { Ctx } from '../ctx';
 import type { StoreChange } from '../runStore';
@@ -34,6 +35,8 @@ export class MetricsPanel implements vscode.Disposable {
   private compareIds: string[] | null = null;
   /** Deploy cards, newest first (at most MAX_DEPLOY_CARDS; one per file). */
   private deployCards: DeployCard[] = [];
+  /** Choose Dataset…'s preview on show, and what Confirm does. */
+  private preview: { preview: DatasetPreview; confirm: () => Promise<void> } | null = null;
   private readonly subs: vscode.Disposable[] = [];
 
   constructor(private readonly ctx: Ctx) {
@@ -68,6 +71,16 @@ export class MetricsPanel implements vscode.Disposable {
       return;
     }
     this.adopt(vscode.window.createWebviewPanel(VIEW_TYPE, 'Model Optimizer Metrics', { viewColumn: vscode.ViewColumn.Active }, this.options()));
+  }
+
+  /**
+   * Choose Dataset…: shows `preview` at the top of the panel (opening it) until the user confirms
+   * (then `confirm` writes the choice) or cancels; a newer preview replaces it.
+   */
+  showDatasetPreview(preview: DatasetPreview, confirm: () => Promise<void>): void {
+    this.preview = { preview, confirm };
+    this.compareIds = null;
+    this.show();
   }
 
   /** Compare Runs: the given runs side by side. */
@@ -187,6 +200,20 @@ export class MetricsPanel implements vscode.Disposable {
       case 'exportReport':
         await exportReport(this.ctx, msg.runIds.filter((id) => this.ctx.store.has(id)), msg.charts);
         return;
+      case 'confirmDataset':
+      case 'cancelDataset': {
+        // Only the preview on show: a stale panel cannot confirm another one.
+        const p = this.preview;
+        if (!p || p.preview.id !== msg.id) {
+          return;
+        }
+        this.preview = null;
+        this.post({ type: 'datasetPreview', preview: null });
+        if (msg.type === 'confirmDataset') {
+          await p.confirm();
+        }
+        return;
+      }
       default:
         assertNever(msg, 'webview message');
     }
@@ -219,6 +246,7 @@ export class MetricsPanel implements vscode.Disposable {
     if (this.deployCards.length > 0) {
       this.post({ type: 'deploy', cards: this.deployCards });
     }
+    this.post({ type: 'datasetPreview', preview: this.preview?.preview ?? null });
   }
 
   private post(msg: ToWebview): void {

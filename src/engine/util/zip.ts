@@ -1,9 +1,10 @@
 /**
- * A small reader for the zip archives Keras 3 writes (`.keras`: config.json, metadata.json,
- * model.weights.h5), on Node's zlib alone. Untrusted input: every offset and length is
- * bounds-checked against the buffer, entry sizes are capped before anything is inflated, the
- * inflated size must equal the declared one and its CRC-32 must match. Stored and deflated
- * entries, zip64 sizes; no encryption, no multi-disk archives.
+ * The one zip reader, on Node's zlib alone, for the archives users bring: Keras 3 `.keras`
+ * files (config.json, metadata.json, model.weights.h5) and NumPy `.npz` files (one .npy per
+ * array, stored or deflated, zip64 sizes as numpy writes them). Untrusted input: every offset
+ * and length is bounds-checked against the buffer, entry sizes are capped before anything is
+ * inflated, the inflated size must equal the declared one and its CRC-32 must match. Stored
+ * and deflated entries, zip64 sizes; no encryption, no multi-disk archives.
  */
 import { crc32, inflateRawSync } from 'node:zlib';
 import { BadInputError } from '../errors';
@@ -28,16 +29,23 @@ const MAX_ENTRIES = 10_000;
 export class ZipReader {
   readonly entries: ZipEntry[];
 
+  private readonly buf: Buffer;
+
   constructor(
-    private readonly buf: Buffer,
+    buf: Uint8Array,
     /** For messages: the archive's file name. */
     private readonly where: string,
+    /** The fix every message ends with: how to write the archive again. */
+    private readonly fix = "Save the model again with model.save('model.keras') (Keras 3), or pass a .h5 / model.json.",
+    /** What the archive is, for messages ('zip archive', '.npz (zip) archive'). */
+    private readonly what = 'zip archive',
   ) {
+    this.buf = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
     this.entries = this.readCentralDirectory();
   }
 
   private fail(problem: string): never {
-    throw new BadInputError(`${this.where} is not a readable zip archive: ${problem}. Save the model again with model.save('model.keras') (Keras 3), or pass a .h5 / model.json.`, this.where);
+    throw new BadInputError(`${this.where} is not a readable ${this.what}: ${problem}. ${this.fix}`, this.where);
   }
 
   private u16(off: number): number {
@@ -150,13 +158,13 @@ export class ZipReader {
     return this.entries.find((e) => e.name === name);
   }
 
-  /** The entry's bytes, inflated, size- and CRC-checked. Refuses entries over `maxBytes`. */
-  read(entry: ZipEntry, maxBytes: number): Buffer {
+  /** The entry's bytes, inflated, size- and CRC-checked. Refuses entries over `maxBytes` (saying `tooBigFix` when given). */
+  read(entry: ZipEntry, maxBytes: number, tooBigFix?: string): Buffer {
     if (entry.flags & 1) {
       this.fail(`${entry.name} is encrypted`);
     }
     if (entry.size > maxBytes) {
-      this.fail(`${entry.name} would inflate to ${entry.size} bytes, more than the ${maxBytes} allowed for it`);
+      throw new BadInputError(`${this.where}: ${entry.name} would inflate to ${entry.size} bytes, more than the ${maxBytes} allowed for it. ${tooBigFix ?? this.fix}`, this.where);
     }
     const h = entry.localHeaderOffset;
     if (this.u32(h) !== LOCAL_SIG) {
