@@ -78,6 +78,11 @@ export async function writeTfliteVariants(
   const representative = { images: norm ? rawInputSet(head, data.normalization, data.sourceDtype).images : head.images, count: n };
   if (norm) {
     model = graphToWrite('inputs' in model ? model : mlpToGraph(model), norm, 'keras');
+    if (ranges?.[':input']) {
+      // QAT trained its input range on normalised values: that is now the normalisation layer's output; the raw input is calibrated.
+      const { [':input']: normalised, ...rest } = ranges;
+      ranges = { ...rest, [INPUT_NORMALIZATION]: normalised };
+    }
   }
   const written: Written[] = [];
   for (const mode of modes) {
@@ -236,7 +241,7 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[], ex
     return t ? { ...r, technique: t, variant: `${r.variant} ${t === 'qat' ? 'QAT' : 'clustered'}` } : r;
   });
   const rows = input ? evaluated.map((r, i): ModelReport => (i === 0 ? { ...r, source: 'input' } : r)) : evaluated;
-  const fallback = await runFloatFallback(ctx, target, rows, async (f) => (await evaluateWritten(ctx, [{ kind: 'tflite', model: f.model, rel: f.rel, evalPath: f.abs }]))[0]);
+  const fallback = await runFloatFallback(ctx, target, rows, async (f) => (await evaluateWritten(ctx, [{ kind: 'tflite', model: f.model, rel: f.rel, evalPath: f.abs, rawInput: !!norm }]))[0]);
   rows.push(...fallback.rows);
   // The float32 baseline: the input file, else the first model's float file (its TF.js save, else its .h5).
   const baseline = input ? rows[0] : (rows.find((r) => r.model === models[0].name && r.format === 'tfjs') ?? rows.find((r) => r.model === models[0].name && r.format === 'keras-h5'));

@@ -7,7 +7,8 @@
  */
 import * as path from 'node:path';
 import type { FallbackRecord, ModelReport } from '../../protocol/engine';
-import { modelInputs } from '../data/dataset';
+import { modelInputs, rawInputSet } from '../data/dataset';
+import { builtInNormalization, graphToWrite, testSetFor } from './exportInput';
 import type { ModelGraph } from '../graph/types';
 import { runTfliteOnTest } from '../report/evaluateFile';
 import { floatFallback } from '../sensitivity/fallback';
@@ -46,17 +47,21 @@ export async function runFloatFallback(ctx: StageContext, target: ModelGraph, ro
   ctx.log(`full-int8 ${int8.path}: ${pts(drop)} below ${reference.path}, over quantize.maxAccuracyDrop ${pts(budget)}; keeping the most sensitive layers in float`);
   const data = await ctx.data();
   const n = Math.min(q.representativeSamples, data.train.count);
-  const result = await floatFallback(target, data.test, {
+  // Like every file of the run: with the data's normalisation built in (raw input) when the run builds it in.
+  const norm = await builtInNormalization(ctx);
+  const test = testSetFor(data, norm !== null);
+  const head = { ...data.train, images: data.train.images.subarray(0, n * data.train.features), count: n };
+  const result = await floatFallback(graphToWrite(target, norm, 'keras'), test, {
     floatAccuracy: reference.accuracy,
     maxDrop: budget,
-    calibration: { samples: modelInputs(data.train, 0, n), count: n },
+    calibration: { samples: modelInputs(norm ? rawInputSet(head, data.normalization, data.sourceDtype) : head, 0, n), count: n },
     perChannel: q.perChannel,
     method: q.calibration === 'percentile' ? { kind: 'percentile', percentile: q.calibrationPercentile } : { kind: 'min-max' },
     int8Io: q.int8Io,
     errorIndices: errorSampleIndices(data.test.count, Math.min(50, ctx.config.sensitivity.errorSamples), ctx.config.train.seed),
     evaluate: async (bytes, label) => {
       ctx.throwIfCancelled();
-      const r = await runTfliteOnTest(bytes, data.test, label);
+      const r = await runTfliteOnTest(bytes, test, label);
       r.model.dispose();
       return r.accuracy;
     },
