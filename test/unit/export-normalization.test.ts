@@ -246,3 +246,21 @@ void test('a graph without the layers is left alone; a file that has them is not
   const once = withInputNormalization(graph, NORMS[1][1], 'keras');
   assert.throws(() => withInputNormalization(once, NORMS[1][1], 'keras'), BadInputError);
 });
+
+void test('a .tflite with the transform folded away (no trace in the file): the run record that wrote it says it takes raw values', async () => {
+  const out = path.join(dir, 'out');
+  await fs.mkdir(path.join(out, 'runs', 'r1'), { recursive: true });
+  const file = path.join(out, 'runs', 'r1', 'm_full_int8.tflite');
+  await fs.writeFile(file, tfliteBytes(graph, 'float32').data);
+  await fs.writeFile(path.join(out, 'm_full_int8.tflite'), tfliteBytes(graph, 'float32').data);
+  assert.equal(await takesRawInput(file, out), false, 'no record yet');
+  const row = { path: 'm_full_int8.tflite', input: 'raw' };
+  await fs.writeFile(path.join(out, 'runs', 'r1.json'), JSON.stringify({ version: 1, job: 'pipeline', runDir: 'runs/r1', report: [row] }));
+  // An evaluate run's row does not count (it repeats what it was told).
+  await fs.writeFile(path.join(out, 'runs', 'r2.json'), JSON.stringify({ version: 1, job: 'evaluate', report: [{ ...row, input: 'normalized' }] }));
+  assert.equal(await takesRawInput(file, out), true, 'in its run folder');
+  assert.equal(await takesRawInput(path.join(out, 'm_full_int8.tflite'), out), true, 'its published copy');
+  assert.equal(await takesRawInput(file), false, 'without the output folder there is nothing to ask');
+  await fs.writeFile(path.join(out, 'runs', 'r3.json'), JSON.stringify({ version: 1, job: 'pipeline', runDir: 'runs/r3', report: [{ ...row, input: 'normalized' }] }));
+  assert.equal(await takesRawInput(path.join(out, 'm_full_int8.tflite'), out), false, 'the newest run that wrote the path wins');
+});

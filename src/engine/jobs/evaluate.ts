@@ -21,7 +21,7 @@ export async function runEvaluateStage(ctx: StageContext, modelPath: string): Pr
   const data = await ctx.data();
   const t0 = performance.now();
   // A file with the data's normalisation built in takes the raw values.
-  const raw = await takesRawInput(abs);
+  const raw = await takesRawInput(abs, base);
   ctx.log(`${shown} takes ${exportInputDescription(data.normalization, raw)}`);
   const row: ModelReport = { ...(await evaluateModelFile(abs, { relPath: shown, test: testSetFor(data, raw) })), input: raw ? 'raw' : 'normalized' };
   ctx.addTiming('evaluate', performance.now() - t0);
