@@ -108,7 +108,7 @@ classes = []
 for layer in cfg['config']['layers']:
     c, k = layer['config'], layer['class_name']
     classes.append(k)
-    w = f['model_weights'][c['name']]
+    w = f['model_weights'].get(c['name'])
     if k == 'InputLayer': continue
     if k == 'Rescaling': x = x * c['scale'] + c['offset']
     elif k == 'Normalization':
