@@ -27,6 +27,7 @@ import type { ModelGraph } from '../../src/engine/graph/types';
 import { LitertModel } from '../../src/engine/runtime/litertRuntime';
 import { TfliteModel } from '../../src/engine/runtime/tfliteRuntime';
 import type { TfliteMode } from '../../src/protocol/config';
+import type { QuantizedMlp } from '../../src/engine/quantize/fullInt8';
 import { mnist, randomModel } from './export-helpers';
 import { convnet, functional, GraphMaker, graphFromTfjsLayers, pixelsOf, tfjsForward } from './tflite-graph-helpers';
 
@@ -531,6 +532,22 @@ void describe('saveTflite takes a layer graph', () => {
     const g = readTflite(c.data);
     assert.match(g.description, /percentile 99\.99 calibration on 100 samples/);
     assert.ok(g.operators.some((o) => o.op === BuiltinOperator.MAX_POOL_2D));
+  });
+});
+
+void describe('percentile calibration of a Dense stack', () => {
+  void test('the MLP writer uses percentile ranges when asked (it used to calibrate min-max regardless): every activation scale within min-max\'s, the hidden one clipped', () => {
+    const mlp = randomModel('mnist_model', [784, 16, 10], 5);
+    const rep = { images: train.images.subarray(0, 100 * 784), count: 100 };
+    const mm = tfliteBytes(mlp, 'full-int8', { representative: rep });
+    const pc = tfliteBytes(mlp, 'full-int8', { representative: rep, calibration: { kind: 'percentile', percentile: 99 } });
+    assert.notDeepEqual(pc.data, mm.data, 'the option changes the file');
+    const a = mm.quantized as QuantizedMlp;
+    const b = pc.quantized as QuantizedMlp;
+    b.layers.forEach((l, i) => {
+      assert.ok(l.output.scale <= a.layers[i].output.scale * (1 + 1e-6), `${l.name}: ${l.output.scale} vs ${a.layers[i].output.scale}`);
+    });
+    assert.ok(b.layers[0].output.scale < a.layers[0].output.scale * 0.999, 'the hidden ReLU output range is clipped');
   });
 });
 

@@ -8,7 +8,7 @@
  */
 import type { TfliteMode } from '../../../protocol/config';
 import type { ModelGraph } from '../../graph/types';
-import { graphToMlp } from '../../graph/mlp';
+import { graphToMlp, mlpToGraph } from '../../graph/mlp';
 import { toModelInput } from '../../graph/input';
 import type { MlpModel } from '../../model/mlp';
 import { quantizeFullInt8, type QuantizedMlp, type RepresentativeData } from '../../quantize/fullInt8';
@@ -16,8 +16,8 @@ import { writeFileAtomic } from '../../util/atomic';
 import { validateModel } from '../validateModel';
 import { buildTfliteGraph, type BuildOptions } from './build';
 import { graphTfliteBytes, type SiteRanges } from './graphExport';
-import { INPUT_SITE, preActivationSite } from './lower';
-import type { CalibrationMethod, QuantizedLowered } from './quantizeLowered';
+import { INPUT_SITE, lowerGraph, preActivationSite } from './lower';
+import { quantizeLowered, type CalibrationMethod, type QuantizedLowered } from './quantizeLowered';
 import { writeTflite } from './writer';
 
 export interface TfliteExportOptions {
@@ -77,13 +77,33 @@ export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts
   validateModel(model, `TFLite ${mode}`);
   let quantized: QuantizedMlp | undefined;
   if (mode === 'full-int8') {
-    const r = opts.ranges;
+    const r = opts.ranges ?? (opts.calibration?.kind === 'percentile' ? percentileSiteRanges(model, opts) : undefined);
     // The Dense-stack writer's tensors: the input, each Dense output (after a fused ReLU; the logits before SOFTMAX).
     const overrides = r ? { input: r[INPUT_SITE], layers: model.layers.map((l) => r[l.activation === 'softmax' ? preActivationSite(l.name) : l.name]) } : undefined;
     quantized = quantizeFullInt8(model, opts.representative ?? { images: new Uint8Array(0), count: 0 }, opts.perChannel ?? true, overrides);
   }
   const data = writeTflite(buildTfliteGraph(model, mode, { quantized, int8Io: opts.int8Io, perChannelAs: opts.perChannelAs, dynamicForm: opts.dynamicForm }));
   return { data, quantized };
+}
+
+/**
+ * The Dense-stack writer calibrates min-max itself; for `percentile` its activation ranges come
+ * from the graph exporter's calibration of the same model on the same samples (by site), so the
+ * option means the same for every model instead of being ignored for Dense stacks.
+ */
+function percentileSiteRanges(model: MlpModel, opts: TfliteExportOptions): SiteRanges | undefined {
+  const rep = opts.representative;
+  if (!rep || rep.count <= 0 || opts.calibration?.kind !== 'percentile') {
+    return undefined;
+  }
+  const lowered = lowerGraph(mlpToGraph(model));
+  const cal = calibrationInput(rep, model.inputDim);
+  const q = quantizeLowered(lowered, cal.samples, cal.count, opts.perChannel ?? true, opts.calibration);
+  const out: Record<string, { min: number; max: number }> = {};
+  for (const [site, t] of Object.entries(lowered.sites ?? {})) {
+    out[site] = q.ranges[t];
+  }
+  return out;
 }
 
 export async function saveTflite(model: MlpModel | ModelGraph, mode: TfliteMode, file: string, opts: TfliteExportOptions = {}): Promise<TfliteExportResult> {
