@@ -77,7 +77,9 @@ void test('CLI items 2, 8: a damaged .tflite and a truncated .h5 are exit 2 with
   const h5 = await fs.readFile(path.join(dir, 'ok.h5'));
   await fs.writeFile(path.join(dir, 'cut.h5'), h5.subarray(0, Math.floor(h5.length / 2)));
   const cut = await cli(['evaluate', '--model', 'cut.h5', '--test-limit', '100', '--out', path.join(dir, 'out')], dir);
-  assertBadInput(cut, /cut\.h5 is not a readable Keras \.h5 model: the HDF5 library reports "File has been truncated .*Save or download the model again/);
+  // Whichever HDF5 reader meets the file first (the Dense-stack reader or the importer), the message
+  // names the file, HDF5's own reason and the fix.
+  assertBadInput(cut, /cut\.h5 .*File has been truncated.*Save or (download|copy) the model again/);
 });
 
 void test('CLI item 3: a model.json whose weight path leaves its folder is exit 2, the file outside is not read', async () => {

@@ -30,11 +30,14 @@ export function h5Quiet(): Promise<H5> {
   return quiet;
 }
 
-/** HDF5's exception text starts with a multi-line stack; keep its first reason. */
+/**
+ * HDF5's exception text is a multi-line stack from the outermost call inwards; its last reason
+ * is the specific one ("File has been truncated", not "Unable to open file").
+ */
 function h5Reason(err: unknown): string {
   const text = String((err as Error)?.message ?? err);
-  const minor = /minor: ([^\n]+)/.exec(text);
-  return minor ? minor[1].trim() : text.split('\n')[0].slice(0, 200);
+  const minors = [...text.matchAll(/minor: ([^\n]+)/g)];
+  return minors.length ? minors[minors.length - 1][1].trim() : text.split('\n')[0].slice(0, 200);
 }
 
 /** Opens `file` read-only, runs `body`, always closes it. */
