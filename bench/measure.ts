@@ -28,6 +28,7 @@ import { PNG } from 'pngjs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { simpleConvnetLayers } from './simpleConvnet';
 import { initBackend } from '../src/engine/backend';
 import { resolveConfig } from '../src/engine/config';
 import { loadData } from '../src/engine/data/load';
@@ -420,24 +421,10 @@ async function cnnOurs(steps: number, fullEpoch: boolean): Promise<object> {
   };
 }
 
-function cnnLayersModel(): tfl.Sequential {
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dropout({ rate: 0.5 }),
-      tfl.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-}
-
 async function cnnFit(batches: number, backendName: 'cpu' | 'wasm'): Promise<object> {
   const backend = await initBackend(backendName);
   const d = mnist();
-  const model = cnnLayersModel();
+  const model = simpleConvnetLayers();
   model.compile({ optimizer: tf.train.adam(LR, 0.9, 0.999, 1e-7), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   // One warm-up batch, then `batches` timed ones, as one fit over (1 + batches) × 64 samples.
   const n = (batches + 1) * BATCH;
@@ -582,7 +569,7 @@ async function cnnLatency(trainSteps: number, runs: number): Promise<object> {
   accuracy.ours = argmaxAccuracy(pOurs, d.testY, 10);
 
   // tfjs-layers predict on wasm, the same weights (Keras layouts match tfjs-layers').
-  const net = cnnLayersModel();
+  const net = simpleConvnetLayers();
   net.setWeights(graph.layers.flatMap((l) => l.weights.map((w) => tf.tensor(w.data, w.shape))));
   const x1 = tf.tensor4d(oneF, [1, 28, 28, 1]);
   time('tfjs_wasm', () => {

@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { simpleConvnetLayers } from './simpleConvnet';
 import { initBackend } from '../src/engine/backend';
 import { graphTfliteBytes } from '../src/engine/export/tflite/graphExport';
 import { quantizeInputValues } from '../src/engine/export/tflite/int8Ref';
@@ -51,20 +52,6 @@ function loadGraph(file: string): { graph: ModelGraph; note: string } | null {
   const c = JSON.parse(readFileSync(file, 'utf8')) as CachedGraph;
   const layers = c.graph.layers.map((l) => ({ ...l, weights: l.weights.map((w) => { const b = Buffer.from(w.data, 'base64'); return { ...w, data: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) }; }) }));
   return { graph: { ...c.graph, layers }, note: c.note };
-}
-
-function convnet(): tfl.LayersModel {
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dropout({ rate: 0.5 }),
-      tfl.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
 }
 
 /**
@@ -104,7 +91,7 @@ async function main(): Promise<void> {
   const graphs: ModelGraph[] = [];
   const only = process.env.BENCH_MODELS?.split(',');
   for (const [name, make, lr] of [
-    ['mnist_convnet', convnet, 1e-3],
+    ['mnist_convnet', simpleConvnetLayers, 1e-3],
     ['functional_bn_dw_add_gap', functionalModel, 2e-3],
   ] as const) {
     if (only && !only.includes(name)) {

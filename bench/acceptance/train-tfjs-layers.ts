@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { simpleConvnetLayers } from '../simpleConvnet';
 import { initBackend } from '../../src/engine/backend';
 
 import { mnistPackagePaths, readImageSet } from '../../src/engine/data/mnist';
@@ -30,20 +31,6 @@ if (!outDir) {
   process.exit(2);
 }
 Math.random = mulberry32(seed);
-
-function simpleConvnet(): tfl.Sequential {
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dropout({ rate: 0.5 }),
-      tfl.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-}
 
 function pixels(images: Uint8Array | Float32Array, count: number): Float32Array {
   const part = images.subarray(0, count * 784);
@@ -60,7 +47,7 @@ async function main(): Promise<void> {
   const n = Math.min(trainN, train.count);
   const x = tf.tensor4d(pixels(train.images, n), [n, 28, 28, 1]);
   const y = tf.tensor1d(Float32Array.from(train.labels.subarray(0, n)));
-  const model = simpleConvnet();
+  const model = simpleConvnetLayers();
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const t0 = process.cpuUsage();
   const w0 = Date.now();

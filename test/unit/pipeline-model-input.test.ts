@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import { simpleConvnetLayers } from '../../bench/simpleConvnet';
 import type { ModelReport } from '../../src/protocol/engine';
 import { initBackend } from '../../src/engine/backend';
 import { mnistPackagePaths, readImageSet } from '../../src/engine/data/mnist';
@@ -41,21 +41,6 @@ function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout
   );
 }
 
-/** The Keras "simple MNIST convnet", written as a tfjs-layers user writes it (default names). */
-function simpleConvnet(): tfl.Sequential {
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dropout({ rate: 0.5 }),
-      tfl.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-}
-
 const pixels = (images: Uint8Array | Float32Array, start: number, count: number): Float32Array =>
   Float32Array.from(images.subarray(start * 784, (start + count) * 784), (v) => (images instanceof Uint8Array ? v / 255 : v));
 
@@ -68,7 +53,7 @@ void test('pipeline --model F (saved by stock tfjs-layers): F is the baseline ro
   const test = await readImageSet(p.testImages, p.testLabels, 10);
 
   // 1. Stock tfjs-layers: build, fit (wasm + our conv gradient kernels), measure, model.save.
-  const model = simpleConvnet();
+  const model = simpleConvnetLayers();
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'sparseCategoricalCrossentropy' });
   const x = tf.tensor4d(pixels(train.images, 0, TRAIN), [TRAIN, 28, 28, 1]);
   const y = tf.tensor1d(Float32Array.from(train.labels.subarray(0, TRAIN)));
