@@ -4,6 +4,7 @@
  * bundles resolve node_modules), and a fresh output folder per test.
  */
 import * as esbuild from 'esbuild';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -48,6 +49,31 @@ export function buildBundles(): Promise<{ engine: string; cli: string }> {
     return { engine: path.join(outdir, 'engine.js'), cli: path.join(outdir, 'cli.js') };
   })();
   return built;
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the bundled CLI to completion; a run that hangs is killed after `watchdogMs` (then `signal` says so). */
+export async function runCli(args: string[], cwd: string, watchdogMs = 20 * 60_000): Promise<CliRun> {
+  const { cli } = await buildBundles();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), watchdogMs);
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(watchdog);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
 }
 
 export function freshOutDir(tag: string): string {

@@ -5,7 +5,6 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EngineEvent, RunRecord } from '../../src/protocol/engine';
@@ -14,26 +13,13 @@ import { initBackend } from '../../src/engine/backend';
 import { buildConfigModel } from '../../src/engine/graph/fromConfig';
 import { referenceMlpGraph } from '../../src/engine/graph/mlp';
 import { saveKerasH5Graph } from '../../src/engine/export/kerasH5Graph';
-import { ROOT, buildBundles, freshOutDir } from './child-helpers';
+import { ROOT, freshOutDir, runCli, type CliRun } from './child-helpers';
 
 before(async () => {
   await initBackend('wasm');
 });
 
-function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return buildBundles().then(
-    ({ cli: cliJs }) =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [cliJs, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      }),
-  );
-}
+const cli = (args: string[], cwd: string): Promise<CliRun> => runCli(args, cwd);
 
 const SMALL = ['--epochs', '1', '--train-limit', '256', '--test-limit', '100'];
 

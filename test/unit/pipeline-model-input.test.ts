@@ -8,7 +8,6 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -16,7 +15,7 @@ import { simpleConvnetLayers } from '../../bench/simpleConvnet';
 import type { ModelReport } from '../../src/protocol/engine';
 import { initBackend } from '../../src/engine/backend';
 import { mnistPackagePaths, readImageSet } from '../../src/engine/data/mnist';
-import { buildBundles, freshOutDir } from './child-helpers';
+import { freshOutDir, runCli, type CliRun } from './child-helpers';
 import { pythonReference, requireH5py } from './import-helpers';
 
 const TRAIN = 1000;
@@ -26,20 +25,7 @@ before(async () => {
   await initBackend('wasm');
 });
 
-function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return buildBundles().then(
-    ({ cli: cliJs }) =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [cliJs, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      }),
-  );
-}
+const cli = (args: string[], cwd: string): Promise<CliRun> => runCli(args, cwd);
 
 const pixels = (images: Uint8Array | Float32Array, start: number, count: number): Float32Array =>
   Float32Array.from(images.subarray(start * 784, (start + count) * 784), (v) => (images instanceof Uint8Array ? v / 255 : v));

@@ -10,7 +10,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
@@ -209,5 +209,40 @@ void describe('the prune job with prune.structured', () => {
     const smallest = norms.map((n, i) => [n, i]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, 16).map((p) => p[1]).sort((a, b) => a - b);
     assert.deepEqual(st.structured?.layers[0].removed, smallest);
     assert.ok(st.nm && st.nm.rows.length === 2 && /NVIDIA/.test(st.nm.note));
+  });
+});
+
+void describe('structured pruning on the user\'s own data', () => {
+  void test('the structured-pruned model.json has the data\'s normalisation built in, like the unstructured one (it used to take normalised values)', async () => {
+    // CSV: 3 classes, 6 features far from zero mean / unit variance, standardised: the run builds a Normalization in.
+    const dir = freshOutDir('structured-csv');
+    const rows = (n: number, seed: number): string => {
+      let s = seed;
+      const rnd = (): number => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+      const lines = ['label,a,b,c,d,e,f'];
+      for (let i = 0; i < n; i++) {
+        const c = i % 3;
+        lines.push([c, ...Array.from({ length: 6 }, (_v, j) => (500 + 40 * c * (j + 1) + 30 * rnd()).toFixed(3))].join(','));
+      }
+      return lines.join('\n') + '\n';
+    };
+    writeFileSync(path.join(dir, 'train.csv'), rows(300, 1));
+    writeFileSync(path.join(dir, 'test.csv'), rows(60, 2));
+    const m = new GraphMaker(3);
+    const x = m.input('input_1', [6]);
+    const h = m.add('Dense', 'dense', [x], { units: 8, activation: 'relu', useBias: true }, [['kernel', [6, 8], 'glorot', 6, 8], ['bias', [8], 'bias']]);
+    const y = m.add('Dense', 'dense_1', [h], { units: 3, activation: 'softmax', useBias: true }, [['kernel', [8, 3], 'glorot', 8, 3], ['bias', [3], 'bias']]);
+    const modelJson = (await saveTfjsGraph(m.graph('tab', x, y), path.join(dir, 'tab'))).modelJson;
+    const data = { source: 'csv', trainFile: path.join(dir, 'train.csv'), testFile: path.join(dir, 'test.csv'), normalize: 'standardize' };
+    const firstLayers = async (prune: Record<string, unknown>, out: string): Promise<string[]> => {
+      const t = await runJob({ type: 'start', runId: 'r', job: 'prune', config: { data, prune: { epochs: 1, ...prune }, backend: 'wasm' }, configSource: 'test', outDir: out, inputModel: modelJson } as never, () => undefined, new AbortController().signal);
+      assert.equal(t.type, 'done', JSON.stringify(t));
+      const topo = (JSON.parse(readFileSync(path.join(out, 'pruned_tab', 'model.json'), 'utf8')) as { modelTopology: { model_config?: { config: { layers: { config: { name: string } }[] } }; config?: { layers: { config: { name: string } }[] } } }).modelTopology;
+      return (topo.model_config ?? topo).config!.layers.map((l) => l.config.name);
+    };
+    const unstructured = await firstLayers({}, freshOutDir('structured-csv-u'));
+    const structured = await firstLayers({ structured: { fraction: 0.5, norm: 'l1' } }, freshOutDir('structured-csv-s'));
+    assert.ok(unstructured.includes('input_normalization'), unstructured.join(', '));
+    assert.ok(structured.includes('input_normalization'), structured.join(', '));
   });
 });

@@ -5,40 +5,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { saveKerasH5 } from '../../src/engine/export/kerasH5Graph';
 import { saveTfjsModel } from '../../src/engine/export/tfjs';
 import { saveTflite } from '../../src/engine/export/tflite';
-import { buildBundles, freshOutDir } from './child-helpers';
+import { freshOutDir, runCli, type CliRun } from './child-helpers';
 import { randomModel } from './export-helpers';
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-  stdout: string;
-}
+type Result = CliRun;
 
 /** Runs the CLI; a generous watchdog turns a hang into a failure instead of a stuck suite. */
-async function cli(args: string[], cwd: string): Promise<Result> {
-  const { cli: cliJs } = await buildBundles();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliJs, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const watchdog = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(watchdog);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], cwd: string): Promise<Result> => runCli(args, cwd, 120_000);
 
 /** Exit 2, the expected message, and none of the signs of an internal error. */
 function assertBadInput(r: Result, re: RegExp): void {

@@ -5,29 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadTfjsModel } from '../../src/engine/export/tfjs';
 import { TEMP_MARK } from '../../src/engine/util/atomic';
 import type { EngineEvent, ModelReport, RunRecord } from '../../src/protocol/engine';
 import type { SweepSummary } from '../../src/protocol/sweep';
-import { buildBundles, freshOutDir } from './child-helpers';
+import { freshOutDir, runCli, type CliRun } from './child-helpers';
 
-async function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string; events: EngineEvent[] }> {
-  const { cli: cliJs } = await buildBundles();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliJs, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const events = args.includes('--json') ? stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as EngineEvent) : [];
-      resolve({ code, stdout, stderr, events });
-    });
-  });
+async function cli(args: string[], cwd: string): Promise<CliRun & { events: EngineEvent[] }> {
+  const r = await runCli(args, cwd);
+  const events = args.includes('--json') ? r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as EngineEvent) : [];
+  return { ...r, events };
 }
 
 function zerosOf(a: Float32Array): number {

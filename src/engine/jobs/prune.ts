@@ -11,8 +11,6 @@
  */
 import * as path from 'node:path';
 import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
-import { saveTfjsGraph } from '../export/tfjsGraph';
-import { builtInNormalization, graphToWrite } from './exportInput';
 import { cloneGraph } from '../graph/stats';
 import type { ModelGraph } from '../graph/types';
 import { PruningController } from '../prune/controller';
@@ -24,6 +22,7 @@ import type { PruneConfig, PruningSchedule } from '../../protocol/config';
 import { REFERENCE_MODEL, prunedName } from './names';
 import { NM_RUNTIMES_NOTE, nmReport } from '../sensitivity/nm';
 import { runStructuredPruneStage } from './structured';
+import { saveStageOutputs } from './stageOutputs';
 import type { StageContext } from './types';
 
 /** The reference run's pruned model (names.ts: pruned_<input name>). */
@@ -157,10 +156,7 @@ export async function runPruneStage(ctx: StageContext, baseline: ModelGraph, opt
     );
 
     ctx.throwIfCancelled();
-    const saved = await saveTfjsGraph(graphToWrite(pruned, await builtInNormalization(ctx), 'tfjs'), path.join(ctx.outDir, ...modelRel.split('/')));
-    ctx.addArtifact('tfjs', modelName, `${modelRel}/model.json`, saved.bytes);
-    const tb = await logger.close();
-    ctx.addArtifact('tensorboard', modelName, tb.relPath, tb.bytes);
+    await saveStageOutputs(ctx, pruned, modelName, modelRel, logger);
 
     const nm = nmReport(pruned);
     if (nm.length) {

@@ -8,12 +8,12 @@ import * as path from 'node:path';
 import type { PruneConfig } from '../../protocol/config';
 import type { StructuredRecord } from '../../protocol/engine';
 import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
-import { saveTfjsGraph } from '../export/tfjsGraph';
 import { BadInputError } from '../errors';
 import type { ModelGraph } from '../graph/types';
 import { removeChannels } from '../prune/structured';
 import { NM_RUNTIMES_NOTE, nmReport } from '../sensitivity/nm';
 import { fit } from '../train/fit';
+import { saveStageOutputs } from './stageOutputs';
 import type { StageContext } from './types';
 
 const params = (g: ModelGraph): number => g.layers.reduce((n, l) => n + l.weights.reduce((m, w) => m + w.data.length, 0), 0);
@@ -52,10 +52,8 @@ export async function runStructuredPruneStage(ctx: StageContext, baseline: Model
     const test = trainer.evaluate(data.test.images, data.test.labels, data.test.count);
     ctx.log(`${modelName}: test accuracy ${test.accuracy.toFixed(4)}, loss ${test.loss.toFixed(4)} after ${cfg.epochs} fine-tuning epoch(s)`);
     ctx.throwIfCancelled();
-    const saved = await saveTfjsGraph(pruned, path.join(ctx.outDir, ...modelRel.split('/')));
-    ctx.addArtifact('tfjs', modelName, `${modelRel}/model.json`, saved.bytes);
-    const tb = await logger.close();
-    ctx.addArtifact('tensorboard', modelName, tb.relPath, tb.bytes);
+    // Through the shared tail, so this model.json takes raw input like the run's other files (it used to be saved without the normalisation).
+    await saveStageOutputs(ctx, pruned, modelName, modelRel, logger);
     const structured: StructuredRecord = {
       fraction: s.fraction,
       norm,

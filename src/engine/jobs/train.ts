@@ -6,13 +6,12 @@
 import * as path from 'node:path';
 import { evaluateSet } from '../evaluate';
 import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
-import { saveTfjsGraph } from '../export/tfjsGraph';
-import { builtInNormalization, graphToWrite } from './exportInput';
 import { analyzeGraph } from '../graph/analyze';
 import { initialModel } from '../graph/fromConfig';
 import type { ModelGraph } from '../graph/types';
 import { fit } from '../train/fit';
 import { REFERENCE_MODEL } from './names';
+import { saveStageOutputs } from './stageOutputs';
 import type { StageContext } from './types';
 
 /** The baseline trained from scratch (see names.ts). */
@@ -56,10 +55,7 @@ export async function runTrainStage(ctx: StageContext, initial?: ModelGraph): Pr
     ctx.log(`${name}: test accuracy ${test.accuracy.toFixed(4)}, test loss ${test.loss.toFixed(4)} on ${data.test.count} samples (fit ${(fitMs / 1000).toFixed(2)} s, evaluation ${evalMs.toFixed(0)} ms)`);
     const trained = trainer.getModel(name);
     ctx.throwIfCancelled();
-    const { bytes } = await saveTfjsGraph(graphToWrite(trained, await builtInNormalization(ctx), 'tfjs'), path.join(ctx.outDir, name));
-    ctx.addArtifact('tfjs', name, `${name}/model.json`, bytes);
-    const tb = await logger.close();
-    ctx.addArtifact('tensorboard', name, tb.relPath, tb.bytes);
+    await saveStageOutputs(ctx, trained, name, name, logger);
     ctx.addStageRecord({
       stage: 'train',
       model: name,

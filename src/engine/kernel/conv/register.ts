@@ -124,7 +124,7 @@ const conv2dForward = (args: Args): TensorInfo => {
   const { x, filter } = args.inputs;
   const a = args.attrs as unknown as { strides: Pair; pad: Pad; dataFormat?: string; dilations: Pair; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
   if ((a.dataFormat !== undefined && a.dataFormat !== 'NHWC') || x.dtype !== 'float32' || filter.dtype !== 'float32' || !useOurForward(filter.shape)) {
-    return (replaced.get(Conv2D)!.kernelFunc as unknown as (args: Args) => TensorInfo)(args);
+    return backendKernel(Conv2D, args);
   }
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
   const out = b.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
@@ -213,20 +213,32 @@ const avgPoolGrad = ({ inputs, backend, attrs }: Args): TensorInfo => {
  * Every other reduction goes to the backend's own kernel.
  */
 const sum = (args: Args): TensorInfo => {
+  const r = columnReduction(args);
+  if (!r) {
+    return backendKernel(Sum, args);
+  }
   const b = args.backend as WasmBackendLike;
+  const { out, offset } = zeroOutput(b, r.outShape);
+  kernelsOf(b).sumRows(at(b, r.x, Sum), r.rows, r.n, offset);
+  return out;
+};
+
+/**
+ * A float32 reduction over every axis but the last (what Sum and Mean can do as column sums):
+ * its rows, columns and output shape; null for any other reduction.
+ */
+function columnReduction(args: Args): { x: TensorInfo; rows: number; n: number; outShape: number[] } | null {
   const { x } = args.inputs;
   const a = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
   const rank = x.shape.length;
   const axes = util.parseAxisParam(a.axis, x.shape).sort((p, q) => p - q);
-  const allButLast = rank >= 2 && axes.length === rank - 1 && axes.every((ax, i) => ax === i);
-  if (!allButLast || x.dtype !== 'float32') {
-    return (replaced.get(Sum)!.kernelFunc as unknown as (args: Args) => TensorInfo)(args);
+  if (rank < 2 || axes.length !== rank - 1 || !axes.every((ax, i) => ax === i) || x.dtype !== 'float32') {
+    return null;
   }
   const n = x.shape[rank - 1];
-  const { out, offset } = zeroOutput(b, a.keepDims ? [...x.shape.slice(0, -1).map(() => 1), n] : [n]);
-  kernelsOf(b).sumRows(at(b, x, Sum), util.sizeFromShape(x.shape) / Math.max(n, 1), n, offset);
-  return out;
-};
+  const rows = util.sizeFromShape(x.shape) / Math.max(n, 1);
+  return { x, rows, n, outShape: a.keepDims ? [...x.shape.slice(0, -1).map(() => 1), n] : [n] };
+}
 
 /**
  * Identity shares the input's data (one more reference), as the cpu backend's does. The wasm
@@ -238,7 +250,7 @@ const sum = (args: Args): TensorInfo => {
 const identity = (args: Args): TensorInfo => {
   const { x } = args.inputs;
   if (x.dtype === 'string') {
-    return (replaced.get(Identity)!.kernelFunc as unknown as (args: Args) => TensorInfo)(args);
+    return backendKernel(Identity, args);
   }
   (args.backend as WasmBackendLike).incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
@@ -258,7 +270,7 @@ const batchMatMul = (args: Args): TensorInfo => {
   const rb = B.shape.length;
   const batched = util.sizeFromShape(A.shape.slice(0, -2)) !== 1 || util.sizeFromShape(B.shape.slice(0, -2)) !== 1;
   if ((!transposeA && !transposeB) || batched || A.dtype !== 'float32' || B.dtype !== 'float32' || ra < 2 || rb < 2) {
-    return (replaced.get(BatchMatMul)!.kernelFunc as unknown as (args: Args) => TensorInfo)(args);
+    return backendKernel(BatchMatMul, args);
   }
   const K = transposeA ? A.shape[ra - 2] : A.shape[ra - 1];
   const kB = transposeB ? B.shape[rb - 1] : B.shape[rb - 2];
@@ -282,21 +294,15 @@ const batchMatMul = (args: Args): TensorInfo => {
  * MobileNetV2 head fine-tuning step). Column sums, then one scale. Other reductions: the backend's.
  */
 const mean = (args: Args): TensorInfo => {
-  const b = args.backend as WasmBackendLike;
-  const { x } = args.inputs;
-  const a = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-  const rank = x.shape.length;
-  const axes = util.parseAxisParam(a.axis, x.shape).sort((p, q) => p - q);
-  const allButLast = rank >= 2 && axes.length === rank - 1 && axes.every((ax, i) => ax === i);
-  const n = x.shape[rank - 1];
-  const rows = util.sizeFromShape(x.shape) / Math.max(n, 1);
-  if (!allButLast || x.dtype !== 'float32' || rows === 0) {
-    return (replaced.get(Mean)!.kernelFunc as unknown as (args: Args) => TensorInfo)(args);
+  const r = columnReduction(args);
+  if (!r || r.rows === 0) {
+    return backendKernel(Mean, args);
   }
-  const { out, offset } = zeroOutput(b, a.keepDims ? [...x.shape.slice(0, -1).map(() => 1), n] : [n]);
+  const b = args.backend as WasmBackendLike;
+  const { out, offset } = zeroOutput(b, r.outShape);
   const k = kernelsOf(b);
-  k.sumRows(at(b, x, Mean), rows, n, offset);
-  k.scale(offset, n, 1 / rows);
+  k.sumRows(at(b, r.x, Mean), r.rows, r.n, offset);
+  k.scale(offset, r.n, 1 / r.rows);
   return out;
 };
 
@@ -315,7 +321,7 @@ const fusedBatchNorm = (args: Args): TensorInfo => {
   const params = [m, variance, offset, scale].filter((t): t is TensorInfo => t !== undefined && t !== null);
   const perChannel = (t: TensorInfo): boolean => t.dtype === 'float32' && (util.sizeFromShape(t.shape) === C || util.sizeFromShape(t.shape) === 1);
   if (x.dtype !== 'float32' || size === 0 || C === 0 || !params.every(perChannel)) {
-    return (replaced.get(FusedBatchNorm)!.kernelFunc as unknown as (args: Args) => TensorInfo)(args);
+    return backendKernel(FusedBatchNorm, args);
   }
   const read = (t: TensorInfo | undefined, fallback: number): (c: number) => number => {
     if (t === undefined || t === null) {
@@ -357,6 +363,11 @@ const FALLS_BACK = new Set<string>([Sum, Mean, Identity, BatchMatMul, Conv2D, Fu
 
 /** The backend's own configs we replaced, to put back in unregisterWasmConvKernels() (and the fallbacks). */
 const replaced = new Map<string, KernelConfig>();
+
+/** The backend's own kernel for what ours does not cover (registered before ours replaced it). */
+function backendKernel(name: string, args: Args): TensorInfo {
+  return (replaced.get(name)!.kernelFunc as unknown as (args: Args) => TensorInfo)(args);
+}
 /** The kernel names registered by us right now. */
 const ours = new Set<string>();
 
