@@ -18,6 +18,7 @@ import { mlpToGraph } from '../graph/mlp';
 import type { ModelGraph } from '../graph/types';
 import type { MlpModel } from '../model/mlp';
 import { writeKerasH5File, type TrainingInfo } from './kerasH5';
+import { portableActivations } from './portableActivations';
 import { validateModel } from './validateModel';
 
 type LayerEntry = { class_name: string; config: Record<string, unknown> };
@@ -57,7 +58,8 @@ function withFirstLayerInputShape(config: Record<string, unknown>): Record<strin
 }
 
 /** Writes `file` atomically (temp file in the same folder, then rename). Returns bytes on disk. */
-export async function saveKerasH5Graph(graph: ModelGraph, file: string, training?: TrainingInfo): Promise<number> {
+export async function saveKerasH5Graph(model: ModelGraph, file: string, training?: TrainingInfo): Promise<number> {
+  const graph = portableActivations(model);
   analyzeGraph(graph);
   checkFiniteWeights(graph, 'Keras .h5');
   if (isSequentialChain(graph)) {

@@ -9,11 +9,13 @@ import * as path from 'node:path';
 import { kerasModelConfig } from '../graph/kerasTopology';
 import type { ModelGraph } from '../graph/types';
 import { writeFilesAtomic } from '../util/atomic';
+import { portableActivations } from './portableActivations';
 import { MODEL_JSON, WEIGHTS_FILE } from './tfjs';
 
 const GENERATED_BY = 'Model Optimizer (TF.js layers format, tfjs-layers 4.x compatible)';
 
-export function tfjsGraphModelJson(graph: ModelGraph, weightsFile = WEIGHTS_FILE): Record<string, unknown> {
+export function tfjsGraphModelJson(model: ModelGraph, weightsFile = WEIGHTS_FILE): Record<string, unknown> {
+  const graph = portableActivations(model);
   const weights = graph.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: [...w.shape], dtype: 'float32' })));
   return {
     format: 'layers-model',

@@ -9,6 +9,7 @@
 import { BadInputError } from '../errors';
 import { analyzeGraph } from '../graph/analyze';
 import type { LayerNode, ModelGraph, Shape, WeightTensor } from '../graph/types';
+import { kerasActivationsOf } from '../layers/common/activations';
 import type { WeightSpec } from '../layers/kind';
 import { canonicalClassName, kindOf, supportedClassNames } from '../layers/registry';
 import { flattenTopology } from './topology';
@@ -90,7 +91,7 @@ export function buildGraph(imported: ImportedModel, name: string): ModelGraph {
     const className = canonicalClassName(l.className) as string;
     const kind = kindOf(className, l.name);
     const where = `layer '${l.path.join('/')}' (${l.className})`;
-    const config = kind.parseConfig(l.config, where);
+    const config = kind.parseConfig(kerasActivationsOf(l.config, imported.kerasMajor), where);
     const inputShapes = l.inbound.map((n) => shapes.get(n) as Shape);
     shapes.set(l.name, kind.outputShape(config, inputShapes));
     const key = l.path.join('/');

@@ -11,6 +11,7 @@
  */
 import * as path from 'node:path';
 import { BadInputError } from '../errors';
+import { kerasMajorVersion } from '../layers/common/activations';
 import { LIMITS, checkRegularFile } from '../util/safeRead';
 import { readFloatDataset, nameList, stringAttr, withH5File } from './h5';
 import { flattenTopology } from './topology';
@@ -71,6 +72,6 @@ export async function readKerasLegacyH5(file: string): Promise<ImportedModel> {
         weights.set(k, [...(weights.get(k) ?? []), ...v]);
       }
     }
-    return { format: 'keras-h5', file: where, writtenBy: `keras ${version ?? '(version not recorded)'}`, topology, weights };
+    return { format: 'keras-h5', file: where, writtenBy: `keras ${version ?? '(version not recorded)'}`, kerasMajor: kerasMajorVersion(version), topology, weights };
   });
 }

@@ -11,6 +11,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BadInputError } from '../errors';
+import { kerasMajorVersion } from '../layers/common/activations';
 import { LIMITS, readFileLimited } from '../util/safeRead';
 import { readFloatDataset, stringAttr, withH5File } from './h5';
 import { flattenTopology } from './topology';
@@ -84,7 +85,8 @@ export async function readKerasV3(file: string): Promise<ImportedModel> {
       return out;
     });
     const version = typeof meta.keras_version === 'string' ? meta.keras_version : '3';
-    return { format: 'keras-v3', file: where, writtenBy: `keras ${version}`, topology, weights };
+    // A .keras file is Keras 3's format even when its metadata lacks the version.
+    return { format: 'keras-v3', file: where, writtenBy: `keras ${version}`, kerasMajor: kerasMajorVersion(version) ?? 3, topology, weights };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { BadInputError } from '../errors';
+import { kerasMajorVersion } from '../layers/common/activations';
 import { LIMITS, readFileLimited, readTextLimited, resolveInside } from '../util/safeRead';
 import { checkWeightBytes, checkWeightsManifest } from '../export/tfjsManifest';
 import { flattenTopology } from './topology';
@@ -87,5 +88,6 @@ export async function readTfjsLayersModel(modelJsonPath: string): Promise<Import
   }
   const topo = json.modelTopology as { keras_version?: unknown };
   const writtenBy = typeof json.generatedBy === 'string' ? json.generatedBy : typeof topo.keras_version === 'string' ? topo.keras_version : 'TF.js';
-  return { format: 'tfjs-layers', file: where, writtenBy, topology, weights: assignNamedWeights(named, flat.layers, where) };
+  // tfjs-layers runs Keras 2's activations; a converter's model.json says which Keras the model came from ('keras v3.13.2').
+  return { format: 'tfjs-layers', file: where, writtenBy, kerasMajor: kerasMajorVersion(typeof json.generatedBy === 'string' ? json.generatedBy : null), topology, weights: assignNamedWeights(named, flat.layers, where) };
 }

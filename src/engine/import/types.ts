@@ -36,6 +36,12 @@ export interface ImportedModel {
   file: string;
   /** 'keras 2.15.0', 'keras 3.13.2', 'tfjs-layers 4.22.0', … as the file says. */
   writtenBy: string;
+  /**
+   * The major Keras version whose semantics the file's layers have (its keras_version, or a
+   * converter's 'keras vX'); null when no Keras wrote it (tfjs-layers: Keras 2's semantics).
+   * Keras 3 changed what 'hard_sigmoid' computes.
+   */
+  kerasMajor: number | null;
   topology: KerasLayerJson;
   /**
    * Weights by layer, keyed by the layer's path of configured names from the top model,

@@ -76,7 +76,7 @@ export class GraphTrainer implements Trainer {
       throw new BadInputError(`The model's output has shape [${out?.outputShape.join(', ')}]; a classifier needs one score per class ([classes]). Add Flatten/GlobalAveragePooling2D and a Dense layer at the end.`);
     }
     const activation = out.node.config.activation;
-    if (activation === 'relu' || activation === 'relu6' || activation === 'sigmoid' || activation === 'tanh' || activation === 'hard_sigmoid' || activation === 'swish') {
+    if (activation === 'relu' || activation === 'relu6' || activation === 'sigmoid' || activation === 'tanh' || activation === 'hard_sigmoid' || activation === 'hard_sigmoid_keras3' || activation === 'swish') {
       throw new BadInputError(`The output layer '${out.node.name}' ends in '${String(activation)}', which sparse categorical cross-entropy cannot train. Use 'softmax' (or 'linear' for logits).`);
     }
     const same = keepOptimizer && this.slots.length > 0 && this.sameLayout(g);

@@ -87,11 +87,16 @@ export function lowerGraph(graph: ModelGraph): Lowered {
           const r = unary('relu6', a, 'Relu6');
           return affine(r, 1 / 6, 0, 'hard_sigmoid');
         }
+        case 'hard_sigmoid_keras3': {
+          // Keras 3: relu6(x + 3) / 6; the x + 3 folds like Keras 2's 1.2·x + 3 above.
+          const r = unary('relu6', affine(x, 1, 3, 'hard_sigmoid_in'), 'Relu6');
+          return affine(r, 1 / 6, 0, 'hard_sigmoid');
+        }
         default: {
           const type = simple[activation];
           if (!type) {
             throw new BadInputError(
-              `TFLite export: layer '${node.name}' uses the '${activation}' activation, which this exporter does not write yet (supported: linear, relu, relu6, sigmoid, tanh, softmax, swish, hard_sigmoid, hard_swish).`,
+              `TFLite export: layer '${node.name}' uses the '${activation}' activation, which this exporter does not write yet (supported: linear, relu, relu6, sigmoid, tanh, softmax, swish, hard_sigmoid, hard_sigmoid_keras3, hard_swish).`,
               node.name,
             );
           }
