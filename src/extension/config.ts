@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackendChoice, PartialRunConfig } from '../protocol/config';
 import { loadConfigFile } from '../engine/config/load';
+import type { ResolveOptions } from '../engine/config/validate';
 import { BadInputError } from '../engine/errors';
 import { locateInJson } from './locate';
 import { OutputDirError, resolveOutputDir } from './outputDir';
@@ -111,21 +112,27 @@ export async function runFolder(): Promise<vscode.WorkspaceFolder | undefined> {
   return pick?.folder;
 }
 
-/** Checks trust, folder, config and output folder; shows the problem and returns undefined when one fails. */
-export async function prepareRun(): Promise<PreparedRun | undefined> {
+/**
+ * Checks trust, folder, config and output folder; shows the problem and returns undefined when one fails.
+ * `check.modelFile`: the run works on a model file (Optimize This Model, or a model picked for
+ * prune / quantize / evaluate), so prune.layers names are the file's, checked against its graph
+ * when the job starts (the engine resolves such a run's config the same way), not against the
+ * reference MLP's layer names here.
+ */
+export async function prepareRun(check: ResolveOptions = {}): Promise<PreparedRun | undefined> {
   if (!vscode.workspace.isTrusted) {
     await explainUntrusted();
     return undefined;
   }
   if ((vscode.workspace.workspaceFolders?.length ?? 0) > 1) {
     const folder = await runFolder();
-    return folder ? prepareIn(folder) : undefined;
+    return folder ? prepareIn(folder, check) : undefined;
   }
   const folder = vscode.workspace.workspaceFolders?.[0];
-  return prepareIn(folder);
+  return prepareIn(folder, check);
 }
 
-async function prepareIn(folder: vscode.WorkspaceFolder | undefined): Promise<PreparedRun | undefined> {
+async function prepareIn(folder: vscode.WorkspaceFolder | undefined, check: ResolveOptions): Promise<PreparedRun | undefined> {
   if (!folder) {
     const open = 'Open Folder';
     const pick = await vscode.window.showErrorMessage('Model Optimizer needs a workspace folder: its results are written inside it.', open);
@@ -140,7 +147,7 @@ async function prepareIn(folder: vscode.WorkspaceFolder | undefined): Promise<Pr
   if (await exists(file)) {
     configFile = file;
     try {
-      config = await loadConfigFile(file.fsPath);
+      config = await loadConfigFile(file.fsPath, check);
     } catch (err) {
       if (err instanceof BadInputError) {
         await showConfigError(err.message, err.where, file);

@@ -12,6 +12,8 @@ import { JOB_TITLE, type EngineEvent, type JobKind, type StartRequest, type Term
 import { CONFIG_FILE, showConfigError, type PreparedRun } from './config';
 import type { Ctx, RunScope } from './ctx';
 import { EngineProcess } from './engineProcess';
+import { configFieldWhere } from './locate';
+import { CONFIG_SPEC } from '../engine/config/spec';
 import { isRunRecord } from './runStore';
 import { finalizeKilledRun } from '../engine/output/finalize';
 import { LOCK_FILE } from '../engine/output/runLock';
@@ -150,9 +152,14 @@ export class RunManager {
         void vscode.window.showInformationMessage(`Model Optimizer: ${runId} was stopped.`);
         return;
       case 'error':
-        if (t.code === 'bad-input' && t.where?.startsWith(CONFIG_FILE)) {
-          await showConfigError(t.message, t.where, prepared.configFile);
-          return;
+        {
+          // A config field, named with the file by the config check or bare by a job (a prune.layers
+          // name the chosen model file does not have): shown with the button that opens the file there.
+          const field = t.code === 'bad-input' ? configFieldWhere(t.where, CONFIG_FILE, CONFIG_SPEC) : undefined;
+          if (field) {
+            await showConfigError(t.message, field, prepared.configFile);
+            return;
+          }
         }
         if (t.code === 'bad-input' && t.where && path.basename(t.where) === LOCK_FILE) {
           // Another process (a CLI run) writes to this output folder: queue behind it, or not.

@@ -15,5 +15,5 @@ export function evaluate(ctx: Ctx): Promise<void> {
       ['tflite', 'keras-h5', 'tfjs', 'tfjs-quantized'],
     );
     return inputModel ? { inputModel } : undefined;
-  });
+  }, { modelFile: true });
 }

@@ -6,6 +6,6 @@ import { startJob } from './startJob';
 export async function evaluateArtifact(ctx: Ctx, arg?: unknown): Promise<void> {
   const a = artifactFile(ctx, arg, 'Evaluate');
   if (a) {
-    await startJob(ctx, 'evaluate', () => Promise.resolve({ inputModel: a.file }));
+    await startJob(ctx, 'evaluate', () => Promise.resolve({ inputModel: a.file }), { modelFile: true });
   }
 }

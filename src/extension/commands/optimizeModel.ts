@@ -40,5 +40,6 @@ export async function optimizeModel(ctx: Ctx, arg?: unknown): Promise<void> {
     return;
   }
   const inputModel = picked.file;
-  await startJob(ctx, 'pipeline', () => Promise.resolve({ inputModel }));
+  // prune.layers names this file's layers (e.g. the sensitivity suggestion for a CNN): checked against its graph, not the reference MLP.
+  await startJob(ctx, 'pipeline', () => Promise.resolve({ inputModel }), { modelFile: true });
 }

@@ -7,5 +7,5 @@ export function prune(ctx: Ctx): Promise<void> {
   return startJob(ctx, 'prune', async (prepared) => {
     const inputModel = await pickModel(prepared, 'prune', ['mnist_model'], { 'TF.js model': ['json'] });
     return inputModel ? { inputModel } : undefined;
-  });
+  }, { modelFile: true });
 }

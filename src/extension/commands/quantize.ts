@@ -40,5 +40,5 @@ export function quantize(ctx: Ctx): Promise<void> {
       inputModel,
       override: (config) => ({ ...config, quantize: { ...config.quantize, enabled: true, tflite: chosenTflite, tfjs: chosenTfjs } }),
     };
-  });
+  }, { modelFile: true });
 }
