@@ -466,11 +466,16 @@ export interface FallbackRecord {
   needed: boolean;
   /** The layers kept in float in the file written (most sensitive first). */
   floatLayers: string[];
-  /** Each mixed file tried, in order. */
+  /**
+   * The split the layers were chosen on (validation; the test set only without a usable validation
+   * split), with the float32 and full-int8 files' accuracy there. `trials` are on this split.
+   */
+  decidedOn?: { split: 'validation' | 'test'; samples: number; float32Accuracy: number; fullInt8Accuracy: number };
+  /** Each mixed file tried, in order (accuracy on `decidedOn.split`). */
   trials: { floatLayers: string[]; accuracy: number }[];
-  /** Whether the written file is within the budget. */
+  /** Whether the written file is within the budget on the test set (its `accuracy` against `floatAccuracy`). */
   met: boolean;
-  /** The mixed file (relative to the run folder) and its measured accuracy. */
+  /** The mixed file (relative to the run folder) and its measured (test) accuracy. */
   file?: string;
   accuracy?: number;
 }

@@ -77,13 +77,15 @@ export interface SensitivityReport {
   model: string;
   /** The seed that picked the error samples (and nothing else is random). */
   seed: number;
-  /** Test samples the accuracies are measured on. */
-  testSamples: number;
+  /** The split the accuracies are measured on: validation (decisions are never fitted to the test set) unless the run has too few validation samples. */
+  split: 'validation' | 'test';
+  /** How many samples of that split. */
+  samples: number;
   /** Training samples the int8 ranges were calibrated on. */
   calibrationSamples: number;
-  /** Test samples (picked with `seed`) the int8 error statistics are measured on. */
+  /** Samples of `split` (picked with `seed`) the int8 error statistics are measured on. */
   errorSamples: number;
-  /** The float model's test accuracy (tfjs forward pass). */
+  /** The float model's accuracy on `split` (tfjs forward pass). */
   baselineAccuracy: number;
   sparsities: number[];
   prune: PruneSensitivityRow[];

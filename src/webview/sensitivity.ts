@@ -67,7 +67,7 @@ export class SensitivityView {
       return;
     }
     this.e.summary.textContent =
-      `${r.model}: float accuracy ${pct(r.baselineAccuracy)}; TFLite float32 ${pct(r.float32Accuracy)}, full-int8 ${pct(r.fullInt8Accuracy)}. ` +
+      `${r.model}, on ${r.samples} ${r.split} samples: float accuracy ${pct(r.baselineAccuracy)}; TFLite float32 ${pct(r.float32Accuracy)}, full-int8 ${pct(r.fullInt8Accuracy)}. ` +
       'Each cell: accuracy with only that layer changed (red = accuracy lost).';
 
     head(this.e.prune, ['Layer', 'Type', 'Weights', ...r.sparsities.map((s) => `${Math.round(s * 1000) / 10} % pruned`)]);

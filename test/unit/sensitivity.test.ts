@@ -40,27 +40,29 @@ let testSet: ImageSet;
 let mlp: MlpModel;
 let graph: ModelGraph;
 let modelJson: string;
-const reports = new Map<number, { report: SensitivityReport; event: SensitivityReport; dir: string }>();
+const reports = new Map<number, { report: SensitivityReport; event: SensitivityReport; dir: string; events: EngineEvent[] }>();
 
-const config = (seed: number): PartialRunConfig => ({
+// validationSplit 0: no validation split, so the job decides on the test set (with a warning) and the
+// plain-JS references below are computed on the test images. The validation case is its own test.
+const config = (seed: number, validationSplit = 0): PartialRunConfig => ({
   data: { trainLimit: 3000, testLimit: TEST },
-  train: { seed },
+  train: { seed, validationSplit },
   quantize: { representativeSamples: 100 },
   sensitivity: { sparsities: [0.5, 0.9], targetSparsity: 0.6, errorSamples: 50 },
   backend: 'wasm',
 });
 
-async function analyze(seed: number, tag: string): Promise<{ report: SensitivityReport; event: SensitivityReport; dir: string }> {
+async function analyze(seed: number, tag: string, validationSplit = 0): Promise<{ report: SensitivityReport; event: SensitivityReport; dir: string; events: EngineEvent[] }> {
   const out = freshOutDir(`sens-${tag}`);
   const events: EngineEvent[] = [];
-  const t = await runJob({ type: 'start', runId: `s${seed}${tag}`, job: 'sensitivity', config: config(seed), configSource: 'test', outDir: out, inputModel: modelJson }, (e) => events.push(e), new AbortController().signal);
+  const t = await runJob({ type: 'start', runId: `s${seed}${tag}`, job: 'sensitivity', config: config(seed, validationSplit), configSource: 'test', outDir: out, inputModel: modelJson }, (e) => events.push(e), new AbortController().signal);
   assert.equal(t.type, 'done', JSON.stringify(t));
   const ev = events.find((e): e is Extract<EngineEvent, { type: 'sensitivity' }> => e.type === 'sensitivity');
   assert.ok(ev, 'a sensitivity event');
   const report = JSON.parse(readFileSync(path.join(out, 'sensitivity.json'), 'utf8')) as SensitivityReport;
   const record = JSON.parse(readFileSync(path.join(out, 'runs', `s${seed}${tag}.json`), 'utf8')) as { sensitivity: SensitivityReport };
   assert.deepEqual(record.sensitivity, report, 'the run record carries the same report');
-  return { report, event: ev.report, dir: out };
+  return { report, event: ev.report, dir: out, events };
 }
 
 /** Plain-JS forward of the 2-layer MLP (relu, softmax), in float64. */
@@ -89,12 +91,12 @@ function forward(m: MlpModel, x: Float32Array): Float64Array {
 
 const argmax = (a: ArrayLike<number>): number => Array.from(a).reduce((b, v, i, arr) => (v > arr[b] ? i : b), 0);
 
-function accuracyOf(m: MlpModel): number {
+function accuracyOf(m: MlpModel, set: ImageSet = testSet, start = 0, count = set.count): number {
   let ok = 0;
-  for (let n = 0; n < testSet.count; n++) {
-    ok += argmax(forward(m, pixelsOf(testSet.images, n, 1))) === testSet.labels[n] ? 1 : 0;
+  for (let n = start; n < start + count; n++) {
+    ok += argmax(forward(m, pixelsOf(set.images, n, 1))) === set.labels[n] ? 1 : 0;
   }
-  return ok / testSet.count;
+  return ok / count;
 }
 
 before(async () => {
@@ -119,10 +121,22 @@ void describe('sensitivity job', () => {
     assert.notDeepEqual(errorSampleIndices(TEST, 50, 7), errorSampleIndices(TEST, 50, 42));
     assert.notEqual(other.report.quant[0].own.rmse, a.report.quant[0].own.rmse);
     assert.equal(a.report.errorSamples, 50);
-    assert.equal(a.report.testSamples, TEST);
+    assert.equal(a.report.split, 'test');
+    assert.equal(a.report.samples, TEST);
+    assert.ok(a.events.some((e) => e.type === 'warning' && e.code === 'selection-on-test-set' && /train\.validationSplit/.test(e.message)), 'says it decided on the test set');
     assert.deepEqual(a.report.prune.map((p) => p.layer), ['dense', 'dense_1']);
     assert.deepEqual(a.report.quant.map((q) => q.layer), ['dense', 'dense_1']);
     assert.deepEqual(a.report.quant[1].ops, ['fc', 'softmax']);
+  });
+
+  void test('with a validation split it decides on the validation samples (Keras tail split: the last 300 of 3000), not the test set', async () => {
+    const v = await analyze(42, 'val', 0.1);
+    assert.equal(v.report.split, 'validation');
+    assert.equal(v.report.samples, 300);
+    const want = accuracyOf(mlp, train, 2700, 300);
+    assert.ok(Math.abs(v.report.baselineAccuracy - want) <= 1 / 300, `baseline ${v.report.baselineAccuracy} vs plain JS on the validation images ${want}`);
+    assert.ok(!v.events.some((e) => e.type === 'warning' && e.code === 'selection-on-test-set'));
+    assert.match(readFileSync(path.join(v.dir, 'sensitivity.md'), 'utf8'), /on 300 validation samples \(the test set is kept/);
   });
 
   void test('pruning cells = a plain-JS forward pass with the smallest |w| of that layer zeroed (plain sort), others dense', () => {

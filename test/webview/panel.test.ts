@@ -891,7 +891,8 @@ void describe('metrics panel in headless Chromium', () => {
         version: 1,
         model: 'mnist_cnn',
         seed: 42,
-        testSamples: 10000,
+        split: 'validation',
+        samples: 10000,
         calibrationSamples: 200,
         errorSamples: 200,
         baselineAccuracy: 0.99,
@@ -913,6 +914,7 @@ void describe('metrics panel in headless Chromium', () => {
     assert.equal(await page.locator('#sensitivity-section').isVisible(), true);
     assert.equal(await page.locator('#charts').isVisible(), false, 'no empty training charts for an analysis that trained nothing');
     assert.equal(await page.locator('#sensitivity-prune tbody tr').count(), 2);
+    assert.match(await page.locator('#sensitivity-summary').innerText(), /on 10000 validation samples: float accuracy 99\.00 %/, 'says which split the figures are on');
     assert.equal(await page.locator('#sensitivity-prune tbody tr').nth(1).locator('th').innerText(), evil, 'a layer name is shown as text');
     assert.equal(await page.locator('#sensitivity-section img').count(), 0, 'and never parsed as HTML');
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);

@@ -2,7 +2,8 @@
  * The `sensitivity` job (issue 16): per-layer pruning and int8 sensitivity of one model — the
  * input model (--model), else the trained baseline in the output folder, else the config's
  * model trained first — written to `<run>/sensitivity.json` + `.md`, sent as a `sensitivity`
- * event and kept in the run record. Accuracies are on the test set; the int8 files are
+ * event and kept in the run record. Accuracies are on the validation split (what a suggestion is
+ * decided on; the test set only when there is no usable validation split); the int8 files are
  * calibrated exactly as the export stage calibrates them (quantize.representativeSamples,
  * quantize.calibration, quantize.perChannel) and run in the TFLite runtime.
  */
@@ -13,6 +14,7 @@ import { graphAccuracy } from '../sensitivity/accuracy';
 import { NM_RUNTIMES_NOTE, nmReport } from '../sensitivity/nm';
 import { pruneSensitivity } from '../sensitivity/pruneSensitivity';
 import { quantSensitivity } from '../sensitivity/quantSensitivity';
+import { selectionSplit } from '../sensitivity/selectionSplit';
 import { suggestSparsities } from '../sensitivity/suggest';
 import { runTfliteOnTest } from '../report/evaluateFile';
 import { writeSensitivityFiles } from '../report/sensitivity';
@@ -24,16 +26,20 @@ import { loadInputModel, modelNameOf, type JobInputs } from './inputs';
 import { runTrainStage } from './train';
 import { timed } from './timed';
 
-/** The test samples the int8 error statistics use: `n` of them, picked by `seed`. */
-export function errorSampleIndices(testCount: number, n: number, seed: number): number[] {
-  return Array.from(permutation(testCount, new Rng(seed)).subarray(0, Math.min(n, testCount))).sort((a, b) => a - b);
+/** The samples the int8 error statistics use: `n` of a set of `count`, picked by `seed`. */
+export function errorSampleIndices(count: number, n: number, seed: number): number[] {
+  return Array.from(permutation(count, new Rng(seed)).subarray(0, Math.min(n, count))).sort((a, b) => a - b);
 }
 
 export async function analyzeSensitivity(ctx: RunContext, model: ModelGraph): Promise<SensitivityReport> {
   const cfg = ctx.config.sensitivity;
   const q = ctx.config.quantize;
   const data = await ctx.data();
-  const test = data.test;
+  const sel = selectionSplit(data, 'The sensitivity ranking');
+  if (sel.warning) {
+    ctx.warn('selection-on-test-set', sel.warning);
+  }
+  const test = sel.set;
   const seed = ctx.config.train.seed;
   ctx.emit({ type: 'stageStarted', stage: 'sensitivity', model: model.name });
   const progress = (done: number, total: number, task: string): void => {
@@ -42,7 +48,7 @@ export async function analyzeSensitivity(ctx: RunContext, model: ModelGraph): Pr
   };
 
   const baselineAccuracy = graphAccuracy(model, test);
-  ctx.log(`${model.name}: float test accuracy ${baselineAccuracy.toFixed(4)} on ${test.count} samples`);
+  ctx.log(`${model.name}: float ${sel.split} accuracy ${baselineAccuracy.toFixed(4)} on ${test.count} samples`);
   const prune = pruneSensitivity(model, test, {
     sparsities: cfg.sparsities,
     baselineAccuracy,
@@ -68,7 +74,8 @@ export async function analyzeSensitivity(ctx: RunContext, model: ModelGraph): Pr
     version: 1,
     model: model.name,
     seed,
-    testSamples: test.count,
+    split: sel.split,
+    samples: test.count,
     calibrationSamples: n,
     errorSamples: Math.min(cfg.errorSamples, test.count),
     baselineAccuracy,

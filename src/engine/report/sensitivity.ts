@@ -14,7 +14,7 @@ export function renderSensitivityMarkdown(r: SensitivityReport): string {
   const lines: string[] = [
     `# Layer sensitivity of ${cell(r.model)}`,
     '',
-    `Float accuracy ${pct(r.baselineAccuracy)} on ${r.testSamples} test samples. Seed ${r.seed} (picks the ${r.errorSamples} samples of the int8 error statistics).`,
+    `Float accuracy ${pct(r.baselineAccuracy)} on ${r.samples} ${r.split} samples${r.split === 'test' ? ' (no usable validation split, so these figures are decided on the test set)' : ' (the test set is kept for measuring the outcome)'}. Seed ${r.seed} (picks the ${r.errorSamples} samples of the int8 error statistics).`,
     '',
     '## Pruning: accuracy with only this layer magnitude-pruned (no fine-tuning)',
     '',

@@ -8,6 +8,9 @@
  * mixed file in the runtime, as the sensitivity job measures it); ties — common on small
  * models, where one layer alone rarely moves the accuracy — go to the larger own int8 error in
  * quantization steps.
+ *
+ * Everything here is measured on the set it is given, the float32 reference included: the job
+ * passes the validation split, so the choice of layers is not fitted to the test set.
  */
 import type { SampleSet } from '../data/dataset';
 import { graphTfliteBytes } from '../export/tflite/graphExport';
@@ -21,6 +24,9 @@ export interface FallbackTrial {
 }
 
 export interface FallbackResult {
+  /** The float32 and full-int8 files' accuracy on the set the choice was made on. */
+  float32Accuracy: number;
+  fullInt8Accuracy: number;
   /** The layers in the order they were moved to float (most sensitive first), with their int8-only accuracy. */
   ranking: { layer: string; int8OnlyAccuracy: number | null; ownRmseSteps: number }[];
   /** Every mixed file tried, in order; the last one is the result. */
@@ -33,8 +39,6 @@ export interface FallbackResult {
 }
 
 export interface FallbackOptions {
-  /** Accuracy of the float32 model the budget is measured against. */
-  floatAccuracy: number;
   /** Fraction: 0.01 = 1 point. */
   maxDrop: number;
   calibration: { samples: Float32Array; count: number };
@@ -46,11 +50,12 @@ export interface FallbackOptions {
   onStep?: (done: number, total: number, what: string) => void;
 }
 
-export async function floatFallback(graph: ModelGraph, test: SampleSet, opts: FallbackOptions): Promise<FallbackResult> {
-  const scan = await quantSensitivity(graph, test, { ...opts, onStep: (d, t, w) => opts.onStep?.(d, t, `ranking layers: ${w}`) });
+export async function floatFallback(graph: ModelGraph, set: SampleSet, opts: FallbackOptions): Promise<FallbackResult> {
+  const scan = await quantSensitivity(graph, set, { ...opts, onStep: (d, t, w) => opts.onStep?.(d, t, `ranking layers: ${w}`) });
   const ranking = scan.rows
     .map((r) => ({ layer: r.layer, int8OnlyAccuracy: r.int8OnlyAccuracy, ownRmseSteps: r.own.rmseSteps }))
     .sort((a, b) => (a.int8OnlyAccuracy ?? 1) - (b.int8OnlyAccuracy ?? 1) || b.ownRmseSteps - a.ownRmseSteps);
+  const measured = { float32Accuracy: scan.float32Accuracy, fullInt8Accuracy: scan.fullInt8Accuracy };
   const trials: FallbackTrial[] = [];
   const floatLayers: string[] = [];
   let data: Uint8Array = new Uint8Array(0);
@@ -61,9 +66,9 @@ export async function floatFallback(graph: ModelGraph, test: SampleSet, opts: Fa
     data = graphTfliteBytes(graph, 'full-int8', { quantized: scan.quantized, floatLayers, int8Io: opts.int8Io }).data;
     accuracy = await opts.evaluate(data, `${graph.name} with ${floatLayers.join(', ')} in float`);
     trials.push({ floatLayers: [...floatLayers], accuracy });
-    if (opts.floatAccuracy - accuracy <= opts.maxDrop + 1e-9) {
-      return { ranking, trials, data, floatLayers: [...floatLayers], accuracy, met: true };
+    if (scan.float32Accuracy - accuracy <= opts.maxDrop + 1e-9) {
+      return { ...measured, ranking, trials, data, floatLayers: [...floatLayers], accuracy, met: true };
     }
   }
-  return { ranking, trials, data, floatLayers: [...floatLayers], accuracy, met: false };
+  return { ...measured, ranking, trials, data, floatLayers: [...floatLayers], accuracy, met: false };
 }
