@@ -193,8 +193,8 @@ export class ConvKernels {
     return Math.max(4, Math.min(rows, Math.floor(CHUNK_BYTES / (4 * floats))));
   }
 
-  /** dW[KH, KW, CI, CO] += Σ colᵀ · dy (x [B, H, W, CI], dy [B, OH, OW, CO]); dW zeroed by the caller. */
-  conv2dFilterGrad(g: ConvGeometry, x: number, dy: number, dw: number): void {
+  /** Runs `body` on im2col(x) in chunks of rows m0…m1 (each row K = kh·kw·inC values, at `col`). */
+  private im2colChunks(g: ConvGeometry, x: number, body: (col: number, m0: number, m1: number, K: number) => void): void {
     this.setGeometry(g);
     const K = g.kH * g.kW * g.inC;
     const M = g.batch * g.outH * g.outW;
@@ -203,25 +203,20 @@ export class ConvKernels {
       for (let m0 = 0; m0 < M; m0 += rows) {
         const m1 = Math.min(M, m0 + rows);
         this.k.im2col(x, m0, m1, col);
-        // A = colᵀ: element (k, m) at col[m·K + k].
-        this.k.gemm(K, g.outC, m1 - m0, col, 1, K, dy + m0 * g.outC * 4, g.outC, dw, g.outC, 1);
+        body(col, m0, m1, K);
       }
     });
   }
 
+  /** dW[KH, KW, CI, CO] += Σ colᵀ · dy (x [B, H, W, CI], dy [B, OH, OW, CO]); dW zeroed by the caller. */
+  conv2dFilterGrad(g: ConvGeometry, x: number, dy: number, dw: number): void {
+    // A = colᵀ: element (k, m) at col[m·K + k].
+    this.im2colChunks(g, x, (col, m0, m1, K) => this.k.gemm(K, g.outC, m1 - m0, col, 1, K, dy + m0 * g.outC * 4, g.outC, dw, g.outC, 1));
+  }
+
   /** y[B, OH, OW, CO] = im2col(x) · W (w [KH, KW, CI, CO]); y overwritten. */
   conv2dForward(g: ConvGeometry, x: number, w: number, y: number): void {
-    this.setGeometry(g);
-    const K = g.kH * g.kW * g.inC;
-    const M = g.batch * g.outH * g.outW;
-    const rows = ConvKernels.chunkRows(K + g.outC, M);
-    this.withScratch(rows * K * 4, (col) => {
-      for (let m0 = 0; m0 < M; m0 += rows) {
-        const m1 = Math.min(M, m0 + rows);
-        this.k.im2col(x, m0, m1, col);
-        this.k.gemm(m1 - m0, g.outC, K, col, K, 1, w, g.outC, y + m0 * g.outC * 4, g.outC, 0);
-      }
-    });
+    this.im2colChunks(g, x, (col, m0, m1, K) => this.k.gemm(m1 - m0, g.outC, K, col, K, 1, w, g.outC, y + m0 * g.outC * 4, g.outC, 0));
   }
 
   /** dx[B, H, W, CI] += col2im(dy · Wᵀ) (w [KH, KW, CI, CO]); dx zeroed by the caller. */
