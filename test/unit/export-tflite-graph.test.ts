@@ -390,7 +390,14 @@ void describe('the file is what the converter writes', () => {
   void test('BatchNormalization folded, Dropout removed, ReLU fused; op versions the lowest the features need', () => {
     assert.deepEqual(opsOf(graphTfliteBytes(convnet(), 'float32').data), ['CONV_2D:1', 'MAX_POOL_2D:1', 'CONV_2D:1', 'MAX_POOL_2D:1', 'RESHAPE:1', 'FULLY_CONNECTED:1', 'SOFTMAX:1']);
     const fn = graphTfliteBytes(functional(), 'full-int8', { calibration });
-    assert.deepEqual(opsOf(fn.data), ['QUANTIZE:1', 'CONV_2D:3', 'DEPTHWISE_CONV_2D:3', 'CONV_2D:3', 'ADD:2', 'MEAN:2', 'FULLY_CONNECTED:4', 'SOFTMAX:2', 'DEQUANTIZE:2']);
+    // The per-channel Dense head as a 1×1 CONV_2D between RESHAPEs (XNNPACK's QC8 path, emit.ts fcAsConv).
+    assert.deepEqual(opsOf(fn.data), ['QUANTIZE:1', 'CONV_2D:3', 'DEPTHWISE_CONV_2D:3', 'CONV_2D:3', 'ADD:2', 'MEAN:2', 'RESHAPE:1', 'CONV_2D:3', 'RESHAPE:1', 'SOFTMAX:2', 'DEQUANTIZE:2']);
+    const fnFc = graphTfliteBytes(functional(), 'full-int8', { calibration, perChannelAs: 'fully-connected' });
+    assert.deepEqual(opsOf(fnFc.data), ['QUANTIZE:1', 'CONV_2D:3', 'DEPTHWISE_CONV_2D:3', 'CONV_2D:3', 'ADD:2', 'MEAN:2', 'FULLY_CONNECTED:4', 'SOFTMAX:2', 'DEQUANTIZE:2']);
+    // The convnet's Flatten writes the [1, 1, 1, 400] view itself: no second RESHAPE before the head.
+    assert.deepEqual(opsOf(graphTfliteBytes(convnet(), 'full-int8', { calibration }).data), [
+      'QUANTIZE:1', 'CONV_2D:3', 'MAX_POOL_2D:2', 'CONV_2D:3', 'MAX_POOL_2D:2', 'RESHAPE:1', 'CONV_2D:3', 'RESHAPE:1', 'SOFTMAX:2', 'DEQUANTIZE:2',
+    ]);
     // Both ReLUs fused: the conv and the depthwise conv carry them.
     assert.deepEqual(
       fn.lowered.ops.map((o) => `${o.type}${'act' in o ? `/${o.act}` : ''}`),
@@ -461,7 +468,7 @@ void describe('the file is what the converter writes', () => {
     // conv2d's 1.2x + 3 folds into its weights and bias, RELU6 fuses into it: one MUL (× 1/6) is left.
     assert.deepEqual(opsOf(b.data), [
       'QUANTIZE:1', 'CONV_2D:3', 'MUL:2', 'MAX_POOL_2D:2', 'CONV_2D:3', 'HARD_SWISH:1', 'MAX_POOL_2D:2', 'RESHAPE:1',
-      'LOGISTIC:2', 'MUL:2', 'FULLY_CONNECTED:4', 'SOFTMAX:2', 'DEQUANTIZE:2',
+      'LOGISTIC:2', 'MUL:2', 'RESHAPE:1', 'CONV_2D:3', 'RESHAPE:1', 'SOFTMAX:2', 'DEQUANTIZE:2',
     ]);
     const conv = b.lowered.ops[0];
     assert.ok(conv.type === 'conv2d' && conv.act === 'RELU6');

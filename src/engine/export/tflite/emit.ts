@@ -8,7 +8,8 @@
  *   per-tensor for FULLY_CONNECTED) and DEQUANTIZE'd (the weight-only form XNNPACK folds at load,
  *   see build.ts for why it is preferred over hybrid kernels);
  * - full-int8: int8 activations with the calibrated parameters (quantizeLowered), int8 weights,
- *   int32 biases, float or int8 I/O.
+ *   int32 biases, float or int8 I/O; per-channel Dense layers as 1×1 CONV_2D on a [1, 1, 1, n]
+ *   view (the MLP writer's fast form, see fcAsConv), unless `perChannelAs: 'fully-connected'`.
  * Operator versions are the lowest the features used need (the converter's op_version rules:
  * int8 raises most builtin ops to 2, CONV_2D / DEPTHWISE_CONV_2D to 3, FULLY_CONNECTED to 4;
  * dilated depthwise needs 2).
@@ -74,6 +75,10 @@ interface EmitContext {
   t: number[];
   mode: TfliteMode;
   q?: QuantizedLowered;
+  /** full-int8: per-channel FULLY_CONNECTEDs are written as 1×1 CONV_2D (see fcAsConv). */
+  fcAsConv?: boolean;
+  /** full-int8 with fcAsConv: the [1, 1, 1, n] view made of each 2-D TFLite tensor, so a tensor is reshaped once. */
+  nhwc?: Map<number, number>;
 }
 
 /** A float constant in the variant's storage: float32, or float16 + DEQUANTIZE. */
@@ -157,16 +162,15 @@ function emitFloatOp(c: EmitContext, op: LOp, l: Lowered): void {
       return;
     }
     default:
-      emitStructuralOp(c, op, l, 1);
+      emitStructuralOp(c, op, 1);
   }
 }
 
 /** Ops whose form is the same in every variant (only the version differs for int8). */
-function emitStructuralOp(c: EmitContext, op: LOp, l: Lowered, version: number): void {
+function emitStructuralOp(c: EmitContext, op: LOp, version: number): void {
   const { b, t } = c;
   const x = t[op.inputs[0]];
   const y = t[op.output];
-  const outShape = l.tensors[op.output].shape;
   switch (op.type) {
     case 'maxPool':
     case 'avgPool':
@@ -185,7 +189,8 @@ function emitStructuralOp(c: EmitContext, op: LOp, l: Lowered, version: number):
       return;
     }
     case 'reshape': {
-      const shape = batched(outShape);
+      // The emitted tensor's shape: batched(outShape), or [1, 1, 1, n] when only conv-form Dense layers read it.
+      const shape = b.tensors[y].shape;
       const s = b.int32(`${op.layer}/Const`, shape);
       b.op(BuiltinOperator.RESHAPE, 1, [x, s], [y], { kind: 'reshape', newShape: shape });
       return;
@@ -267,6 +272,44 @@ export function floatOpsOf(l: Lowered, floatLayers: ReadonlySet<string>): boolea
   });
 }
 
+/**
+ * Whether an int8 Dense layer is written as a 1×1 CONV_2D rather than FULLY_CONNECTED v4: with
+ * per-channel weights, unless asked for the converter's form. Why (build.ts has the measurements):
+ * the XNNPACK in tfjs-tflite's wasm runtime has no per-channel (QC8) fully-connected operator, so
+ * a per-channel FULLY_CONNECTED runs in TFLite's builtin kernel, ~50× slower for a 784-128-10
+ * MLP; a Dense layer on one sample is exactly a 1×1 VALID CONV_2D over a [1, 1, 1, in] view with
+ * the same int8 weights ([out, 1, 1, in], scales along axis 0) and int32 bias, which XNNPACK runs
+ * as a QC8 convolution with the same integer arithmetic (int8Ref.ts). Per-tensor weights keep
+ * FULLY_CONNECTED v4 (XNNPACK's QS8 fully-connected).
+ */
+function fcAsConv(c: EmitContext, qw: { scales: Float32Array }): boolean {
+  return !!c.fcAsConv && qw.scales.length > 1;
+}
+
+/** RESHAPE `x` into the existing tensor `y` (the shape given both as an input and in the options, like the converter). */
+function reshapeTo(b: Builder, x: number, y: number): void {
+  const shape = b.tensors[y].shape;
+  const s = b.int32(`${b.tensors[y].name}/shape`, shape);
+  b.op(BuiltinOperator.RESHAPE, 1, [x, s], [y], { kind: 'reshape', newShape: shape });
+}
+
+/** `x` as an NHWC [1, 1, 1, n] tensor: itself when it already is one, else a RESHAPE of it (made once per tensor). */
+function nhwcView(c: EmitContext, x: number): number {
+  const t = c.b.tensors[x];
+  if (t.shape.length === 4) {
+    return x;
+  }
+  const cache = (c.nhwc ??= new Map<number, number>());
+  let v = cache.get(x);
+  if (v === undefined) {
+    const n = t.shape.reduce((a, d) => a * d, 1);
+    v = c.b.add({ name: `${t.name}_nhwc`, shape: [1, 1, 1, n], shapeSignature: [-1, 1, 1, n], type: t.type, quant: t.quant });
+    reshapeTo(c.b, x, v);
+    cache.set(x, v);
+  }
+  return v;
+}
+
 /** One int8 op (c.t maps lowered tensors to int8 TFLite tensors). */
 function emitInt8Op(c: EmitContext, op: LOp, k: number, l: Lowered, q: QuantizedLowered): void {
   const { b, t } = c;
@@ -282,7 +325,8 @@ function emitInt8Op(c: EmitContext, op: LOp, k: number, l: Lowered, q: Quantized
       }
       const zeros = new Array<number>(qw.scales.length).fill(0);
       const axis = qw.scales.length > 1 ? weightAxis(op) : 0;
-      const shape = op.type === 'fc' ? [op.units, op.weights.length / op.units] : op.filterShape;
+      const asConv = op.type === 'fc' && fcAsConv(c, qw);
+      const shape = op.type === 'fc' ? (asConv ? [op.units, 1, 1, op.weights.length / op.units] : [op.units, op.weights.length / op.units]) : op.filterShape;
       const w = b.add({
         name: `${op.layer}/${op.type === 'fc' ? 'MatMul' : op.type === 'conv2d' ? 'Conv2D' : 'depthwise'}`,
         shape,
@@ -306,6 +350,13 @@ function emitInt8Op(c: EmitContext, op: LOp, k: number, l: Lowered, q: Quantized
           window: window(op, op.dilation),
           depthMultiplier: op.depthMultiplier,
         });
+      } else if (asConv) {
+        // No window: 1×1, stride 1, VALID (writer.ts), on the [1, 1, 1, in] view of the input.
+        const y4 = b.tensors[y].shape.length === 4 ? y : b.add({ ...b.tensors[y], name: `${b.tensors[y].name}_nhwc`, shape: [1, 1, 1, op.units], shapeSignature: [-1, 1, 1, op.units] });
+        b.op(BuiltinOperator.CONV_2D, 3, [nhwcView(c, x), w, bias], [y4], { kind: 'conv2d', fusedActivation: op.act });
+        if (y4 !== y) {
+          reshapeTo(b, y4, y);
+        }
       } else {
         b.op(BuiltinOperator.FULLY_CONNECTED, 4, [x, w, bias], [y], { kind: 'fullyConnected', fusedActivation: op.act, keepNumDims: false, asymmetricQuantizeInputs: false });
       }
@@ -330,7 +381,7 @@ function emitInt8Op(c: EmitContext, op: LOp, k: number, l: Lowered, q: Quantized
       return;
     }
     default:
-      emitStructuralOp(c, op, l, op.type === 'hardSwish' ? 1 : 2);
+      emitStructuralOp(c, op, op.type === 'hardSwish' ? 1 : 2);
   }
 }
 
@@ -340,11 +391,26 @@ function emitInt8Op(c: EmitContext, op: LOp, k: number, l: Lowered, q: Quantized
  * QUANTIZE (with the calibrated parameters) after them when an int8 op reads their output.
  * Without float ops the file is exactly the full-int8 one.
  */
-function emitFullInt8(l: Lowered, q: QuantizedLowered, int8Io: boolean, isFloat: readonly boolean[] = l.ops.map(() => false)): TfliteGraph {
+function emitFullInt8(l: Lowered, q: QuantizedLowered, int8Io: boolean, isFloat: readonly boolean[] = l.ops.map(() => false), fcConv = true): TfliteGraph {
   const b = new Builder();
   const floatMade = new Set<number>(l.ops.filter((_op, k) => isFloat[k]).map((op) => op.output));
   const int8Reads = (i: number): boolean => l.ops.some((op, k) => !isFloat[k] && op.inputs.includes(i));
   const sig = (i: number): { shape: number[]; shapeSignature: number[] } => ({ shape: batched(l.tensors[i].shape), shapeSignature: [-1, ...l.tensors[i].shape] });
+  // Tensors between conv-form Dense layers (or from a Flatten into them) are written [1, 1, 1, n]
+  // directly, so a Dense stack has one RESHAPE in and one out, not one around every layer.
+  const convFc = (k: number): boolean => fcConv && !isFloat[k] && l.ops[k].type === 'fc' && (q.weights[k]?.scales.length ?? 0) > 1;
+  const nhwcOnly = (i: number): boolean => {
+    const readers = l.ops.flatMap((op, k) => (op.inputs.includes(i) ? [k] : []));
+    const producer = l.ops.findIndex((op) => op.output === i);
+    return (
+      i !== l.input &&
+      i !== l.output &&
+      producer >= 0 &&
+      (convFc(producer) || (l.ops[producer].type === 'reshape' && !isFloat[producer])) &&
+      readers.length > 0 &&
+      readers.every(convFc)
+    );
+  };
   // Each lowered tensor in the domain its producer runs in (the input: int8 when an int8 op reads it).
   const t = l.tensors.map((x, i) => {
     if (floatMade.has(i)) {
@@ -353,9 +419,11 @@ function emitFullInt8(l: Lowered, q: QuantizedLowered, int8Io: boolean, isFloat:
     if (i === l.input && !int8Io && !int8Reads(i)) {
       return -1;
     }
-    return b.add({ name: i === l.output && int8Io ? 'StatefulPartitionedCall:0' : x.name, ...sig(i), type: TensorType.INT8, quant: perTensor(q.params[i].scale, q.params[i].zeroPoint) });
+    const n = x.shape.reduce((a, d) => a * d, 1);
+    const shape = nhwcOnly(i) ? { shape: [1, 1, 1, n], shapeSignature: [-1, 1, 1, n] } : sig(i);
+    return b.add({ name: i === l.output && int8Io ? 'StatefulPartitionedCall:0' : x.name, ...shape, type: TensorType.INT8, quant: perTensor(q.params[i].scale, q.params[i].zeroPoint) });
   });
-  const c: EmitContext = { b, t, mode: 'full-int8', q };
+  const c: EmitContext = { b, t, mode: 'full-int8', q, fcAsConv: fcConv, nhwc: new Map() };
   let input = t[l.input];
   let floatInput: number | undefined;
   if (!int8Io) {
@@ -434,12 +502,26 @@ function emitFullInt8(l: Lowered, q: QuantizedLowered, int8Io: boolean, isFloat:
  * `floatLayers` (full-int8 only): layers kept in float inside the int8 model (float fallback /
  * mixed precision, see floatOpsOf).
  */
-export function emitLowered(l: Lowered, mode: TfliteMode, opts: { quantized?: QuantizedLowered; int8Io?: boolean; floatLayers?: readonly string[] } = {}): TfliteGraph {
+export interface EmitOptions {
+  /** Required for full-int8: the calibrated model (quantizeLowered). */
+  quantized?: QuantizedLowered;
+  int8Io?: boolean;
+  /** full-int8: layers kept in float inside the int8 model (float fallback / mixed precision, see floatOpsOf). */
+  floatLayers?: readonly string[];
+  /**
+   * full-int8 with per-channel weights: each Dense layer as a 1×1 CONV_2D on an NHWC [1, 1, 1, in]
+   * view ('conv2d', default: XNNPACK's QC8 convolution, see fcAsConv) or as the converter's
+   * FULLY_CONNECTED v4 ('fully-connected', TFLite's slow builtin kernel in tfjs-tflite).
+   */
+  perChannelAs?: 'conv2d' | 'fully-connected';
+}
+
+export function emitLowered(l: Lowered, mode: TfliteMode, opts: EmitOptions = {}): TfliteGraph {
   if (mode === 'full-int8') {
     if (!opts.quantized) {
       throw new Error('full-int8 export needs the calibrated model (quantizeLowered)');
     }
-    return emitFullInt8(l, opts.quantized, !!opts.int8Io, floatOpsOf(l, new Set(opts.floatLayers ?? [])));
+    return emitFullInt8(l, opts.quantized, !!opts.int8Io, floatOpsOf(l, new Set(opts.floatLayers ?? [])), opts.perChannelAs !== 'fully-connected');
   }
   return emitFloat(l, mode);
 }

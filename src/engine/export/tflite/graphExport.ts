@@ -33,6 +33,8 @@ export interface GraphTfliteOptions {
    * reading it (foldInput.ts) where that is exact (default true); false keeps it as MUL + ADD.
    */
   foldInputTransform?: boolean;
+  /** full-int8, per-channel weights: Dense layers as 1×1 CONV_2D (default, XNNPACK's fast path) or FULLY_CONNECTED v4 (emit.ts). */
+  perChannelAs?: 'conv2d' | 'fully-connected';
 }
 
 /** Float activation ranges keyed by `Lowered.sites` names (':input', 'conv2d', 'dense:pre'). */
@@ -75,7 +77,7 @@ export function graphTfliteBytes(graph: ModelGraph, mode: TfliteMode, opts: Grap
       quantized.foldedInput = fold.layer;
     }
   }
-  const data = writeTflite(emitLowered(lowered, mode, { quantized, int8Io: opts.int8Io, floatLayers: opts.floatLayers }));
+  const data = writeTflite(emitLowered(lowered, mode, { quantized, int8Io: opts.int8Io, floatLayers: opts.floatLayers, perChannelAs: opts.perChannelAs }));
   return { data, lowered, quantized };
 }
 

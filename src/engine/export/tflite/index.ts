@@ -4,7 +4,9 @@
  *
  * A model is an MlpModel or a layer graph (ModelGraph). A graph that is a plain Dense stack
  * goes through the MLP writer (build.ts: its XNNPACK-tuned forms, byte-identical files);
- * any other graph through the layer-graph exporter (graphExport.ts).
+ * any other graph through the layer-graph exporter (graphExport.ts), which writes Dense layers in
+ * the same fast forms (a Dense model with the data's normalisation built in gets the MLP's layout
+ * with the normalisation folded into its input quantization and first layer).
  */
 import type { TfliteMode } from '../../../protocol/config';
 import type { ModelGraph } from '../../graph/types';
@@ -69,6 +71,7 @@ export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts
         int8Io: opts.int8Io,
         method: opts.calibration,
         ranges: opts.ranges,
+        perChannelAs: opts.perChannelAs,
       });
       return { data: r.data, quantized: r.quantized };
     }

@@ -1,0 +1,201 @@
+/**
+ * A Dense model with the data's normalisation built in (issue 11: a user's CSV or image data)
+ * is no plain Dense stack any more, so it goes through the layer-graph exporter. Its full-int8
+ * file must still get the fast Dense form (each per-channel Dense as a 1×1 CONV_2D that XNNPACK
+ * runs, see emit.ts fcAsConv) with the normalisation folded away, and stay bit-exact with our
+ * int8 reference in both real runtimes (tfjs-tflite and LiteRT.js). Input quantization
+ * parameters and folded weights are checked against values computed here by hand.
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ImageSet } from '../../src/engine/data/dataset';
+import { tfliteBytes } from '../../src/engine/export/tflite';
+import { graphTfliteBytes } from '../../src/engine/export/tflite/graphExport';
+import { forwardInt8Lowered, quantizeInputValues } from '../../src/engine/export/tflite/int8Ref';
+import type { FcOp } from '../../src/engine/export/tflite/lowered';
+import { lowerGraph } from '../../src/engine/export/tflite/lower';
+import { readTflite } from '../../src/engine/export/tflite/reader';
+import { operatorName } from '../../src/engine/export/tflite/schema';
+import { withInputNormalization } from '../../src/engine/export/inputNormalization';
+import { mlpToGraph } from '../../src/engine/graph/mlp';
+import type { ModelGraph } from '../../src/engine/graph/types';
+import type { MlpModel } from '../../src/engine/model/mlp';
+import { LitertModel } from '../../src/engine/runtime/litertRuntime';
+import { TfliteModel } from '../../src/engine/runtime/tfliteRuntime';
+import { mnist, randomModel, rng, trainMlp } from './export-helpers';
+
+let train: ImageSet;
+let test_: ImageSet;
+let mlp: MlpModel;
+
+before(async () => {
+  ({ train, test: test_ } = await mnist(2000, 300));
+  mlp = trainMlp(train, 32, 2);
+});
+
+const opsOf = (data: Uint8Array): string[] => readTflite(data).operators.map((o) => `${operatorName(o.op)}:${o.version}`);
+const FAST = ['QUANTIZE:1', 'RESHAPE:1', 'CONV_2D:3', 'CONV_2D:3', 'RESHAPE:1', 'SOFTMAX:2', 'DEQUANTIZE:2'];
+const rawPixels = (images: Uint8Array | Float32Array, start: number, count: number): Float32Array => Float32Array.from(images.subarray(start * 784, (start + count) * 784));
+
+/** The MLP behind Rescaling(1/255): raw pixels 0..255 in (an image folder's default normalisation). */
+const imageModel = (): ModelGraph => withInputNormalization(mlpToGraph(mlp), { kind: 'scale', mean: [0], std: [255] }, 'keras');
+
+/** Tabular data: 8 features with their own ranges, standardised per feature (a CSV's default) before Dense 16 relu → Dense 3 softmax. */
+const MEAN = [0, 5, -3, 10, 1, 2, 7, -4];
+const STD = [1, 2, 2, 3, 0.5, 1.5, 3, 1];
+function csvModel(): ModelGraph {
+  const m = randomModel('csv_model', [8, 16, 3], 5);
+  return withInputNormalization(mlpToGraph(m), { kind: 'standardize', mean: MEAN, std: STD }, 'keras');
+}
+function csvRows(count: number, seed: number): Float32Array {
+  const r = rng(seed);
+  return Float32Array.from({ length: count * 8 }, (_, i) => MEAN[i % 8] + 3.4 * STD[i % 8] * r());
+}
+
+/** Full-int8 (float and int8 I/O) vs forwardInt8Lowered in tfjs-tflite and LiteRT.js: the number of differing outputs. */
+async function bitExactMismatches(g: ModelGraph, cal: { samples: Float32Array; count: number }, xs: Float32Array, n: number): Promise<number> {
+  const fio = graphTfliteBytes(g, 'full-int8', { calibration: cal });
+  const io8 = graphTfliteBytes(g, 'full-int8', { calibration: cal, int8Io: true });
+  const q = fio.quantized!;
+  const outP = q.params[fio.lowered.output];
+  const features = xs.length / n;
+  const models = [await TfliteModel.load(fio.data, 'float I/O'), await TfliteModel.load(io8.data, 'int8 I/O')];
+  const lite = [await LitertModel.load(fio.data, 'float I/O'), await LitertModel.load(io8.data, 'int8 I/O')];
+  let mismatches = 0;
+  try {
+    for (let s = 0; s < n; s++) {
+      const x = xs.subarray(s * features, (s + 1) * features);
+      const xq = quantizeInputValues(q, fio.lowered, x);
+      const ref = forwardInt8Lowered(fio.lowered, q, xq);
+      const outs = [models[0].run(x), await lite[0].run(x), models[1].run(xq), await lite[1].run(xq)];
+      ref.forEach((v, c) => {
+        const deq = Math.fround(Math.fround(outP.scale) * (v - outP.zeroPoint));
+        mismatches += (outs[0][c] !== deq ? 1 : 0) + (outs[1][c] !== deq ? 1 : 0) + (outs[2][c] !== v ? 1 : 0) + (outs[3][c] !== v ? 1 : 0);
+      });
+    }
+  } finally {
+    [...models, ...lite].forEach((m) => m.dispose());
+  }
+  return mismatches;
+}
+
+void describe('a normalised Dense model gets the fast full-int8 form', () => {
+  void test('op list: the MLP writer\'s (QUANTIZE, RESHAPE, 1×1 CONV_2D per Dense, RESHAPE, SOFTMAX, DEQUANTIZE), no MUL/ADD; FULLY_CONNECTED v4 only when asked or per-tensor', () => {
+    const cal = { samples: rawPixels(train.images, 0, 100), count: 100 };
+    const plain = opsOf(tfliteBytes(mlp, 'full-int8', { representative: { images: train.images.subarray(0, 100 * 784), count: 100 } }).data);
+    assert.deepEqual(plain, FAST, 'the reference MLP writer form');
+    for (const [name, g, c] of [
+      ['image (Rescaling)', imageModel(), cal],
+      ['csv (per-feature Normalization)', csvModel(), { samples: csvRows(100, 1), count: 100 }],
+    ] as const) {
+      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c }).data), FAST, name);
+      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c, int8Io: true }).data), ['RESHAPE:1', 'CONV_2D:3', 'CONV_2D:3', 'RESHAPE:1', 'SOFTMAX:2'], `${name}, int8 I/O`);
+      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c, perChannelAs: 'fully-connected' }).data), ['QUANTIZE:1', 'FULLY_CONNECTED:4', 'FULLY_CONNECTED:4', 'SOFTMAX:2', 'DEQUANTIZE:2'], `${name}, as asked`);
+      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c, perChannel: false }).data), ['QUANTIZE:1', 'FULLY_CONNECTED:4', 'FULLY_CONNECTED:4', 'SOFTMAX:2', 'DEQUANTIZE:2'], `${name}, per-tensor`);
+    }
+    // Through saveTflite's entry point too (what the export stage calls): the graph goes to the graph exporter.
+    const viaIndex = tfliteBytes(imageModel(), 'full-int8', { representative: { images: rawPixels(train.images, 0, 100), count: 100 } });
+    assert.deepEqual(opsOf(viaIndex.data), FAST);
+    // The conv weights are [out, 1, 1, in] with one scale per output channel along axis 0.
+    const g = readTflite(viaIndex.data);
+    const convs = g.operators.filter((o) => operatorName(o.op) === 'CONV_2D');
+    assert.deepEqual(convs.map((o) => g.tensors[o.inputs[1]].shape), [[32, 1, 1, 784], [10, 1, 1, 32]]);
+    assert.deepEqual(convs.map((o) => [g.tensors[o.inputs[1]].quant?.scale.length, g.tensors[o.inputs[1]].quant?.quantizedDimension]), [[32, 0], [10, 0]]);
+    // Only the input reshape and the one before SOFTMAX: the hidden activation is written [1, 1, 1, 32] directly.
+    assert.deepEqual(g.tensors[convs[0].outputs[0]].shape, [1, 1, 1, 32]);
+  });
+
+  void test('every Dense runs in XNNPACK in tfjs-tflite (per its profiler); the FULLY_CONNECTED v4 form does not', async () => {
+    const cal = { samples: rawPixels(train.images, 0, 100), count: 100 };
+    for (const [name, data, builtinFc] of [
+      ['conv form', graphTfliteBytes(imageModel(), 'full-int8', { calibration: cal }).data, false],
+      ['FULLY_CONNECTED v4', graphTfliteBytes(imageModel(), 'full-int8', { calibration: cal, perChannelAs: 'fully-connected' }).data, true],
+    ] as const) {
+      const m = await TfliteModel.load(data, name, { profile: true });
+      try {
+        m.run(rawPixels(test_.images, 0, 1));
+        const types = m.profiledNodes().map((n) => n.type);
+        assert.ok(types.includes('TfLiteXNNPackDelegate'), `${name}: ${types.join(', ')}`);
+        assert.equal(types.includes('FULLY_CONNECTED'), builtinFc, `${name}: ${types.join(', ')}`);
+        if (!builtinFc) {
+          assert.ok(types.every((t) => ['TfLiteXNNPackDelegate', 'RESHAPE', 'SOFTMAX'].includes(t)), `${name}: ${types.join(', ')}`);
+        }
+      } finally {
+        m.dispose();
+      }
+    }
+  });
+
+  void test('input quantization by hand: Rescaling(1/255) on pixels 0..255 → scale 1, zero point −128; per-feature standardisation → the raw rows\' min-max range, the transform in the first Dense', () => {
+    const img = graphTfliteBytes(imageModel(), 'full-int8', { calibration: { samples: rawPixels(train.images, 0, 100), count: 100 } });
+    const pi = img.quantized!.params[img.lowered.input];
+    // (255 − 0) / 255 = 1; −128 − 0 / 1 = −128: the int8 input is the pixel − 128, exactly.
+    assert.deepEqual([pi.scale, pi.zeroPoint], [1, -128]);
+    assert.equal(img.quantized!.foldedInput, 'input_normalization');
+
+    const rows = csvRows(100, 1);
+    const g = csvModel();
+    const csv = graphTfliteBytes(g, 'full-int8', { calibration: { samples: rows, count: 100 } });
+    // TFLite's asymmetric int8 from the raw range widened to include 0 (computed here from the rows themselves).
+    let lo = 0;
+    let hi = 0;
+    rows.forEach((v) => ((lo = Math.min(lo, v)), (hi = Math.max(hi, v))));
+    const scale = Math.fround((hi - lo) / 255);
+    const zp = Math.round(-128 - lo / scale);
+    const pc = csv.quantized!.params[csv.lowered.input];
+    assert.equal(pc.scale, scale);
+    assert.equal(pc.zeroPoint, zp);
+    assert.equal(csv.quantized!.foldedInput, 'input_normalization');
+    // No single input scale can express 8 different std: the transform went into the first Dense:
+    // w'[o, i] = w[o, i] / std[i], b'[o] = b[o] − Σ_i w[o, i]·mean[i] / std[i].
+    const dense = g.layers.find((l) => l.name === 'dense')!;
+    const [kernel, bias] = [dense.weights[0].data, dense.weights[1].data]; // Keras [in, out]
+    const fc = csv.lowered.ops.find((o) => o.type === 'fc' && o.layer === 'dense') as FcOp;
+    assert.equal(fc.inputs[0], csv.lowered.input, 'the first Dense reads the raw input');
+    for (let o = 0; o < 16; o++) {
+      let b = bias[o];
+      for (let i = 0; i < 8; i++) {
+        const w = kernel[i * 16 + o];
+        assert.ok(Math.abs(fc.weights[o * 8 + i] - w / STD[i]) <= 1e-6 * Math.max(1, Math.abs(w / STD[i])), `w'[${o}, ${i}]`);
+        b -= (w * MEAN[i]) / STD[i];
+      }
+      assert.ok(Math.abs(fc.bias[o] - b) <= 1e-5, `b'[${o}] ${fc.bias[o]} vs ${b}`);
+    }
+    // The unfolded model on normalised rows = the folded one on raw rows (float reference of the same lowering).
+    assert.equal(lowerGraph(g).ops[0].type, 'affine');
+  });
+
+  void test('bit-exact with the int8 reference in tfjs-tflite and LiteRT.js, float and int8 I/O: image (Rescaling) and CSV (per-feature)', async () => {
+    const img = await bitExactMismatches(imageModel(), { samples: rawPixels(train.images, 0, 100), count: 100 }, rawPixels(test_.images, 0, 40), 40);
+    assert.equal(img, 0, `image: ${img} outputs differ`);
+    const csv = await bitExactMismatches(csvModel(), { samples: csvRows(100, 1), count: 100 }, csvRows(40, 9), 40);
+    assert.equal(csv, 0, `csv: ${csv} outputs differ`);
+  });
+
+  void test('accuracy: the fast file classifies the test images as the FULLY_CONNECTED v4 file did, in both runtimes', async () => {
+    const cal = { samples: rawPixels(train.images, 0, 100), count: 100 };
+    const files = [graphTfliteBytes(imageModel(), 'full-int8', { calibration: cal }).data, graphTfliteBytes(imageModel(), 'full-int8', { calibration: cal, perChannelAs: 'fully-connected' }).data];
+    const correct: number[] = [];
+    const preds: number[][] = [];
+    for (const data of files) {
+      for (const m of [await TfliteModel.load(data, 'f'), await LitertModel.load(data, 'f')]) {
+        const p: number[] = [];
+        try {
+          for (let s = 0; s < test_.count; s++) {
+            const y = await m.run(rawPixels(test_.images, s, 1));
+            p.push(y.indexOf(Math.max(...y)));
+          }
+        } finally {
+          m.dispose();
+        }
+        preds.push(p);
+        correct.push(p.filter((c, s) => c === test_.labels[s]).length);
+      }
+    }
+    // tfjs-tflite ran the old form in TFLite's builtin kernel (another requantization): at most a rare tie may flip.
+    const agree = preds[0].filter((c, s) => c === preds[2][s]).length;
+    assert.ok(agree >= test_.count - 2, `${agree}/${test_.count} same class`);
+    assert.ok(correct.every((c) => Math.abs(c - correct[0]) <= 2), `correct: ${correct.join(', ')}`);
+    assert.ok(correct[0] / test_.count > 0.8, `accuracy ${correct[0] / test_.count}`);
+  });
+});
