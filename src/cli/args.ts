@@ -70,6 +70,11 @@ Options:
                       layer's neurons and Conv2D layer's filters with the smallest norms (and the
                       inputs that read them), then fine-tune (prune.structured)
   --norm l1|l2        with --structured: rank channels by L1 (default) or L2 norm
+  --freeze LIST       train/prune/pipeline: comma-separated layer or nested-model names that keep
+                      their weights while training (train.freeze), e.g. --freeze model1 for a
+                      Teachable Machine base; "none" trains every layer whatever the file says
+  --freeze-up-to NAME train/prune/pipeline: freeze NAME and every layer it reads from (the
+                      whole base under it): train.freeze = {"upTo": NAME}
   --wait              when another run is writing to --out, wait for it to finish
                       (default: refuse with exit 2, naming the running one)
   --verbose           also print debug logs and stack traces
@@ -99,7 +104,7 @@ Sparsity sweep (size vs accuracy in one command):
   as one after another. Config section "sweep": sparsities, layers ("all" | "last" |
   names), tflite (variants), epochs, maxAccuracyDrop, workers.`;
 
-const VALUE_FLAGS = ['--config', '--out', '--model', '--backend', '--epochs', '--prune-epochs', '--train-limit', '--test-limit', '--sparsities', '--workers', '--structured', '--norm'] as const;
+const VALUE_FLAGS = ['--config', '--out', '--model', '--backend', '--epochs', '--prune-epochs', '--train-limit', '--test-limit', '--sparsities', '--workers', '--structured', '--norm', '--freeze', '--freeze-up-to'] as const;
 const BOOL_FLAGS = ['--json', '--verbose', '--wait', '--help', '-h', '--version', '-v'] as const;
 const BACKENDS: BackendChoice[] = ['auto', 'wasm', 'cpu', 'node'];
 
@@ -224,8 +229,39 @@ export function parseArgs(argv: string[]): CliArgs {
     }
     o.prune = { ...o.prune, structured: { fraction: Number(structured), norm: (norm ?? 'l1') } };
   }
+  const freeze = values.get('--freeze');
+  const freezeUpTo = values.get('--freeze-up-to');
+  if (freeze !== undefined || freezeUpTo !== undefined) {
+    if (command !== 'train' && command !== 'prune' && command !== 'pipeline') {
+      throw new UsageError(`--freeze and --freeze-up-to choose the layers that keep their weights while train, prune and pipeline fine-tune; ${command} does not use them. Remove them, or set train.freeze in the config.`);
+    }
+    if (freeze !== undefined && freezeUpTo !== undefined) {
+      throw new UsageError(`Use either --freeze LIST or --freeze-up-to NAME, not both (--freeze-up-to ${freezeUpTo} already freezes every layer it reads from).`);
+    }
+    o.train = { ...o.train, freeze: freezeUpTo !== undefined ? { upTo: freezeName('--freeze-up-to', freezeUpTo) } : parseFreezeList(freeze as string) };
+  }
   args.overrides = o;
   return args;
+}
+
+function freezeName(flag: string, raw: string): string {
+  const name = raw.trim();
+  if (name === '') {
+    throw new UsageError(`${flag} needs a layer or nested-model name, e.g. ${flag} ${exampleOf(flag)}.`);
+  }
+  return name;
+}
+
+/** "model1,dense_1" → ['model1', 'dense_1']; "none" → 'none' (train every layer). */
+export function parseFreezeList(raw: string): string[] | 'none' {
+  if (raw.trim() === 'none') {
+    return 'none';
+  }
+  const names = raw.split(',').map((p) => p.trim());
+  if (names.some((n) => n === '')) {
+    throw new UsageError(`--freeze must be comma-separated layer or nested-model names without empty entries, but it is "${raw}". Example: --freeze ${exampleOf('--freeze')}.`);
+  }
+  return [...new Set(names)];
 }
 
 /** "0.5,0.8,0.9" → [0.5, 0.8, 0.9]; each a number in [0, 1), no repeats. */
@@ -270,6 +306,10 @@ function exampleOf(flag: string): string {
       return 'l1';
     case '--workers':
       return '2';
+    case '--freeze':
+      return 'model1';
+    case '--freeze-up-to':
+      return 'out_relu';
     default:
       return '1';
   }

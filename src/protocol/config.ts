@@ -60,6 +60,8 @@ export interface DataConfig {
 export interface LayerSpec {
   type: string;
   name?: string;
+  /** Keras' `trainable`: false freezes the layer when training (default true). */
+  trainable?: boolean;
   [option: string]: unknown;
 }
 
@@ -87,7 +89,18 @@ export interface TrainConfig {
    * activations, dataset) exceeds this many MiB; 0 = half of the machine's memory.
    */
   memoryLimitMB: number;
+  /**
+   * Layers that keep their weights whenever the run trains the model (Keras `trainable = False`;
+   * a frozen BatchNormalization runs in inference mode). null = the model's own flags.
+   */
+  freeze: FreezeSpec;
 }
+
+/**
+ * null: the model's own `trainable` flags; "none": train every layer; a list of layer or nested-model
+ * names to freeze; or {upTo: name}: that layer (or nested model) and everything it reads from.
+ */
+export type FreezeSpec = null | 'none' | string[] | { upTo: string };
 
 export interface PolynomialDecaySchedule {
   kind: 'polynomial_decay';
@@ -299,7 +312,7 @@ export type PartialRunConfig = { [K in keyof RunConfig]?: Partial<RunConfig[K]> 
 export const DEFAULT_CONFIG: RunConfig = {
   data: { source: 'mnist', labelColumn: 'label', header: 'auto', colorMode: 'rgb', validation: 'tail', trainLimit: 0, testLimit: 0 },
   model: { hidden: [128], hiddenActivation: 'relu', outputActivation: 'softmax' },
-  train: { epochs: 5, batchSize: 64, learningRate: 1e-3, validationSplit: 0.1, shuffle: true, seed: 42, memoryLimitMB: 0 },
+  train: { epochs: 5, batchSize: 64, learningRate: 1e-3, validationSplit: 0.1, shuffle: true, seed: 42, memoryLimitMB: 0, freeze: null },
   prune: {
     enabled: true,
     epochs: 3,

@@ -153,3 +153,19 @@ void test('human printer: epoch lines and summary on stdout, progress and warnin
   assert.match(e, /warning \[end-step\]/);
   assert.doesNotMatch(o, /batch 10/);
 });
+
+void test('--freeze / --freeze-up-to set train.freeze for train, prune and pipeline; other commands and mixed or empty forms are refused', () => {
+  assert.deepEqual(parseArgs(['train', '--model', 'tm.h5', '--freeze', 'model1, dense_1,model1']).overrides, { train: { freeze: ['model1', 'dense_1'] } });
+  assert.deepEqual(parseArgs(['pipeline', '--freeze-up-to', 'out_relu', '--epochs', '2']).overrides, { train: { epochs: 2, freeze: { upTo: 'out_relu' } } });
+  assert.deepEqual(parseArgs(['prune', '--freeze=none']).overrides, { train: { freeze: 'none' } });
+  const refused: [string[], RegExp][] = [
+    [['quantize', '--freeze', 'model1'], /train, prune and pipeline/],
+    [['train', '--freeze', 'a', '--freeze-up-to', 'b'], /either --freeze LIST or --freeze-up-to NAME/],
+    [['train', '--freeze', 'a,,b'], /without empty entries/],
+    [['train', '--freeze-up-to', ' '], /needs a layer or nested-model name/],
+  ];
+  for (const [argv, re] of refused) {
+    assert.throws(() => parseArgs(argv), (e: unknown) => e instanceof UsageError && re.test(e.message), argv.join(' '));
+  }
+  assert.match(HELP, /--freeze LIST/);
+});

@@ -236,6 +236,16 @@ export const CONFIG_SPEC: ObjectSpec = {
         shuffle: { kind: 'bool', doc: 'Shuffle the training data every epoch.' },
         seed: { kind: 'int', min: 0, max: 4294967295, doc: 'Seed for weight initialisation and shuffling.' },
         memoryLimitMB: { kind: 'int', min: 0, doc: 'Refuse a run whose estimated memory (weights, gradients, Adam state, batch activations, dataset) exceeds this many MiB; 0 = half of the machine\'s memory.' },
+        freeze: {
+          kind: 'oneOf',
+          doc: 'Layers that keep their weights when the run trains the model (Keras trainable = False; a frozen BatchNormalization normalises with its moving statistics and leaves them untouched): null (default) = the model\'s own trainable flags; "none" = train every layer; a list of layer names or nested-model names (e.g. ["model1"] for a Teachable Machine base), or {"upTo": "name"} = that layer or nested model and every layer it reads from. A frozen deterministic base is computed once and only the rest trains (feature cache).',
+          options: [
+            { kind: 'null', doc: 'null' },
+            { kind: 'enum', values: ['none'], doc: '"none"' },
+            { kind: 'array', minItems: 1, unique: true, items: { kind: 'string', doc: 'Layer or nested-model name.' }, doc: 'Layer or nested-model names.' },
+            { kind: 'object', doc: '{ "upTo": "name" }', fields: { upTo: { kind: 'string', doc: 'The last frozen layer (or nested model): it and every layer it reads from are frozen.' } } },
+          ],
+        },
       },
     },
     prune: {

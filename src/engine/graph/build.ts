@@ -46,6 +46,8 @@ export interface LayerDef {
   /** Keras- or TF.js-style config (snake_case or camelCase). */
   config: Record<string, unknown>;
   name?: string;
+  /** Keras' `trainable` (absent = true). */
+  trainable?: boolean;
 }
 
 /**
@@ -72,7 +74,7 @@ export function buildSequential(name: string, inputShape: Shape, defs: LayerDef[
     const className = canonicalClassName(d.className) ?? d.className;
     const kind = kindOf(className, layerNames[i]);
     const config = kind.parseConfig(d.config, layerWhere(layerNames[i], className));
-    layers.push({ name: layerNames[i], className, config, inbound: [layers[layers.length - 1].name], weights: [] });
+    layers.push({ name: layerNames[i], className, config, inbound: [layers[layers.length - 1].name], weights: [], ...(d.trainable === false ? { trainable: false } : {}) });
   });
   const graph: ModelGraph = { name, layers, inputs: [input.name], outputs: [layers[layers.length - 1].name] };
   return initGraphWeights(graph, seed);

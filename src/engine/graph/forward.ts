@@ -4,8 +4,8 @@
  * tensors made from the graph's WeightTensors (`graphWeightTensors`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { AnalyzedGraph } from './analyze';
-import type { LayerNode } from './types';
+import type { AnalyzedGraph, AnalyzedLayer } from './analyze';
+import { isTrainableLayer, type LayerNode } from './types';
 
 export interface GraphForwardOptions {
   training?: boolean;
@@ -13,6 +13,11 @@ export interface GraphForwardOptions {
   seed?: number;
   /** Receives BatchNormalization's new moving statistics in training (the receiver owns `value`). */
   update?: (node: LayerNode, weightName: string, value: tf.Tensor) => void;
+}
+
+/** Whether `l` runs in training mode in a training pass: a frozen BatchNormalization does not (Keras ≥ 2.0). */
+export function layerTraining(l: Pick<AnalyzedLayer, 'node' | 'kind'>, training: boolean): boolean {
+  return training && !(l.kind.inferenceWhenFrozen === true && !isTrainableLayer(l.node));
 }
 
 /** Output of the graph's output layer for a batch `x` [batch, ...inputShape]. Intermediates are the caller's to tidy. */
@@ -26,7 +31,7 @@ export function forwardGraph(g: AnalyzedGraph, weights: (node: LayerNode) => tf.
       seed: opts.seed === undefined ? undefined : opts.seed + i,
       update: update ? (name: string, value: tf.Tensor) => update(l.node, name, value) : undefined,
     };
-    outs.set(l.node.name, l.kind.forward(l.node.config, weights(l.node), inputs, training, ctx));
+    outs.set(l.node.name, l.kind.forward(l.node.config, weights(l.node), inputs, layerTraining(l, training), ctx));
   });
   return outs.get(g.graph.outputs[0]) as tf.Tensor;
 }

@@ -9,6 +9,7 @@ import { BadInputError } from '../errors';
 import { canonicalClassName, supportedClassNames } from '../layers/registry';
 import { analyzeGraph } from './analyze';
 import { buildSequential, kerasSnakeCase, type LayerDef } from './build';
+import { frozenBySpec } from './freeze';
 import { checkInputShape } from './input';
 import { referenceMlpGraph } from './mlp';
 import type { ModelGraph } from './types';
@@ -32,7 +33,11 @@ function layerDefs(layers: LayerSpec[]): LayerDef[] {
     const config: Record<string, unknown> = { ...l };
     delete config.type;
     delete config.name;
-    return { className, config, ...(l.name !== undefined ? { name: l.name } : {}) };
+    delete config.trainable;
+    if (l.trainable !== undefined && typeof l.trainable !== 'boolean') {
+      throw new BadInputError(`model.layers[${i}].trainable must be true or false (false freezes the layer: it keeps its weights when training), but it is ${JSON.stringify(l.trainable)}.`, `model.layers[${i}].trainable`);
+    }
+    return { className, config, ...(l.name !== undefined ? { name: l.name } : {}), ...(l.trainable === false ? { trainable: false } : {}) };
   });
 }
 
@@ -105,6 +110,7 @@ export function checkModelConfig(cfg: RunConfig): void {
     return;
   }
   const g = buildConfigModel(cfg.model, 'model', 0);
+  frozenBySpec(g, cfg.train.freeze);
   selectPruneTargets(g, cfg.prune.layers);
   if (Array.isArray(cfg.sweep.layers)) {
     try {

@@ -12,7 +12,9 @@ export function isSequentialChain(graph: ModelGraph): boolean {
 
 function layerEntry(graph: ModelGraph, i: number): { class_name: string; config: Record<string, unknown> } {
   const node = graph.layers[i];
-  return { class_name: node.className, config: kindOfNode(node).kerasConfig(node.config, node) };
+  const config = kindOfNode(node).kerasConfig(node.config, node);
+  // A frozen layer stays frozen when the file is loaded again (Keras and tfjs-layers read `trainable`).
+  return { class_name: node.className, config: node.trainable === false && node.className !== 'InputLayer' ? { ...config, trainable: false } : config };
 }
 
 /** `modelName` is the Keras model's own name ('sequential', 'model'), not the file stem. */

@@ -40,6 +40,25 @@ export interface LayerNode {
   inbound: string[];
   /** In the order the kind's module declares them (`LayerKind.weightSpecs`). */
   weights: WeightTensor[];
+  /**
+   * Keras' layer `trainable` (absent = true). false freezes the layer when training: none of
+   * its weights get gradients or optimizer state, and a frozen BatchNormalization normalises
+   * with its moving statistics and leaves them untouched (Keras ≥ 2.0 semantics,
+   * `LayerKind.inferenceWhenFrozen`). Dropout is not affected. Importers read it (a nested
+   * model's own `trainable: false` freezes all its layers), `train.freeze` sets it, writers keep it.
+   */
+  trainable?: boolean;
+  /**
+   * For a layer flattened out of nested models: the configured names of those models, outermost
+   * first (['sequential_1', 'model1'] for Teachable Machine's MobileNetV2 layers), so a user can
+   * name a nested model (`train.freeze: ["model1"]`). Absent or [] = a layer of the top model.
+   */
+  modelPath?: string[];
+}
+
+/** Whether a layer trains (Keras' `trainable`, default true). */
+export function isTrainableLayer(node: Pick<LayerNode, 'trainable'>): boolean {
+  return node.trainable !== false;
 }
 
 export interface ModelGraph {

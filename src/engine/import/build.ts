@@ -98,7 +98,8 @@ export function buildGraph(imported: ImportedModel, name: string): ModelGraph {
     const raw = imported.weights.get(key) ?? [];
     used.add(key);
     const weights = matchWeights(kind.weightSpecs(config, inputShapes), raw, where, file);
-    layers.push({ name: l.name, className, config, inbound: l.inbound, weights });
+    const modelPath = l.path.slice(0, -1);
+    layers.push({ name: l.name, className, config, inbound: l.inbound, weights, ...(l.trainable ? {} : { trainable: false }), ...(modelPath.length ? { modelPath } : {}) });
   }
   const orphans = [...imported.weights.entries()].filter(([k, w]) => !used.has(k) && w.length > 0);
   if (orphans.length) {

@@ -23,6 +23,8 @@ export interface FlatLayer {
   path: string[];
   /** Its group in a Keras 3 weights file: 'layers/sequential/layers/functional/layers/conv2d'. */
   v3Key: string;
+  /** Keras' `trainable`: false when the layer's own config says so or any model around it does. */
+  trainable: boolean;
 }
 
 export interface FlatModel {
@@ -59,6 +61,8 @@ export class TopologyReader {
   /** Configured leaf names → how often they occur in the whole tree. */
   private readonly nameCount = new Map<string, number>();
   private readonly used = new Set<string>();
+  /** How many of the models being expanded say `trainable: false` (Keras: that freezes every layer inside). */
+  private frozenModels = 0;
 
   constructor(
     /** For messages: the file name. */
@@ -157,7 +161,8 @@ export class TopologyReader {
 
   private emit(l: KerasLayerJson, path: string[], v3Key: string, inbound: string[], where: string): string {
     const name = this.flatName(path);
-    this.layers.push({ name, className: l.class_name, config: this.normalise(l, where), inbound, path, v3Key });
+    const trainable = this.frozenModels === 0 && l.config.trainable !== false;
+    this.layers.push({ name, className: l.class_name, config: this.normalise(l, where), inbound, path, v3Key, trainable });
     return name;
   }
 
@@ -176,6 +181,7 @@ export class TopologyReader {
       inbound: [],
       path: [...path, name],
       v3Key: '',
+      trainable: true,
     });
     return name;
   }
@@ -185,7 +191,13 @@ export class TopologyReader {
    * when a nested model is the first layer: then its own InputLayers become the graph's).
    */
   private expand(model: KerasLayerJson, modelPath: string[], v3Prefix: string, bindings: string[] | null): { inputs: string[]; outputs: string[] } {
-    return model.class_name === 'Sequential' ? this.expandSequential(model, modelPath, v3Prefix, bindings) : this.expandFunctional(model, modelPath, v3Prefix, bindings);
+    const frozen = model.config.trainable === false;
+    this.frozenModels += frozen ? 1 : 0;
+    try {
+      return model.class_name === 'Sequential' ? this.expandSequential(model, modelPath, v3Prefix, bindings) : this.expandFunctional(model, modelPath, v3Prefix, bindings);
+    } finally {
+      this.frozenModels -= frozen ? 1 : 0;
+    }
   }
 
   /** Keras 3 keys: the rank of the layer among the model's layers of its class. */

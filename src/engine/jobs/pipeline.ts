@@ -16,6 +16,7 @@ import { runClusterStage } from './cluster';
 import { runQatStage } from './qat';
 import { runSweep } from './sweep';
 import { runTrainStage } from './train';
+import { applyFreeze } from '../graph/freeze';
 import type { RunContext } from './context';
 import { REFERENCE_MODEL, prunedName } from './names';
 import { loadInputModel, modelNameOf, type JobInputs } from './inputs';
@@ -72,7 +73,7 @@ export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs
       return;
     }
     case 'prune': {
-      const baseline = await loadInputModel(inputs.models[0], modelNameOf(inputs.models[0]), () => ctx.data());
+      const baseline = applyFreeze(await loadInputModel(inputs.models[0], modelNameOf(inputs.models[0]), () => ctx.data()), ctx.config.train.freeze);
       await timed(ctx, 'prune', () => runPruneStage(ctx, baseline));
       return;
     }
@@ -122,7 +123,8 @@ export async function runStages(ctx: RunContext, job: JobKind, inputs: JobInputs
 /** train → prune → (cluster) → (qat) → export; with `--model F` the baseline is F (no training) and the files are named after it. */
 export async function runPipeline(ctx: RunContext, inputs: JobInputs = { models: [] }): Promise<void> {
   const file = inputs.models[0];
-  const baseline = file ? await loadInputModel(file, modelNameOf(file), () => ctx.data()) : await timed(ctx, 'train', () => runTrainStage(ctx));
+  // train.freeze holds for every stage that fine-tunes the input model (the trained baseline carries it already).
+  const baseline = file ? applyFreeze(await loadInputModel(file, modelNameOf(file), () => ctx.data()), ctx.config.train.freeze) : await timed(ctx, 'train', () => runTrainStage(ctx));
   if (file) {
     ctx.log(`pipeline baseline: ${file} (${baseline.name}); no training, its files are ${baseline.name}.h5 and ${prunedName(baseline.name)}…`);
   }

@@ -12,6 +12,7 @@
 import * as path from 'node:path';
 import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
 import { cloneGraph } from '../graph/stats';
+import { isTrainableLayer } from '../graph/types';
 import type { ModelGraph } from '../graph/types';
 import { PruningController } from '../prune/controller';
 import { validateMaskOptions, type MaskOptions } from '../prune/mask';
@@ -119,7 +120,16 @@ export async function runPruneStage(ctx: StageContext, baseline: ModelGraph, opt
   const logger = new FitLogger(ctx.outDir, ctx.config.output.logsDir, logRun);
 
   // All baseline weights, a fresh optimizer (tfmot: prune_low_magnitude + compile again).
-  const trainer = await ctx.createTrainer(cloneGraph(baseline, modelName), train.learningRate);
+  // A frozen layer named in prune.layers fine-tunes while it is pruned (else it could never recover); the rest stays frozen.
+  const pruning = cloneGraph(baseline, modelName);
+  const unfrozen = pruning.layers.filter((l) => !isTrainableLayer(l) && targets.some((t) => t.layer === l.name));
+  for (const l of unfrozen) {
+    delete l.trainable;
+  }
+  if (unfrozen.length) {
+    ctx.log(`pruning frozen layer(s) ${unfrozen.map((l) => l.name).join(', ')}: they are fine-tuned while pruned (a masked layer that cannot train cannot recover)`);
+  }
+  const trainer = await ctx.createTrainer(pruning, train.learningRate);
   try {
     const controller = new PruningController({
       trainer,

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { evaluateSet } from '../evaluate';
 import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
 import { analyzeGraph } from '../graph/analyze';
+import { applyFreeze, describeFreeze } from '../graph/freeze';
 import { initialModel } from '../graph/fromConfig';
 import type { ModelGraph } from '../graph/types';
 import { fit } from '../train/fit';
@@ -28,7 +29,11 @@ export async function runTrainStage(ctx: StageContext, initial?: ModelGraph): Pr
   ctx.throwIfCancelled();
   const stepsPerEpoch = Math.ceil(data.train.count / cfg.train.batchSize);
   ctx.emit({ type: 'stageStarted', stage: 'train', model: name, epochs: cfg.train.epochs, stepsPerEpoch });
-  const model = initial ?? initialModel(cfg.model, data.shape, data.numClasses, cfg.train.seed, name);
+  const model = applyFreeze(initial ?? initialModel(cfg.model, data.shape, data.numClasses, cfg.train.seed, name), cfg.train.freeze);
+  const frozen = describeFreeze(model);
+  if (frozen) {
+    ctx.log(`${name}: ${frozen}`);
+  }
   // A new run replaces the baseline's curves instead of mixing two runs in one TensorBoard series.
   await removeOldEventFiles(path.join(ctx.outDir, cfg.output.logsDir, TRAIN_LOG_RUN));
   const logger = new FitLogger(ctx.outDir, cfg.output.logsDir, TRAIN_LOG_RUN);

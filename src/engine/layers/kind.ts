@@ -54,6 +54,12 @@ export interface LayerKind<C extends Record<string, unknown> = Record<string, un
   readonly prunable: readonly string[];
   /** Forward pass on batched NHWC tensors; `training` turns Dropout and BatchNorm batch statistics on. */
   forward(config: C, weights: tf.Tensor[], inputs: tf.Tensor[], training: boolean, ctx?: ForwardContext): tf.Tensor;
+  /**
+   * true when a frozen layer of this kind (`LayerNode.trainable` false) runs in inference mode
+   * even while the model trains: BatchNormalization, as Keras ≥ 2.0 does (moving statistics
+   * used and left untouched). Other kinds (Dropout) keep their training behaviour when frozen.
+   */
+  readonly inferenceWhenFrozen?: boolean;
   /** Multiply-accumulates per sample. */
   macs(config: C, inputShapes: Shape[], outputShape: Shape): number;
   /** How this kind is written to TFLite (export/tflite/lowered.ts; beside the kind in tflite.ts). Absent = not exportable to TFLite yet. */

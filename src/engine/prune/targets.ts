@@ -6,10 +6,11 @@
  *
  * `prune.layers`: 'last' (the last layer with prunable weights, the reference's choice),
  * 'all', a list of layer names, or a map layer name → target sparsity (per-layer targets).
+ * "last" and "all" count only layers that train; frozen layers are pruned only when named.
  */
 import { BadInputError } from '../errors';
 import { analyzeGraph } from '../graph/analyze';
-import type { ModelGraph } from '../graph/types';
+import { isTrainableLayer, type ModelGraph } from '../graph/types';
 import { weightKey } from '../train/trainer';
 import type { MaskOptions } from './mask';
 
@@ -63,11 +64,20 @@ export function selectPruneTargets(graph: ModelGraph, selection: LayerSelection)
   if (names.length === 0) {
     throw new BadInputError(`The model has no prunable layers (Dense, Conv2D, DepthwiseConv2D, SeparableConv2D).`, 'prune.layers');
   }
+  // "last" and "all" mean the layers that train: a frozen layer (trainable false, train.freeze)
+  // is kept dense unless named, because a masked layer that cannot train cannot recover.
+  const trainableNames = prunableLayers.filter((l) => isTrainableLayer(l.node)).map((l) => l.node.name);
+  if ((selection === 'last' || selection === 'all') && trainableNames.length === 0) {
+    throw new BadInputError(
+      `prune.layers is "${selection}", but every prunable layer is frozen (trainable: false or train.freeze), so pruning would zero weights that can never recover. Name the frozen layers to prune in prune.layers (they are then fine-tuned while pruned), or freeze fewer layers. Prunable layers: ${names.join(', ')}`,
+      'prune.layers',
+    );
+  }
   let chosen: { name: string; sparsity?: number }[];
   if (selection === 'last') {
-    chosen = [{ name: names[names.length - 1] }];
+    chosen = [{ name: trainableNames[trainableNames.length - 1] }];
   } else if (selection === 'all') {
-    chosen = names.map((name) => ({ name }));
+    chosen = trainableNames.map((name) => ({ name }));
   } else if (Array.isArray(selection)) {
     if (selection.length === 0) {
       throw new BadInputError(`prune.layers must be "last", "all", a non-empty list of layer names or a map of layer names to sparsities (prunable layers: ${names.join(', ')})`, 'prune.layers');

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AnalyzedGraph } from '../graph/analyze';
-import type { GraphForwardOptions } from '../graph/forward';
+import { layerTraining, type GraphForwardOptions } from '../graph/forward';
 import type { LayerNode, ModelGraph } from '../graph/types';
 import { applyActivation, type ActivationName } from '../layers/common/activations';
 import { kindOfNode } from '../layers/registry';
@@ -181,10 +181,10 @@ export function qatForward(state: QatState): (g: AnalyzedGraph, weights: (node: 
       let y: tf.Tensor;
       if (plan.preActivation.has(node.name)) {
         const activation = node.config.activation as ActivationName;
-        y = l.kind.forward({ ...node.config, activation: 'linear' }, ws, inputs, training, ctx);
+        y = l.kind.forward({ ...node.config, activation: 'linear' }, ws, inputs, layerTraining(l, training), ctx);
         y = applyActivation(activation, quant(preActivationSite(node.name), y));
       } else {
-        y = l.kind.forward(node.config, ws, inputs, training, ctx);
+        y = l.kind.forward(node.config, ws, inputs, layerTraining(l, training), ctx);
       }
       outs.set(node.name, quant(node.name, y));
     });

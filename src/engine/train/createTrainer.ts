@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BadInputError } from '../errors';
 import { graphToMlp } from '../graph/mlp';
 import { buildConfigModel } from '../graph/fromConfig';
-import type { ModelGraph } from '../graph/types';
+import { isTrainableLayer, type ModelGraph } from '../graph/types';
 import { GraphTrainer } from './graphTrainer';
 import { MlpTrainerAdapter } from './mlpAdapter';
 
@@ -42,7 +42,8 @@ export function chooseTrainer(backend: Pick<BackendInfo, 'tfjs'>, model: ModelGr
   }
   const graph = 'hidden' in model ? buildConfigModel(model, 'model', 0) : model;
   const mlp = graphToMlp(graph).model;
-  if (!mlp) {
+  // The Dense-stack loops train every layer; frozen layers need the graph trainer.
+  if (!mlp || graph.layers.some((l) => !isTrainableLayer(l) && l.weights.length > 0)) {
     return 'tfjs-graph';
   }
   return pickDenseTrainer(backend, configOf(mlp));
@@ -90,7 +91,8 @@ export function missingGradientKernels(model: ModelGraph): string[] {
 
 export async function createTrainer(model: ModelGraph, lr: number, backend: BackendInfo, seed: number, inputDtype: 'uint8' | 'float32' = 'uint8'): Promise<Trainer> {
   const mlp = graphToMlp(model).model;
-  if (!mlp) {
+  const frozen = model.layers.filter((l) => !isTrainableLayer(l) && l.weights.length > 0).length;
+  if (!mlp || frozen > 0) {
     const missing = missingGradientKernels(model);
     if (missing.length) {
       throw new BadInputError(
@@ -100,6 +102,9 @@ export async function createTrainer(model: ModelGraph, lr: number, backend: Back
       );
     }
     addDetail(backend, 'generic graph trainer (TF.js autodiff)');
+    if (frozen > 0) {
+      addDetail(backend, `${frozen} frozen layer(s) with weights (trainable: false)`);
+    }
     const trainer = new GraphTrainer(model, lr, seed);
     backend.trainer = trainer.name;
     return trainer;

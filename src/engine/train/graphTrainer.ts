@@ -15,7 +15,7 @@ import { analyzeGraph, type AnalyzedGraph } from '../graph/analyze';
 import { forwardGraph } from '../graph/forward';
 import { toModelInput, type SampleValues } from '../graph/input';
 import { cloneGraph } from '../graph/stats';
-import type { LayerNode, ModelGraph } from '../graph/types';
+import { isTrainableLayer, type LayerNode, type ModelGraph } from '../graph/types';
 import { softmaxRows } from '../model/softmax';
 import { Rng } from '../util/random';
 import { ADAM_BETA1, ADAM_BETA2, LOSS_EPSILON, adamUpdate, lossAndCorrect } from './tfjsTrainer';
@@ -90,19 +90,23 @@ export class GraphTrainer implements Trainer {
     this.slots = [];
     this.byNode = new Map();
     for (const l of g.layers) {
+      const frozen = !isTrainableLayer(l.node);
       const slots = l.node.weights.map((w, index): Slot => {
         const key = weightKey(l.node.name, w.name);
         const mask = oldMasks.get(key) ?? null;
         const st = oldState?.get(key);
+        // A frozen layer's weights are constants of the step: no gradient, no Adam state, never re-uploaded.
+        const trainable = w.trainable && !frozen;
+        const adamSize = trainable ? w.data.length : 0;
         return {
           node: l.node,
           index,
           key,
-          trainable: w.trainable,
+          trainable,
           data: w.data,
-          variable: tf.variable(tf.tensor(w.data, w.shape, 'float32'), w.trainable, `${this.name}/${key}/${Math.random().toString(36).slice(2)}`),
-          m: st?.m ?? new Float32Array(w.data.length),
-          v: st?.v ?? new Float32Array(w.data.length),
+          variable: tf.variable(tf.tensor(w.data, w.shape, 'float32'), trainable, `${this.name}/${key}/${Math.random().toString(36).slice(2)}`),
+          m: st && st.m.length === adamSize ? st.m : new Float32Array(adamSize),
+          v: st && st.v.length === adamSize ? st.v : new Float32Array(adamSize),
           mask: mask && mask.length === w.data.length ? mask : null,
         };
       });
