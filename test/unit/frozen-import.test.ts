@@ -163,7 +163,8 @@ void test('TF.js: a model.json from stock tfjs-layers with layer.trainable = fal
 
   const ours = path.join(dir, 'ours');
   await saveTfjsGraph(g, ours);
-  const back = await tfl.loadLayersModel(tf.io.fromMemory(JSON.parse(await fs.readFile(path.join(ours, 'model.json'), 'utf8')).modelTopology));
+  const written = JSON.parse(await fs.readFile(path.join(ours, 'model.json'), 'utf8')) as { modelTopology: object };
+  const back = await tfl.loadLayersModel(tf.io.fromMemory(written.modelTopology));
   assert.deepEqual(
     // (tfjs-layers' own InputLayer is never trainable.)
     back.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l) => [l.name, l.trainable]),

@@ -100,9 +100,12 @@ export function applyFreeze(graph: ModelGraph, spec: FreezeSpec, where = 'train.
   }
   const frozen = frozenBySpec(graph, spec, where);
   const layers = graph.layers.map((l): LayerNode => {
-    const { trainable: _old, ...rest } = l;
     const freeze = spec === 'none' ? false : frozen.has(l.name) || !isTrainableLayer(l);
-    return freeze ? { ...rest, trainable: false } : rest;
+    const copy: LayerNode = { ...l, trainable: false };
+    if (!freeze) {
+      delete copy.trainable;
+    }
+    return copy;
   });
   return { ...graph, layers };
 }
