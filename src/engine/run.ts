@@ -22,6 +22,7 @@ import { RunContext } from './jobs/context';
 import type { RunContextDeps } from './jobs/context';
 import { BASELINE_DIR, PRUNED_DIR, runStages, stagesOf } from './jobs/pipeline';
 import { loadInputModel, modelNameOf, type JobInputs } from './jobs/inputs';
+import { withModelLabels } from './jobs/labels';
 import { BadInputError, CancelledError } from './errors';
 import { assertFitsInMemory, defaultMemoryLimitBytes, denseStackFootprint, estimateTrainingMemory } from './memory/estimate';
 import { userFixableFsError } from './output/fsErrors';
@@ -69,12 +70,17 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(runId)) {
         throw new BadInputError(`The run id ${JSON.stringify(req.runId)} cannot be used as a file name. Use letters, digits, '.', '_' and '-' only.`, 'runId');
       }
-      const config = resolveConfig(req.config ?? {}, req.configSource ?? 'config', { modelFile: !!req.inputModel });
+      const resolved = resolveConfig(req.config ?? {}, req.configSource ?? 'config', { modelFile: !!req.inputModel });
       if (typeof req.outDir !== 'string' || req.outDir.trim() === '') {
         throw new BadInputError('No output folder was given. Pass --out DIR (or set output.dir).', 'outDir');
       }
       checkOutDir(outDir);
       inputs = findInputs(req, outDir);
+      // A Teachable Machine export's labels.txt beside the model names its classes (unless data.classNames does).
+      const { config, from: classNamesFrom } = await withModelLabels(resolved, inputs.models[0]);
+      if (classNamesFrom) {
+        emit({ type: 'log', level: 'info', message: `class names from ${classNamesFrom}: ${(config.data.classNames ?? []).join(', ')}` });
+      }
       checkModelConfig(config);
       const backend = await initBackend(config.backend);
       // The loop that will train, decided now so jobStarted (panel, CLI header) names it.
@@ -83,7 +89,7 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
       const tData = performance.now();
       // Image folders take a while: typed progress events (panel bar, status bar, CLI line), and a cancel stops the decoding.
       const onProgress = (p: LoadProgress): void => emit({ type: 'dataProgress', phase: p.phase, done: p.done, total: p.total });
-      const data = await deps.loadData(config, { signal, onProgress });
+      const data = await deps.loadData(config, { signal, onProgress, ...(classNamesFrom ? { classNamesFrom } : {}) });
       const dataMs = performance.now() - tData;
       throwIfAborted(signal);
       const stages = stagesOf(req.job, config, inputs);

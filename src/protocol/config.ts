@@ -50,6 +50,12 @@ export interface DataConfig {
   normalize?: NormalizeConfig;
   /** How validation samples are taken from the training set: the last fraction (Keras) or per class. Ignored when a separate validation set is given. */
   validation: 'tail' | 'stratified';
+  /**
+   * The model's class names in output order (Teachable Machine's labels.txt order). Index-labelled
+   * data takes them; named classes (folders, string labels) must match and are numbered in this order.
+   * Absent: a labels file beside the --model file (import/labels.ts), else the data's own names.
+   */
+  classNames?: string[];
   /** Use only the first N training samples (before the validation split); 0 = all. */
   trainLimit: number;
   /** Use only the first N test samples; 0 = all. */

@@ -135,7 +135,7 @@ export const CONFIG_SPEC: ObjectSpec = {
     data: {
       kind: 'object',
       doc: 'Where the samples come from, how they are normalised and validated, and how many to use.',
-      optional: ['trainImages', 'trainLabels', 'testImages', 'testLabels', 'valImages', 'valLabels', 'npzFile', 'trainDir', 'testDir', 'valDir', 'trainFile', 'testFile', 'valFile', 'imageSize', 'normalize'],
+      optional: ['trainImages', 'trainLabels', 'testImages', 'testLabels', 'valImages', 'valLabels', 'npzFile', 'trainDir', 'testDir', 'valDir', 'trainFile', 'testFile', 'valFile', 'imageSize', 'normalize', 'classNames'],
       fields: {
         source: {
           kind: 'enum',
@@ -194,6 +194,13 @@ export const CONFIG_SPEC: ObjectSpec = {
               },
             },
           ],
+        },
+        classNames: {
+          kind: 'array',
+          minItems: 1,
+          unique: true,
+          items: { kind: 'string', doc: 'A class name.' },
+          doc: 'The names of the model\'s classes, in the order of its outputs (as Teachable Machine\'s labels.txt lists them). Data labelled 0, 1, … takes these names; image folders or string labels must have exactly these classes and are numbered in this order. Default: a labels.txt (or <stem>_labels.txt) beside the --model file, else the data\'s own names.',
         },
         validation: {
           kind: 'enum',

@@ -8,6 +8,7 @@
  */
 import { DEFAULT_CONFIG } from '../../protocol/config';
 import type { DataConfig, RunConfig } from '../../protocol/config';
+import { CLASS_NAME_LIMITS, classNamesProblem } from '../data/classNames';
 import { BadInputError } from '../errors';
 import { CONFIG_SPEC } from './spec';
 import type { ObjectSpec, Spec, TaggedSpec } from './spec';
@@ -412,6 +413,10 @@ function checkDataPaths(data: DataConfig, v: Validator): void {
   }
   if (typeof data.normalize === 'object' && data.normalize.mean.length !== data.normalize.std.length && !v.hasProblem('data.normalize')) {
     v.fail('data.normalize', `data.normalize has ${data.normalize.mean.length} mean values but ${data.normalize.std.length} std values. Give one std per mean (one value, or one per channel).`);
+  }
+  const namesProblem = data.classNames === undefined || v.hasProblem('data.classNames') ? null : classNamesProblem(data.classNames);
+  if (namesProblem) {
+    v.fail('data.classNames', `data.classNames cannot name the classes: ${namesProblem}. Give one distinct, non-empty name (one line, at most ${CLASS_NAME_LIMITS.chars} characters) per class, in the order of the model's outputs.`);
   }
   if (data.imageSize !== undefined && data.source !== 'image-folder' && !v.hasProblem('data.imageSize')) {
     v.fail('data.imageSize', `data.imageSize resizes images of an image folder, but data.source is "${data.source}". Remove data.imageSize (the samples keep the shape stored in the files).`);

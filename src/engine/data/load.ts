@@ -3,6 +3,7 @@
  * (limits, validation split, normalisation) into the SplitData every job uses.
  */
 import type { RunConfig } from '../../protocol/config';
+import { applyClassNames } from './classNames';
 import type { SplitData } from './dataset';
 import { loadCsv } from './csv';
 import { loadImageFolder } from './imageFolder';
@@ -20,6 +21,8 @@ export interface LoadProgress {
 export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Where data.classNames came from, for messages (a labels file beside the model); default 'data.classNames'. */
+  classNamesFrom?: string;
 }
 
 export async function readRawData(config: RunConfig, opts: LoadOptions = {}): Promise<RawData> {
@@ -38,7 +41,9 @@ export async function readRawData(config: RunConfig, opts: LoadOptions = {}): Pr
 }
 
 export async function loadData(config: RunConfig, opts: LoadOptions = {}): Promise<SplitData> {
-  const raw = await readRawData(config, opts);
+  const read = await readRawData(config, opts);
+  const names = config.data.classNames;
+  const raw = names ? applyClassNames(read, names, opts.classNamesFrom ?? 'data.classNames') : read;
   return prepareData(raw, {
     trainLimit: config.data.trainLimit,
     testLimit: config.data.testLimit,

@@ -21,6 +21,7 @@ import { builtInNormalization, graphToWrite, testSetFor } from './exportInput';
 import type { ModelGraph } from '../graph/types';
 import { withDeltas, writeComparison } from '../report/comparison';
 import { evaluateModelFile } from '../report/evaluateFile';
+import { writeLabels } from './labels';
 import { runFloatFallback } from './fallback';
 import { prunedName } from './names';
 import type { SiteRanges } from '../export/tflite/graphExport';
@@ -254,6 +255,7 @@ export async function runExportStage(ctx: StageContext, models: ModelGraph[], ex
   const sizes = await writeComparison(ctx.outDir, final);
   ctx.addArtifact('report', target.name, 'comparison.json', sizes.json);
   ctx.addArtifact('report', target.name, 'comparison.md', sizes.md);
+  await writeLabels(ctx, target.name);
   ctx.addStageRecord({ stage: 'export', model: target.name, epochs: [], durationMs: performance.now() - tWrite, ...(fallback.record ? { fallback: fallback.record } : {}) });
   return final;
 }
