@@ -12,6 +12,7 @@
  * ul.deploy-findings li[data-severity].
  */
 import { sortLayers, type DeployCard, type DeployCardTarget } from '../protocol/deploy';
+import { revealBelowHeader } from './reveal';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
@@ -74,7 +75,7 @@ export class DeployView {
     }
     this.render();
     if (cards.length > 0 && cards[0].file !== first) {
-      this.section.scrollIntoView?.({ block: 'start' });
+      revealBelowHeader(this.section);
     }
   }
 

@@ -21,6 +21,7 @@ import { ConfusionView } from './confusion';
 import { SensitivityView } from './sensitivity';
 import { DeployView } from './deploy';
 import { DatasetPreviewView } from './datasetPreview';
+import { revealBelowHeader } from './reveal';
 import { parseDatasetPreview } from '../protocol/datasetPreview';
 
 interface VsCodeApi {
@@ -397,7 +398,7 @@ function onMessage(msg: ToWebview): void {
     case 'datasetPreview':
       datasetPreview.show(msg.preview);
       if (msg.preview) {
-        el('dataset-preview').scrollIntoView({ block: 'start' });
+        revealBelowHeader(el('dataset-preview'));
       }
       return;
     default:

@@ -62,6 +62,26 @@ async function event(event: EngineEvent): Promise<void> {
   await send({ type: 'engineEvent', runId: RUN_ID, event });
 }
 
+/**
+ * Per selector: whether the element is what the page shows at its own centre (not hidden under the
+ * sticky run header or anything else), in the viewport as it is now (no scrolling here).
+ */
+async function uncovered(selectors: string[]): Promise<boolean[]> {
+  return page.evaluate(
+    (sels: string[]) =>
+      sels.map((sel) => {
+        const e = document.querySelector(sel);
+        if (!e) {
+          return false;
+        }
+        const r = e.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return hit !== null && (e === hit || e.contains(hit));
+      }),
+    selectors,
+  );
+}
+
 async function attr(selector: string, name: string): Promise<string | null> {
   return page.locator(selector).getAttribute(name);
 }
@@ -831,6 +851,8 @@ void describe('metrics panel in headless Chromium', () => {
     const conv = deployCardFromReport('/w/convnet_float32.tflite', JSON.parse(JSON.stringify(analyzeDeploy('/w/convnet_float32.tflite', cData))), []) as DeployCard;
     await send({ type: 'deploy', cards: [conv, card] });
     assert.equal(await page.locator('#deploy-section').isVisible(), true);
+    // Scrolled into view below the sticky run header: the section title and the newest card's name are not under it.
+    assert.deepEqual(await uncovered(['#deploy-title', '#deploy-section .deploy-card h3']), [true, true]);
     assert.deepEqual(await page.locator('#deploy-section .deploy-card').evaluateAll((cs) => cs.map((x) => (x as HTMLElement).dataset.file)), ['/w/convnet_float32.tflite', '/w/big_float32.tflite']);
     // No deploy.target in the convnet's report: the card starts on the first microcontroller preset.
     assert.equal(await page.locator('#deploy-section .deploy-card').first().getAttribute('data-target'), 'cortex-m0plus');
@@ -959,6 +981,8 @@ void describe('metrics panel in headless Chromium', () => {
     await send({ type: 'datasetPreview', preview });
     await page.locator('#dataset-preview').waitFor({ state: 'visible' });
     assert.equal(await attr('#dataset-preview', 'data-id'), 'preview-1');
+    // Scrolled into view below the sticky run header: the title and Write / Cancel are not under it.
+    assert.deepEqual(await uncovered(['#dataset-preview-title', '#dataset-confirm', '#dataset-cancel']), [true, true, true]);
     assert.equal(await page.locator('#dataset-preview-title').textContent(), 'Data set: data/shapes/train');
     assert.deepEqual(await page.locator('#dataset-summary li').allInnerTexts(), preview.summary);
     const rows = page.locator('#dataset-classes-body tr');
