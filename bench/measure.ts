@@ -28,6 +28,7 @@ import { PNG } from 'pngjs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { denseNormLatency } from './dense-norm';
 import { simpleConvnetLayers } from './simpleConvnet';
 import { initBackend } from '../src/engine/backend';
 import { resolveConfig } from '../src/engine/config';
@@ -704,6 +705,14 @@ async function main(): Promise<void> {
     case 'load-data':
       result = await loadFolders(arg('--dir'));
       break;
+    case 'dense-norm-latency': {
+      // The pipeline's pruned MLP when given (--out), else Glorot weights (latency only: accuracy is chance).
+      const out = arg('--out');
+      const m = (out && readTfjsModel(join(out, 'pruned_mnist_model'), 'pruned_mnist_model')) || { ...glorotModel(7), name: 'glorot_mlp' };
+      const d = mnist();
+      result = await denseNormLatency(m, { trainX: d.trainX, testX: d.testX, testY: d.testY });
+      break;
+    }
     default:
       throw new Error(`unknown measurement '${cmd}'`);
   }

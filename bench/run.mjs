@@ -93,6 +93,7 @@ const results = {
   pytorch_1thread_epoch_s: null,
   cnn_vs_pytorch: null,
   cnn_latency_ms: null,
+  dense_norm_tflite: null,
   notes: [],
   targets: {},
 };
@@ -257,6 +258,14 @@ results.inference_batch_ms = inf.inference_batch_ms ?? {};
 results.inference_test_accuracy = inf.test_accuracy ?? {};
 results.inference_batch_samples = inf.batch_samples ?? null;
 results.notes.push(...(inf.notes ?? []), ...(inf.error ? [`inference failed: ${inf.error}`] : []));
+
+// 3b. A Dense model with the data's normalisation built in (image x / 255, CSV standardisation) vs the plain MLP, every TFLite variant, both runtimes.
+log('normalised Dense TFLite latency…');
+const dn = await measure('dense-norm-latency', ['--out', outDir]);
+results.dense_norm_tflite = dn.error ? null : dn;
+if (dn.error) {
+  results.notes.push(`dense-norm-latency failed: ${dn.error}`);
+}
 rmSync(outDir, { recursive: true, force: true });
 
 // 4. Extension activation: require dist/extension.js + activate() with a fake vscode, 5 fresh processes.
@@ -348,6 +357,13 @@ if (int8 && f32) {
 } else {
   target('full-int8 TFLite no slower than float32 TFLite', null, 'both variants not produced by the pipeline');
 }
+
+const dnr = results.dense_norm_tflite?.ratio_vs_plain;
+target(
+  'full-int8 TFLite of a normalised Dense model (image x / 255, CSV standardisation) ≤ 1.5× the plain MLP\'s (tfjs-tflite, same run)',
+  dnr?.['image_full-int8'] && dnr?.['csv_full-int8'] ? Math.max(dnr['image_full-int8'].tfjs_tflite, dnr['csv_full-int8'].tfjs_tflite) <= 1.5 : null,
+  dnr ? `image ${dnr['image_full-int8']?.tfjs_tflite}×, csv ${dnr['csv_full-int8']?.tfjs_tflite}× (per-channel FULLY_CONNECTED form: ${dnr['image_full-int8_fc']?.tfjs_tflite}×)` : 'not measured',
+);
 
 writeFileSync(`${resultsFile}.tmp`, `${JSON.stringify(results, null, 2)}\n`);
 renameSync(`${resultsFile}.tmp`, resultsFile);

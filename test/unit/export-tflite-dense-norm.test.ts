@@ -5,13 +5,21 @@
  * runs, see emit.ts fcAsConv) with the normalisation folded away, and stay bit-exact with our
  * int8 reference in both real runtimes (tfjs-tflite and LiteRT.js). Input quantization
  * parameters and folded weights are checked against values computed here by hand.
+ *
+ * Per-feature standardisation (CSV) cannot fold into one input scale: folded, the transform goes
+ * into the first Dense's weights and bias (exact) and the raw row is quantized with one scale,
+ * which costs the narrow features resolution (foldInput.ts foldResolutionLoss). Float-I/O files
+ * then keep the transform in float before QUANTIZE; int8-I/O files (raw int8 in, by contract) fold.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ImageSet } from '../../src/engine/data/dataset';
 import { tfliteBytes } from '../../src/engine/export/tflite';
 import { graphTfliteBytes } from '../../src/engine/export/tflite/graphExport';
+import { floatOpsOf } from '../../src/engine/export/tflite/emit';
+import { MAX_FOLD_RESOLUTION_LOSS } from '../../src/engine/export/tflite/foldInput';
 import { forwardInt8Lowered, quantizeInputValues } from '../../src/engine/export/tflite/int8Ref';
+import { forwardMixed } from '../../src/engine/export/tflite/mixedRef';
 import type { FcOp } from '../../src/engine/export/tflite/lowered';
 import { lowerGraph } from '../../src/engine/export/tflite/lower';
 import { readTflite } from '../../src/engine/export/tflite/reader';
@@ -35,6 +43,9 @@ before(async () => {
 
 const opsOf = (data: Uint8Array): string[] => readTflite(data).operators.map((o) => `${operatorName(o.op)}:${o.version}`);
 const FAST = ['QUANTIZE:1', 'RESHAPE:1', 'CONV_2D:3', 'CONV_2D:3', 'RESHAPE:1', 'SOFTMAX:2', 'DEQUANTIZE:2'];
+const FAST_INT8_IO = ['RESHAPE:1', 'CONV_2D:3', 'CONV_2D:3', 'RESHAPE:1', 'SOFTMAX:2'];
+/** The fast form behind the normalisation in float (float multiply and add, then QUANTIZE of the normalised values). */
+const FLOAT_PRELUDE = ['MUL:1', 'ADD:1', ...FAST];
 const rawPixels = (images: Uint8Array | Float32Array, start: number, count: number): Float32Array => Float32Array.from(images.subarray(start * 784, (start + count) * 784));
 
 /** The MLP behind Rescaling(1/255): raw pixels 0..255 in (an image folder's default normalisation). */
@@ -52,12 +63,15 @@ function csvRows(count: number, seed: number): Float32Array {
   return Float32Array.from({ length: count * 8 }, (_, i) => MEAN[i % 8] + 3.4 * STD[i % 8] * r());
 }
 
-/** Full-int8 (float and int8 I/O) vs forwardInt8Lowered in tfjs-tflite and LiteRT.js: the number of differing outputs. */
+/**
+ * Full-int8 with float I/O and with int8 I/O in tfjs-tflite and LiteRT.js, each against its own
+ * reference: the int8 kernels (forwardInt8Lowered), behind the float transform when the file keeps
+ * it (forwardMixed: float MUL and ADD, then QUANTIZE). Returns the number of differing outputs.
+ */
 async function bitExactMismatches(g: ModelGraph, cal: { samples: Float32Array; count: number }, xs: Float32Array, n: number): Promise<number> {
   const fio = graphTfliteBytes(g, 'full-int8', { calibration: cal });
   const io8 = graphTfliteBytes(g, 'full-int8', { calibration: cal, int8Io: true });
-  const q = fio.quantized!;
-  const outP = q.params[fio.lowered.output];
+  const isFloat = floatOpsOf(fio.lowered, new Set(fio.quantized!.foldedInput ? [] : ['input_normalization']));
   const features = xs.length / n;
   const models = [await TfliteModel.load(fio.data, 'float I/O'), await TfliteModel.load(io8.data, 'int8 I/O')];
   const lite = [await LitertModel.load(fio.data, 'float I/O'), await LitertModel.load(io8.data, 'int8 I/O')];
@@ -65,13 +79,12 @@ async function bitExactMismatches(g: ModelGraph, cal: { samples: Float32Array; c
   try {
     for (let s = 0; s < n; s++) {
       const x = xs.subarray(s * features, (s + 1) * features);
-      const xq = quantizeInputValues(q, fio.lowered, x);
-      const ref = forwardInt8Lowered(fio.lowered, q, xq);
+      const refF = forwardMixed(fio.lowered, fio.quantized!, isFloat, x);
+      const xq = quantizeInputValues(io8.quantized!, io8.lowered, x);
+      const ref8 = forwardInt8Lowered(io8.lowered, io8.quantized!, xq);
       const outs = [models[0].run(x), await lite[0].run(x), models[1].run(xq), await lite[1].run(xq)];
-      ref.forEach((v, c) => {
-        const deq = Math.fround(Math.fround(outP.scale) * (v - outP.zeroPoint));
-        mismatches += (outs[0][c] !== deq ? 1 : 0) + (outs[1][c] !== deq ? 1 : 0) + (outs[2][c] !== v ? 1 : 0) + (outs[3][c] !== v ? 1 : 0);
-      });
+      refF.forEach((v, c) => (mismatches += (outs[0][c] !== v ? 1 : 0) + (outs[1][c] !== v ? 1 : 0)));
+      ref8.forEach((v, c) => (mismatches += (outs[2][c] !== v ? 1 : 0) + (outs[3][c] !== v ? 1 : 0)));
     }
   } finally {
     [...models, ...lite].forEach((m) => m.dispose());
@@ -84,15 +97,17 @@ void describe('a normalised Dense model gets the fast full-int8 form', () => {
     const cal = { samples: rawPixels(train.images, 0, 100), count: 100 };
     const plain = opsOf(tfliteBytes(mlp, 'full-int8', { representative: { images: train.images.subarray(0, 100 * 784), count: 100 } }).data);
     assert.deepEqual(plain, FAST, 'the reference MLP writer form');
-    for (const [name, g, c] of [
-      ['image (Rescaling)', imageModel(), cal],
-      ['csv (per-feature Normalization)', csvModel(), { samples: csvRows(100, 1), count: 100 }],
+    for (const [name, g, c, head] of [
+      ['image (Rescaling)', imageModel(), cal, []],
+      ['csv (per-feature Normalization, kept in float before QUANTIZE)', csvModel(), { samples: csvRows(100, 1), count: 100 }, ['MUL:1', 'ADD:1']],
     ] as const) {
-      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c }).data), FAST, name);
-      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c, int8Io: true }).data), ['RESHAPE:1', 'CONV_2D:3', 'CONV_2D:3', 'RESHAPE:1', 'SOFTMAX:2'], `${name}, int8 I/O`);
-      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c, perChannelAs: 'fully-connected' }).data), ['QUANTIZE:1', 'FULLY_CONNECTED:4', 'FULLY_CONNECTED:4', 'SOFTMAX:2', 'DEQUANTIZE:2'], `${name}, as asked`);
-      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c, perChannel: false }).data), ['QUANTIZE:1', 'FULLY_CONNECTED:4', 'FULLY_CONNECTED:4', 'SOFTMAX:2', 'DEQUANTIZE:2'], `${name}, per-tensor`);
+      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c }).data), [...head, ...FAST], name);
+      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c, int8Io: true }).data), FAST_INT8_IO, `${name}, int8 I/O: folded`);
+      const fc4 = ['QUANTIZE:1', 'FULLY_CONNECTED:4', 'FULLY_CONNECTED:4', 'SOFTMAX:2', 'DEQUANTIZE:2'];
+      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c, perChannelAs: 'fully-connected' }).data), [...head, ...fc4], `${name}, as asked`);
+      assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { calibration: c, perChannel: false }).data), [...head, ...fc4], `${name}, per-tensor`);
     }
+    assert.deepEqual(opsOf(graphTfliteBytes(csvModel(), 'full-int8', { calibration: { samples: csvRows(100, 1), count: 100 } }).data), FLOAT_PRELUDE);
     // Through saveTflite's entry point too (what the export stage calls): the graph goes to the graph exporter.
     const viaIndex = tfliteBytes(imageModel(), 'full-int8', { representative: { images: rawPixels(train.images, 0, 100), count: 100 } });
     assert.deepEqual(opsOf(viaIndex.data), FAST);
@@ -133,15 +148,39 @@ void describe('a normalised Dense model gets the fast full-int8 form', () => {
     assert.deepEqual([pi.scale, pi.zeroPoint], [1, -128]);
     assert.equal(img.quantized!.foldedInput, 'input_normalization');
 
+    // Folding a Rescaling costs no input resolution: raw step 1 · 1/255 = the normalised step 1/255.
+    assert.ok(Math.abs(img.inputResolutionLoss! - 1) < 1e-6, `${img.inputResolutionLoss}`);
+
     const rows = csvRows(100, 1);
     const g = csvModel();
-    const csv = graphTfliteBytes(g, 'full-int8', { calibration: { samples: rows, count: 100 } });
-    // TFLite's asymmetric int8 from the raw range widened to include 0 (computed here from the rows themselves).
-    let lo = 0;
-    let hi = 0;
-    rows.forEach((v) => ((lo = Math.min(lo, v)), (hi = Math.max(hi, v))));
-    const scale = Math.fround((hi - lo) / 255);
-    const zp = Math.round(-128 - lo / scale);
+    // TFLite's asymmetric int8 of a range widened to include 0 (spelled out here): scale, zero point.
+    const params = (vals: ArrayLike<number>): [number, number] => {
+      let lo = 0;
+      let hi = 0;
+      Array.from(vals).forEach((v) => ((lo = Math.min(lo, v)), (hi = Math.max(hi, v))));
+      const scale = Math.fround((hi - lo) / 255);
+      return [scale, Math.round(-128 - lo / scale)];
+    };
+    const z = Float32Array.from(rows, (v, i) => (v - MEAN[i % 8]) / STD[i % 8]);
+    // What one raw scale costs: the widest normalised step of a feature (raw step / smallest std) over the normalised step.
+    const [rawScale] = params(rows);
+    const [zScale] = params(z);
+    const loss = rawScale / Math.min(...STD) / zScale;
+    assert.ok(loss > MAX_FOLD_RESOLUTION_LOSS, `loss ${loss}`);
+
+    // Float I/O: the transform stays in float, QUANTIZE takes the normalised values (their min-max range).
+    const fio = graphTfliteBytes(g, 'full-int8', { calibration: { samples: rows, count: 100 } });
+    assert.ok(Math.abs(fio.inputResolutionLoss! / loss - 1) < 1e-3, `${fio.inputResolutionLoss} vs ${loss}`);
+    assert.equal(fio.quantized!.foldedInput, undefined);
+    const quantize = readTflite(fio.data).operators.find((o) => operatorName(o.op) === 'QUANTIZE')!;
+    const qp = readTflite(fio.data).tensors[quantize.outputs[0]].quant!;
+    const [zs, zzp] = params(z);
+    assert.ok(Math.abs(qp.scale[0] / zs - 1) < 1e-6, `${qp.scale[0]} vs ${zs}`);
+    assert.equal(qp.zeroPoint[0], zzp);
+
+    // int8 I/O: raw int8 in, so the transform folds: the raw rows' range is the input's.
+    const csv = graphTfliteBytes(g, 'full-int8', { calibration: { samples: rows, count: 100 }, int8Io: true });
+    const [scale, zp] = params(rows);
     const pc = csv.quantized!.params[csv.lowered.input];
     assert.equal(pc.scale, scale);
     assert.equal(pc.zeroPoint, zp);
@@ -170,6 +209,43 @@ void describe('a normalised Dense model gets the fast full-int8 form', () => {
     assert.equal(img, 0, `image: ${img} outputs differ`);
     const csv = await bitExactMismatches(csvModel(), { samples: csvRows(100, 1), count: 100 }, csvRows(40, 9), 40);
     assert.equal(csv, 0, `csv: ${csv} outputs differ`);
+  });
+
+  void test('a CSV of incomes, ages and ratios: the float-I/O file keeps the standardisation in float and stays within int8 noise of float32; folded (int8 I/O) the narrow features are flattened', async () => {
+    const mean = [50000, 45, 0.5];
+    const std = [20000, 13, 0.2];
+    const g = withInputNormalization(mlpToGraph(randomModel('tabular', [3, 8, 2], 3)), { kind: 'standardize', mean, std }, 'keras');
+    const rows = (n: number, seed: number): Float32Array => {
+      const r = rng(seed);
+      return Float32Array.from({ length: n * 3 }, (_, i) => mean[i % 3] + 3 * std[i % 3] * r());
+    };
+    const cal = { samples: rows(200, 4), count: 200 };
+    const fio = graphTfliteBytes(g, 'full-int8', { calibration: cal });
+    const io8 = graphTfliteBytes(g, 'full-int8', { calibration: cal, int8Io: true });
+    // Raw step ≈ 1.2e5 / 255 ≈ 470 (about 36 std of the age, 2 300 of the ratio).
+    assert.ok(fio.inputResolutionLoss! > 100, `${fio.inputResolutionLoss}`);
+    assert.deepEqual(opsOf(fio.data), FLOAT_PRELUDE);
+    const models = [await TfliteModel.load(graphTfliteBytes(g, 'float32').data, 'float32'), await TfliteModel.load(fio.data, 'prelude'), await TfliteModel.load(io8.data, 'folded')];
+    const outP = io8.quantized!.params[io8.lowered.output];
+    let errPrelude = 0;
+    let errFolded = 0;
+    try {
+      const xs = rows(60, 5);
+      for (let s = 0; s < 60; s++) {
+        const x = xs.subarray(s * 3, s * 3 + 3);
+        const y = models[0].run(x);
+        const a = models[1].run(x);
+        const b = models[2].run(quantizeInputValues(io8.quantized!, io8.lowered, x));
+        y.forEach((v, c) => {
+          errPrelude = Math.max(errPrelude, Math.abs(a[c] - v));
+          errFolded = Math.max(errFolded, Math.abs(outP.scale * (b[c] - outP.zeroPoint) - v));
+        });
+      }
+    } finally {
+      models.forEach((m) => m.dispose());
+    }
+    assert.ok(errPrelude <= 0.03, `float transform: max |Δ| vs float32 ${errPrelude} (folded ${errFolded})`);
+    assert.ok(errFolded > 4 * errPrelude && errFolded > 0.1, `folded: max |Δ| ${errFolded} (float transform ${errPrelude})`);
   });
 
   void test('accuracy: the fast file classifies the test images as the FULLY_CONNECTED v4 file did, in both runtimes', async () => {

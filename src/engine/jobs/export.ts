@@ -12,6 +12,7 @@ import { saveKerasH5Graph } from '../export/kerasH5Graph';
 import { analyzeGraph } from '../graph/analyze';
 import { layerTable } from '../graph/stats';
 import { saveTflite } from '../export/tflite';
+import { MAX_FOLD_RESOLUTION_LOSS } from '../export/tflite/foldInput';
 import { saveTfjsQuantizedGraph } from '../export/tfjsQuantized';
 import { exportInputDescription, INPUT_NORMALIZATION } from '../export/inputNormalization';
 import { mlpToGraph } from '../graph/mlp';
@@ -91,7 +92,7 @@ export async function writeTfliteVariants(
     const rel = subdir ? `${subdir}/${tfliteFileName(model.name, mode)}` : tfliteFileName(model.name, mode);
     const abs = path.join(ctx.outDir, ...rel.split('/'));
     exportProgress(ctx, `${mode === 'full-int8' ? (ranges ? 'writing (QAT ranges)' : 'calibrating and writing') : 'writing'} ${rel}`, progress.done++, progress.total);
-    const { bytes } = await saveTflite(model, mode, abs, {
+    const { bytes, inputResolutionLoss } = await saveTflite(model, mode, abs, {
       representative,
       perChannel: q.perChannel,
       int8Io: q.int8Io,
@@ -100,6 +101,12 @@ export async function writeTfliteVariants(
       calibration: q.calibration === 'percentile' ? { kind: 'percentile', percentile: q.calibrationPercentile } : { kind: 'min-max' },
       ranges,
     });
+    if (q.int8Io && inputResolutionLoss !== undefined && inputResolutionLoss > MAX_FOLD_RESOLUTION_LOSS) {
+      ctx.warn(
+        'int8-input-resolution',
+        `${rel} takes raw int8 input (quantize.int8Io), but the input values have very different ranges: with one int8 scale for them all, the narrowest is ${Math.round(inputResolutionLoss)}× coarser than if the normalised values were quantized, so accuracy may drop. Use float I/O (quantize.int8Io: false; the normalisation then runs in float before QUANTIZE), or output.includeNormalization: false and normalise before calling the model.`,
+      );
+    }
     ctx.addArtifact('tflite', model.name, rel, bytes);
     written.push({ kind: 'tflite', model: model.name, rel, evalPath: abs, rawInput: !!norm });
   }

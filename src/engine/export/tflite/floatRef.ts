@@ -197,7 +197,8 @@ export function runFloatOp(op: LOp, ins: Float32Array[], inShapes: number[][], o
     }
     case 'affine': {
       const c = op.scale.length;
-      return x.map((v, i) => v * op.scale[c === 1 ? 0 : i % c] + op.shift[op.shift.length === 1 ? 0 : i % op.shift.length]);
+      // MUL then ADD, each rounded to float32, as the file's two ops compute it.
+      return x.map((v, i) => Math.fround(v * op.scale[c === 1 ? 0 : i % c]) + op.shift[op.shift.length === 1 ? 0 : i % op.shift.length]);
     }
   }
 }

@@ -7,7 +7,7 @@ import type { TfliteMode } from '../../../protocol/config';
 import type { ModelGraph } from '../../graph/types';
 import { writeFileAtomic } from '../../util/atomic';
 import { emitLowered } from './emit';
-import { foldInputAffine } from './foldInput';
+import { foldInputAffine, foldResolutionLoss, MAX_FOLD_RESOLUTION_LOSS } from './foldInput';
 import { lowerGraph } from './lower';
 import type { Lowered } from './lowered';
 import { quantizeLowered, type CalibrationMethod, type QuantizedLowered } from './quantizeLowered';
@@ -58,27 +58,44 @@ export interface GraphTfliteResult {
   data: Uint8Array;
   lowered: Lowered;
   quantized?: QuantizedLowered;
+  /**
+   * full-int8 with a foldable input transform: what folding costs in input resolution
+   * (foldResolutionLoss; 1 = nothing). Above MAX_FOLD_RESOLUTION_LOSS a float-I/O file keeps
+   * the transform in float; an int8-I/O file is folded anyway and its caller should say so.
+   */
+  inputResolutionLoss?: number;
 }
 
 export function graphTfliteBytes(graph: ModelGraph, mode: TfliteMode, opts: GraphTfliteOptions = {}): GraphTfliteResult {
   let lowered = lowerGraph(graph);
   let quantized: QuantizedLowered | undefined;
+  let floatLayers = opts.floatLayers;
+  let inputResolutionLoss: number | undefined;
   if (mode === 'full-int8') {
     // A calibration passed in was made on the folded model only if it says so (quantSensitivity
     // calibrates lowerGraph's unfolded model): fold exactly when it was, so tensor indices agree.
     const foldWanted = opts.quantized ? !!opts.quantized.foldedInput : opts.foldInputTransform !== false;
-    const fold = foldWanted ? foldInputAffine(lowered) : null;
+    let fold = foldWanted ? foldInputAffine(lowered) : null;
+    const cal = opts.calibration ?? { samples: new Float32Array(0), count: 0 };
+    inputResolutionLoss = fold && !opts.quantized && cal.count > 0 ? foldResolutionLoss(fold, cal.samples, cal.count) : undefined;
+    if (fold && !opts.int8Io && inputResolutionLoss !== undefined && inputResolutionLoss > MAX_FOLD_RESOLUTION_LOSS) {
+      // Features of very different ranges (a CSV standardised per column): one int8 scale for the
+      // raw row would flatten the small ones, so the transform runs in float before QUANTIZE and
+      // the int8 input is the normalised values. int8-I/O files take raw int8 values by contract
+      // and keep the fold (the loss is reported: GraphTfliteResult.inputResolutionLoss).
+      floatLayers = [...(floatLayers ?? []), ...fold.layers];
+      fold = null;
+    }
     if (fold) {
       lowered = fold.lowered;
     }
-    const cal = opts.calibration ?? { samples: new Float32Array(0), count: 0 };
     quantized = opts.quantized ?? quantizeLowered(lowered, cal.samples, cal.count, opts.perChannel ?? true, opts.method, opts.ranges ? rangeOverrides(lowered, opts.ranges) : undefined);
     if (fold) {
       quantized.foldedInput = fold.layer;
     }
   }
-  const data = writeTflite(emitLowered(lowered, mode, { quantized, int8Io: opts.int8Io, floatLayers: opts.floatLayers, perChannelAs: opts.perChannelAs }));
-  return { data, lowered, quantized };
+  const data = writeTflite(emitLowered(lowered, mode, { quantized, int8Io: opts.int8Io, floatLayers, perChannelAs: opts.perChannelAs }));
+  return { data, lowered, quantized, inputResolutionLoss };
 }
 
 export async function saveGraphTflite(graph: ModelGraph, mode: TfliteMode, file: string, opts: GraphTfliteOptions = {}): Promise<GraphTfliteResult & { bytes: number }> {

@@ -41,6 +41,8 @@ export interface TfliteExportResult {
   bytes: number;
   /** full-int8 only: the quantized model that was written. */
   quantized?: QuantizedMlp | QuantizedLowered;
+  /** full-int8 with a folded input transform: the input resolution it cost (graphExport.ts GraphTfliteResult). */
+  inputResolutionLoss?: number;
 }
 
 function isGraph(m: MlpModel | ModelGraph): m is ModelGraph {
@@ -57,8 +59,8 @@ function calibrationInput(rep: RepresentativeData | undefined, features: number)
 }
 
 export function tfliteBytes(model: MlpModel, mode: TfliteMode, opts?: TfliteExportOptions): { data: Uint8Array; quantized?: QuantizedMlp };
-export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts?: TfliteExportOptions): { data: Uint8Array; quantized?: QuantizedMlp | QuantizedLowered };
-export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts: TfliteExportOptions = {}): { data: Uint8Array; quantized?: QuantizedMlp | QuantizedLowered } {
+export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts?: TfliteExportOptions): { data: Uint8Array; quantized?: QuantizedMlp | QuantizedLowered; inputResolutionLoss?: number };
+export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts: TfliteExportOptions = {}): { data: Uint8Array; quantized?: QuantizedMlp | QuantizedLowered; inputResolutionLoss?: number } {
   if (isGraph(model)) {
     const graph = model;
     const mlp = graphToMlp(graph).model;
@@ -73,7 +75,7 @@ export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts
         ranges: opts.ranges,
         perChannelAs: opts.perChannelAs,
       });
-      return { data: r.data, quantized: r.quantized };
+      return { data: r.data, quantized: r.quantized, inputResolutionLoss: r.inputResolutionLoss };
     }
     model = mlp;
   }
@@ -110,7 +112,7 @@ function percentileSiteRanges(model: MlpModel, opts: TfliteExportOptions): SiteR
 }
 
 export async function saveTflite(model: MlpModel | ModelGraph, mode: TfliteMode, file: string, opts: TfliteExportOptions = {}): Promise<TfliteExportResult> {
-  const { data, quantized } = tfliteBytes(model, mode, opts);
+  const { data, quantized, inputResolutionLoss } = tfliteBytes(model, mode, opts);
   const bytes = await writeFileAtomic(file, data);
-  return { bytes, quantized };
+  return { bytes, quantized, inputResolutionLoss };
 }
