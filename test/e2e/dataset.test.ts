@@ -14,7 +14,7 @@ import { it } from 'node:test';
 import { PNG } from 'pngjs';
 import type { Frame, Page } from 'playwright-core';
 import type { RunRecord } from '../../src/protocol/engine';
-import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, runCommand, webviewFrame, screenshot, waitFor, pickMenu, treeRows, openContainer } from './harness';
+import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, runCommand, webviewFrame, screenshot, waitFor, pickFromContextMenu, treeRows, openContainer } from './harness';
 
 const SIDE = 8;
 /** Every image holds LOW and HIGH once (so the range is exactly that), the rest in its class's band. */
@@ -70,24 +70,10 @@ function finishedRecord(outDir: string): RunRecord | undefined {
     .find((r) => r.status !== 'running');
 }
 
-/** Right-click a folder in the Explorer → Use as Training Data (repeated while the extension activates). */
+/** Right-click a folder in the Explorer → Use as Training Data. */
 async function useAsTrainingData(page: Page, folder: string): Promise<void> {
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: folder }).first();
-  await row.waitFor({ state: 'visible', timeout: 60_000 });
-  const menu = page.locator('.context-view .monaco-menu');
-  const item = menu.locator('.action-item:not(.disabled) .action-label', { hasText: /^Use as Training Data$/ }).first();
-  await waitFor(
-    'the Explorer context menu to offer Use as Training Data',
-    async () => {
-      if (!(await menu.isVisible())) {
-        await row.click({ button: 'right' });
-      }
-      return (await item.count()) > 0;
-    },
-    60_000,
-    500,
-  );
-  await pickMenu(page, 'Use as Training Data');
+  await pickFromContextMenu(page, row, /^(Model Optimizer: )?Use as Training Data$/);
 }
 
 /** The preview's canvases as [class, red channel of every pixel] (grayscale: R = G = B). */

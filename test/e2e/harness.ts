@@ -559,3 +559,40 @@ export async function pickMenu(page: Page, label: string): Promise<void> {
     500,
   );
 }
+
+/**
+ * Right-clicks `row` and picks the enabled menu item whose label matches `label`. Right after a
+ * window opens, the extension may not have activated yet and its items are missing: the menu is
+ * opened again until the item is offered; the click is repeated until the menu has closed.
+ */
+export async function pickFromContextMenu(page: Page, row: Locator, label: RegExp, timeoutMs = 60_000): Promise<void> {
+  await row.waitFor({ state: 'visible', timeout: timeoutMs });
+  const menu = page.locator('.context-view .monaco-menu');
+  const item = menu.locator('.action-item:not(.disabled) .action-label', { hasText: label }).first();
+  await waitFor(
+    `the context menu to offer ${String(label)}`,
+    async () => {
+      if (!(await menu.isVisible())) {
+        await row.click({ button: 'right' });
+      }
+      if ((await item.count()) > 0) {
+        return true;
+      }
+      await page.keyboard.press('Escape');
+      return false;
+    },
+    timeoutMs,
+    500,
+  );
+  await waitFor(
+    `the menu item ${String(label)} to be taken`,
+    async () => {
+      if (await menu.isVisible()) {
+        await item.click({ timeout: 5_000 }).catch(() => undefined);
+      }
+      return !(await menu.isVisible());
+    },
+    30_000,
+    300,
+  );
+}

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { RunRecord } from '../../src/protocol/engine';
-import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, treeRows, listFiles, waitFor, screenshot, notifications, runWorkbenchCommand } from './harness';
+import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, treeRows, listFiles, waitFor, screenshot, notifications, runWorkbenchCommand, pickFromContextMenu } from './harness';
 
 const FIXTURE = '/work/shared/fixtures/keras/mnist_cnn_keras2.15.h5';
 const STEM = 'mnist_cnn';
@@ -31,24 +31,10 @@ function finishedRecord(outDir: string): RunRecord | undefined {
     .find((r) => r.status !== 'running');
 }
 
-/** Right-click `file` in the Explorer → Optimize This Model (the menu may need a second try while the extension activates). */
+/** Right-click `file` in the Explorer → Optimize This Model. */
 async function optimizeFromExplorer(page: Page, file: string): Promise<void> {
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first();
-  await row.waitFor({ state: 'visible', timeout: 60_000 });
-  const menu = page.locator('.context-view .monaco-menu');
-  const item = menu.locator('.action-item:not(.disabled) .action-label', { hasText: /^Model Optimizer: Optimize This Model$|^Optimize This Model$/ }).first();
-  await waitFor('the Explorer context menu to offer Optimize This Model', async () => {
-    if (!(await menu.isVisible())) {
-      await row.click({ button: 'right' });
-    }
-    return (await item.count()) > 0;
-  }, 60_000, 500);
-  await waitFor('the menu item to be taken', async () => {
-    if (await menu.isVisible()) {
-      await item.click({ timeout: 5_000 }).catch(() => undefined);
-    }
-    return !(await menu.isVisible());
-  }, 30_000, 300);
+  await pickFromContextMenu(page, row, /^(Model Optimizer: )?Optimize This Model$/);
 }
 
 e2eSuite('e2e: Optimize This Model', () => {
