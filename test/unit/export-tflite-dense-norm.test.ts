@@ -24,6 +24,7 @@ import type { FcOp } from '../../src/engine/export/tflite/lowered';
 import { lowerGraph } from '../../src/engine/export/tflite/lower';
 import { readTflite } from '../../src/engine/export/tflite/reader';
 import { operatorName } from '../../src/engine/export/tflite/schema';
+import type { TfliteGraph } from '../../src/engine/export/tflite/graph';
 import { withInputNormalization } from '../../src/engine/export/inputNormalization';
 import { mlpToGraph } from '../../src/engine/graph/mlp';
 import type { ModelGraph } from '../../src/engine/graph/types';
@@ -273,5 +274,35 @@ void describe('a normalised Dense model gets the fast full-int8 form', () => {
     assert.ok(agree >= test_.count - 2, `${agree}/${test_.count} same class`);
     assert.ok(correct.every((c) => Math.abs(c - correct[0]) <= 2), `correct: ${correct.join(', ')}`);
     assert.ok(correct[0] / test_.count > 0.8, `accuracy ${correct[0] / test_.count}`);
+  });
+});
+
+void describe('one Dense form in both writers', () => {
+  /** Operator by operator: code, version, options, and every input/output tensor's shape, type, quantization and data (names and tensor order aside). */
+  function sameButNames(a: TfliteGraph, b: TfliteGraph, what: string): void {
+    const strip = (g: TfliteGraph, t: number) => {
+      const x = g.tensors[t];
+      return { shape: x.shape, type: x.type, quant: x.quant && { scale: x.quant.scale, zeroPoint: x.quant.zeroPoint, quantizedDimension: x.quant.quantizedDimension }, data: x.data ? Buffer.from(x.data).toString('base64') : null };
+    };
+    assert.deepEqual(b.operators.map((o) => `${operatorName(o.op)}:${o.version}`), a.operators.map((o) => `${operatorName(o.op)}:${o.version}`), what);
+    a.operators.forEach((o, k) => {
+      const p = b.operators[k];
+      assert.deepEqual(p.options, o.options, `${what}: options of operator ${k}`);
+      assert.deepEqual(p.inputs.map((t) => strip(b, t)), o.inputs.map((t) => strip(a, t)), `${what}: inputs of operator ${k}`);
+      assert.deepEqual(p.outputs.map((t) => strip(b, t)), o.outputs.map((t) => strip(a, t)), `${what}: outputs of operator ${k}`);
+    });
+    assert.deepEqual(strip(b, b.inputs[0]), strip(a, a.inputs[0]), `${what}: model input`);
+  }
+
+  void test('a plain Dense stack through the graph exporter = the MLP writer\'s file, operator for operator and tensor for tensor, in every variant and option', () => {
+    const rep = { images: train.images.subarray(0, 100 * 784), count: 100 };
+    const cal = { samples: Float32Array.from(rep.images, (v) => v / 255), count: 100 };
+    const g = mlpToGraph(mlp);
+    for (const mode of ['float32', 'float16', 'dynamic-int8'] as const) {
+      sameButNames(readTflite(tfliteBytes(mlp, mode).data), readTflite(graphTfliteBytes(g, mode).data), mode);
+    }
+    for (const opts of [{}, { int8Io: true }, { perChannel: false }, { perChannelAs: 'fully-connected' as const }]) {
+      sameButNames(readTflite(tfliteBytes(mlp, 'full-int8', { representative: rep, ...opts }).data), readTflite(graphTfliteBytes(g, 'full-int8', { calibration: cal, ...opts }).data), `full-int8 ${JSON.stringify(opts)}`);
+    }
   });
 });
