@@ -184,4 +184,57 @@ e2eSuite('e2e: Choose Dataset…', () => {
       await wb.close();
     }
   });
+
+  void it('Choose Dataset… from the palette: the open dialog takes the folder; Cancel in the preview leaves model-optimizer.json as it was', { timeout: 5 * 60_000 }, async () => {
+    const ws = makeWorkspace(cs.server(), 'dataset-palette', { 'model-optimizer.json': CONFIG });
+    makeImages(ws);
+    const trainCounts = countOnDisk(path.join(ws, 'shapes', 'train'));
+    const configFile = path.join(ws, 'model-optimizer.json');
+    const before = fs.readFileSync(configFile, 'utf8');
+    const wb = await openWorkbench(cs.browser(), cs.server(), ws);
+    const { page } = wb;
+    try {
+      // In a browser VS Code's open dialog is a quick input that takes a path.
+      const input = page.locator('.quick-input-widget input');
+      const title = page.locator('.quick-input-widget .quick-input-title', { hasText: 'choose a data set' });
+      // Run from the palette until its dialog shows (the first try can meet a not yet activated extension).
+      await waitFor(
+        'the open dialog of Choose Dataset…',
+        async () => {
+          await page.keyboard.press('Escape');
+          await page.keyboard.press('F1');
+          await input.fill('>Model Optimizer: Choose Dataset');
+          await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Choose Dataset' }).first().waitFor({ state: 'visible' });
+          await page.keyboard.press('Enter');
+          return title.waitFor({ state: 'visible', timeout: 15_000 }).then(
+            () => true,
+            () => false,
+          );
+        },
+        120_000,
+        1000,
+      );
+      await input.fill(path.join(ws, 'shapes') + '/');
+      await waitFor('the dialog to list the shapes folder', async () => (await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train' }).count()) > 0);
+      await page.locator('.quick-input-widget .quick-input-action a, .quick-input-widget .monaco-button', { hasText: 'Use as Training Data' }).first().click();
+      const frame = await webviewFrame(page, 120_000);
+      const preview = frame.locator('#dataset-preview');
+      await waitFor('the data set preview in the panel', async () => (await preview.isVisible()) && ((await preview.getAttribute('data-id')) ?? '') !== '', 120_000);
+      const rows = await frame.locator('#dataset-classes-body tr[data-class]').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('td')?.textContent ?? '', tr.querySelectorAll('td')[1]?.textContent ?? '']));
+      assert.deepEqual(
+        rows,
+        Object.keys(trainCounts)
+          .sort()
+          .map((c) => [c, String(trainCounts[c])]),
+      );
+      await frame.locator('#dataset-cancel').click();
+      await waitFor('the preview to close', async () => !(await preview.isVisible()));
+      assert.equal(fs.readFileSync(configFile, 'utf8'), before, 'Cancel writes nothing');
+    } catch (err) {
+      await screenshot(page, 'dataset-palette-failure').catch(() => undefined);
+      throw err;
+    } finally {
+      await wb.close();
+    }
+  });
 });
