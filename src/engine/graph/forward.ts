@@ -13,6 +13,11 @@ export interface GraphForwardOptions {
   seed?: number;
   /** Receives BatchNormalization's new moving statistics in training (the receiver owns `value`). */
   update?: (node: LayerNode, weightName: string, value: tf.Tensor) => void;
+  /**
+   * Each layer's index in the whole model, when `g` is a part of it (a cached base's head):
+   * Dropout seeds are then those the whole model's pass would use. Default: the index in `g`.
+   */
+  layerIndex?: ReadonlyMap<string, number>;
 }
 
 /** Whether `l` runs in training mode in a training pass: a frozen BatchNormalization does not (Keras ≥ 2.0). */
@@ -28,7 +33,7 @@ export function forwardGraph(g: AnalyzedGraph, weights: (node: LayerNode) => tf.
     const inputs = l.node.inbound.length === 0 ? [x] : l.node.inbound.map((n) => outs.get(n) as tf.Tensor);
     const update = opts.update;
     const ctx = {
-      seed: opts.seed === undefined ? undefined : opts.seed + i,
+      seed: opts.seed === undefined ? undefined : opts.seed + (opts.layerIndex?.get(l.node.name) ?? i),
       update: update ? (name: string, value: tf.Tensor) => update(l.node, name, value) : undefined,
     };
     outs.set(l.node.name, l.kind.forward(l.node.config, weights(l.node), inputs, layerTraining(l, training), ctx));

@@ -9,7 +9,8 @@ import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/ten
 import { analyzeGraph } from '../graph/analyze';
 import { applyFreeze, describeFreeze } from '../graph/freeze';
 import { initialModel } from '../graph/fromConfig';
-import type { ModelGraph } from '../graph/types';
+import { isTrainableLayer, type ModelGraph } from '../graph/types';
+import { BadInputError } from '../errors';
 import { fit } from '../train/fit';
 import { REFERENCE_MODEL } from './names';
 import { saveStageOutputs } from './stageOutputs';
@@ -30,6 +31,9 @@ export async function runTrainStage(ctx: StageContext, initial?: ModelGraph): Pr
   const stepsPerEpoch = Math.ceil(data.train.count / cfg.train.batchSize);
   ctx.emit({ type: 'stageStarted', stage: 'train', model: name, epochs: cfg.train.epochs, stepsPerEpoch });
   const model = applyFreeze(initial ?? initialModel(cfg.model, data.shape, data.numClasses, cfg.train.seed, name), cfg.train.freeze);
+  if (!model.layers.some((l) => isTrainableLayer(l) && l.weights.some((w) => w.trainable))) {
+    throw new BadInputError(`Every layer of ${name} with weights is frozen (train.freeze or the file's trainable: false), so training would change nothing. Freeze fewer layers (e.g. leave the classifier head out of train.freeze), or use "none" to train every layer.`, 'train.freeze');
+  }
   const frozen = describeFreeze(model);
   if (frozen) {
     ctx.log(`${name}: ${frozen}`);

@@ -6,7 +6,7 @@ import type { RunConfig } from '../../protocol/config';
 import type { ArtifactKind, BackendInfo, EngineEvent, StageKind, StageRecord } from '../../protocol/engine';
 import type { SplitData } from '../data/dataset';
 import type { ModelGraph } from '../graph/types';
-import type { Trainer } from '../train/trainer';
+import type { FeatureCacheInfo, Trainer } from '../train/trainer';
 
 export interface StageContext {
   runId: string;
@@ -63,4 +63,6 @@ export interface FitResult {
   /** Global steps run (batches). */
   steps: number;
   stepsPerEpoch: number;
+  /** Whether a frozen base's features were cached (transfer learning), and why not; absent without frozen layers. */
+  featureCache?: FeatureCacheInfo;
 }

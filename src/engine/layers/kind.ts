@@ -60,6 +60,8 @@ export interface LayerKind<C extends Record<string, unknown> = Record<string, un
    * used and left untouched). Other kinds (Dropout) keep their training behaviour when frozen.
    */
   readonly inferenceWhenFrozen?: boolean;
+  /** true when `forward` computes something else in training than in inference (Dropout, BatchNormalization). */
+  readonly trainingDiffers?: boolean;
   /** Multiply-accumulates per sample. */
   macs(config: C, inputShapes: Shape[], outputShape: Shape): number;
   /** How this kind is written to TFLite (export/tflite/lowered.ts; beside the kind in tflite.ts). Absent = not exportable to TFLite yet. */

@@ -40,6 +40,14 @@ export async function fit(ctx: StageContext, trainer: Trainer, data: SplitData, 
   const minGap = 1000 / PROGRESS_PER_SECOND;
   const records: EpochRecord[] = [];
   let step = 0;
+  // Transfer learning: a frozen, deterministic base runs once per data set instead of every step.
+  const cache = trainer.cacheFeatures?.(train.images, n) ?? null;
+  if (cache) {
+    ctx.log(`${opts.model}: ${cache.used ? 'feature cache: ' : 'feature cache not used: '}${cache.detail}`);
+    if (cache.used && data.validation.count > 0) {
+      trainer.cacheFeatures?.(data.validation.images, data.validation.count);
+    }
+  }
 
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const t0 = performance.now();
@@ -58,11 +66,16 @@ export async function fit(ctx: StageContext, trainer: Trainer, data: SplitData, 
       const start = b * batch;
       const count = Math.min(batch, n - start);
       for (let k = 0; k < count; k++) {
-        const idx = order[start + k];
-        images.set(train.images.subarray(idx * f, idx * f + f), k * f);
-        labels[k] = train.labels[idx];
+        labels[k] = train.labels[order[start + k]];
       }
-      const r = trainer.trainBatch(images, labels, count);
+      const fromCache = cache?.used ? (trainer.trainBatchCached?.(train.images, order.subarray(start, start + count), labels, count) ?? null) : null;
+      if (!fromCache) {
+        for (let k = 0; k < count; k++) {
+          const idx = order[start + k];
+          images.set(train.images.subarray(idx * f, idx * f + f), k * f);
+        }
+      }
+      const r = fromCache ?? trainer.trainBatch(images, labels, count);
       if (!Number.isFinite(r.loss)) {
         throw new Error(`Training diverged: the loss became ${r.loss} at epoch ${epoch}, batch ${b + 1}. Lower train.learningRate.`);
       }
@@ -90,5 +103,5 @@ export async function fit(ctx: StageContext, trainer: Trainer, data: SplitData, 
     records.push({ epoch, step, durationMs, ...metrics, ...(extras.sparsity ? { sparsity: extras.sparsity } : {}) });
     await yieldToEventLoop();
   }
-  return { epochs: records, steps: step, stepsPerEpoch };
+  return { epochs: records, steps: step, stepsPerEpoch, ...(cache ? { featureCache: cache } : {}) };
 }

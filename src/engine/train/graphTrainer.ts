@@ -19,7 +19,8 @@ import { isTrainableLayer, type LayerNode, type ModelGraph } from '../graph/type
 import { softmaxRows } from '../model/softmax';
 import { Rng } from '../util/random';
 import { ADAM_BETA1, ADAM_BETA2, LOSS_EPSILON, adamUpdate, lossAndCorrect } from './tfjsTrainer';
-import { weightKey, type BatchResult, type EvalResult, type Trainer, type WeightMasks } from './trainer';
+import { weightKey, type BatchResult, type EvalResult, type FeatureCacheInfo, type Trainer, type WeightMasks } from './trainer';
+import { planFeatureCache, type FeatureCachePlan } from './featureCache';
 import { BadInputError } from '../errors';
 
 export { weightKey, type WeightMasks };
@@ -39,6 +40,15 @@ interface Slot {
 
 /** Values a forward pass may hold at once; predict chunks are sized so activations stay under it. */
 const ACTIVATION_BUDGET = 1 << 24;
+/** At most this many bytes of cached base features per data set (the train set's, the validation set's). */
+export const FEATURE_CACHE_BYTES = 1 << 30;
+
+interface GradStep {
+  loss: number;
+  outputs: Float32Array;
+  grads: Map<string, Float32Array>;
+  updates: Map<string, Float32Array>;
+}
 
 export class GraphTrainer implements Trainer {
   readonly name = 'tfjs-graph';
@@ -53,6 +63,14 @@ export class GraphTrainer implements Trainer {
   private inputSize = 0;
   private xBuf = new Float32Array(0);
   private forward: typeof forwardGraph = forwardGraph;
+  /** The frozen-prefix plan (featureCache.ts): undefined = not worked out yet, null = none (`cacheReason` says why). */
+  private cachePlan: FeatureCachePlan | null | undefined;
+  private cacheReason: string | null = null;
+  /** Weight keys of the cached prefix: a change to one of them drops the cached features. */
+  private prefixKeys = new Set<string>();
+  /** Cached base outputs per data set array (train, validation), valid while the prefix's weights are unchanged. */
+  private featureSets = new WeakMap<object, { data: Float32Array; count: number }>();
+  private featureBuf = new Float32Array(0);
 
   constructor(graph: ModelGraph, learningRate: number, seed = 0) {
     this.lr = learningRate;
@@ -63,6 +81,16 @@ export class GraphTrainer implements Trainer {
   /** Replaces the forward pass used in training and inference (quantization-aware training's fake-quantizing one, src/engine/qat/forward.ts). */
   setForward(fn: typeof forwardGraph): void {
     this.forward = fn;
+    this.dropFeatureCache(true);
+  }
+
+  /** Forgets cached features (and, with `replan`, the plan: the model or forward pass changed). */
+  private dropFeatureCache(replan: boolean): void {
+    this.featureSets = new WeakMap();
+    if (replan) {
+      this.cachePlan = undefined;
+      this.prefixKeys = new Set();
+    }
   }
 
   get graph(): AnalyzedGraph {
@@ -83,6 +111,7 @@ export class GraphTrainer implements Trainer {
     const oldMasks = new Map(this.slots.map((s) => [s.key, s.mask]));
     const oldState = same ? new Map(this.slots.map((s) => [s.key, { m: s.m, v: s.v }])) : null;
     this.disposeVariables();
+    this.dropFeatureCache(true);
     this.g = g;
     this.outputIsSoftmax = activation === 'softmax';
     this.classes = out.outputShape[0];
@@ -143,6 +172,9 @@ export class GraphTrainer implements Trainer {
     for (const s of this.slots) {
       s.mask = masks.get(s.key) ?? null;
     }
+    if ([...masks.keys()].some((k) => this.prefixKeys.has(k))) {
+      this.dropFeatureCache(false);
+    }
     this.applyMasks();
   }
 
@@ -172,6 +204,9 @@ export class GraphTrainer implements Trainer {
     }
     s.data.set(data);
     this.upload(s);
+    if (this.prefixKeys.has(key)) {
+      this.dropFeatureCache(false);
+    }
   }
 
   resetOptimizer(learningRate: number): void {
@@ -208,17 +243,23 @@ export class GraphTrainer implements Trainer {
    * Loss, gradients of every trainable weight (by weightKey, Keras layout) and the outputs,
    * in training mode. BatchNormalization's new moving statistics are returned, not applied.
    */
-  lossAndGradients(samples: SampleValues, labels: ArrayLike<number>, count: number, seed?: number): { loss: number; outputs: Float32Array; grads: Map<string, Float32Array>; updates: Map<string, Float32Array> } {
+  lossAndGradients(samples: SampleValues, labels: ArrayLike<number>, count: number, seed?: number): GradStep {
+    return this.gradStep(this.g, () => this.inputTensor(samples, count), labels, count, seed);
+  }
+
+  /** One training-mode pass of `g` (the model, or the head of a cached base) on the input `x()` makes. */
+  private gradStep(g: AnalyzedGraph, x: () => tf.Tensor, labels: ArrayLike<number>, count: number, seed?: number, layerIndex?: ReadonlyMap<string, number>): GradStep {
     const updates = new Map<string, Float32Array>();
     const trainable = this.slots.filter((s) => s.trainable);
     let outputs: Float32Array = new Float32Array(0);
     const res = tf.tidy(() => {
-      const x = this.inputTensor(samples, count);
+      const input = x();
       const yIdx = tf.tensor1d(Int32Array.from({ length: count }, (_v, i) => labels[i]), 'int32');
       return tf.variableGrads(() => {
-        const out = this.forward(this.g, this.weightsOf, x, {
+        const out = this.forward(g, this.weightsOf, input, {
           training: true,
           seed,
+          layerIndex,
           update: (node, name, value) => {
             updates.set(weightKey(node.name, name), value.dataSync() as Float32Array);
             value.dispose();
@@ -239,7 +280,11 @@ export class GraphTrainer implements Trainer {
   }
 
   trainBatch(samples: SampleValues, labels: ArrayLike<number>, count: number): BatchResult {
-    const r = this.lossAndGradients(samples, labels, count, this.rng.int(2 ** 31));
+    return this.applyStep(this.lossAndGradients(samples, labels, count, this.rng.int(2 ** 31)), labels, count);
+  }
+
+  /** Adam on the trainable weights, BatchNormalization statistics; only weights that changed are uploaded. */
+  private applyStep(r: GradStep, labels: ArrayLike<number>, count: number): BatchResult {
     this.step++;
     const t = this.step;
     const alpha = (this.lr * Math.sqrt(1 - Math.pow(ADAM_BETA2, t))) / (1 - Math.pow(ADAM_BETA1, t));
@@ -259,9 +304,89 @@ export class GraphTrainer implements Trainer {
     return { loss: r.loss, correct };
   }
 
-  /** Rows per inference chunk so the largest activation stays within ACTIVATION_BUDGET values. */
-  private predictChunk(): number {
-    const largest = Math.max(1, ...this.g.layers.map((l) => l.outputShape.reduce((a, b) => a * b, 1)));
+  /** The frozen-prefix plan, worked out once per model and forward pass. */
+  private featurePlan(): FeatureCachePlan | null {
+    if (this.cachePlan === undefined) {
+      this.cachePlan = null;
+      const r = planFeatureCache(this.g);
+      if ('plan' in r && this.forward !== forwardGraph) {
+        this.cacheReason = 'quantization-aware training fake-quantizes the whole model every step';
+      } else if ('plan' in r) {
+        this.cachePlan = r.plan;
+        this.cacheReason = null;
+        this.prefixKeys = new Set(r.plan.prefix.layers.flatMap((l) => l.node.weights.map((w) => weightKey(l.node.name, w.name))));
+      } else {
+        this.cacheReason = r.reason;
+      }
+    }
+    return this.cachePlan;
+  }
+
+  /**
+   * Computes the frozen base's output for `count` samples once (featureCache.ts), so that
+   * trainBatchCached and predict on these samples run only the head. null when the model has
+   * no frozen layers; `used: false` with the reason when it has some but no cacheable base.
+   */
+  cacheFeatures(samples: SampleValues, count: number): FeatureCacheInfo | null {
+    const plan = this.featurePlan();
+    if (!plan) {
+      return this.cacheReason === null ? null : { used: false, detail: this.cacheReason };
+    }
+    const bytes = count * plan.featureSize * 4;
+    const mib = (bytes / 2 ** 20).toFixed(1);
+    if (bytes > FEATURE_CACHE_BYTES) {
+      return { used: false, detail: `the frozen base's output '${plan.boundary}' (${plan.featureSize} values per sample) would take ${mib} MiB for ${count} samples, above the ${FEATURE_CACHE_BYTES / 2 ** 20} MiB cache limit` };
+    }
+    const headLayers = plan.head.layers.length - 1;
+    const what = `frozen base up to '${plan.boundary}' (${plan.prefix.layers.length - 1} layers) computed once for ${count} samples (${plan.featureSize} values each, ${mib} MiB); each step trains only the ${headLayers} layer(s) after it`;
+    const have = this.featureSets.get(samples);
+    if (have && have.count === count) {
+      return { used: true, detail: what, boundary: plan.boundary };
+    }
+    const data = new Float32Array(count * plan.featureSize);
+    const chunk = this.chunkRows(plan.prefix);
+    const d = this.inputSize;
+    for (let start = 0; start < count; start += chunk) {
+      const n = Math.min(chunk, count - start);
+      const y = tf.tidy(() => forwardGraph(plan.prefix, this.weightsOf, this.inputTensor(samples.subarray(start * d, (start + n) * d), n)));
+      data.set(y.dataSync(), start * plan.featureSize);
+      y.dispose();
+    }
+    this.featureSets.set(samples, { data, count });
+    return { used: true, detail: what, boundary: plan.boundary };
+  }
+
+  /**
+   * trainBatch for the samples `indices` of a data set whose features cacheFeatures holds: the
+   * same step (same Dropout seeds, same Adam update) on the head only. null when the cache is
+   * gone (the base's weights changed): the caller then trains on the samples themselves.
+   */
+  trainBatchCached(samples: SampleValues, indices: ArrayLike<number>, labels: ArrayLike<number>, count: number): BatchResult | null {
+    const plan = this.featurePlan();
+    const set = plan ? this.featureSets.get(samples) : undefined;
+    if (!plan || !set) {
+      return null;
+    }
+    const size = plan.featureSize;
+    const x = this.gatherFeatures(set.data, size, indices, count);
+    const seed = this.rng.int(2 ** 31);
+    return this.applyStep(this.gradStep(plan.head, () => tf.tensor(x, [count, ...plan.featureShape], 'float32'), labels, count, seed, plan.layerIndex), labels, count);
+  }
+
+  private gatherFeatures(data: Float32Array, size: number, indices: ArrayLike<number>, count: number): Float32Array {
+    if (this.featureBuf.length < count * size) {
+      this.featureBuf = new Float32Array(count * size);
+    }
+    for (let k = 0; k < count; k++) {
+      const i = indices[k];
+      this.featureBuf.set(data.subarray(i * size, (i + 1) * size), k * size);
+    }
+    return this.featureBuf.subarray(0, count * size);
+  }
+
+  /** Rows per inference chunk of `g` so its largest activation stays within ACTIVATION_BUDGET values. */
+  private chunkRows(g: AnalyzedGraph = this.g): number {
+    const largest = Math.max(1, ...g.layers.map((l) => l.outputShape.reduce((a, b) => a * b, 1)));
     return Math.max(1, Math.min(4096, Math.floor(ACTIVATION_BUDGET / largest)));
   }
 
@@ -269,11 +394,17 @@ export class GraphTrainer implements Trainer {
   predict(samples: SampleValues, count: number): Float32Array {
     const C = this.classes;
     const out = new Float32Array(count * C);
-    const chunk = this.predictChunk();
-    const d = this.inputSize;
+    // Samples whose base features are cached (the validation set of a head fine-tune): the head only.
+    const plan = this.featurePlan();
+    const cached = plan ? this.featureSets.get(samples) : undefined;
+    const g = plan && cached && cached.count === count ? plan.head : this.g;
+    const size = g === this.g ? this.inputSize : (plan as FeatureCachePlan).featureSize;
+    const chunk = this.chunkRows(g);
     for (let start = 0; start < count; start += chunk) {
       const n = Math.min(chunk, count - start);
-      const y = tf.tidy(() => this.forward(this.g, this.weightsOf, this.inputTensor(samples.subarray(start * d, (start + n) * d), n)));
+      const x = (): tf.Tensor =>
+        g === this.g ? this.inputTensor(samples.subarray(start * size, (start + n) * size), n) : tf.tensor((cached as { data: Float32Array }).data.subarray(start * size, (start + n) * size), [n, ...g.inputShape], 'float32');
+      const y = tf.tidy(() => this.forward(g, this.weightsOf, x()));
       const z = y.dataSync() as Float32Array;
       y.dispose();
       out.set(this.outputIsSoftmax ? z : softmaxRows(z.slice(), n, C), start * C);

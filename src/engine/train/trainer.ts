@@ -74,5 +74,22 @@ export interface Trainer {
   setModel(model: ModelGraph, keepOptimizer?: boolean): void;
   /** Fresh Adam state (pruning fine-tunes with a freshly compiled optimizer). */
   resetOptimizer(learningRate: number): void;
+  /**
+   * Optional (the graph trainer): computes a frozen, deterministic base's output for these
+   * samples once so training and prediction on them run only the rest (transfer learning).
+   * null = the model has no frozen layers; `used: false` says why a frozen base is not cached.
+   */
+  cacheFeatures?(samples: Features, count: number): FeatureCacheInfo | null;
+  /** trainBatch on the samples `indices` of `samples`, from cached features; null when none are cached (train on the samples). */
+  trainBatchCached?(samples: Features, indices: ArrayLike<number>, labels: ArrayLike<number>, count: number): BatchResult | null;
   dispose(): void;
+}
+
+/** Which path a fine-tune runs: the frozen base's features cached (and where it ends), or why not. */
+export interface FeatureCacheInfo {
+  used: boolean;
+  /** For logs: what is cached, or why nothing is. */
+  detail: string;
+  /** The cached layer's name. */
+  boundary?: string;
 }

@@ -87,6 +87,7 @@ export const batchNormalization: LayerKind<BatchNormalizationConfig> = {
   prunable: [],
   // Keras: "setting trainable = False on a BatchNormalization layer means that the layer will be run in inference mode".
   inferenceWhenFrozen: true,
+  trainingDiffers: true,
   forward(c, w, inputs, training, ctx) {
     const x = inputs[0];
     const gamma = c.scale ? w[0] : undefined;

@@ -30,6 +30,7 @@ export const dropout: LayerKind<DropoutConfig> = {
     return [];
   },
   prunable: [],
+  trainingDiffers: true,
   forward(c, _w, inputs, training, ctx) {
     if (!training || c.rate === 0) {
       return inputs[0];
