@@ -18,7 +18,8 @@ export function buildBundles(): Promise<{ engine: string; cli: string }> {
   built ??= (async () => {
     const outdir = path.join(BUILD_ROOT, `bundles-${process.pid}`);
     await esbuild.build({
-      entryPoints: { engine: path.join(ROOT, 'src/engine/child.ts'), cli: path.join(ROOT, 'src/cli/main.ts') },
+      // imageWorker: the image-folder loader's decoding threads (as esbuild.mjs bundles them).
+      entryPoints: { engine: path.join(ROOT, 'src/engine/child.ts'), cli: path.join(ROOT, 'src/cli/main.ts'), imageWorker: path.join(ROOT, 'src/engine/data/image/worker.ts') },
       outdir,
       bundle: true,
       platform: 'node',
