@@ -13,6 +13,8 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { ImageSet } from '../../src/engine/data/dataset';
 import { tfliteBytes } from '../../src/engine/export/tflite';
 import { graphTfliteBytes } from '../../src/engine/export/tflite/graphExport';
@@ -31,7 +33,10 @@ import type { ModelGraph } from '../../src/engine/graph/types';
 import type { MlpModel } from '../../src/engine/model/mlp';
 import { LitertModel } from '../../src/engine/runtime/litertRuntime';
 import { TfliteModel } from '../../src/engine/runtime/tfliteRuntime';
-import { mnist, randomModel, rng, trainMlp } from './export-helpers';
+import { writeTfliteVariants } from '../../src/engine/jobs/export';
+import { config } from './data-helpers';
+import { mnist, randomModel, rng, tempDir, trainMlp } from './export-helpers';
+import { fakeContext } from './train-helpers';
 
 let train: ImageSet;
 let test_: ImageSet;
@@ -303,6 +308,46 @@ void describe('one Dense form in both writers', () => {
     }
     for (const opts of [{}, { int8Io: true }, { perChannel: false }, { perChannelAs: 'fully-connected' as const }]) {
       sameButNames(readTflite(tfliteBytes(mlp, 'full-int8', { representative: rep, ...opts }).data), readTflite(graphTfliteBytes(g, 'full-int8', { calibration: cal, ...opts }).data), `full-int8 ${JSON.stringify(opts)}`);
+    }
+  });
+});
+
+void describe('the export stage with CSV data (incomes, ages, ratios; standardised per column)', () => {
+  void test('float I/O: the normalisation in float before QUANTIZE, no warning; int8 I/O: folded, and the run warns that narrow columns lose resolution', async () => {
+    const dir = await tempDir('dense-norm-csv');
+    try {
+      const r = rng(21);
+      const row = (): string => {
+        const income = 50000 + 60000 * r();
+        const age = 45 + 40 * r();
+        const ratio = 0.5 + 0.6 * r();
+        return `${income.toFixed(0)},${age.toFixed(1)},${ratio.toFixed(3)},${age > 45 ? 1 : 0}`;
+      };
+      const csv = (n: number): string => ['income,age,ratio,label', ...Array.from({ length: n }, row)].join('\n');
+      await fs.writeFile(path.join(dir, 'train.csv'), csv(300));
+      await fs.writeFile(path.join(dir, 'test.csv'), csv(50));
+      const model = mlpToGraph(randomModel('tabular', [3, 8, 2], 4));
+      for (const int8Io of [false, true]) {
+        const base = config({ source: 'csv', trainFile: path.join(dir, 'train.csv'), testFile: path.join(dir, 'test.csv'), normalize: 'standardize' });
+        const cfg = { ...base, quantize: { ...base.quantize, representativeSamples: 100, int8Io } };
+        const ctx = fakeContext(cfg, dir);
+        const warned: { code: string; message: string }[] = [];
+        ctx.warn = (code: string, message: string) => void warned.push({ code, message });
+        const [w] = await writeTfliteVariants(ctx, model, ['full-int8'], int8Io ? 'io8' : 'fio');
+        const ops = opsOf(new Uint8Array(await fs.readFile(w.evalPath)));
+        const warnings = warned.filter((e) => e.code === 'int8-input-resolution');
+        if (int8Io) {
+          assert.deepEqual(ops, FAST_INT8_IO);
+          assert.equal(warnings.length, 1);
+          assert.match(warnings[0].message, /io8\/tabular_full_int8\.tflite takes raw int8 input/);
+          assert.match(warnings[0].message, /int8Io: false/);
+        } else {
+          assert.deepEqual(ops, FLOAT_PRELUDE);
+          assert.equal(warnings.length, 0);
+        }
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
     }
   });
 });
