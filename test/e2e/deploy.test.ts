@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { it } from 'node:test';
 import type { Frame, Locator } from 'playwright-core';
-import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, treeRows, expandAll, webviewFrame, notifications, runWorkbenchCommand, pickFromContextMenu, screenshot, waitFor, ROOT } from './harness';
+import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, treeRows, expandAll, webviewFrame, waitForNotification, runWorkbenchCommand, pickFromContextMenu, screenshot, waitFor, ROOT } from './harness';
 
 const HIDDEN = 256;
 /** MACs of the 784-HIDDEN-10 MLP's two fully connected layers (in × out each). */
@@ -103,7 +103,7 @@ e2eSuite('e2e: Deploy to a Device', () => {
       await checkCard(card, int8Report, 'cortex-m0plus');
       assert.equal(await card.locator('.deploy-bar[data-kind="flash"]').getAttribute('data-fits'), 'yes', 'the full-int8 file fits the Cortex-M0+');
       assert.equal(await card.locator('[data-compatible]').getAttribute('data-compatible'), 'true');
-      await waitFor('the notification saying it fits', async () => (await notifications(page)).some((t) => t.includes(INT8) && /it fits Cortex-M0\+/.test(t)), 60_000);
+      await waitForNotification(page, new RegExp(`${INT8.replace(/\./g, '\\.')}: it fits Cortex-M0\\+`));
       const uncovered = await card.locator('h3').evaluate((h) => {
         const r = h.getBoundingClientRect();
         const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
@@ -135,7 +135,7 @@ e2eSuite('e2e: Deploy to a Device', () => {
       assert.equal(floatReport.targets['cortex-m0plus'].fits_flash, false, 'more flash than the budget');
       await checkCard(card, floatReport, 'cortex-m0plus');
       assert.match(await card.locator('.deploy-bar-text').first().innerText(), /does not fit/);
-      await waitFor('the notification saying it does not fit', async () => (await notifications(page)).some((t) => t.includes(FLOAT) && /does not fit Cortex-M0\+/.test(t)), 60_000);
+      await waitForNotification(page, new RegExp(`${FLOAT.replace(/\./g, '\\.')}: it does not fit Cortex-M0\\+`));
       // Newest first: the float32 card above the full-int8 one.
       assert.deepEqual(
         (await frame.locator('#deploy-section .deploy-card').evaluateAll((cs) => cs.map((c) => (c as HTMLElement).dataset.file ?? ''))).map((f) => path.basename(f)),

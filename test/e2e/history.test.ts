@@ -17,7 +17,7 @@ import type { Page } from 'playwright-core';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
 import type { ModelReport, RunRecord } from '../../src/protocol/engine';
 import { findOnPath } from '../../src/extension/tensorboard';
-import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, containerPane, treeLabels, notifications, webviewFrame, screenshot, waitFor, runWorkbenchCommand, pickMenu, EXTENSION_ID, type CodeServer } from './harness';
+import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, containerPane, treeLabels, waitForNotification, webviewFrame, screenshot, waitFor, runWorkbenchCommand, pickMenu, EXTENSION_ID, type CodeServer } from './harness';
 
 const OUTPUT = 'model-optimizer-output';
 const A = '20261127-200000-pipeline';
@@ -163,7 +163,7 @@ e2eSuite('e2e: run history in code-server', () => {
       assert.ok(items.includes('Open TensorBoard'), `menu: ${items.join(', ')}`);
       await pickMenu(page, 'Open TensorBoard');
       const expected = findOnPath('tensorboard') ? /TensorBoard is starting/ : /TensorBoard is not on PATH.*pip install tensorboard/;
-      await waitFor('the TensorBoard message', async () => (await notifications(page)).some((t) => expected.test(t)));
+      await waitForNotification(page, expected);
       await screenshot(page, 'history-menus');
     } catch (err) {
       await screenshot(page, 'history-menus-failure').catch(() => undefined);

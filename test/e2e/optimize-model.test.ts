@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { RunRecord } from '../../src/protocol/engine';
-import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, treeRows, listFiles, waitFor, screenshot, notifications, runWorkbenchCommand, pickFromContextMenu } from './harness';
+import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, treeRows, listFiles, waitFor, screenshot, waitForNotification, runWorkbenchCommand, pickFromContextMenu } from './harness';
 
 const FIXTURE = '/work/shared/fixtures/keras/mnist_cnn_keras2.15.h5';
 const STEM = 'mnist_cnn';
@@ -84,7 +84,7 @@ e2eSuite('e2e: Optimize This Model', () => {
       // The engine finds it against the file's graph when pruning starts; the run ends failed.
       const record = await waitFor('the failed run record', () => finishedRecord(out), 5 * 60_000, 1000);
       assert.equal(record.status, 'failed', JSON.stringify(record).slice(0, 1000));
-      const message = await waitFor('the error notification', async () => (await notifications(page)).find((t) => t.includes('conv2d_9')), 60_000);
+      const message = await waitForNotification(page, /conv2d_9/);
       console.log(`# error shown: ${message}`);
       assert.match(message, /model-optimizer\.json: prune\.layers/, 'shown as a config error at prune.layers');
       assert.match(message, /conv2d, conv2d_1, dense, dense_1/, "names the file's prunable layers");
