@@ -6,7 +6,8 @@
  * - a frozen BatchNormalization's training-mode output is its inference output (Keras ≥ 2.0);
  * - gradients of the trainable rest equal stock tfjs-layers autodiff with those layers
  *   `trainable = false` (frozen BN called in inference mode, as Keras does);
- * - Dropout inside a frozen part still drops in training (trainable does not touch it).
+ * - Dropout inside a frozen part still drops in training (trainable does not touch it);
+ * - pruning's "all" / "last" leave frozen layers dense; a named frozen layer is pruned.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,9 @@ import { applyFreeze } from '../../src/engine/graph/freeze';
 import { forwardGraph, weightTensors } from '../../src/engine/graph/forward';
 import type { ModelGraph } from '../../src/engine/graph/types';
 import { GraphTrainer } from '../../src/engine/train/graphTrainer';
+import { BadInputError } from '../../src/engine/errors';
+import { selectPruneTargets } from '../../src/engine/prune/targets';
+import { structuredTargets } from '../../src/engine/prune/structured';
 import { Rng } from '../../src/engine/util/random';
 import { graphOf, maxAbsDiff, toTfjsLayers } from './layers-helpers';
 
@@ -153,4 +157,17 @@ void test('Dropout inside a frozen part still drops in training (trainable does 
   });
   assert.ok(out.some((v) => v === 0) && out.some((v) => v === 2), `dropout active: ${Array.from(out).join(',')}`);
   x.dispose();
+});
+
+void test('pruning: "all" and "last" leave frozen layers dense (magnitude and structured); a named frozen layer is pruned; all frozen → bad input', () => {
+  const g = applyFreeze(tinyCnn(), ['conv2d', 'bn', 'dw']);
+  assert.deepEqual(selectPruneTargets(g, 'all').map((t) => t.key), ['sep/depthwise_kernel', 'sep/pointwise_kernel', 'dense/kernel']);
+  assert.deepEqual(selectPruneTargets(g, 'last').map((t) => t.key), ['dense/kernel']);
+  assert.deepEqual(selectPruneTargets(g, ['conv2d']).map((t) => t.key), ['conv2d/kernel']);
+  const s = structuredTargets(g, 'all');
+  assert.ok(!s.eligible.includes('conv2d'));
+  assert.match(s.skipped.find((x) => x.layer === 'conv2d')?.reason ?? '', /frozen/);
+  assert.deepEqual(structuredTargets(g, ['conv2d']).eligible, ['conv2d']);
+  const all = applyFreeze(tinyCnn(), ['conv2d', 'bn', 'dw', 'sep', 'bn2', 'dense']);
+  assert.throws(() => selectPruneTargets(all, 'all'), (e: unknown) => e instanceof BadInputError && /every prunable layer is frozen/.test(e.message));
 });

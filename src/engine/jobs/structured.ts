@@ -45,6 +45,14 @@ export async function runStructuredPruneStage(ctx: StageContext, baseline: Model
   const logDir = path.join(ctx.outDir, ctx.config.output.logsDir, logRun);
   await removeOldEventFiles(logDir);
   const logger = new FitLogger(ctx.outDir, ctx.config.output.logsDir, logRun);
+  // A frozen layer named in prune.structured.layers fine-tunes after losing channels, as in magnitude pruning.
+  const shrunk = new Set(cut.layers.map((l) => l.layer));
+  for (const l of cut.graph.layers) {
+    if (shrunk.has(l.name) && l.trainable === false) {
+      delete l.trainable;
+      ctx.log(`structured pruning: the frozen layer ${l.name} is fine-tuned after losing channels (it could not recover otherwise)`);
+    }
+  }
   const trainer = await ctx.createTrainer(cut.graph, train.learningRate);
   try {
     const result = await fit(contextWithLogger(ctx, logger), trainer, data, { stage: 'prune', model: modelName, epochs: cfg.epochs, batchSize: train.batchSize, shuffle: train.shuffle, seed: train.seed });

@@ -17,7 +17,7 @@
 import { BadInputError } from '../errors';
 import { analyzeGraph } from '../graph/analyze';
 import { cloneGraph } from '../graph/stats';
-import type { LayerNode, ModelGraph, WeightTensor } from '../graph/types';
+import { isTrainableLayer, type LayerNode, type ModelGraph, type WeightTensor } from '../graph/types';
 
 export type ChannelNorm = 'l1' | 'l2';
 
@@ -192,7 +192,9 @@ export function structuredTargets(graph: ModelGraph, layers: StructuredOptions['
   const eligible: string[] = [];
   const skipped: { layer: string; reason: string }[] = [];
   for (const p of producers) {
-    const r = ineligibleReason(graph, p);
+    // As magnitude pruning's "all": a frozen layer could not recover by fine-tuning, so it is kept whole unless named.
+    const frozen = graph.layers.some((l) => l.name === p && !isTrainableLayer(l));
+    const r = frozen ? 'frozen (trainable: false or train.freeze); name it in prune.structured.layers to shrink it anyway' : ineligibleReason(graph, p);
     if (r) {
       skipped.push({ layer: p, reason: r });
     } else {
