@@ -306,6 +306,7 @@ void describe('one Dense form in both writers', () => {
     for (const mode of ['float32', 'float16', 'dynamic-int8'] as const) {
       sameButNames(readTflite(tfliteBytes(mlp, mode).data), readTflite(graphTfliteBytes(g, mode).data), mode);
     }
+    sameButNames(readTflite(tfliteBytes(mlp, 'dynamic-int8', { dynamicForm: 'hybrid' }).data), readTflite(graphTfliteBytes(g, 'dynamic-int8', { dynamicForm: 'hybrid' }).data), 'dynamic-int8 hybrid');
     for (const opts of [{}, { int8Io: true }, { perChannel: false }, { perChannelAs: 'fully-connected' as const }]) {
       sameButNames(readTflite(tfliteBytes(mlp, 'full-int8', { representative: rep, ...opts }).data), readTflite(graphTfliteBytes(g, 'full-int8', { calibration: cal, ...opts }).data), `full-int8 ${JSON.stringify(opts)}`);
     }

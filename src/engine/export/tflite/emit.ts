@@ -79,6 +79,8 @@ interface EmitContext {
   fcAsConv?: boolean;
   /** full-int8 with fcAsConv: the [1, 1, 1, n] view made of each 2-D TFLite tensor, so a tensor is reshaped once. */
   nhwc?: Map<number, number>;
+  /** dynamic-int8: big Dense weights feed a hybrid FULLY_CONNECTED v9 directly instead of a DEQUANTIZE (EmitOptions.dynamicForm). */
+  hybridFc?: boolean;
 }
 
 /** A float constant in the variant's storage: float32, or float16 + DEQUANTIZE. */
@@ -92,13 +94,19 @@ function floatConst(c: EmitContext, name: string, data: Float32Array, shape: num
   return c.b.add({ name, shape, type: TensorType.FLOAT32, data: bytesOf(data) });
 }
 
-/** A float op's weights: dynamic-int8 stores big ones as int8 + DEQUANTIZE. */
+/**
+ * A float op's weights: dynamic-int8 stores big ones as int8 + DEQUANTIZE, or (a hybrid Dense)
+ * as the int8 tensor the op reads itself.
+ */
 function weightConst(c: EmitContext, op: LOp, name: string, data: Float32Array, shape: number[]): number {
   if (c.mode === 'dynamic-int8' && data.length >= DYNAMIC_RANGE_MIN_ELEMENTS) {
     const axis = op.type === 'fc' ? null : weightAxis(op);
     const { q, scales } = quantizeWeights(data, shape, axis);
     const quant: TensorQuant = { scale: Array.from(scales), zeroPoint: new Array<number>(scales.length).fill(0), quantizedDimension: axis ?? 0 };
     const qi = c.b.add({ name: `${name}_int8`, shape, type: TensorType.INT8, data: bytesOf(q), quant });
+    if (op.type === 'fc' && c.hybridFc) {
+      return qi;
+    }
     const f = c.b.add({ name, shape, type: TensorType.FLOAT32 });
     c.b.op(BuiltinOperator.DEQUANTIZE, 2, [qi], [f], { kind: 'dequantize' });
     return f;
@@ -146,7 +154,9 @@ function emitFloatOp(c: EmitContext, op: LOp, l: Lowered): void {
       const inN = op.weights.length / op.units;
       const w = weightConst(c, op, `${op.layer}/MatMul`, op.weights, [op.units, inN]);
       const bias = floatConst(c, `${op.layer}/BiasAdd/ReadVariableOp`, op.bias, [op.units]);
-      b.op(BuiltinOperator.FULLY_CONNECTED, 1, [x, w, bias], [y], { kind: 'fullyConnected', fusedActivation: op.act, keepNumDims: false, asymmetricQuantizeInputs: false });
+      // Hybrid: float input, int8 weights, inputs quantized at run time (v9 for asymmetric input quantization).
+      const hybrid = b.tensors[w].type === TensorType.INT8;
+      b.op(BuiltinOperator.FULLY_CONNECTED, hybrid ? 9 : 1, [x, w, bias], [y], { kind: 'fullyConnected', fusedActivation: op.act, keepNumDims: false, asymmetricQuantizeInputs: hybrid });
       return;
     }
     case 'affine': {
@@ -236,7 +246,7 @@ function emitStructuralOp(c: EmitContext, op: LOp, version: number): void {
   }
 }
 
-function emitFloat(l: Lowered, mode: 'float32' | 'float16' | 'dynamic-int8'): TfliteGraph {
+function emitFloat(l: Lowered, mode: 'float32' | 'float16' | 'dynamic-int8', hybridFc = false): TfliteGraph {
   const b = new Builder();
   const t = l.tensors.map((x, i) =>
     b.add({
@@ -246,7 +256,7 @@ function emitFloat(l: Lowered, mode: 'float32' | 'float16' | 'dynamic-int8'): Tf
       type: TensorType.FLOAT32,
     }),
   );
-  const c: EmitContext = { b, t, mode };
+  const c: EmitContext = { b, t, mode, hybridFc };
   for (const op of l.ops) {
     emitFloatOp(c, op, l);
   }
@@ -514,6 +524,12 @@ export interface EmitOptions {
    * FULLY_CONNECTED v4 ('fully-connected', TFLite's slow builtin kernel in tfjs-tflite).
    */
   perChannelAs?: 'conv2d' | 'fully-connected';
+  /**
+   * dynamic-int8 Dense layers: int8 weights + DEQUANTIZE before a float FULLY_CONNECTED
+   * ('dequantize', default: XNNPACK folds the DEQUANTIZE at load) or a hybrid FULLY_CONNECTED v9
+   * on the int8 weights ('hybrid', TFLite's builtin hybrid kernel; build.ts has the figures).
+   */
+  dynamicForm?: 'dequantize' | 'hybrid';
 }
 
 export function emitLowered(l: Lowered, mode: TfliteMode, opts: EmitOptions = {}): TfliteGraph {
@@ -523,5 +539,5 @@ export function emitLowered(l: Lowered, mode: TfliteMode, opts: EmitOptions = {}
     }
     return emitFullInt8(l, opts.quantized, !!opts.int8Io, floatOpsOf(l, new Set(opts.floatLayers ?? [])), opts.perChannelAs !== 'fully-connected');
   }
-  return emitFloat(l, mode);
+  return emitFloat(l, mode, mode === 'dynamic-int8' && opts.dynamicForm === 'hybrid');
 }

@@ -35,6 +35,8 @@ export interface GraphTfliteOptions {
   foldInputTransform?: boolean;
   /** full-int8, per-channel weights: Dense layers as 1×1 CONV_2D (default, XNNPACK's fast path) or FULLY_CONNECTED v4 (emit.ts). */
   perChannelAs?: 'conv2d' | 'fully-connected';
+  /** dynamic-int8: Dense weights through DEQUANTIZE (default) or a hybrid FULLY_CONNECTED (emit.ts). */
+  dynamicForm?: 'dequantize' | 'hybrid';
 }
 
 /** Float activation ranges keyed by `Lowered.sites` names (':input', 'conv2d', 'dense:pre'). */
@@ -94,7 +96,7 @@ export function graphTfliteBytes(graph: ModelGraph, mode: TfliteMode, opts: Grap
       quantized.foldedInput = fold.layer;
     }
   }
-  const data = writeTflite(emitLowered(lowered, mode, { quantized, int8Io: opts.int8Io, floatLayers, perChannelAs: opts.perChannelAs }));
+  const data = writeTflite(emitLowered(lowered, mode, { quantized, int8Io: opts.int8Io, floatLayers, perChannelAs: opts.perChannelAs, dynamicForm: opts.dynamicForm }));
   return { data, lowered, quantized, inputResolutionLoss };
 }
 

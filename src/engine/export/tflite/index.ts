@@ -74,6 +74,7 @@ export function tfliteBytes(model: MlpModel | ModelGraph, mode: TfliteMode, opts
         method: opts.calibration,
         ranges: opts.ranges,
         perChannelAs: opts.perChannelAs,
+        dynamicForm: opts.dynamicForm,
       });
       return { data: r.data, quantized: r.quantized, inputResolutionLoss: r.inputResolutionLoss };
     }
