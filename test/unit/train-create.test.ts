@@ -5,7 +5,8 @@ import { initBackend } from '../../src/engine/backend';
 import { kernelUnavailableReason } from '../../src/engine/kernel/kernelTrainer';
 import { initMlp } from '../../src/engine/model/init';
 import { mlpToGraph } from '../../src/engine/graph/mlp';
-import { createTrainer } from '../../src/engine/train/createTrainer';
+import { chooseTrainer, createTrainer } from '../../src/engine/train/createTrainer';
+import { applyFreeze } from '../../src/engine/graph/freeze';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
 
 void test('createTrainer: kernel on wasm for the reference model, TF.js for other models and backends', async () => {
@@ -35,4 +36,16 @@ void test('createTrainer: kernel on wasm for the reference model, TF.js for othe
   assert.equal(cpu.trainer, 'tfjs');
   t3.dispose();
   await initBackend('wasm');
+});
+
+void test('createTrainer: a Dense stack with a frozen layer leaves the SIMD kernel (which trains every layer) for the graph trainer, and says so', async () => {
+  const backend = await initBackend('wasm');
+  const reference = mlpToGraph(initMlp(DEFAULT_CONFIG.model, 784, 10, 1, 'm'));
+  const frozen = applyFreeze(reference, [reference.layers[1].name]);
+  assert.equal(chooseTrainer(backend, frozen), 'tfjs-graph');
+  const t = await createTrainer(frozen, 1e-3, backend, 1);
+  assert.equal(t.name, 'tfjs-graph');
+  assert.equal(backend.trainer, 'tfjs-graph');
+  assert.match(backend.detail ?? '', /1 frozen layer\(s\) with weights/);
+  t.dispose();
 });
