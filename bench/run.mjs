@@ -153,6 +153,15 @@ const cnnFitWasm = await measure('cnn-fit', ['--batches', String(CNN_FIT_WASM_BA
 log(`cnn fit (wasm): ${JSON.stringify(cnnFitWasm)}`);
 log('CNN: GFLOP/s per convolution kernel…');
 const cnnGflops = await measure('cnn-gflops');
+// Issue 9: transfer learning on the Teachable Machine model with its base frozen (feature cache vs the base every step).
+if (existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz')) {
+  log('Transfer learning: Teachable Machine MobileNetV2 frozen, 2-class Fashion-MNIST at 224×224 (bench/tm-transfer.ts)…');
+  const r = await run(process.execPath, ['--import', 'tsx', join(root, 'bench', 'tm-transfer.ts'), '160', '200', '5', '16'], { timeoutS: 900 });
+  results.tm_transfer = r.code === 0 ? lastJson(r.stdout) : { error: r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit ${r.code}` };
+  log(`tm transfer: ${JSON.stringify(results.tm_transfer)}`);
+} else {
+  results.tm_transfer = { error: 'Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)' };
+}
 log('CNN: inference latency per runtime…');
 const cnnLatency = await measure('cnn-latency');
 log(`cnn latency: ${JSON.stringify(cnnLatency)}`);

@@ -8,6 +8,7 @@
  *   (a) a head step without the cache: the frozen base (BN in inference mode) runs every step;
  *   (b) the feature cache: the base once per sample, then a head step on cached features;
  * then fits the head for E epochs through `fit` (the cached path) and reports test accuracy.
+ * The last line is the same as JSON (npm run bench records it as `tm_transfer`).
  *
  *   npx tsx bench/tm-transfer.ts [train=160] [test=200] [epochs=5] [batch=16] [classA=2] [classB=4]
  */
@@ -135,6 +136,23 @@ async function main(): Promise<void> {
   console.log(`fit: ${logs.join(' | ')}`);
   console.log(`fit ${epochs} epochs: ${(fitCpu / 1000).toFixed(1)} s CPU, ${(fitWall / 1000).toFixed(1)} s wall; train accuracy by epoch ${res.epochs.map((e) => e.accuracy.toFixed(3)).join(' ')}; test accuracy ${before.toFixed(3)} (the file's head) → ${after.toFixed(3)}`);
   console.log(`end: ${load()}`);
+  // The last line, for npm run bench (bench/run.mjs → results.json tm_transfer).
+  console.log(
+    JSON.stringify({
+      train_images: train.y.length,
+      test_images: test.y.length,
+      epochs,
+      batch,
+      head_step_cpu_ms: { no_cache: median(plainCpu), cached: median(headCpu) },
+      step_speedup: median(plainCpu) / median(headCpu),
+      features_cpu_ms_per_image: cacheCpu / train.y.length,
+      epochs_cpu_s: { no_cache: (epochs * epochPlain) / 1000, cached: (cacheCpu + epochs * epochCached) / 1000 },
+      speedup: (epochs * epochPlain) / (cacheCpu + epochs * epochCached),
+      fit_cpu_s: fitCpu / 1000,
+      feature_cache_used: res.featureCache?.used ?? false,
+      test_accuracy: { before: before, after: after },
+    }),
+  );
 }
 
 void main();
