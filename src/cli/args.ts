@@ -70,10 +70,10 @@ Options:
                       layer's neurons and Conv2D layer's filters with the smallest norms (and the
                       inputs that read them), then fine-tune (prune.structured)
   --norm l1|l2        with --structured: rank channels by L1 (default) or L2 norm
-  --freeze LIST       train/prune/pipeline: comma-separated layer or nested-model names that keep
+  --freeze LIST       train/prune/pipeline/sweep: comma-separated layer or nested-model names that keep
                       their weights while training (train.freeze), e.g. --freeze model1 for a
                       Teachable Machine base; "none" trains every layer whatever the file says
-  --freeze-up-to NAME train/prune/pipeline: freeze NAME and every layer it reads from (the
+  --freeze-up-to NAME train/prune/pipeline/sweep: freeze NAME and every layer it reads from (the
                       whole base under it): train.freeze = {"upTo": NAME}
   --wait              when another run is writing to --out, wait for it to finish
                       (default: refuse with exit 2, naming the running one)
@@ -232,8 +232,8 @@ export function parseArgs(argv: string[]): CliArgs {
   const freeze = values.get('--freeze');
   const freezeUpTo = values.get('--freeze-up-to');
   if (freeze !== undefined || freezeUpTo !== undefined) {
-    if (command !== 'train' && command !== 'prune' && command !== 'pipeline') {
-      throw new UsageError(`--freeze and --freeze-up-to choose the layers that keep their weights while train, prune and pipeline fine-tune; ${command} does not use them. Remove them, or set train.freeze in the config.`);
+    if (command !== 'train' && command !== 'prune' && command !== 'pipeline' && command !== 'sweep') {
+      throw new UsageError(`--freeze and --freeze-up-to choose the layers that keep their weights while train, prune, pipeline and sweep fine-tune; ${command} does not use them. Remove them, or set train.freeze in the config.`);
     }
     if (freeze !== undefined && freezeUpTo !== undefined) {
       throw new UsageError(`Use either --freeze LIST or --freeze-up-to NAME, not both (--freeze-up-to ${freezeUpTo} already freezes every layer it reads from).`);

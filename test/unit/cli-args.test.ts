@@ -154,12 +154,13 @@ void test('human printer: epoch lines and summary on stdout, progress and warnin
   assert.doesNotMatch(o, /batch 10/);
 });
 
-void test('--freeze / --freeze-up-to set train.freeze for train, prune and pipeline; other commands and mixed or empty forms are refused', () => {
+void test('--freeze / --freeze-up-to set train.freeze for train, prune, pipeline and sweep; other commands and mixed or empty forms are refused', () => {
   assert.deepEqual(parseArgs(['train', '--model', 'tm.h5', '--freeze', 'model1, dense_1,model1']).overrides, { train: { freeze: ['model1', 'dense_1'] } });
   assert.deepEqual(parseArgs(['pipeline', '--freeze-up-to', 'out_relu', '--epochs', '2']).overrides, { train: { epochs: 2, freeze: { upTo: 'out_relu' } } });
   assert.deepEqual(parseArgs(['prune', '--freeze=none']).overrides, { train: { freeze: 'none' } });
+  assert.deepEqual(parseArgs(['sweep', '--freeze', 'model1']).overrides, { train: { freeze: ['model1'] } });
   const refused: [string[], RegExp][] = [
-    [['quantize', '--freeze', 'model1'], /train, prune and pipeline/],
+    [['quantize', '--freeze', 'model1'], /train, prune, pipeline and sweep/],
     [['train', '--freeze', 'a', '--freeze-up-to', 'b'], /either --freeze LIST or --freeze-up-to NAME/],
     [['train', '--freeze', 'a,,b'], /without empty entries/],
     [['train', '--freeze-up-to', ' '], /needs a layer or nested-model name/],

@@ -31,6 +31,7 @@ import type { Written } from './export';
 import { loadInputModel, modelNameOf, type JobInputs } from './inputs';
 import { timed } from './timed';
 import { runTrainStage } from './train';
+import { applyFreeze } from '../graph/freeze';
 import { runPointsInWorkers, type PointOutcome } from './sweepPool';
 import { SWEEP_DIR, runSweepPoint, sparsityPoints } from './sweepPoints';
 import { WORKER_RUNTIME_BYTES, planSweepWorkers, threadsPerWorker, type WorkerPlan } from './sweepWorkers';
@@ -84,7 +85,8 @@ export async function runSweep(ctx: RunContext, inputs: JobInputs): Promise<Swee
   let baseline: ModelGraph;
   if (inputs.models.length > 0) {
     const file = inputs.models[0];
-    baseline = await loadInputModel(file, modelNameOf(file), () => ctx.data());
+    // train.freeze holds for every point's fine-tune, as in pipeline --model.
+    baseline = applyFreeze(await loadInputModel(file, modelNameOf(file), () => ctx.data()), ctx.config.train.freeze);
     const rel = path.relative(ctx.outRoot, file);
     ctx.log(`sweep baseline: ${rel.startsWith('..') || path.isAbsolute(rel) ? file : rel.split(path.sep).join('/')} (${baseline.name})`);
   } else {
