@@ -1,7 +1,7 @@
 /**
  * Keras .h5 export: the file read back by h5wasm (raw HDF5 structure, not our reader) and,
- * when available, by Debian's h5py through /usr/bin/python3; a forward pass from the file's
- * weights reproduces the engine's predictions.
+ * when available, by Debian's h5py through /usr/bin/python3; the importer reads it back to the
+ * same Dense stack, and a forward pass from the file's weights reproduces the engine's predictions.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,12 +10,17 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { loadH5wasm, readKerasH5 } from '../../src/engine/export/kerasH5';
+import { modelInputs } from '../../src/engine/data/dataset';
+import { loadH5wasm } from '../../src/engine/export/kerasH5';
 import { saveKerasH5 } from '../../src/engine/export/kerasH5Graph';
-import { predictModel } from '../../src/engine/evaluate';
 import { BadInputError } from '../../src/engine/errors';
+import { analyzeGraph } from '../../src/engine/graph/analyze';
+import { predictGraph } from '../../src/engine/graph/forward';
+import { mlpToGraph } from '../../src/engine/graph/mlp';
+import { loadModelFile } from '../../src/engine/import/index';
 import { argmaxRows, forwardMlp } from '../../src/engine/quantize/forward';
 import { listDir, mnist, randomModel, tempDir } from './export-helpers';
+import { loadMlpFile } from './mlp-files';
 
 let dir: string;
 const model = randomModel('pruned_mnist_model', [784, 32, 10], 3, 3);
@@ -67,9 +72,10 @@ void test('layout and weights read back with h5wasm are identical', async () => 
   } finally {
     f.close();
   }
-  const back = await readKerasH5(file);
-  assert.equal(back.model.inputDim, 784);
-  back.model.layers.forEach((l, i) => {
+  // The importer (the one .h5 reader) gives the same Dense stack back.
+  const back = await loadMlpFile(file);
+  assert.equal(back.inputDim, 784);
+  back.layers.forEach((l, i) => {
     assert.deepEqual(l.kernel, model.layers[i].kernel);
     assert.equal(l.activation, model.layers[i].activation);
   });
@@ -117,9 +123,10 @@ void test("a forward pass from the file's weights gives the engine's predictions
   const { test: testSet } = await mnist(0, 500);
   const file = path.join(dir, 'fwd.h5');
   await saveKerasH5(model, file);
-  const { model: fromFile } = await readKerasH5(file);
+  const fromFile = await loadMlpFile(file);
   const mine = forwardMlp(fromFile, testSet.images, testSet.count);
-  const engine = predictModel(model, testSet.images, testSet.count);
+  // The engine's tfjs forward pass of the in-memory model.
+  const engine = predictGraph(analyzeGraph(mlpToGraph(model)), modelInputs(testSet, 0, testSet.count), testSet.count);
   for (let i = 0; i < mine.length; i++) {
     assert.ok(Math.abs(mine[i] - engine[i]) < 1e-5, `prob ${i}: ${mine[i]} vs ${engine[i]}`);
   }
@@ -137,6 +144,6 @@ void test('bad models and bad files: clear errors, no partial file', async () =>
   assert.deepEqual(await listDir(sub), []);
   const notH5 = path.join(sub, 'not.h5');
   await fs.writeFile(notH5, 'hello');
-  await assert.rejects(readKerasH5(notH5), (e: Error) => e instanceof BadInputError && /not an HDF5 file/.test(e.message));
-  await assert.rejects(readKerasH5(path.join(sub, 'missing.h5')), (e: Error) => e instanceof BadInputError && /missing\.h5 does not exist/.test(e.message));
+  await assert.rejects(loadModelFile(notH5), (e: Error) => e instanceof BadInputError && /not\.h5 is not a Keras \.h5, \.keras or TF\.js model\.json/.test(e.message));
+  await assert.rejects(loadModelFile(path.join(sub, 'missing.h5')), (e: Error) => e instanceof BadInputError && /missing\.h5 does not exist/.test(e.message));
 });

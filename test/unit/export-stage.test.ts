@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/protocol/config';
 import type { ModelReport } from '../../src/protocol/engine';
-import { saveTfjsModel } from '../../src/engine/export/tfjs';
+import { saveMlpTfjs } from './mlp-files';
 import { runEvaluateStage } from '../../src/engine/jobs/evaluate';
 import { mlpToGraph } from '../../src/engine/graph/mlp';
 import { runExportStage } from '../../src/engine/jobs/export';
@@ -37,8 +37,8 @@ before(async () => {
   const data = await fakeContext(config, out).data();
   baseline = trainMlp(data.train, 64, 2);
   pruned = pruneMagnitude(baseline, 0.5);
-  await saveTfjsModel(baseline, path.join(out, 'mnist_model'));
-  await saveTfjsModel(pruned, path.join(out, 'pruned_mnist_model'));
+  await saveMlpTfjs(baseline, path.join(out, 'mnist_model'));
+  await saveMlpTfjs(pruned, path.join(out, 'pruned_mnist_model'));
 });
 after(async () => {
   await fs.rm(out, { recursive: true, force: true });

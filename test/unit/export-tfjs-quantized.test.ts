@@ -10,10 +10,11 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { quantizeUint8, readTfjsFiles, saveTfjsQuantized, uint8Params } from '../../src/engine/export/tfjsQuantized';
+import { quantizeUint8, saveTfjsQuantized, uint8Params } from '../../src/engine/export/tfjsQuantized';
 import { BadInputError } from '../../src/engine/errors';
+import { readTfjsModelFiles } from '../../src/engine/import/tfjsModel';
 import { argmaxRows, forwardMlp } from '../../src/engine/quantize/forward';
-import { tfjsStats } from '../../src/engine/report/fileStats';
+import { evaluateModelFile } from '../../src/engine/report/evaluateFile';
 import { listDir, mnist, randomModel, tempDir } from './export-helpers';
 
 let dir: string;
@@ -85,8 +86,11 @@ for (const mode of ['uint8', 'float16'] as const) {
     } finally {
       lm.dispose();
     }
-    // Our report reads the same sparsity back from the files.
-    const stats = tfjsStats(await readTfjsFiles(out));
+    // Our report reads the same sparsity back from the files (through the importer).
+    const stats = await evaluateModelFile(modelJson, { test: null });
+    assert.equal(stats.format, 'tfjs-quantized');
+    assert.equal(stats.variant, mode);
+    assert.equal(stats.params, params);
     stats.layers.forEach((l, i) => {
       const expected = model.layers[i].kernel.filter((v) => v === 0).length / model.layers[i].kernel.length;
       // uint8 may round tiny weights to 0 as well: never fewer zeros than the model had.
@@ -115,5 +119,5 @@ void test('bad models fail before writing; a missing weights file is a clear err
   const ok = path.join(dir, 'ok');
   await saveTfjsQuantized(model, ok, 'float16');
   await fs.rm(path.join(ok, 'group1-shard1of1.bin'));
-  await assert.rejects(readTfjsFiles(ok), (e: Error) => e instanceof BadInputError && /weights file 'group1-shard1of1\.bin', which is missing/.test(e.message));
+  await assert.rejects(readTfjsModelFiles(ok), (e: Error) => e instanceof BadInputError && /weights file 'group1-shard1of1\.bin', which is missing/.test(e.message));
 });

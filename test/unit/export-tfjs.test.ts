@@ -1,6 +1,7 @@
 /**
- * TF.js layers export: the saved files load with stock tfjs-layers and predict the same
- * as the trainer; a model saved by tfjs-layers itself loads with our reader.
+ * TF.js layers export of a Dense stack (the graph writer every run uses): the saved files
+ * load with stock tfjs-layers and predict the same as the trainer; a model saved by
+ * tfjs-layers itself loads with the importer (the one TF.js reader).
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/engine/backend';
 import { loadData } from '../../src/engine/data/load';
-import { loadTfjsModel, saveTfjsModel } from '../../src/engine/export/tfjs';
+import { loadModelFile } from '../../src/engine/import/index';
+import { loadMlpFile, saveMlpTfjs } from './mlp-files';
 import { initMlp } from '../../src/engine/model/init';
 import { BadInputError } from '../../src/engine/errors';
 import { TfjsTrainer } from '../../src/engine/train/tfjsTrainer';
@@ -49,7 +51,7 @@ void test('saved model loads with tf.loadLayersModel and predicts like the train
     }
     const model = trainer.getModel('mnist_model');
     const out = path.join(dir, 'mnist_model');
-    const { bytes, modelJson } = await saveTfjsModel(model, out);
+    const { bytes, modelJson } = await saveMlpTfjs(model, out);
     assert.equal(modelJson, path.join(out, 'model.json'));
     const files = (await fs.readdir(out)).sort();
     assert.deepEqual(files, ['group1-shard1of1.bin', 'model.json']);
@@ -59,7 +61,8 @@ void test('saved model loads with tf.loadLayersModel and predicts like the train
     assert.equal(sizes[0], (784 * 128 + 128 + 128 * 10 + 10) * 4);
 
     const keras = await tfl.loadLayersModel(fileHandler(modelJson));
-    assert.deepEqual(keras.layers.map((l) => l.name), ['dense', 'dense_1']);
+    // The InputLayer is written as tf.keras 2.x writes a Sequential's (tfjs-layers then lists it).
+    assert.deepEqual(keras.layers.map((l) => l.name), ['dense_input', 'dense', 'dense_1']);
     assert.deepEqual(keras.inputs[0].shape, [null, 784]);
     const n = data.test.count;
     const x = tf.div(tf.tensor2d(Float32Array.from(data.test.images), [n, 784]), 255);
@@ -75,7 +78,7 @@ void test('saved model loads with tf.loadLayersModel and predicts like the train
     keras.dispose();
 
     // Round trip through our reader is exact.
-    const back = await loadTfjsModel(out);
+    const back = await loadMlpFile(out);
     assert.equal(back.name, 'mnist_model');
     assert.equal(back.inputDim, 784);
     back.layers.forEach((l, i) => {
@@ -90,7 +93,7 @@ void test('saved model loads with tf.loadLayersModel and predicts like the train
   }
 });
 
-void test('a model saved by tfjs-layers itself loads with loadTfjsModel', async () => {
+void test('a model saved by tfjs-layers itself loads with the importer', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mo-tfjs-'));
   try {
     const m = tfl.sequential({ name: 'their_model' });
@@ -103,8 +106,7 @@ void test('a model saved by tfjs-layers itself loads with loadTfjsModel', async 
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }),
     );
-    const loaded = await loadTfjsModel(path.join(dir, 'model.json'));
-    assert.equal(loaded.name, 'their_model');
+    const loaded = await loadMlpFile(path.join(dir, 'model.json'));
     assert.deepEqual(loaded.layers.map((l) => [l.name, l.inputDim, l.units, l.activation]), [
       ['hidden', 7, 5, 'relu'],
       ['out', 5, 3, 'softmax'],
@@ -115,10 +117,10 @@ void test('a model saved by tfjs-layers itself loads with loadTfjsModel', async 
     m.dispose();
 
     await fs.rm(path.join(dir, 'w.bin'));
-    await assert.rejects(loadTfjsModel(dir), (err: unknown) => err instanceof BadInputError && /'w\.bin', which is missing/.test(err.message));
-    await assert.rejects(loadTfjsModel(path.join(dir, 'nope.json')), BadInputError);
-    await fs.writeFile(path.join(dir, 'model.json'), '{"modelTopology": {"class_name": "Model"}}');
-    await assert.rejects(loadTfjsModel(dir), (err: unknown) => err instanceof BadInputError && /not Sequential/.test(err.message));
+    await assert.rejects(loadModelFile(dir), (err: unknown) => err instanceof BadInputError && /'w\.bin', which is missing/.test(err.message));
+    await assert.rejects(loadModelFile(path.join(dir, 'nope.json')), BadInputError);
+    await fs.writeFile(path.join(dir, 'model.json'), '{"modelTopology": {"class_name": "Model"}, "weightsManifest": [{"paths": [], "weights": []}]}');
+    await assert.rejects(loadModelFile(dir), (err: unknown) => err instanceof BadInputError && /subclassed Keras model of class 'Model'/.test(err.message));
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/protocol/config';
 import { BadInputError } from '../../src/engine/errors';
 import { saveKerasH5 } from '../../src/engine/export/kerasH5Graph';
-import { loadTfjsModel, saveTfjsModel } from '../../src/engine/export/tfjs';
+import { saveMlpTfjs } from './mlp-files';
 import { saveTflite } from '../../src/engine/export/tflite';
 import { readTflite } from '../../src/engine/export/tflite/reader';
 import { initBackend } from '../../src/engine/backend';
@@ -287,7 +287,7 @@ async function main(): Promise<void> {
     }
     case 'model.json': {
       const baseDir = path.join(dir, 'base');
-      await saveTfjsModel(model, baseDir);
+      await saveMlpTfjs(model, baseDir);
       const json = await fs.readFile(path.join(baseDir, 'model.json'), 'utf8');
       const shardName = (JSON.parse(json) as { weightsManifest: { paths: string[] }[] }).weightsManifest[0].paths[0];
       const shard = await fs.readFile(path.join(baseDir, shardName));
@@ -306,9 +306,8 @@ async function main(): Promise<void> {
         await fs.writeFile(path.join(m, 'model.json'), text, 'latin1');
         await fs.writeFile(path.join(m, shardName), weights);
         Object.assign(current, { mutation, input: path.join(m, mutation.startsWith('weights') ? shardName : 'model.json') });
-        // The two ways a model.json is read: as the model to prune/quantize, and evaluated in tfjs-layers.
+        // The two ways a model.json is read: evaluated (importer + tfjs-layers), and as the model to prune/quantize.
         await probe(
-          () => loadTfjsModel(m),
           () => evaluateModelFile(path.join(m, 'model.json'), { test, latencyRuns: 0 }),
           () => loadModelFile(m),
         );

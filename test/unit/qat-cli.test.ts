@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EngineEvent } from '../../src/protocol/engine';
-import { saveTfjsModel } from '../../src/engine/export/tfjs';
+import { saveMlpTfjs } from './mlp-files';
 import { randomModel } from './export-helpers';
 import { buildBundles, freshOutDir } from './child-helpers';
 
@@ -30,7 +30,7 @@ const CONFIG = {
 
 void test('qat --model F: F_qat_full_int8.tflite beside F_full_int8.tflite, a qat stage on the graph trainer; cluster --model F: 8 values per kernel', async () => {
   const dir = freshOutDir('qat-cli');
-  await saveTfjsModel(randomModel('tiny', [784, 16, 10], 2), path.join(dir, 'tiny'));
+  await saveMlpTfjs(randomModel('tiny', [784, 16, 10], 2), path.join(dir, 'tiny'));
   writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify(CONFIG));
   const q = await cli(['qat', '--model', 'tiny', '--config', 'cfg.json', '--out', 'out', '--json'], dir);
   assert.equal(q.code, 0, q.stderr);

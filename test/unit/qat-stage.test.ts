@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/protocol/config';
 import type { ModelReport } from '../../src/protocol/engine';
-import { saveTfjsModel } from '../../src/engine/export/tfjs';
+import { saveMlpTfjs } from './mlp-files';
 import { mlpToGraph } from '../../src/engine/graph/mlp';
 import type { ModelGraph } from '../../src/engine/graph/types';
 import { runClusterStage } from '../../src/engine/jobs/cluster';
@@ -44,7 +44,7 @@ before(async () => {
   const data = await fakeContext(config, out).data();
   const mlp = pruneMagnitude(trainMlp(data.train, 64, 2), 0.5);
   pruned = mlpToGraph(mlp);
-  await saveTfjsModel(mlp, path.join(out, 'pruned_mnist_model'));
+  await saveMlpTfjs(mlp, path.join(out, 'pruned_mnist_model'));
 });
 after(async () => {
   await fs.rm(out, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { saveKerasH5 } from '../../src/engine/export/kerasH5Graph';
-import { saveTfjsModel } from '../../src/engine/export/tfjs';
+import { saveMlpTfjs } from './mlp-files';
 import { saveTflite } from '../../src/engine/export/tflite';
 import { freshOutDir, runCli, type CliRun } from './child-helpers';
 import { randomModel } from './export-helpers';
@@ -65,7 +65,7 @@ void test('CLI items 2, 8: a damaged .tflite and a truncated .h5 are exit 2 with
 void test('CLI item 3: a model.json whose weight path leaves its folder is exit 2, the file outside is not read', async () => {
   const dir = freshOutDir('rel-in-traversal');
   const modelDir = path.join(dir, 'm');
-  await saveTfjsModel(randomModel('m', [784, 8, 10], 4), modelDir);
+  await saveMlpTfjs(randomModel('m', [784, 8, 10], 4), modelDir);
   const jsonPath = path.join(modelDir, 'model.json');
   const json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as { weightsManifest: { paths: string[] }[] };
   await fs.rename(path.join(modelDir, json.weightsManifest[0].paths[0]), path.join(dir, 'secret.bin'));
@@ -80,7 +80,7 @@ void test('CLI item 7: a model for 1024 inputs is exit 2 on 784-pixel data in ev
   const model = randomModel('wide', [1024, 8, 10], 5);
   await saveKerasH5(model, path.join(dir, 'wide.h5'));
   await saveTflite(model, 'float32', path.join(dir, 'wide.tflite'));
-  await saveTfjsModel(model, path.join(dir, 'wide'));
+  await saveMlpTfjs(model, path.join(dir, 'wide'));
   const out = path.join(dir, 'out');
   for (const m of ['wide.h5', 'wide.tflite', 'wide/model.json']) {
     const r = await cli(['evaluate', '--model', m, '--test-limit', '100', '--out', out], dir);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadTfjsModel } from '../../src/engine/export/tfjs';
+import { loadMlpFile } from './mlp-files';
 import { TEMP_MARK } from '../../src/engine/util/atomic';
 import type { EngineEvent, ModelReport, RunRecord } from '../../src/protocol/engine';
 import type { SweepSummary } from '../../src/protocol/sweep';
@@ -78,7 +78,7 @@ void test('sweep --json: baseline trained first, every point pruned, exported, m
     [0.5, 'pruned_s50'],
     [0.8, 'pruned_s80'],
   ] as const) {
-    const saved = await loadTfjsModel(path.join(out, 'sweep', name, 'model.json'));
+    const saved = await loadMlpFile(path.join(out, 'sweep', name, 'model.json'));
     for (const layer of saved.layers) {
       const size = layer.kernel.length;
       assert.ok(Math.abs(zerosOf(layer.kernel) / size - s) <= 1 / size, `${name} ${layer.name}: ${zerosOf(layer.kernel) / size} vs ${s}`);

@@ -6,8 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_CONFIG, type RunConfig } from '../../src/protocol/config';
 import { initBackend } from '../../src/engine/backend';
-import { loadTfjsModel } from '../../src/engine/export/tfjs';
-import { evaluateModel } from '../../src/engine/evaluate';
+import { scoreProbabilities } from '../../src/engine/evaluate';
+import { forwardMlp } from '../../src/engine/quantize/forward';
+import { evaluateModelFile } from '../../src/engine/report/evaluateFile';
+import { loadMlpFile } from './mlp-files';
 import { runTrainStage } from '../../src/engine/jobs/train';
 import { CancelledError } from '../../src/engine/errors';
 import { fakeContext } from './train-helpers';
@@ -49,11 +51,14 @@ void test('train stage: trains, evaluates on test, saves mnist_model/ and record
     assert.equal(rec.epochs.length, 1);
     assert.ok(rec.testAccuracy !== undefined && rec.testAccuracy > 0.8, `test accuracy ${rec.testAccuracy}`);
     // The saved file, evaluated independently of the trainer, gives the recorded accuracy.
-    const loaded = await loadTfjsModel(path.join(out, 'mnist_model'));
     const data = await ctx.data();
-    const again = evaluateModel(loaded, data.test);
-    assert.ok(Math.abs(again.accuracy - rec.testAccuracy) < 1e-9);
-    assert.ok(Math.abs(again.loss - (rec.testLoss ?? NaN)) < 1e-5);
+    const again = await evaluateModelFile(path.join(out, 'mnist_model', 'model.json'), { test: data.test, latencyRuns: 0 });
+    assert.equal(again.runtime, 'tfjs-layers (loadLayersModel)');
+    assert.ok(Math.abs((again.accuracy ?? NaN) - rec.testAccuracy) < 1e-9, `${again.accuracy} vs ${rec.testAccuracy}`);
+    // Keras' loss from the file's weights (read by the importer, plain-JS forward pass).
+    const probs = forwardMlp(await loadMlpFile(path.join(out, 'mnist_model')), data.test.images, data.test.count);
+    const scored = scoreProbabilities(probs, data.test.labels, data.test.count, 10);
+    assert.ok(Math.abs(scored.loss - (rec.testLoss ?? NaN)) < 1e-5, `${scored.loss} vs ${rec.testLoss}`);
   } finally {
     await fs.rm(out, { recursive: true, force: true });
   }

@@ -1,17 +1,12 @@
 /**
- * Keras 2 HDF5 model files (`model.save('x.h5')` layout), written and read with h5wasm:
- * root attributes model_config (Sequential JSON), training_config, keras_version, backend;
- * group model_weights with layer_names, and per layer weight_names plus the datasets
- * `<layer>/<layer>/kernel:0` [in, out] float32 and `<layer>/<layer>/bias:0`.
+ * Keras 2 HDF5 model files (`model.save('x.h5')` layout), written with h5wasm: root attributes
+ * model_config, training_config, keras_version, backend; group model_weights with layer_names,
+ * and per layer weight_names plus the datasets `<layer>/<layer>/<weight>:0`. Files are read by
+ * the importers (src/engine/import/kerasLegacyH5.ts), whoever wrote them.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { MlpModel } from '../model/mlp';
-import { BadInputError } from '../errors';
 import { assertSafeTarget, mkdirSafe, tempPathFor } from '../util/atomic';
-import { guardHdf5 } from '../util/hdf5Guard';
-import { LIMITS, openRegularFile, readAt } from '../util/safeRead';
-import { validateModel } from './validateModel';
 
 type H5 = typeof import('h5wasm/node');
 
@@ -105,138 +100,4 @@ export async function writeKerasH5File(file: string, modelConfig: unknown, layer
     throw err;
   }
   return (await fs.stat(file)).size;
-}
-
-export interface KerasH5Contents {
-  model: MlpModel;
-  kerasVersion: string;
-  backend: string;
-  modelConfig: { class_name: string; config: { name?: string; layers: { class_name: string; config: Record<string, unknown> }[] } };
-  trainingConfig: unknown;
-  layerNames: string[];
-  weightNames: Record<string, string[]>;
-}
-
-function asString(v: unknown): string {
-  if (typeof v === 'string') {
-    return v;
-  }
-  if (v instanceof Uint8Array) {
-    return new TextDecoder().decode(v);
-  }
-  return String(v);
-}
-
-function asStrings(v: unknown): string[] {
-  return (Array.isArray(v) ? v : [v]).map(asString);
-}
-
-/** Reads a Keras 2 .h5 Sequential model of Dense layers. Throws BadInputError with the reason otherwise. */
-export async function readKerasH5(file: string, name = path.basename(file).replace(/\.h5$/i, '')): Promise<KerasH5Contents> {
-  const h5 = await loadH5wasm();
-  const where = path.basename(file);
-  const fail = (why: string): never => {
-    throw new BadInputError(`${where} is not a Keras Dense model: ${why}`, where);
-  };
-  // A regular file within the cap (h5wasm opens the path itself; never /dev/zero or a FIFO).
-  const { fh, size } = await openRegularFile(file, { what: 'Keras .h5 model', maxBytes: LIMITS.model });
-  let head: Buffer;
-  try {
-    head = await readAt(fh, 8, 0);
-  } finally {
-    await fh.close();
-  }
-  if (head.toString('latin1') !== '\x89HDF\r\n\x1a\n') {
-    fail('not an HDF5 file (bad signature)');
-  }
-  // HDF5 diagnostics stay off the terminal; a damaged file is bad input with the reason.
-  return guardHdf5(file, 'Keras .h5 model', () => {
-    const f = new h5.File(file, 'r');
-    try {
-      const attr = (k: string): unknown => (f.attrs[k] ? f.attrs[k].value : undefined);
-      const cfgText = attr('model_config');
-      if (cfgText === undefined) {
-        fail('no model_config attribute');
-      }
-      let modelConfig: KerasH5Contents['modelConfig'];
-      try {
-        modelConfig = JSON.parse(asString(cfgText)) as KerasH5Contents['modelConfig'];
-      } catch {
-        return fail('model_config is not JSON');
-      }
-      if (modelConfig.class_name !== 'Sequential' || !Array.isArray(modelConfig.config?.layers)) {
-        fail(`model class '${modelConfig.class_name}' (only Sequential is supported)`);
-      }
-      const mw = f.get('model_weights');
-      if (!mw || !(mw instanceof h5.Group)) {
-        fail('no model_weights group');
-      }
-      const group = mw as InstanceType<H5['Group']>;
-      const layerNames = asStrings(group.attrs['layer_names']?.value ?? []);
-      const weightNames: Record<string, string[]> = {};
-      const dense = modelConfig.config.layers.filter((l) => l.class_name !== 'InputLayer');
-      let inputDim = 0;
-      const first = modelConfig.config.layers[0]?.config as { batch_input_shape?: (number | null)[] } | undefined;
-      if (first?.batch_input_shape) {
-        inputDim = Number(first.batch_input_shape[first.batch_input_shape.length - 1]);
-      }
-      const layers = dense.map((l) => {
-        if (l.class_name !== 'Dense') {
-          fail(`layer '${String(l.config.name)}' is a ${l.class_name} (only Dense layers are supported)`);
-        }
-        const lname = String(l.config.name);
-        const lg = group.get(lname);
-        if (!lg || !(lg instanceof h5.Group)) {
-          return fail(`no weights for layer '${lname}'`);
-        }
-        const wn = asStrings(lg.attrs['weight_names']?.value ?? []);
-        weightNames[lname] = wn;
-        const kName = wn.find((n) => n.endsWith('kernel:0'));
-        const bName = wn.find((n) => n.endsWith('bias:0'));
-        if (!kName || !bName) {
-          return fail(`layer '${lname}' lacks kernel:0 / bias:0 in weight_names`);
-        }
-        const k = group.get(`${lname}/${kName}`);
-        const b = group.get(`${lname}/${bName}`);
-        if (!(k instanceof h5.Dataset) || !(b instanceof h5.Dataset)) {
-          return fail(`layer '${lname}' weight datasets missing`);
-        }
-        const kShape = k.shape ?? [];
-        if (kShape.length !== 2) {
-          return fail(`layer '${lname}' kernel has shape [${kShape.join(',')}]`);
-        }
-        // No storage layout HDF5 offers inflates more than deflate's 1032:1, so a dataset
-        // claiming more than that is damaged: refuse it before h5wasm allocates it.
-        for (const d of [k, b]) {
-          const n = (d.shape ?? []).reduce((x, y) => x * y, 1);
-          if (n * 4 > 1032 * size) {
-            return fail(`dataset ${d.path} claims ${(d.shape ?? []).join(' × ')} values, more than a ${size}-byte file can hold`);
-          }
-        }
-        const kernel = Float32Array.from(k.value as ArrayLike<number>);
-        const bias = Float32Array.from(b.value as ArrayLike<number>);
-        return {
-          name: lname,
-          inputDim: kShape[0],
-          units: kShape[1],
-          activation: (typeof l.config.activation === 'string' ? l.config.activation : 'linear') as MlpModel['layers'][number]['activation'],
-          kernel,
-          bias,
-        };
-      });
-      const model: MlpModel = { name, inputDim: inputDim || (layers[0]?.inputDim ?? 0), layers };
-      validateModel(model, 'Keras .h5');
-      return {
-        model,
-        kerasVersion: asString(attr('keras_version')),
-        backend: asString(attr('backend')),
-        modelConfig,
-        trainingConfig: JSON.parse(asString(attr('training_config') ?? 'null')) as unknown,
-        layerNames,
-        weightNames,
-      };
-    } finally {
-      f.close();
-    }
-  });
 }

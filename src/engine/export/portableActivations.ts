@@ -24,14 +24,15 @@ function uniqueName(taken: Set<string>, base: string): string {
   return name;
 }
 
-/** Rescaling → ReLU(6) → Rescaling(1/6) after `from`; the last one is named `outName`. */
-function keras3HardSigmoidLayers(from: string, prefix: string, outName: string, taken: Set<string>): LayerNode[] {
+/** Rescaling → ReLU(6) → Rescaling(1/6) after `from`; the last one is named `outName`. They keep `of`'s frozen flag. */
+function keras3HardSigmoidLayers(of: LayerNode, from: string, prefix: string, outName: string, taken: Set<string>): LayerNode[] {
   const shift = uniqueName(taken, `${prefix}_shift`);
   const relu6 = uniqueName(taken, `${prefix}_relu6`);
+  const frozen = of.trainable === false ? { trainable: false } : {};
   return [
-    { name: shift, className: 'Rescaling', config: { scale: 1, offset: 3 }, inbound: [from], weights: [] },
-    { name: relu6, className: 'ReLU', config: { maxValue: 6, negativeSlope: 0, threshold: 0 }, inbound: [shift], weights: [] },
-    { name: outName, className: 'Rescaling', config: { scale: 1 / 6, offset: 0 }, inbound: [relu6], weights: [] },
+    { name: shift, className: 'Rescaling', config: { scale: 1, offset: 3 }, inbound: [from], weights: [], ...frozen },
+    { name: relu6, className: 'ReLU', config: { maxValue: 6, negativeSlope: 0, threshold: 0 }, inbound: [shift], weights: [], ...frozen },
+    { name: outName, className: 'Rescaling', config: { scale: 1 / 6, offset: 0 }, inbound: [relu6], weights: [], ...frozen },
   ];
 }
 
@@ -50,11 +51,11 @@ export function portableActivations(graph: ModelGraph): ModelGraph {
       layers.push({ ...node, inbound });
     } else if (node.className === 'Activation') {
       // The activation layer itself becomes the three layers; the last keeps its name, so its consumers are unchanged.
-      layers.push(...keras3HardSigmoidLayers(inbound[0], node.name, node.name, taken));
+      layers.push(...keras3HardSigmoidLayers(node, inbound[0], node.name, node.name, taken));
     } else {
       const out = uniqueName(taken, `${node.name}_hard_sigmoid`);
       layers.push({ ...node, inbound, config: { ...node.config, activation: 'linear' } });
-      layers.push(...keras3HardSigmoidLayers(node.name, out, out, taken));
+      layers.push(...keras3HardSigmoidLayers(node, node.name, out, out, taken));
       renamed.set(node.name, out);
     }
   }

@@ -10,8 +10,9 @@ import { kerasModelConfig } from '../graph/kerasTopology';
 import type { ModelGraph } from '../graph/types';
 import { writeFilesAtomic } from '../util/atomic';
 import { portableActivations } from './portableActivations';
-import { MODEL_JSON, WEIGHTS_FILE } from './tfjs';
 
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_FILE = 'group1-shard1of1.bin';
 const GENERATED_BY = 'Model Optimizer (TF.js layers format, tfjs-layers 4.x compatible)';
 
 export function tfjsGraphModelJson(model: ModelGraph, weightsFile = WEIGHTS_FILE): Record<string, unknown> {

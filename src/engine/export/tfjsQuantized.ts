@@ -2,28 +2,20 @@
  * Weight-quantized TF.js Layers models (uint8 or float16) using the standard
  * weightsManifest `quantization` field, so stock `tf.loadLayersModel` dequantizes them at
  * load time. uint8 ranges are chosen so 0 is a grid point: pruned zeros stay exactly zero.
- *
- * Also reads a TF.js Layers model's files (float32 or quantized) and decodes their weights
- * for reports and evaluation.
+ * Such files are read back by the importer (import/tfjsModel.ts), like every TF.js model.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { TfjsQuantMode } from '../../protocol/config';
 import type { MlpModel } from '../model/mlp';
-import { parseJsonText } from '../config/load';
-import { BadInputError } from '../errors';
-import { groupByteLength, decodeTfjsGroup } from '../import/tfjsWeights';
 import { toFloat16 } from '../quantize/float16';
 import { writeFilesAtomic } from '../util/atomic';
-import { LIMITS, readFileLimited, readTextLimited, resolveInside } from '../util/safeRead';
-import { tfjsModelJson } from './tfjs';
-import { checkWeightBytes, checkWeightsManifest } from './tfjsManifest';
+import { kerasDenseConfig } from './kerasDense';
 import { validateModel } from './validateModel';
 import { analyzeGraph } from '../graph/analyze';
 import { graphToMlp } from '../graph/mlp';
 import type { ModelGraph } from '../graph/types';
 import { checkFiniteWeights } from './kerasH5Graph';
-import { tfjsGraphModelJson } from './tfjsGraph';
+import { tfjsGraphModelJson, WEIGHTS_FILE } from './tfjsGraph';
 
 export interface WeightQuantization {
   dtype: 'uint8' | 'float16' | 'uint16';
@@ -46,7 +38,6 @@ export interface ModelJson {
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
 }
 
-export const WEIGHTS_FILE = 'group1-shard1of1.bin';
 
 /** uint8 affine parameters with 0 exactly representable: w ≈ q·scale + min, min = −zq·scale. */
 export function uint8Params(values: Float32Array): { scale: number; min: number; zeroQ: number } {
@@ -73,9 +64,23 @@ export function quantizeUint8(values: Float32Array): { q: Uint8Array; scale: num
   return { q, scale, min };
 }
 
-/** The same Sequential topology the plain TF.js saver (export/tfjs.ts) writes. */
-export function tfjsTopology(model: MlpModel): Record<string, unknown> {
-  return (tfjsModelJson(model) as { modelTopology: Record<string, unknown> }).modelTopology;
+/**
+ * A Dense stack's topology exactly as 0.1.0's TF.js saver wrote it (VarianceScaling
+ * initialisers, batch_input_shape on the first layer): the reference run's `_uint8` /
+ * `_float16` model.json files stay byte-identical. Other graphs use tfjsGraphModelJson.
+ */
+export function denseTfjsTopology(model: MlpModel): Record<string, unknown> {
+  const layers = model.layers.map((l, i) => ({
+    class_name: 'Dense',
+    config: {
+      ...kerasDenseConfig(l.units, l.activation, { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } }),
+      name: l.name,
+      trainable: true,
+      ...(i === 0 ? { batch_input_shape: [null, model.inputDim] } : {}),
+      dtype: 'float32',
+    },
+  }));
+  return { class_name: 'Sequential', config: { name: model.name, layers }, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' };
 }
 
 /** Each weight quantized to `mode` (manifest entries in order, and the packed bytes). */
@@ -128,7 +133,7 @@ export async function saveTfjsQuantized(model: MlpModel, dir: string, mode: Tfjs
     { name: `${l.name}/kernel`, shape: [l.inputDim, l.units], data: l.kernel },
     { name: `${l.name}/bias`, shape: [l.units], data: l.bias },
   ]);
-  return writeQuantized(dir, tfjsTopology(model), quantizeWeights(weights, mode));
+  return writeQuantized(dir, denseTfjsTopology(model), quantizeWeights(weights, mode));
 }
 
 /**
@@ -152,80 +157,4 @@ export async function saveTfjsQuantizedGraph(
   const weights = graph.layers.flatMap((l) => l.weights.map((w) => ({ name: `${l.name}/${w.name}`, shape: w.shape, data: w.data, keepFloat: keepFloat(l.name) })));
   const topology = tfjsGraphModelJson(graph).modelTopology as Record<string, unknown>;
   return writeQuantized(dir, topology, quantizeWeights(weights, mode));
-}
-
-export interface TfjsFiles {
-  modelJsonPath: string;
-  json: ModelJson;
-  /** All weight shards concatenated in manifest order. */
-  weightData: Uint8Array;
-  /** Bytes on disk: model.json plus shards. */
-  bytes: number;
-  /** Files (absolute) making up the model. */
-  files: string[];
-}
-
-function resolveModelJson(p: string): Promise<string> {
-  return fs.stat(p).then(
-    (s) => (s.isDirectory() ? path.join(p, 'model.json') : p),
-    () => p,
-  );
-}
-
-export async function readTfjsFiles(pathToModelJsonOrDir: string): Promise<TfjsFiles> {
-  const modelJsonPath = await resolveModelJson(pathToModelJsonOrDir);
-  const where = path.basename(path.dirname(modelJsonPath)) + '/' + path.basename(modelJsonPath);
-  let text: string;
-  try {
-    text = await readTextLimited(modelJsonPath, { what: 'TF.js model.json', maxBytes: LIMITS.modelJson });
-  } catch (err) {
-    if (err instanceof BadInputError) {
-      throw err;
-    }
-    throw new BadInputError(`cannot read TF.js model ${modelJsonPath}: ${(err as Error).message}`, where);
-  }
-  const json = parseJsonText(text, where) as ModelJson;
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new BadInputError(`${where} is not a TF.js model: it is not a JSON object. Pass the model.json written by tfjs (model.save) or the tensorflowjs converter.`, where);
-  }
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new BadInputError(`${where} is not a TF.js Layers model (no modelTopology / weightsManifest). Pass the model.json written by tfjs (model.save) or the tensorflowjs converter.`, where);
-  }
-  const declared = checkWeightsManifest(json.weightsManifest, where);
-  const dir = path.dirname(modelJsonPath);
-  const files = [modelJsonPath];
-  const chunks: Uint8Array[] = [];
-  for (const group of json.weightsManifest) {
-    for (const p of group.paths) {
-      const f = await resolveInside(dir, p, 'weights file', modelJsonPath);
-      files.push(f);
-      chunks.push(new Uint8Array(await readFileLimited(f, { what: 'TF.js weights file', maxBytes: LIMITS.model })));
-    }
-  }
-  const weightData = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  checkWeightBytes(declared, weightData.length, where);
-  let off = 0;
-  for (const c of chunks) {
-    weightData.set(c, off);
-    off += c.length;
-  }
-  return { modelJsonPath, json, weightData, bytes: Buffer.byteLength(text) + weightData.length, files };
-}
-
-/** Decodes every weight, dequantized by tfjs-core's own decoder (tf.io.decodeWeights). */
-export function decodeWeights(files: TfjsFiles): Map<string, { values: Float32Array; shape: number[]; quantization?: WeightQuantization }> {
-  const out = new Map<string, { values: Float32Array; shape: number[]; quantization?: WeightQuantization }>();
-  const where = path.basename(files.modelJsonPath);
-  let off = 0;
-  for (const group of files.json.weightsManifest) {
-    // The shards of all groups are concatenated: each group takes the bytes its manifest describes.
-    const n = groupByteLength(group, where);
-    const decoded = decodeTfjsGroup(group, files.weightData.subarray(off, Math.min(off + n, files.weightData.length)), where);
-    off += n;
-    group.weights.forEach((spec, i) => out.set(spec.name, { values: decoded[i].values, shape: decoded[i].shape, quantization: spec.quantization }));
-  }
-  if (off !== files.weightData.length) {
-    throw new BadInputError(`${where}: the weight files hold ${files.weightData.length} bytes but the manifest describes ${off}. The shards do not belong to this model.json: copy the model folder again.`, where);
-  }
-  return out;
 }

@@ -4,6 +4,7 @@
  * Keras JSON under modelTopology.model_config). Every shard path must resolve inside the
  * model's folder; weights are decoded by tfjs-core (see tfjsWeights.ts).
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError } from '../errors';
 import { kerasMajorVersion } from '../layers/common/activations';
@@ -41,8 +42,32 @@ export function tfjsTopology(json: TfjsModelJson, where: string): KerasLayerJson
   return (isRecord(topo.model_config) ? topo.model_config : topo) as unknown as KerasLayerJson;
 }
 
-/** Reads the model.json (a path to it, or its folder) and all of its shards. */
-export async function readTfjsLayersModel(modelJsonPath: string): Promise<ImportedModel> {
+/** A TF.js layers model's files as read from disk: the checked model.json and each group's shard bytes. */
+export interface TfjsModelFiles {
+  /** The model.json read (absolute). */
+  modelJsonPath: string;
+  /** 'folder/model.json', for messages. */
+  where: string;
+  json: TfjsModelJson;
+  /** weightsManifest, checked (paths are strings, specs well-formed, sizes within the cap). */
+  groups: ManifestGroup[];
+  /** Each group's shards concatenated in `paths` order. */
+  data: Buffer[];
+  /** Every file of the model (model.json first, then the shards), absolute. */
+  files: string[];
+}
+
+/**
+ * Reads a model.json (a path to it, or its folder) and all of its shards, checked: the one
+ * reader of TF.js model files, for the importer and for evaluating a file in stock tfjs-layers.
+ * Every shard path must resolve inside the model's folder; the bytes must be what the manifest declares.
+ */
+export async function readTfjsModelFiles(modelJsonOrDir: string): Promise<TfjsModelFiles> {
+  const given = path.resolve(modelJsonOrDir);
+  const modelJsonPath = await fs.stat(given).then(
+    (st) => (st.isDirectory() ? path.join(given, 'model.json') : given),
+    () => given,
+  );
   const where = `${path.basename(path.dirname(modelJsonPath))}/${path.basename(modelJsonPath)}`;
   let json: TfjsModelJson;
   try {
@@ -56,8 +81,7 @@ export async function readTfjsLayersModel(modelJsonPath: string): Promise<Import
   if (!isRecord(json)) {
     throw new BadInputError(`${where} is not a TF.js model.json (not a JSON object).`, where);
   }
-  const topology = tfjsTopology(json, where);
-  const flat = flattenTopology(topology, where);
+  tfjsTopology(json, where);
   if (!Array.isArray(json.weightsManifest)) {
     throw new BadInputError(`${where} has no weightsManifest. Save the model again with tfjs-layers (model.save) so its weights are written.`, where);
   }
@@ -66,15 +90,25 @@ export async function readTfjsLayersModel(modelJsonPath: string): Promise<Import
   // Checked just above: paths are strings, weights are well-formed specs.
   const groups = json.weightsManifest as ManifestGroup[];
   const data: Buffer[] = [];
+  const files = [modelJsonPath];
   for (const group of groups) {
     const parts: Buffer[] = [];
     for (const p of group.paths) {
       const shard = await resolveInside(dir, p, 'weights file', modelJsonPath);
+      files.push(shard);
       parts.push(await readFileLimited(shard, { what: 'TF.js weights file', maxBytes: LIMITS.model }));
     }
     data.push(parts.length === 1 ? parts[0] : Buffer.concat(parts));
   }
   checkWeightBytes(declared, data.reduce((n, d) => n + d.length, 0), where);
+  return { modelJsonPath, where, json, groups, data, files };
+}
+
+/** The files' model as the format-neutral intermediate (Keras JSON + decoded weights by layer). */
+export function importTfjsFiles(files: TfjsModelFiles): ImportedModel {
+  const { json, groups, data, where } = files;
+  const topology = tfjsTopology(json, where);
+  const flat = flattenTopology(topology, where);
   const named: NamedWeight[] = [];
   const seen = new Set<string>();
   for (const [g, group] of groups.entries()) {
@@ -90,4 +124,9 @@ export async function readTfjsLayersModel(modelJsonPath: string): Promise<Import
   const writtenBy = typeof json.generatedBy === 'string' ? json.generatedBy : typeof topo.keras_version === 'string' ? topo.keras_version : 'TF.js';
   // tfjs-layers runs Keras 2's activations; a converter's model.json says which Keras the model came from ('keras v3.13.2').
   return { format: 'tfjs-layers', file: where, writtenBy, kerasMajor: kerasMajorVersion(typeof json.generatedBy === 'string' ? json.generatedBy : null), topology, weights: assignNamedWeights(named, flat.layers, where) };
+}
+
+/** Reads the model.json (a path to it, or its folder) and all of its shards. */
+export async function readTfjsLayersModel(modelJsonPath: string): Promise<ImportedModel> {
+  return importTfjsFiles(await readTfjsModelFiles(modelJsonPath));
 }

@@ -71,11 +71,6 @@ function checkSpec(w: ManifestWeight, where: string): number {
   return n * BYTES[w.dtype];
 }
 
-/** Bytes a manifest group's weights take in its shards (each weight checked as in decodeTfjsGroup). */
-export function groupByteLength(group: ManifestGroup, where: string): number {
-  return (Array.isArray(group.weights) ? group.weights : []).reduce((n, w) => n + checkSpec(w, where), 0);
-}
-
 /**
  * Decodes one manifest group from its shards' bytes (concatenated in `paths` order).
  * `where` names the model.json for messages.

@@ -5,12 +5,12 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { BATCH_LATENCY_SAMPLES, type ClassReport, type ModelReport, type RuntimeMeasurement } from '../../protocol/engine';
 import { inputValue, modelInputs, type Features, type ImageSet } from '../data/dataset';
 import { readTflite, type ReadTflite } from '../export/tflite/reader';
 import { isDenseOp, storedWeights } from '../export/tflite/dense';
 import { TensorType } from '../export/tflite/schema';
-import { readTfjsFiles } from '../export/tfjsQuantized';
 import { BadInputError } from '../errors';
 import { forwardMlp } from '../quantize/forward';
 import { quantizeValue } from '../quantize/int8';
@@ -23,10 +23,13 @@ import { checkInputShape } from '../graph/input';
 import { graphParamCount, layerTable } from '../graph/stats';
 import type { ModelGraph } from '../graph/types';
 import { loadModelFile } from '../import';
+import { buildGraph } from '../import/build';
+import { importTfjsFiles, readTfjsModelFiles } from '../import/tfjsModel';
+import { graphToMlp } from '../graph/mlp';
 import { LIMITS, readFileLimited } from '../util/safeRead';
 import { classReport } from './classReport';
-import { fileSizes, h5Stats, tfliteStats, tfjsStats } from './fileStats';
-import { loadLayersModelFromDisk, predictLayersModel } from './tfjsRuntime';
+import { fileSizes, tfliteStats } from './fileStats';
+import { loadLayersModelFromFiles, predictLayersModel } from './tfjsRuntime';
 
 export type ModelFileKind = 'keras-h5' | 'tflite' | 'tfjs';
 
@@ -183,39 +186,10 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
   const baseName = path.basename(file).replace(/\.(h5|keras|tflite)$/i, '');
   const relPath = opts.relPath ?? file;
   if (kind === 'keras-h5') {
-    // Dense stacks keep the plain-JS forward pass over the file's weights; every other model
-    // (CNNs, Functional graphs, Keras 3 .keras) is read by the importers and run as a graph.
-    // A damaged .h5 keeps the Dense reader's message (it quotes HDF5's own reason).
-    const dense = file.toLowerCase().endsWith('.keras') ? null : await h5Stats(file).catch((e: unknown) => {
-      if (e instanceof BadInputError && e.message.includes('is not a Keras Dense model')) {
-        return null;
-      }
-      throw e;
-    });
-    if (!dense) {
-      const graph = await loadModelFile(file, { name: baseName });
-      return evaluateKerasGraph(file, graph, { model: opts.model ?? baseName, relPath, test, latencyRuns });
-    }
-    const { stats, model } = dense;
-    const sizes = await fileSizes([file]);
-    let accuracy: number | null = null;
-    let latencyUs: number | null = null;
-    let batchLatencyMs: number | null = null;
-    let classes: ClassReport | undefined;
-    if (test) {
-      checkInputSize(path.basename(file), model.inputDim, test, 'the test set');
-      const width = model.layers[model.layers.length - 1].units;
-      const outputs = new Float32Array(test.count * width);
-      for (let s = 0; s < test.count; s += 1000) {
-        const n = Math.min(1000, test.count - s);
-        outputs.set(forwardMlp(model, test.images, n, s), s * width);
-      }
-      classes = classReport(outputs, width, test.labels, test.count, test.classNames);
-      accuracy = overall(classes, test.count);
-      latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => forwardMlp(model, test.images, 1, i % test.count));
-      batchLatencyMs = await timeBatch(test.count, () => forwardMlp(model, test.images, BATCH_LATENCY_SAMPLES, 0));
-    }
-    return { model: opts.model ?? baseName, format: 'keras-h5', variant: 'float32', path: relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime: 'js forward pass (h5 weights)', latencyUs, batchLatencyMs, ...(classes ? { classes } : {}) };
+    // Read by the importers (the one reader of Keras files), run over the file's weights.
+    const graph = await loadModelFile(file, { name: baseName });
+    const m = await measureGraph(graph, path.basename(file), test, latencyRuns);
+    return { model: opts.model ?? baseName, format: 'keras-h5', variant: 'float32', path: relPath, ...(await fileSizes([file])), ...graphStats(graph), accuracyDelta: null, ...m };
   }
   if (kind === 'tflite') {
     const bytes = new Uint8Array(await readFileLimited(file, { what: 'TFLite model', maxBytes: LIMITS.model }));
@@ -266,93 +240,142 @@ export async function evaluateModelFile(file: string, opts: EvaluateOptions): Pr
       ...(classes ? { classes } : {}),
     };
   }
-  const files = await readTfjsFiles(file);
-  const stats = tfjsStats(files);
-  const sizes = await fileSizes(files.files);
-  const specs = files.json.weightsManifest.flatMap((g) => g.weights);
-  const qd = specs.find((s) => s.quantization)?.quantization?.dtype;
-  let accuracy: number | null = null;
-  let latencyUs: number | null = null;
-  let batchLatencyMs: number | null = null;
-  let classes: ClassReport | undefined;
+  // The one TF.js reader (import/tfjsModel.ts): the graph for sizes and sparsity, the same bytes for stock tfjs-layers.
+  const files = await readTfjsModelFiles(file);
+  const dir = path.basename(path.dirname(files.modelJsonPath));
+  const graph = buildGraph(importTfjsFiles(files), opts.model ?? dir);
+  const qd = files.groups.flatMap((g) => g.weights).find((s) => s.quantization)?.quantization?.dtype;
+  let m: Measured = { accuracy: null, latencyUs: null, batchLatencyMs: null, runtime: 'tfjs-layers (loadLayersModel)' };
   if (test) {
-    const lm = await loadLayersModelFromDisk(files.modelJsonPath);
+    let lm: tfl.LayersModel | null = null;
+    let notStock = '';
     try {
-      const inShape = lm.inputs[0].shape.slice(1);
-      checkInputSize(path.basename(path.dirname(files.modelJsonPath)) + '/model.json', inShape.reduce<number>((a, b) => a * (b ?? 1), 1), test, 'the test set');
-      let probs: Float32Array;
+      lm = await loadLayersModelFromFiles(files);
+    } catch (err) {
+      // A model the importers run but stock tfjs-layers cannot load (e.g. a converter's Keras 3 JSON): measured on the graph, saying so.
+      notStock = err instanceof Error ? err.message : String(err);
+    }
+    if (lm) {
       try {
-        probs = predictLayersModel(lm, test.images, 0, test.count, test.features);
-      } catch (err) {
-        // The model loaded but tfjs-layers cannot run it on inputs of the right size (e.g. an
-        // input layer whose dtype is not a number type): the model file's fault.
-        throw new BadInputError(
-          `${path.basename(path.dirname(files.modelJsonPath))}/model.json cannot be run by tfjs-layers: ${(err as Error).message.slice(0, 300)}. Save or convert the model again.`,
-          files.modelJsonPath,
-        );
+        m = await measureLayersModel(lm, files.where, test, latencyRuns);
+      } finally {
+        lm.dispose();
       }
-      const width = probs.length / Math.max(1, test.count);
-      classes = classReport(probs, width, test.labels, test.count, test.classNames);
-      accuracy = overall(classes, test.count);
-      latencyUs = timeRuns(Math.min(latencyRuns, test.count), (i) => predictLayersModel(lm, test.images, i, 1, test.features));
-      batchLatencyMs = await timeBatch(test.count, () => predictLayersModel(lm, test.images, 0, BATCH_LATENCY_SAMPLES, test.features));
-    } finally {
-      lm.dispose();
+    } else {
+      const g = await measureGraph(graph, files.where, test, latencyRuns, 'file weights');
+      m = { ...g, runtime: `${g.runtime}; tfjs-layers cannot load it: ${notStock.slice(0, 200)}` };
     }
   }
-  const dir = path.basename(path.dirname(files.modelJsonPath));
   return {
     model: opts.model ?? dir,
     format: qd ? 'tfjs-quantized' : 'tfjs',
     variant: qd ?? 'float32',
     path: relPath,
-    ...sizes,
-    ...stats,
-    accuracy,
+    ...(await fileSizes(files.files)),
+    ...graphStats(graph),
     accuracyDelta: null,
+    ...m,
+  };
+}
+
+/** What running a model on the test set measures. */
+interface Measured {
+  accuracy: number | null;
+  latencyUs: number | null;
+  batchLatencyMs: number | null;
+  runtime: string;
+  classes?: ClassReport;
+}
+
+/** Accuracy, per-class results and latencies from a runner's outputs on the whole test set. */
+async function measure(
+  test: ImageSet,
+  width: number,
+  run: { outputs: (start: number, n: number) => Float32Array; chunk: number; one: (i: number) => unknown; batch: () => unknown; latencyRuns: number; runtime: string },
+): Promise<Measured> {
+  const outputs = new Float32Array(test.count * width);
+  for (let s = 0; s < test.count; s += run.chunk) {
+    const n = Math.min(run.chunk, test.count - s);
+    outputs.set(run.outputs(s, n), s * width);
+  }
+  const classes = classReport(outputs, width, test.labels, test.count, test.classNames);
+  return {
+    accuracy: overall(classes, test.count),
+    latencyUs: timeRuns(Math.min(run.latencyRuns, test.count), (i) => run.one(i % test.count)),
+    batchLatencyMs: await timeBatch(test.count, run.batch),
+    runtime: run.runtime,
+    classes,
+  };
+}
+
+/** A TF.js model in stock tfjs-layers (the runtime a TF.js deployment uses, with its own dequantization). */
+async function measureLayersModel(lm: tfl.LayersModel, where: string, test: ImageSet, latencyRuns: number): Promise<Measured> {
+  const inShape = lm.inputs[0].shape.slice(1);
+  checkInputSize(where, inShape.reduce<number>((a, b) => a * (b ?? 1), 1), test, 'the test set');
+  let first: Float32Array;
+  try {
+    first = predictLayersModel(lm, test.images, 0, Math.min(1, test.count), test.features);
+  } catch (err) {
+    // The model loaded but tfjs-layers cannot run it on inputs of the right size (e.g. an
+    // input layer whose dtype is not a number type): the model file's fault.
+    throw new BadInputError(`${where} cannot be run by tfjs-layers: ${(err as Error).message.slice(0, 300)}. Save or convert the model again.`, where);
+  }
+  return measure(test, first.length / Math.max(1, Math.min(1, test.count)), {
+    outputs: (s, n) => predictLayersModel(lm, test.images, s, n, test.features),
+    chunk: 1000,
+    one: (i) => predictLayersModel(lm, test.images, i, 1, test.features),
+    batch: () => predictLayersModel(lm, test.images, 0, BATCH_LATENCY_SAMPLES, test.features),
+    latencyRuns,
     runtime: 'tfjs-layers (loadLayersModel)',
-    latencyUs,
-    batchLatencyMs,
-    ...(classes ? { classes } : {}),
+  });
+}
+
+/** Params, non-zeros and per-layer kernel sparsity of a model read from its file. */
+function graphStats(graph: ModelGraph): { params: number; nonzeros: number; layers: { name: string; sparsity: number }[] } {
+  const rows = layerTable(analyzeGraph(graph));
+  return {
+    params: graphParamCount(graph),
+    nonzeros: rows.reduce((n, r) => n + r.nonZeros, 0),
+    layers: rows.filter((r) => r.kernelSparsity !== null).map((r) => ({ name: r.name, sparsity: r.kernelSparsity ?? 0 })),
   };
 }
 
 /** Rows per forward pass when a graph model is evaluated (big batches, no per-sample overhead). */
 const GRAPH_EVAL_CHUNK = 256;
 
-/** A Keras file that is not a Dense stack: sizes, sparsity and accuracy of the imported graph. */
-async function evaluateKerasGraph(
-  file: string,
-  graph: ModelGraph,
-  o: { model: string; relPath: string; test: ImageSet | null; latencyRuns: number },
-): Promise<ModelReport> {
-  const g = analyzeGraph(graph);
-  const rows = layerTable(g);
-  const stats = {
-    params: graphParamCount(graph),
-    nonzeros: rows.reduce((n, r) => n + r.nonZeros, 0),
-    layers: rows.filter((r) => r.kernelSparsity !== null).map((r) => ({ name: r.name, sparsity: r.kernelSparsity ?? 0 })),
-  };
-  const sizes = await fileSizes([file]);
-  let accuracy: number | null = null;
-  let latencyUs: number | null = null;
-  let batchLatencyMs: number | null = null;
-  let classes: ClassReport | undefined;
-  const test = o.test;
-  if (test) {
-    checkInputShape(test.shape, g.inputShape, 'the test set');
-    const width = g.layers[g.layers.length - 1].outputShape.reduce((a, b) => a * b, 1);
-    const outputs = new Float32Array(test.count * width);
-    for (let s = 0; s < test.count; s += GRAPH_EVAL_CHUNK) {
-      const n = Math.min(GRAPH_EVAL_CHUNK, test.count - s);
-      outputs.set(predictGraph(g, modelInputs(test, s, n), n), s * width);
-    }
-    classes = classReport(outputs, width, test.labels, test.count, test.classNames);
-    accuracy = overall(classes, test.count);
-    latencyUs = timeRuns(Math.min(o.latencyRuns, 50, test.count), (i) => predictGraph(g, modelInputs(test, i % test.count, 1), 1));
-    batchLatencyMs = await timeBatch(test.count, () => predictGraph(g, modelInputs(test, 0, BATCH_LATENCY_SAMPLES), BATCH_LATENCY_SAMPLES));
+/**
+ * A model read from a Keras or TF.js file, run over the file's weights: Dense stacks (the
+ * reference MLP) in the plain-JS forward pass over float32 weights, every other graph in the
+ * tfjs forward pass of its layer kinds.
+ */
+async function measureGraph(graph: ModelGraph, where: string, test: ImageSet | null, latencyRuns: number, weights = 'h5 weights'): Promise<Measured> {
+  const mlp = graphToMlp(graph).model;
+  const runtime = mlp ? `js forward pass (${weights})` : 'tfjs graph forward pass (file weights)';
+  if (!test) {
+    return { accuracy: null, latencyUs: null, batchLatencyMs: null, runtime };
   }
-  return { model: o.model, format: 'keras-h5', variant: 'float32', path: o.relPath, ...sizes, ...stats, accuracy, accuracyDelta: null, runtime: 'tfjs graph forward pass (file weights)', latencyUs, batchLatencyMs, ...(classes ? { classes } : {}) };
+  const g = analyzeGraph(graph);
+  if (mlp) {
+    checkInputSize(where, mlp.inputDim, test, 'the test set');
+    return measure(test, mlp.layers[mlp.layers.length - 1].units, {
+      outputs: (s, n) => forwardMlp(mlp, test.images, n, s),
+      chunk: 1000,
+      one: (i) => forwardMlp(mlp, test.images, 1, i),
+      batch: () => forwardMlp(mlp, test.images, BATCH_LATENCY_SAMPLES, 0),
+      latencyRuns,
+      runtime,
+    });
+  }
+  checkInputShape(test.shape, g.inputShape, 'the test set');
+  return measure(test, g.layers[g.layers.length - 1].outputShape.reduce((a, b) => a * b, 1), {
+    outputs: (s, n) => predictGraph(g, modelInputs(test, s, n), n),
+    chunk: GRAPH_EVAL_CHUNK,
+    one: (i) => predictGraph(g, modelInputs(test, i, 1), 1),
+    batch: () => predictGraph(g, modelInputs(test, 0, BATCH_LATENCY_SAMPLES), BATCH_LATENCY_SAMPLES),
+    // A graph forward pass per sample costs ~1 ms on a CNN: fewer timed runs.
+    latencyRuns: Math.min(latencyRuns, 50),
+    runtime,
+  });
 }
 
 /**

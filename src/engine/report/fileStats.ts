@@ -3,12 +3,9 @@
  * the comparison table shows what a deployment actually gets.
  */
 import { gzipSync } from 'node:zlib';
-import { readKerasH5 } from '../export/kerasH5';
 import type { ReadTflite } from '../export/tflite/reader';
 import { isDenseOp } from '../export/tflite/dense';
 import { BuiltinOperator, TensorType } from '../export/tflite/schema';
-import { decodeWeights, type TfjsFiles } from '../export/tfjsQuantized';
-import type { MlpModel } from '../model/mlp';
 import { LIMITS, readFileLimited } from '../util/safeRead';
 
 export interface WeightStats {
@@ -26,34 +23,6 @@ export async function fileSizes(files: string[]): Promise<{ bytes: number; gzipB
     gzipBytes += gzipSync(data, { level: 9 }).length;
   }
   return { bytes, gzipBytes };
-}
-
-export function mlpStats(model: MlpModel): WeightStats {
-  let params = 0;
-  let nonzeros = 0;
-  const layers = model.layers.map((l) => {
-    let kz = 0;
-    for (const v of l.kernel) {
-      if (v === 0) {
-        kz++;
-      }
-    }
-    let bz = 0;
-    for (const v of l.bias) {
-      if (v === 0) {
-        bz++;
-      }
-    }
-    params += l.kernel.length + l.bias.length;
-    nonzeros += l.kernel.length - kz + l.bias.length - bz;
-    return { name: l.name, sparsity: l.kernel.length ? kz / l.kernel.length : 0 };
-  });
-  return { params, nonzeros, layers };
-}
-
-export async function h5Stats(file: string): Promise<{ stats: WeightStats; model: MlpModel }> {
-  const { model } = await readKerasH5(file);
-  return { stats: mlpStats(model), model };
 }
 
 /** Zeros of a constant TFLite tensor: value == zero point for quantized types, ±0 for floats. */
@@ -146,26 +115,5 @@ export function tfliteStats(g: ReadTflite): WeightStats {
       const c = countTensor(w);
       layers.push({ name: layerNameOf(w.name, i), sparsity: c.n ? c.zeros / c.n : 0 });
     });
-  return { params, nonzeros, layers };
-}
-
-export function tfjsStats(files: TfjsFiles): WeightStats {
-  const weights = decodeWeights(files);
-  let params = 0;
-  let nonzeros = 0;
-  const layers: WeightStats['layers'] = [];
-  for (const [name, w] of weights) {
-    let zeros = 0;
-    for (const v of w.values) {
-      if (v === 0) {
-        zeros++;
-      }
-    }
-    params += w.values.length;
-    nonzeros += w.values.length - zeros;
-    if (name.endsWith('/kernel')) {
-      layers.push({ name: name.slice(0, -'/kernel'.length), sparsity: w.values.length ? zeros / w.values.length : 0 });
-    }
-  }
   return { params, nonzeros, layers };
 }

@@ -5,30 +5,33 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import * as path from 'node:path';
 import { BadInputError } from '../errors';
-import { readTfjsFiles } from '../export/tfjsQuantized';
+import { readTfjsModelFiles, type TfjsModelFiles } from '../import/tfjsModel';
 import { modelInputs, type Features } from '../data/dataset';
 
 export async function loadLayersModelFromDisk(pathToModelJsonOrDir: string): Promise<tfl.LayersModel> {
-  const files = await readTfjsFiles(pathToModelJsonOrDir);
-  const weightSpecs = files.json.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
-  const weightData = files.weightData.slice().buffer;
+  return loadLayersModelFromFiles(await readTfjsModelFiles(pathToModelJsonOrDir));
+}
+
+/** Stock tfjs-layers' model from files already read (import/tfjsModel.ts: the one TF.js reader). */
+export async function loadLayersModelFromFiles(files: TfjsModelFiles): Promise<tfl.LayersModel> {
+  const weightSpecs = files.groups.flatMap((g) => g.weights);
+  const all = Buffer.concat(files.data);
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
   try {
     return await tfl.loadLayersModel(
       tf.io.fromMemory({
         modelTopology: files.json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
         weightSpecs,
         weightData,
-        format: files.json.format,
+        ...(files.json.format ? { format: files.json.format } : {}),
       }),
     );
   } catch (err) {
     // tfjs-layers throws plain Errors for a topology or weights it cannot use: the file's fault.
-    const where = path.basename(path.dirname(files.modelJsonPath)) + '/' + path.basename(files.modelJsonPath);
     throw new BadInputError(
-      `${where} cannot be loaded by tfjs-layers: ${(err as Error).message.slice(0, 300)}. The model.json or its weights are damaged or were not written by tfjs/the tensorflowjs converter: save or convert the model again.`,
-      where,
+      `${files.where} cannot be loaded by tfjs-layers: ${(err as Error).message.slice(0, 300)}. The model.json or its weights are damaged or were not written by tfjs/the tensorflowjs converter: save or convert the model again.`,
+      files.where,
     );
   }
 }
