@@ -441,6 +441,17 @@ export interface StageRecord {
   structured?: StructuredRecord;
   /** Prune: 2:4 sparsity of each pruned model's kernels, and which runtimes could use it. */
   nm?: { rows: NmSparsityRow[]; note: string };
+  /** Train / prune of a model with frozen layers (Keras trainable, train.freeze). */
+  frozen?: FrozenRecord;
+}
+
+/** The frozen part of a fine-tune and the path training took. */
+export interface FrozenRecord {
+  /** Frozen layers with weights, and the weights they hold (kept bit-equal). */
+  layers: number;
+  weights: number;
+  /** Whether the frozen base's output was computed once and only the rest trained (and why not). */
+  featureCache: { used: boolean; detail: string; boundary?: string } | null;
 }
 
 /** Structured pruning as it ran: per layer the channels before/after and which were removed. */

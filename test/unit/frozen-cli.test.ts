@@ -2,7 +2,7 @@
  * Transfer learning end to end through the CLI: `train --model <Teachable Machine .h5>
  * --freeze model1` on an image folder made by the test (two classes of 224×224 RGB PNGs,
  * normalize "minus1to1" as Teachable Machine feeds its model). The run takes the feature-cache
- * path and says so; the written model keeps MobileNetV2's 154 layers frozen with every weight
+ * path and says so (log and run record); the written model keeps MobileNetV2's 154 layers frozen with every weight
  * (BatchNormalization's moving statistics included) bit-equal to the input file's, while the
  * head's Dense weights changed. An unknown name in train.freeze exits 2 naming the layers.
  */
@@ -68,6 +68,12 @@ void test('train --model TM.h5 --freeze model1: the feature-cache path, MobileNe
     .map((e) => e.message ?? '');
   assert.ok(logs.some((m) => /154 of 157 layers frozen/.test(m)), logs.join('\n'));
   assert.ok(logs.some((m) => /feature cache: frozen base up to 'global_average_pooling2d_GlobalAveragePooling2D1' \(155 layers\) computed once for 12 samples \(1280 values each/.test(m)), logs.join('\n'));
+
+  // The run record says which path ran.
+  const runs = (await fs.readdir(path.join(out, 'runs'))).filter((f) => f.endsWith('.json'));
+  const record = JSON.parse(await fs.readFile(path.join(out, 'runs', runs[0]), 'utf8')) as { stages: { stage: string; frozen?: { layers: number; weights: number; featureCache: { used: boolean; boundary?: string } } }[] };
+  const frozenRecord = record.stages.find((st) => st.stage === 'train')?.frozen;
+  assert.deepEqual([frozenRecord?.layers, frozenRecord?.weights, frozenRecord?.featureCache.used, frozenRecord?.featureCache.boundary], [104, 410208, true, 'global_average_pooling2d_GlobalAveragePooling2D1']);
 
   const before = await loadModelFile(TM);
   const after = await loadModelFile(path.join(out, 'teachable_machine_keras_model', 'model.json'));

@@ -12,6 +12,8 @@
  * An unknown name is a BadInputError listing the names the model has.
  */
 import type { FreezeSpec } from '../../protocol/config';
+import type { FrozenRecord } from '../../protocol/engine';
+import type { FeatureCacheInfo } from '../train/trainer';
 import { BadInputError } from '../errors';
 import { didYouMean } from '../config/validate';
 import { isTrainableLayer, type LayerNode, type ModelGraph } from './types';
@@ -118,4 +120,16 @@ export function describeFreeze(graph: ModelGraph): string | null {
   }
   const count = (ls: LayerNode[]): number => ls.reduce((n, l) => n + l.weights.reduce((m, w) => m + w.data.length, 0), 0);
   return `${frozen.length} of ${graph.layers.filter((l) => l.className !== 'InputLayer').length} layers frozen (${count(frozen)} of ${count(graph.layers)} weights keep their values)`;
+}
+
+/** Frozen layers with weights and their weight count (for run records). */
+export function frozenCounts(graph: ModelGraph): { layers: number; weights: number } {
+  const frozen = graph.layers.filter((l) => !isTrainableLayer(l) && l.weights.length > 0);
+  return { layers: frozen.length, weights: frozen.reduce((n, l) => n + l.weights.reduce((m, w) => m + w.data.length, 0), 0) };
+}
+
+/** The run record's `frozen` entry of a stage that trained `graph`, or nothing without frozen layers. */
+export function frozenRecord(graph: ModelGraph, featureCache: FeatureCacheInfo | undefined): { frozen?: FrozenRecord } {
+  const c = frozenCounts(graph);
+  return c.layers === 0 ? {} : { frozen: { ...c, featureCache: featureCache ?? null } };
 }

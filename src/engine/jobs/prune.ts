@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
 import { cloneGraph } from '../graph/stats';
 import { isTrainableLayer } from '../graph/types';
+import { frozenRecord } from '../graph/freeze';
 import type { ModelGraph } from '../graph/types';
 import { PruningController } from '../prune/controller';
 import { validateMaskOptions, type MaskOptions } from '../prune/mask';
@@ -181,6 +182,7 @@ export async function runPruneStage(ctx: StageContext, baseline: ModelGraph, opt
       testLoss: test.loss,
       durationMs: performance.now() - t0,
       nm: { rows: nm, note: NM_RUNTIMES_NOTE },
+      ...frozenRecord(pruning, result.featureCache),
       pruning: {
         effectiveEndStep: plan.effectiveEndStep,
         totalSteps: result.steps,

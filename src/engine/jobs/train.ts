@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { evaluateSet } from '../evaluate';
 import { FitLogger, contextWithLogger, removeOldEventFiles } from '../export/tensorboard';
 import { analyzeGraph } from '../graph/analyze';
-import { applyFreeze, describeFreeze } from '../graph/freeze';
+import { applyFreeze, describeFreeze, frozenRecord } from '../graph/freeze';
 import { initialModel } from '../graph/fromConfig';
 import { isTrainableLayer, type ModelGraph } from '../graph/types';
 import { BadInputError } from '../errors';
@@ -72,6 +72,7 @@ export async function runTrainStage(ctx: StageContext, initial?: ModelGraph): Pr
       testAccuracy: test.accuracy,
       testLoss: test.loss,
       durationMs: performance.now() - t0,
+      ...frozenRecord(model, result.featureCache),
     });
     return trained;
   } finally {
