@@ -24,6 +24,7 @@ import { forwardInt8Lowered, quantizeInputValues } from '../../src/engine/export
 import { forwardMixed } from '../../src/engine/export/tflite/mixedRef';
 import type { FcOp } from '../../src/engine/export/tflite/lowered';
 import { lowerGraph } from '../../src/engine/export/tflite/lower';
+import { quantizeLowered } from '../../src/engine/export/tflite/quantizeLowered';
 import { readTflite } from '../../src/engine/export/tflite/reader';
 import { operatorName } from '../../src/engine/export/tflite/schema';
 import type { TfliteGraph } from '../../src/engine/export/tflite/graph';
@@ -250,6 +251,12 @@ void describe('a normalised Dense model gets the fast full-int8 form', () => {
     } finally {
       models.forEach((m) => m.dispose());
     }
+    // A calibration of the unfolded model passed in (the sensitivity scan, the float fallback's files): the same decision from its ranges.
+    const q = quantizeLowered(lowerGraph(g), cal.samples, cal.count, true);
+    const scan = graphTfliteBytes(g, 'full-int8', { quantized: q });
+    assert.deepEqual(opsOf(scan.data), FLOAT_PRELUDE);
+    assert.ok(Math.abs(scan.inputResolutionLoss! / fio.inputResolutionLoss! - 1) < 1e-3, `${scan.inputResolutionLoss} vs ${fio.inputResolutionLoss}`);
+    assert.deepEqual(opsOf(graphTfliteBytes(g, 'full-int8', { quantized: q, int8Io: true }).data), ['MUL:2', 'ADD:2', 'RESHAPE:1', 'CONV_2D:3', 'CONV_2D:3', 'RESHAPE:1', 'SOFTMAX:2']);
     assert.ok(errPrelude <= 0.03, `float transform: max |Δ| vs float32 ${errPrelude} (folded ${errFolded})`);
     assert.ok(errFolded > 4 * errPrelude && errFolded > 0.1, `folded: max |Δ| ${errFolded} (float transform ${errPrelude})`);
   });

@@ -33,6 +33,8 @@ export interface InputFold {
   /** The composed transform y = x·scale[c] + shift[c] (per tensor when one value). */
   scale: Float32Array;
   shift: Float32Array;
+  /** The tensor holding y in the lowering that was folded (not in `lowered`). */
+  transformOutput: number;
 }
 
 /** Whether a conv's window ever covers padding on an input of `inShape` ([h, w, c]) (TensorFlow's 'same' total padding). */
@@ -167,7 +169,7 @@ export function foldInputAffine(l: Lowered): InputFold | null {
       foldInto(c, a, inShape, shiftFree, false);
     }
   }
-  return { lowered: compactLowered({ ...l, ops }), layer: a.layer, layers: chain.map((o) => o.layer), scale: a.scale, shift: a.shift };
+  return { lowered: compactLowered({ ...l, ops }), layer: a.layer, layers: chain.map((o) => o.layer), scale: a.scale, shift: a.shift, transformOutput: a.output };
 }
 
 /**
@@ -204,9 +206,15 @@ export function foldResolutionLoss(fold: Pick<InputFold, 'scale' | 'shift'>, sam
     zlo = Math.min(zlo, z);
     zhi = Math.max(zhi, z);
   }
-  const maxScale = fold.scale.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const zStep = (zhi - zlo) / 255;
-  return zStep > 0 ? ((hi - lo) / 255) * maxScale / zStep : 1;
+  return resolutionLoss(fold.scale, { min: lo, max: hi }, { min: zlo, max: zhi });
+}
+
+/** foldResolutionLoss from calibrated ranges: the raw input's and the transform output's (each widened to include 0). */
+export function resolutionLoss(scale: Float32Array, raw: { min: number; max: number }, z: { min: number; max: number }): number {
+  const maxScale = scale.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const step = (r: { min: number; max: number }): number => (Math.max(0, r.max) - Math.min(0, r.min)) / 255;
+  const zStep = step(z);
+  return zStep > 0 ? (step(raw) * maxScale) / zStep : 1;
 }
 
 /** b(a(x)) as one transform along the last axis (per tensor or per channel), or null when their channel counts differ. */

@@ -7,7 +7,7 @@ import type { TfliteMode } from '../../../protocol/config';
 import type { ModelGraph } from '../../graph/types';
 import { writeFileAtomic } from '../../util/atomic';
 import { emitLowered } from './emit';
-import { foldInputAffine, foldResolutionLoss, MAX_FOLD_RESOLUTION_LOSS } from './foldInput';
+import { foldInputAffine, foldResolutionLoss, MAX_FOLD_RESOLUTION_LOSS, resolutionLoss } from './foldInput';
 import { lowerGraph } from './lower';
 import type { Lowered } from './lowered';
 import { quantizeLowered, type CalibrationMethod, type QuantizedLowered } from './quantizeLowered';
@@ -90,6 +90,18 @@ export function graphTfliteBytes(graph: ModelGraph, mode: TfliteMode, opts: Grap
     }
     if (fold) {
       lowered = fold.lowered;
+    }
+    if (opts.quantized && !opts.quantized.foldedInput && !opts.int8Io) {
+      // A calibration made on the unfolded model (the sensitivity scan, the float fallback's
+      // files): the same decision, from its calibrated ranges of the raw input and of the transform.
+      const lead = foldInputAffine(lowered);
+      if (lead) {
+        const r = opts.quantized.ranges;
+        inputResolutionLoss = resolutionLoss(lead.scale, r[lowered.input], r[lead.transformOutput]);
+        if (inputResolutionLoss > MAX_FOLD_RESOLUTION_LOSS) {
+          floatLayers = [...(floatLayers ?? []), ...lead.layers];
+        }
+      }
     }
     quantized = opts.quantized ?? quantizeLowered(lowered, cal.samples, cal.count, opts.perChannel ?? true, opts.method, opts.ranges ? rangeOverrides(lowered, opts.ranges) : undefined);
     if (fold) {
