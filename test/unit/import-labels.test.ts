@@ -17,6 +17,7 @@ import { applyClassNames, labelsText } from '../../src/engine/data/classNames';
 import type { RawData } from '../../src/engine/data/prepare';
 import { BadInputError } from '../../src/engine/errors';
 import { saveKerasH5Graph } from '../../src/engine/export/kerasH5Graph';
+import { saveTfjsGraph } from '../../src/engine/export/tfjsGraph';
 import { buildSequential } from '../../src/engine/graph/build';
 import { findModelLabels, labelsCandidates, parseLabels } from '../../src/engine/import/labels';
 import { runJob } from '../../src/engine/run';
@@ -48,7 +49,19 @@ void test("labels.txt: Teachable Machine's file, CRLF and BOM, plain names; bad 
   assert.throws(() => parseLabels('\n\n', 'labels.txt'), bad(/labels\.txt is empty/));
   assert.throws(() => parseLabels('x\n'.repeat(10_001), 'labels.txt'), bad(/10001 lines/));
   assert.deepEqual(labelsCandidates('/m/keras_model.h5'), ['/m/keras_model_labels.txt', '/m/labels.txt']);
-  assert.deepEqual(labelsCandidates('/o/mnist_model/model.json'), ['/o/mnist_model/model_labels.txt', '/o/mnist_model/labels.txt', '/o/mnist_model_labels.txt', '/o/labels.txt']);
+  assert.deepEqual(labelsCandidates('/o/mnist_model/model.json'), ['/o/mnist_model/model_labels.txt', '/o/mnist_model/labels.txt', '/o/mnist_model/metadata.json', '/o/mnist_model_labels.txt', '/o/labels.txt']);
+  // Teachable Machine's TF.js export: metadata.json's labels; another tool's metadata.json (no labels) is passed over.
+  const tmDir = path.join(dir, 'tmjs', 'my_model');
+  await fs.mkdir(tmDir, { recursive: true });
+  const meta = { tfjsVersion: '1.3.1', tmVersion: '2.4.7', packageVersion: '0.8.4', packageName: '@teachablemachine/image', modelName: 'tm-my-image-model', labels: ['Mug', 'Flask'], imageSize: 224 };
+  await fs.writeFile(path.join(tmDir, 'metadata.json'), JSON.stringify(meta));
+  assert.deepEqual(await findModelLabels(path.join(tmDir, 'model.json')), { file: path.join(tmDir, 'metadata.json'), names: ['Mug', 'Flask'] });
+  await fs.writeFile(path.join(tmDir, 'metadata.json'), JSON.stringify({ author: 'someone' }));
+  assert.equal(await findModelLabels(path.join(tmDir, 'model.json')), null);
+  await fs.writeFile(path.join(dir, 'tmjs', 'labels.txt'), 'a\nb\n');
+  assert.deepEqual((await findModelLabels(path.join(tmDir, 'model.json')))?.names, ['a', 'b']);
+  await fs.writeFile(path.join(tmDir, 'metadata.json'), JSON.stringify({ ...meta, labels: ['Mug', 'Mug'] }));
+  await assert.rejects(findModelLabels(path.join(tmDir, 'model.json')), bad(/my_model\/metadata\.json: its "labels" cannot name the model's classes: 'Mug' is named twice/));
   // Size limit: a 2 MiB "labels.txt" is refused before it is parsed.
   const big = path.join(dir, 'big');
   await fs.mkdir(big);
@@ -123,6 +136,14 @@ for split, n in (('train', 6), ('test', 5)):
   const plain = await run('evaluate', path.join(without, 'keras_model.h5'));
   assert.equal(plain.rows[0].accuracy, 0);
   assert.deepEqual(plain.rows[0].classes?.names, ['Flask', 'Mug']);
+
+  // Teachable Machine's TF.js export: the same model as model.json with metadata.json's labels, run in stock tfjs-layers.
+  const tmjs = path.join(dir, 'tm_tfjs');
+  await saveTfjsGraph(g, tmjs);
+  await fs.writeFile(path.join(tmjs, 'metadata.json'), JSON.stringify({ tfjsVersion: '1.3.1', packageName: '@teachablemachine/image', labels: ['Mug', 'Flask'], imageSize: 4 }));
+  const fromJs = await run('evaluate', path.join(tmjs, 'model.json'));
+  assert.equal(fromJs.rows[0].accuracy, 1);
+  assert.deepEqual(fromJs.rows[0].classes?.names, ['Mug', 'Flask']);
 
   // data.classNames does the same without a file.
   const named = await run('evaluate', path.join(without, 'keras_model.h5'), { data: { classNames: ['Mug', 'Flask'] } });

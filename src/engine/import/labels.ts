@@ -1,15 +1,20 @@
 /**
  * The class names a model file carries beside it: Google Teachable Machine exports
  * `keras_model.h5` (or `model_unquant.tflite`) with a `labels.txt` of lines "<index> <name>"
- * ("0 Flask\n1 Mug\n"); TFLite apps often use a plain one-name-per-line labels.txt. Looked for
- * next to the model as `<stem>_labels.txt`, then `labels.txt`; for a TF.js model.json also in
- * the folder above (where this engine writes it, next to the .h5 and .tflite files).
+ * ("0 Flask\n1 Mug\n"), and its TF.js export (model.json, weights.bin) with a `metadata.json`
+ * whose `labels` list them; TFLite apps often use a plain one-name-per-line labels.txt. Looked
+ * for next to the model as `<stem>_labels.txt`, then `labels.txt`; for a TF.js model.json then
+ * `metadata.json`, then the folder above (where this engine writes labels.txt, next to the .h5
+ * and .tflite files).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CLASS_NAME_LIMITS, classNamesProblem } from '../data/classNames';
 import { BadInputError } from '../errors';
 import { readTextLimited } from '../util/safeRead';
+
+/** Teachable Machine's TF.js export keeps its class names in metadata.json's `labels`. */
+const TM_METADATA = 'metadata.json';
 
 /** A labels file is a few KB; 1 MiB holds 10 000 names of 100 characters. */
 const MAX_LABELS_BYTES = 1024 * 1024;
@@ -27,7 +32,7 @@ export function labelsCandidates(modelFile: string): string[] {
   const stem = base.replace(/\.(h5|hdf5|keras|json|tflite)$/i, '');
   const out = [path.join(dir, `${stem}_labels.txt`), path.join(dir, 'labels.txt')];
   if (base.toLowerCase() === 'model.json') {
-    out.push(path.join(path.dirname(dir), `${path.basename(dir)}_labels.txt`), path.join(path.dirname(dir), 'labels.txt'));
+    out.push(path.join(dir, TM_METADATA), path.join(path.dirname(dir), `${path.basename(dir)}_labels.txt`), path.join(path.dirname(dir), 'labels.txt'));
   }
   return [...new Set(out)];
 }
@@ -65,6 +70,28 @@ export function parseLabels(text: string, where: string): string[] {
   return names;
 }
 
+/**
+ * The `labels` of a Teachable Machine metadata.json, or null when the file has none (another
+ * tool's metadata.json is not a labels file). Labels that are there must be usable names.
+ */
+export function metadataLabels(text: string, where: string): string[] | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch {
+    return null;
+  }
+  const labels = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as { labels?: unknown }).labels : undefined;
+  if (labels === undefined) {
+    return null;
+  }
+  const problem = Array.isArray(labels) ? classNamesProblem(labels) : 'it is not a list of names';
+  if (problem) {
+    throw new BadInputError(`${where}: its "labels" cannot name the model's classes: ${problem}. Export the model from Teachable Machine again, or fix "labels" (one distinct name per class, in output order).`, where);
+  }
+  return labels as string[];
+}
+
 /** The labels file beside `modelFile` with its names, or null when there is none. */
 export async function findModelLabels(modelFile: string): Promise<ModelLabels | null> {
   for (const file of labelsCandidates(modelFile)) {
@@ -77,6 +104,13 @@ export async function findModelLabels(modelFile: string): Promise<ModelLabels | 
       maxBytes: MAX_LABELS_BYTES,
       tooLargeFix: `A labels file holds one class name per line; ${path.basename(file)} is not one: move it away from the model or replace it.`,
     });
+    if (path.basename(file) === TM_METADATA) {
+      const names = metadataLabels(text, `${path.basename(path.dirname(file))}/${TM_METADATA}`);
+      if (names) {
+        return { file, names };
+      }
+      continue;
+    }
     return { file, names: parseLabels(text, path.basename(file)) };
   }
   return null;
