@@ -214,8 +214,20 @@ e2eSuite('e2e: Choose Dataset…', () => {
         120_000,
         1000,
       );
-      await input.fill(path.join(ws, 'shapes') + '/');
-      await waitFor('the dialog to list the shapes folder', async () => (await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train' }).count()) > 0);
+      // The dialog fills in its start folder once it has listed it: type the path after that (again if it was overwritten).
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'shapes' }).first().waitFor({ state: 'visible' });
+      const target = path.join(ws, 'shapes') + '/';
+      await waitFor(
+        'the dialog to list the shapes folder',
+        async () => {
+          if ((await input.inputValue()) !== target) {
+            await input.fill(target);
+          }
+          return (await page.locator('.quick-input-list .monaco-list-row', { hasText: 'train' }).count()) > 0;
+        },
+        60_000,
+        500,
+      );
       await page.locator('.quick-input-widget .quick-input-action a, .quick-input-widget .monaco-button', { hasText: 'Use as Training Data' }).first().click();
       const frame = await webviewFrame(page, 120_000);
       const preview = frame.locator('#dataset-preview');
