@@ -11,7 +11,7 @@
  */
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { FreezeSpec, RunConfig } from '../protocol/config';
+import type { FreezeSpec, ModelConfig, RunConfig } from '../protocol/config';
 import { applyFreeze } from './graph/freeze';
 import type { ModelGraph } from './graph/types';
 import type { EngineEvent, StartRequest, TerminalEvent } from '../protocol/engine';
@@ -86,8 +86,8 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
       checkModelConfig(config);
       const backend = await initBackend(config.backend);
       // The loop that will train, decided now so jobStarted (panel, CLI header) names it.
-      backend.trainer = chooseTrainer(backend, config.model);
       const freeze = config.train.freeze;
+      backend.trainer = chooseTrainer(backend, freeze === 'none' ? unfrozenModel(config.model) : config.model);
       if (backend.trainer !== 'tfjs-graph' && (Array.isArray(freeze) || (freeze !== null && typeof freeze === 'object'))) {
         // Frozen layers train on the graph trainer (the Dense-stack loops train every layer).
         backend.trainer = 'tfjs-graph';
@@ -367,4 +367,19 @@ function freezeOrAsIs(graph: ModelGraph, freeze: FreezeSpec): ModelGraph {
   } catch {
     return graph;
   }
+}
+
+/** The config model without its layers' `trainable: false` (train.freeze "none" trains every layer). */
+function unfrozenModel(model: ModelConfig): ModelConfig {
+  if (!model.layers) {
+    return model;
+  }
+  return {
+    ...model,
+    layers: model.layers.map((l) => {
+      const copy = { ...l };
+      delete copy.trainable;
+      return copy;
+    }),
+  };
 }

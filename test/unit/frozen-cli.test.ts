@@ -110,3 +110,24 @@ void test('CLI: train.freeze with an unknown layer name exits 2 naming it and th
   assert.match(r.stderr, /train\.freeze\[1\] names "nope", which is neither a layer nor a nested model/);
   assert.match(r.stderr, /"flatten", "dense"/);
 });
+
+void test('the loop that trains is the one announced: a config Dense stack with a frozen layer → tfjs-graph; with --freeze none → the Dense loop again', async () => {
+  const cfg = path.join(dir, 'dense-frozen.json');
+  await fs.writeFile(
+    cfg,
+    JSON.stringify({ model: { input: [784], layers: [{ type: 'dense', units: 16, activation: 'relu', trainable: false }, { type: 'dense', units: 10, activation: 'softmax' }] } }),
+  );
+  const loops = async (extra: string[], out: string): Promise<[string, string | undefined]> => {
+    const r = await runCli(['train', '--json', '--config', cfg, '--epochs', '1', '--train-limit', '256', '--test-limit', '100', '--out', path.join(dir, out), ...extra], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; backend?: { trainer?: string } });
+    return [events.find((e) => e.type === 'jobStarted')?.backend?.trainer ?? '', events.at(-1)?.backend?.trainer];
+  };
+  assert.deepEqual(await loops([], 'dense-frozen'), ['tfjs-graph', 'tfjs-graph']);
+  const [started, done] = await loops(['--freeze', 'none'], 'dense-none');
+  assert.notEqual(started, 'tfjs-graph');
+  assert.equal(started, done, 'announced = ran');
+});
