@@ -125,3 +125,26 @@ void test('a nested Keras 3 model (.keras) flattens, finds its weights by class-
     model.dispose();
   }
 });
+
+void test('Keras 3 .keras: a backbone saved with trainable: false (model.trainable = False) imports with all its layers frozen, the head trainable', async (t) => {
+  if (!requireH5py(t)) {
+    return;
+  }
+  const frozen = structuredClone(CONFIG);
+  const backbone = frozen.config.layers[1] as { config: { trainable: boolean } };
+  backbone.config.trainable = false;
+  const file = path.join(dir, 'frozen.keras');
+  python(WRITE_KERAS, [file, JSON.stringify(frozen)]);
+  const graph = await loadModelFile(file);
+  assert.deepEqual(
+    graph.layers.filter((l) => l.className !== 'InputLayer').map((l) => [l.name, l.trainable !== false, l.modelPath ?? []]),
+    [
+      ['conv2d_5', false, ['backbone']],
+      ['batch_normalization_2', false, ['backbone']],
+      ['depthwise_conv2d_7', false, ['backbone']],
+      ['conv2d_6', false, ['backbone']],
+      ['global_average_pooling2d_1', true, []],
+      ['dense_3', true, []],
+    ],
+  );
+});
