@@ -587,6 +587,7 @@ export async function pickMenu(page: Page, label: string | RegExp): Promise<void
     if (re.test(focused.trim())) {
       await page.keyboard.press('Enter');
       await menu.waitFor({ state: 'hidden', timeout: 30_000 });
+      await parkMouse(page);
       return;
     }
     await page.keyboard.press('ArrowDown');
@@ -603,6 +604,16 @@ export async function pickMenu(page: Page, label: string | RegExp): Promise<void
     30_000,
     500,
   );
+  await parkMouse(page);
+}
+
+/**
+ * Moves the pointer to the empty title bar. The pointer left resting on a tree row (after a
+ * right-click and a menu item taken by keyboard) brings up that row's hover, which then lies over
+ * the rows below and takes the next click.
+ */
+export async function parkMouse(page: Page): Promise<void> {
+  await page.mouse.move(page.viewportSize()!.width - 200, 16);
 }
 
 /**
