@@ -24,7 +24,7 @@ import { RunContext } from './jobs/context';
 import type { RunContextDeps } from './jobs/context';
 import { BASELINE_DIR, PRUNED_DIR, runStages, stagesOf } from './jobs/pipeline';
 import { loadInputModel, modelNameOf, type JobInputs } from './jobs/inputs';
-import { withModelLabels } from './jobs/labels';
+import { withModelLabels, writeTmMetadata } from './jobs/labels';
 import { BadInputError, CancelledError } from './errors';
 import { assertFitsInMemory, defaultMemoryLimitBytes, denseStackFootprint, estimateTrainingMemory } from './memory/estimate';
 import { userFixableFsError } from './output/fsErrors';
@@ -148,6 +148,8 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
     // ---- the job: every ending writes the run record ------------------------------------
     try {
       await runStages(ctx, req.job, inputs);
+      // A Teachable Machine TF.js export in: its metadata.json goes with every TF.js folder written.
+      await writeTmMetadata(ctx, inputs.models[0]);
       ctx.throwIfCancelled();
       const published = await publishRun(ctx.outRoot, runId, req.job, inputs.models, ctx.artifacts);
       if (published) {

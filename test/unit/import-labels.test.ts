@@ -144,6 +144,11 @@ for split, n in (('train', 6), ('test', 5)):
   const fromJs = await run('evaluate', path.join(tmjs, 'model.json'));
   assert.equal(fromJs.rows[0].accuracy, 1);
   assert.deepEqual(fromJs.rows[0].classes?.names, ['Mug', 'Flask']);
+  // Its exports: every TF.js folder gets the metadata.json (other fields kept), so Teachable Machine's library loads it as it is.
+  const tmq = await run('quantize', path.join(tmjs, 'model.json'), { quantize: { tflite: [], tfjs: ['uint8'] } });
+  assert.equal(tmq.terminal.type, 'done', JSON.stringify(tmq.terminal));
+  assert.deepEqual(JSON.parse(readFileSync(path.join(tmq.out, 'tm_tfjs_uint8', 'metadata.json'), 'utf8')), { tfjsVersion: '1.3.1', packageName: '@teachablemachine/image', labels: ['Mug', 'Flask'], imageSize: 4 });
+  assert.ok(tmq.events.some((e) => e.type === 'artifactWritten' && e.path === 'tm_tfjs_uint8/metadata.json'));
 
   // data.classNames does the same without a file.
   const named = await run('evaluate', path.join(without, 'keras_model.h5'), { data: { classNames: ['Mug', 'Flask'] } });
