@@ -425,9 +425,19 @@ export async function runCommand(page: Page, title: string, done?: () => Promise
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title.split(': ').pop()! }).first();
-    await row.waitFor({ state: 'visible' });
+    // Under load the palette can replace what was typed while it is still opening: type again until the command is listed.
+    await waitFor(
+      `the palette to list "${title}"`,
+      async () => {
+        if ((await input.inputValue()) !== `>${title}`) {
+          await input.fill(`>${title}`);
+        }
+        return row.isVisible();
+      },
+      60_000,
+      500,
+    );
     await page.keyboard.press('Enter');
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
     if (!done) {
@@ -577,14 +587,21 @@ export async function pickMenu(page: Page, label: string | RegExp): Promise<void
   const menu = page.locator('.context-view .monaco-menu');
   const item = menu.locator('.action-item:not(.disabled) .action-label', { hasText: re }).first();
   await item.waitFor({ state: 'visible' });
-  const count = await menu.locator('.action-item:not(.disabled) .action-label').count();
+  // Keys go to the menu only once it has the focus (given a moment after it shows).
+  const focused = await waitFor(
+    'the context menu to take the keyboard focus',
+    () => menu.evaluate((m) => m.contains(document.activeElement)),
+    5000,
+    100,
+  ).catch(() => false);
+  const count = focused ? await menu.locator('.action-item:not(.disabled) .action-label').count() : -2;
   for (let i = 0; i <= count + 1; i++) {
-    const focused = await menu
+    const current = await menu
       .locator('.action-item.focused .action-label')
       .first()
       .innerText({ timeout: 1000 })
       .catch(() => '');
-    if (re.test(focused.trim())) {
+    if (re.test(current.trim())) {
       await page.keyboard.press('Enter');
       await menu.waitFor({ state: 'hidden', timeout: 30_000 });
       await parkMouse(page);

@@ -144,7 +144,21 @@ e2eSuite('e2e: run history in code-server', () => {
       }
       assert.ok(!items.includes('Open in Netron'), 'no Netron command here, so no Netron entry');
       await pickMenu(page, 'Reveal in Explorer View');
-      await page.locator('.explorer-folders-view .monaco-list-row.selected', { hasText: `quant_${B}.tflite` }).waitFor({ state: 'visible' });
+      // The Markdown preview opened just before can still take the focus and close this menu under load: pick again then.
+      const revealed = page.locator('.explorer-folders-view .monaco-list-row.selected', { hasText: `quant_${B}.tflite` });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await revealed.waitFor({ state: 'visible', timeout: 20_000 });
+          break;
+        } catch (err) {
+          if (attempt === 3) {
+            throw err;
+          }
+          await openContainer(page);
+          await contextMenu(page, `quant_${B}.tflite`);
+          await pickMenu(page, 'Reveal in Explorer View');
+        }
+      }
 
       // Compare With… the other run's quantized file: a side-by-side of their figures.
       await openContainer(page);
