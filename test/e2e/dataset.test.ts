@@ -13,8 +13,7 @@ import * as path from 'node:path';
 import { it } from 'node:test';
 import { PNG } from 'pngjs';
 import type { Frame, Page } from 'playwright-core';
-import type { RunRecord } from '../../src/protocol/engine';
-import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, runCommand, webviewFrame, screenshot, waitFor, pickFromContextMenu, treeRows, openContainer } from './harness';
+import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, runCommand, webviewFrame, screenshot, waitFor, pickFromContextMenu, treeRows, openContainer, finishedRecord } from './harness';
 
 const SIDE = 8;
 /** Every image holds LOW and HIGH once (so the range is exactly that), the rest in its class's band. */
@@ -56,18 +55,6 @@ function makeImages(ws: string): Map<string, number[][]> {
 /** Files per class folder, counted on disk (the reference for the preview's counts). */
 function countOnDisk(dir: string): Record<string, number> {
   return Object.fromEntries(fs.readdirSync(dir).map((c) => [c, fs.readdirSync(path.join(dir, c)).filter((f) => f.endsWith('.png')).length]));
-}
-
-function finishedRecord(outDir: string): RunRecord | undefined {
-  const dir = path.join(outDir, 'runs');
-  if (!fs.existsSync(dir)) {
-    return undefined;
-  }
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !f.includes('.mo-tmp-'))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as RunRecord)
-    .find((r) => r.status !== 'running');
 }
 
 /** Right-click a folder in the Explorer → Use as Training Data. */

@@ -19,6 +19,11 @@ import { describe, it, before, after } from 'node:test';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 import { isAlive } from '../../src/engine/util/process';
 import { codeServerLayout, codeServerServeArgs } from '../../scripts/code-server.mjs';
+import type { RunRecord } from '../../src/protocol/engine';
+import { TEMP_MARK } from '../../src/engine/util/atomic';
+
+// The engine's mark for temporary files of its atomic writes (never a finished file).
+export { TEMP_MARK };
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const OUT = path.join(ROOT, '.test-output', 'e2e');
@@ -540,6 +545,24 @@ export async function screenshot(target: Page | Locator, name: string): Promise<
   await target.screenshot({ path: file });
   console.log(`# screenshot: ${path.relative(ROOT, file)}`);
   return file;
+}
+
+
+/** Every run record in `outDir`/runs (temporary files left out), [] before the first. */
+export function readRecords(outDir: string): RunRecord[] {
+  const dir = path.join(outDir, 'runs');
+  if (!fs.existsSync(dir)) {
+    return [];
+  }
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && !f.includes(TEMP_MARK))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as RunRecord);
+}
+
+/** The first run record whose run has ended (records are written as "running" at start). */
+export function finishedRecord(outDir: string): RunRecord | undefined {
+  return readRecords(outDir).find((r) => r.status !== 'running');
 }
 
 /** Every file under dir (relative POSIX paths), [] when dir does not exist. */

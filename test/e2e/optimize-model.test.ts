@@ -11,25 +11,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { it } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { RunRecord } from '../../src/protocol/engine';
-import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, treeRows, listFiles, waitFor, screenshot, waitForNotification, runWorkbenchCommand, pickFromContextMenu } from './harness';
+import { e2eSuite, useCodeServer, makeWorkspace, openWorkbench, openContainer, treeRows, listFiles, waitFor, screenshot, waitForNotification, runWorkbenchCommand, pickFromContextMenu, finishedRecord } from './harness';
 
 const FIXTURE = '/work/shared/fixtures/keras/mnist_cnn_keras2.15.h5';
 const STEM = 'mnist_cnn';
 const PRUNE_LAYERS = { conv2d_1: 0.5, dense: 0.5 };
 const CONFIG = { data: { trainLimit: 512, testLimit: 256 }, prune: { layers: PRUNE_LAYERS, epochs: 1, schedule: { kind: 'polynomial_decay', frequency: 4 } }, quantize: { representativeSamples: 32 } };
-
-function finishedRecord(outDir: string): RunRecord | undefined {
-  const dir = path.join(outDir, 'runs');
-  if (!fs.existsSync(dir)) {
-    return undefined;
-  }
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !f.includes('.mo-tmp-'))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as RunRecord)
-    .find((r) => r.status !== 'running');
-}
 
 /** Right-click `file` in the Explorer → Optimize This Model. */
 async function optimizeFromExplorer(page: Page, file: string): Promise<void> {

@@ -12,7 +12,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { it } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
-import type { RunRecord } from '../../src/protocol/engine';
 import {
   e2eSuite,
   useCodeServer,
@@ -32,28 +31,13 @@ import {
   waitFor,
   pickMenu,
   EXTENSION_ID,
+  finishedRecord,
+  readRecords,
+  TEMP_MARK,
 } from './harness';
 import { SMALL_CONFIG, LONG_CONFIG, INVALID_CONFIG } from './configs';
 
 const OUTPUT = 'model-optimizer-output';
-const TEMP_MARK = '.mo-tmp-';
-
-function readRecords(outDir: string): RunRecord[] {
-  const dir = path.join(outDir, 'runs');
-  if (!fs.existsSync(dir)) {
-    return [];
-  }
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json') && !f.includes(TEMP_MARK))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as RunRecord);
-}
-
-/** The first run record whose run has ended (records are written as "running" at start). */
-function finishedRecord(outDir: string): RunRecord | undefined {
-  return readRecords(outDir).find((r) => r.status !== 'running');
-}
-
 async function treeText(page: Page): Promise<string> {
   return (await treeLabels(page)).join('\n');
 }

@@ -5,9 +5,25 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../src/engine/data/dataset';
 import { mnistPackagePaths, readImageSet, takeFirst } from '../../src/engine/data/mnist';
 import type { MlpModel } from '../../src/engine/model/mlp';
+
+/**
+ * A file-system IOHandler for stock tf.loadLayersModel (tfjs-node's file:// is not installed):
+ * a reader of our own for the tests, independent of the engine's TF.js reader.
+ */
+export function fileHandler(modelJson: string): tf.io.IOHandler {
+  return {
+    load: async () => {
+      const json = JSON.parse(await fs.readFile(modelJson, 'utf8')) as { modelTopology: object; weightsManifest: tf.io.WeightsManifestConfig; format: string };
+      const group = json.weightsManifest[0];
+      const bin = await fs.readFile(path.join(path.dirname(modelJson), group.paths[0]));
+      return { modelTopology: json.modelTopology, weightSpecs: group.weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength), format: json.format };
+    },
+  };
+}
 
 export async function tempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `mo-${prefix}-`));

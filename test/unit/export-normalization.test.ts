@@ -31,6 +31,7 @@ import { TfliteModel } from '../../src/engine/runtime/tfliteRuntime';
 import { readTflite } from '../../src/engine/export/tflite/reader';
 import { operatorName } from '../../src/engine/export/tflite/schema';
 import { python } from './data-helpers';
+import { fileHandler } from './export-helpers';
 import { GraphMaker } from './tflite-graph-helpers';
 
 const SHAPE = [4, 4, 3];
@@ -86,18 +87,6 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
     m = Math.max(m, Math.abs(a[i] - b[i]));
   }
   return m;
-}
-
-/** A file-system IOHandler for stock tf.loadLayersModel (tfjs-node's file:// is not installed). */
-function fileHandler(modelJson: string): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const json = JSON.parse(await fs.readFile(modelJson, 'utf8')) as { modelTopology: object; weightsManifest: tf.io.WeightsManifestConfig; format: string };
-      const group = json.weightsManifest[0];
-      const bin = await fs.readFile(path.join(path.dirname(modelJson), group.paths[0]));
-      return { modelTopology: json.modelTopology, weightSpecs: group.weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength), format: json.format };
-    },
-  };
 }
 
 /** h5py reads the file; NumPy computes Keras' Rescaling / Normalization / Flatten / Dense on the raw input. */

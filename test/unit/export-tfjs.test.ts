@@ -19,27 +19,11 @@ import { BadInputError } from '../../src/engine/errors';
 import { TfjsTrainer } from '../../src/engine/train/tfjsTrainer';
 import { TEMP_MARK } from '../../src/engine/util/atomic';
 import { DEFAULT_CONFIG } from '../../src/protocol/config';
+import { fileHandler } from './export-helpers';
 
 before(async () => {
   await initBackend('wasm');
 });
-
-/** A file-system IOHandler for tf.loadLayersModel (tfjs-node's file:// is not installed). */
-function fileHandler(modelJson: string): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const json = JSON.parse(await fs.readFile(modelJson, 'utf8')) as { modelTopology: object; weightsManifest: tf.io.WeightsManifestConfig; format: string };
-      const group = json.weightsManifest[0];
-      const bin = await fs.readFile(path.join(path.dirname(modelJson), group.paths[0]));
-      return {
-        modelTopology: json.modelTopology,
-        weightSpecs: group.weights,
-        weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
-        format: json.format,
-      };
-    },
-  };
-}
 
 void test('saved model loads with tf.loadLayersModel and predicts like the trainer', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mo-tfjs-'));

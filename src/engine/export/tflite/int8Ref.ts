@@ -18,7 +18,7 @@
  * - LOGISTIC: XNNPACK's 256-entry table (float32, lrintf); TANH: TFLite's table (float, round).
  */
 import { softmaxInt8 } from '../../quantize/fullInt8';
-import type { AffineParams } from '../../quantize/int8';
+import { quantizeMultiplier, roundHalfAway, type AffineParams } from '../../quantize/int8';
 import { padBefore } from './lowerHelpers';
 import { walkLowered, type ConvOp, type FusedAct, type LOp, type Lowered } from './lowered';
 import type { QuantizedLowered } from './quantizeLowered';
@@ -28,10 +28,6 @@ const f = Math.fround;
 function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-function roundHalfAway(x: number): number {
-  return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
 const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
@@ -104,28 +100,6 @@ function lut(pin: AffineParams, pout: AffineParams, fn: (v: number) => number): 
   return t;
 }
 
-/** TFLite's QuantizeMultiplier: m = q·2^(shift − 31), q in [2^30, 2^31) rounded half away from zero. */
-function quantizeMultiplier(m: number): { q: number; shift: number } {
-  if (m === 0) {
-    return { q: 0, shift: 0 };
-  }
-  let shift = Math.floor(Math.log2(m)) + 1;
-  let frac = m / 2 ** shift;
-  if (frac >= 1) {
-    frac /= 2;
-    shift++;
-  } else if (frac < 0.5) {
-    frac *= 2;
-    shift--;
-  }
-  let q = roundHalfAway(frac * 2 ** 31);
-  if (q === 2 ** 31) {
-    q /= 2;
-    shift++;
-  }
-  return shift < -31 ? { q: 0, shift: 0 } : { q, shift };
-}
-
 /** TFLite's DownScaleInt32ToInt16Multiplier: the top 16 bits, rounded. */
 function toInt16Multiplier(q32: number): number {
   return q32 >= 2 ** 31 - 1 - 2 ** 15 ? 32767 : Math.floor((q32 + 2 ** 15) / 2 ** 16);
@@ -160,10 +134,10 @@ function roundingDivideByPot(x: number, e: number): number {
 function hardSwishTable(pin: AffineParams, pout: AffineParams): Int8Array {
   const hires = f(f(1 / 128) * f(pin.scale));
   const out = quantizeMultiplier(f(hires / f(pout.scale)));
-  const outMul = toInt16Multiplier(out.q);
+  const outMul = toInt16Multiplier(out.multiplier);
   const outExp = out.shift;
   const rel = quantizeMultiplier(f(hires / f(3 / 32768)));
-  const relMul = toInt16Multiplier(rel.q);
+  const relMul = toInt16Multiplier(rel.multiplier);
   const relExp = rel.shift;
   const t = new Int8Array(256);
   for (let v = -128; v <= 127; v++) {
