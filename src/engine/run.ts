@@ -11,9 +11,7 @@
  */
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { FreezeSpec, ModelConfig, RunConfig } from '../protocol/config';
-import { applyFreeze } from './graph/freeze';
-import type { ModelGraph } from './graph/types';
+import type { RunConfig } from '../protocol/config';
 import type { EngineEvent, StartRequest, TerminalEvent } from '../protocol/engine';
 import { initBackend } from './backend';
 import { resolveConfig } from './config';
@@ -86,12 +84,7 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
       checkModelConfig(config);
       const backend = await initBackend(config.backend);
       // The loop that will train, decided now so jobStarted (panel, CLI header) names it.
-      const freeze = config.train.freeze;
-      backend.trainer = chooseTrainer(backend, freeze === 'none' ? unfrozenModel(config.model) : config.model);
-      if (backend.trainer !== 'tfjs-graph' && (Array.isArray(freeze) || (freeze !== null && typeof freeze === 'object'))) {
-        // Frozen layers train on the graph trainer (the Dense-stack loops train every layer).
-        backend.trainer = 'tfjs-graph';
-      }
+      backend.trainer = chooseTrainer(backend, config.model, config.train.freeze);
       throwIfAborted(signal);
       const tData = performance.now();
       // Image folders take a while: typed progress events (panel bar, status bar, CLI line), and a cancel stops the decoding.
@@ -105,7 +98,7 @@ export async function runJob(req: StartRequest, emit: Emit, signal: AbortSignal,
         // config.model. A file that does not load is reported by the job itself.
         const graph = await loadInputModel(inputs.models[0], modelNameOf(inputs.models[0])).catch(() => undefined);
         if (graph) {
-          backend.trainer = chooseTrainer(backend, freezeOrAsIs(graph, config.train.freeze));
+          backend.trainer = chooseTrainer(backend, graph, config.train.freeze);
         }
       }
       if (!(data.train.images instanceof Uint8Array) && backend.trainer === 'simd-kernel') {
@@ -362,26 +355,3 @@ export async function removeTempFilesOfDeadRuns(outDir: string): Promise<void> {
   });
 }
 
-/** The graph with train.freeze applied, or as it is when a name is unknown (the job reports that). */
-function freezeOrAsIs(graph: ModelGraph, freeze: FreezeSpec): ModelGraph {
-  try {
-    return applyFreeze(graph, freeze);
-  } catch {
-    return graph;
-  }
-}
-
-/** The config model without its layers' `trainable: false` (train.freeze "none" trains every layer). */
-function unfrozenModel(model: ModelConfig): ModelConfig {
-  if (!model.layers) {
-    return model;
-  }
-  return {
-    ...model,
-    layers: model.layers.map((l) => {
-      const copy = { ...l };
-      delete copy.trainable;
-      return copy;
-    }),
-  };
-}

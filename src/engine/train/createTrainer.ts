@@ -6,7 +6,7 @@
  * The choice is written into `backend.trainer` (and the reason for a fallback into
  * `backend.detail`) so the panel, the CLI and the run record show what really ran.
  */
-import type { ModelConfig } from '../../protocol/config';
+import type { FreezeSpec, ModelConfig } from '../../protocol/config';
 import type { BackendInfo } from '../../protocol/engine';
 import { createKernelTrainer, kernelSupports, kernelUnavailableReason } from '../kernel/kernelTrainer';
 import type { MlpModel } from '../model/mlp';
@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BadInputError } from '../errors';
 import { graphToMlp } from '../graph/mlp';
 import { buildConfigModel } from '../graph/fromConfig';
+import { applyFreeze } from '../graph/freeze';
 import { isTrainableLayer, type ModelGraph } from '../graph/types';
 import { GraphTrainer } from './graphTrainer';
 import { MlpTrainerAdapter } from './mlpAdapter';
@@ -33,20 +34,31 @@ export type TrainerName = 'simd-kernel' | 'tfjs' | 'tfjs-graph';
  * built (so `jobStarted` can name the real loop): the SIMD kernel on wasm for Dense relu… →
  * softmax when dist/kernel.wasm loads, TF.js ops otherwise. Pure apart from the kernel's
  * one-time load check; createTrainer follows it (and only falls back if the kernel then fails).
+ * With `freeze` (train.freeze) applied first: frozen layers with weights need the graph trainer.
  */
-export function chooseTrainer(backend: Pick<BackendInfo, 'tfjs'>, model: ModelGraph | ModelConfig): TrainerName {
+export function chooseTrainer(backend: Pick<BackendInfo, 'tfjs'>, model: ModelGraph | ModelConfig, freeze: FreezeSpec = null): TrainerName {
   // The reference MLP is decided from its config alone: building it would allocate every
   // weight before the memory check has run (model.hidden [65536, 65536] is 17 GB of kernel).
+  // Freezing any of its layers by name means the graph trainer.
   if ('hidden' in model && !model.layers) {
-    return pickDenseTrainer(backend, model);
+    return freeze === null || freeze === 'none' ? pickDenseTrainer(backend, model) : 'tfjs-graph';
   }
-  const graph = 'hidden' in model ? buildConfigModel(model, 'model', 0) : model;
+  const graph = withFreeze('hidden' in model ? buildConfigModel(model, 'model', 0) : model, freeze);
   const mlp = graphToMlp(graph).model;
   // The Dense-stack loops train every layer; frozen layers need the graph trainer.
   if (!mlp || graph.layers.some((l) => !isTrainableLayer(l) && l.weights.length > 0)) {
     return 'tfjs-graph';
   }
   return pickDenseTrainer(backend, configOf(mlp));
+}
+
+/** train.freeze applied; an unknown name leaves the graph as it is (the job reports it with the fix). */
+function withFreeze(graph: ModelGraph, freeze: FreezeSpec): ModelGraph {
+  try {
+    return applyFreeze(graph, freeze);
+  } catch {
+    return graph;
+  }
 }
 
 /** A Dense stack trains on the SIMD kernel on wasm when its activations are the kernel's. */
